@@ -1,0 +1,146 @@
+# nidec - one plain Makefile (no autotools).
+#
+#   make            build build/nidec
+#   make deps       install the Debian packages nidec needs (apt-get, as root; idempotent)
+#   make demo       deps + build + the Haxby face-vs-cat job on the bundled data, 2 ranks
+#   make check      deps + build + every test (unit, MPI, end-to-end, oracles)
+#   make check-deps grep for layering violations (mpi.h, hdf5.h, linear.h outside their modules)
+#   make valgrind   unit tests and a few end-to-end runs under valgrind memcheck
+#   make bench      benchmarks (bench/README.md)
+#   make SANITIZE=address,undefined check    the same tests with sanitizers
+#   make DEVELOPER=1                          adds -Werror
+#
+# On a cluster, override the flags of libraries without a .pc file:
+#   make NIFTI_CFLAGS=-I/opt/nifti/include NIFTI_LIBS="-L/opt/nifti/lib -lnifti2 -lznz -lz -lm"
+# and HDF5_CFLAGS / HDF5_LIBS (what `h5pcc -show` prints).
+
+CC ?= mpicc
+ifeq ($(origin CC),default)
+CC = mpicc
+endif
+PLAIN_CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+HDF5_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags hdf5-openmpi 2>/dev/null)
+HDF5_LIBS ?= $(shell $(PKG_CONFIG) --libs hdf5-openmpi 2>/dev/null)
+NIFTI_CFLAGS ?= -I/usr/include/nifti
+NIFTI_LIBS ?= -lnifti2 -lznz -lz -lm
+LINEAR_LIBS ?= -llinear
+INIH_LIBS ?= $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+JANSSON_LIBS ?= $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+CRYPTO_LIBS ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+PNG_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libpng 2>/dev/null)
+PNG_LIBS ?= $(shell $(PKG_CONFIG) --libs libpng 2>/dev/null || echo -lpng16)
+CMOCKA_LIBS ?= $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+GIT_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+VERSION := 0.1.0
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wformat=2
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude
+ifdef DEVELOPER
+CFLAGS += -Werror
+endif
+ifdef SANITIZE
+CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+CFLAGS += -DNIDEC_VERSION='"$(VERSION) ($(GIT_VERSION))"'
+
+BUILD := build
+BASE_SRC := $(sort $(wildcard src/base/*.c))
+CORE_SRC := $(sort $(wildcard src/core/*.c))
+IO_SRC := $(sort $(wildcard src/io/*.c))
+PAR_SRC := $(sort $(wildcard src/par/*.c))
+REPORT_SRC := $(sort $(wildcard src/report/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+ALL_SRC := $(BASE_SRC) $(CORE_SRC) $(IO_SRC) $(PAR_SRC) $(REPORT_SRC) $(CLI_SRC)
+obj = $(patsubst src/%.c,$(BUILD)/%.o,$(1))
+
+LIBS = $(HDF5_LIBS) $(NIFTI_LIBS) $(LINEAR_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
+       $(CRYPTO_LIBS) $(PNG_LIBS) -lm
+
+# Unit tests: tests/unit/test_<module>.c.  base/core tests link with a plain
+# cc and no MPI (proof that the numerical core needs none); io tests link
+# with the I/O libraries.
+UNIT_PLAIN := $(sort $(wildcard tests/unit/test_base_*.c tests/unit/test_core_*.c))
+UNIT_IO := $(sort $(wildcard tests/unit/test_io_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_PLAIN) $(UNIT_IO))
+
+# mpirun as root in containers and CI, more ranks than cores in tests.
+export OMPI_ALLOW_RUN_AS_ROOT = 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = 1
+export OMPI_MCA_rmaps_base_oversubscribe = 1
+export OMPI_MCA_btl_vader_single_copy_mechanism = none
+
+DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
+	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
+	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
+	python3-nibabel python3-h5py
+
+.PHONY: all deps demo check check-unit check-mpi e2e check-deps valgrind bench clean
+
+all: $(BUILD)/nidec
+
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+
+$(BUILD)/nidec: $(call obj,$(ALL_SRC))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
+	@mkdir -p $(dir $@)
+	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+$(BUILD)/tests/test_core_%: tests/unit/test_core_%.c $(call obj,$(CORE_SRC) $(BASE_SRC))
+	@mkdir -p $(dir $@)
+	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+$(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(BASE_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# Install what is missing (needs root; uses sudo when available).
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "deps: run as root: apt-get install$$missing" >&2; exit 1; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing \
+	  || { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; }
+
+DEMO_RANKS ?= 2
+demo: deps
+	$(MAKE) all
+	mpirun -n $(DEMO_RANKS) $(BUILD)/nidec run configs/haxby-slice.ini
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-run
+
+# The test suite proper (without deps), as .ci/run and `make check` call it.
+check-run: $(BUILD)/nidec $(UNIT_BINS)
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec UNIT_BINS="$(UNIT_BINS)" sh tests/run.sh
+
+check-unit: $(UNIT_BINS)
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec UNIT_BINS="$(UNIT_BINS)" sh tests/run.sh unit
+
+check-mpi e2e: $(BUILD)/nidec
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec sh tests/run.sh e2e
+
+check-deps:
+	@sh tests/check-deps.sh
+
+valgrind: $(BUILD)/nidec $(UNIT_BINS)
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec UNIT_BINS="$(UNIT_BINS)" sh tests/valgrind.sh
+
+bench: $(BUILD)/nidec
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec sh bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,145 @@
+/*
+ * cfg.h - the analysis configuration: an INI file (parsed with libinih)
+ * plus `--set section.key=value` overrides, turned into one typed struct.
+ *
+ * Lifecycle:
+ *     nidec_cfg cfg;
+ *     nidec_cfg_init(&cfg);                         defaults, nothing set
+ *     nidec_cfg_load(&cfg, "a.ini", &err);          keys from a file
+ *     nidec_cfg_set(&cfg, "cv.scheme=kfold", &err); overrides, any number
+ *     nidec_cfg_finish(&cfg, &err);                 compat defaults, parse, validate
+ *     ... read cfg.scheme, cfg.C[i], ...
+ *     nidec_cfg_release(&cfg);                      leaves an empty, re-initialisable cfg
+ *
+ * Rules: unknown sections and keys are errors with a "did you mean"; a key
+ * given twice in one file is an error; `--set` wins over the file; keys not
+ * set take their default, or nilearn's when `cv.compat = nilearn` (see
+ * configs/default.ini for every key, its default and its meaning).  Relative
+ * paths are taken relative to the current directory, as the shell does.
+ * Errors name the file (or "--set"), the [section] key, the value and the fix.
+ * Not collective; no MPI, no I/O besides reading the INI file.
+ */
+#ifndef NIDEC_CFG_H
+#define NIDEC_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nidec/err.h"
+#include "nidec/sbuf.h"
+
+enum nidec_standardize { NIDEC_STD_NONE, NIDEC_STD_ZSCORE, NIDEC_STD_ZSCORE_SAMPLE };
+enum nidec_std_scope { NIDEC_SCOPE_TRAIN, NIDEC_SCOPE_ALL };
+enum nidec_estimator { NIDEC_EST_SVC, NIDEC_EST_SVC_L1, NIDEC_EST_LOGISTIC, NIDEC_EST_LOGISTIC_L1, NIDEC_EST_DUMMY };
+enum nidec_solver { NIDEC_SOLVER_LIBLINEAR };
+enum nidec_scheme {
+	NIDEC_CV_NONE,              /* fit and predict on all samples */
+	NIDEC_CV_HOLDOUT,           /* train on the first samples, test on the last */
+	NIDEC_CV_KFOLD,             /* contiguous blocks, as sklearn KFold(shuffle=False) */
+	NIDEC_CV_STRATIFIED_KFOLD,  /* as sklearn StratifiedKFold(shuffle=False) */
+	NIDEC_CV_LEAVE_ONE_RUN_OUT, /* as sklearn LeaveOneGroupOut over runs */
+	NIDEC_CV_FOLDS_FILE,        /* a TSV maps samples to folds */
+	NIDEC_CV_AUTO               /* inner scheme only: LORO if runs, else stratified */
+};
+enum nidec_selection { NIDEC_SEL_NESTED, NIDEC_SEL_TEST_FOLD };
+enum nidec_scoring {
+	NIDEC_SCORE_ACCURACY, NIDEC_SCORE_BALANCED_ACCURACY, NIDEC_SCORE_ROC_AUC,
+	NIDEC_SCORE_F1, NIDEC_SCORE_PRECISION, NIDEC_SCORE_RECALL
+};
+enum nidec_compat { NIDEC_COMPAT_NONE, NIDEC_COMPAT_NILEARN };
+enum nidec_permute_within { NIDEC_PERM_RUN, NIDEC_PERM_ALL };
+
+/* Internal: number of keys in the schema (see cfg.c). */
+#define NIDEC_CFG_N_KEYS 34
+
+typedef struct nidec_cfg {
+	/* [data] */
+	char *bold;            /* one 4D file, or a glob of per-run files */
+	char *mask;            /* 3D mask, non-zero = inside */
+	char *labels;          /* labels table (labels.txt), or NULL */
+	char *events;          /* glob of per-run BIDS events.tsv, or NULL */
+	char **conditions;     /* conditions to keep; n_conditions == 0: all */
+	size_t n_conditions;
+	char *label_column;    /* column of the labels table with the condition */
+	char *run_column;      /* column of the labels table with the run */
+	double hrf_shift;      /* seconds added to event onsets */
+	char *dataset;         /* converted HDF5 (default <output.dir>/dataset.h5) */
+
+	/* [preprocess] */
+	int standardize;       /* enum nidec_standardize */
+	int standardize_scope; /* enum nidec_std_scope */
+	double screening_percentile; /* 0 < p <= 100; 100 = no screening */
+
+	/* [model] */
+	int estimator;         /* enum nidec_estimator */
+	double *C;             /* C grid, in the order given */
+	size_t n_C;
+	double tol;            /* solver stopping tolerance */
+	int solver;            /* enum nidec_solver */
+
+	/* [cv] */
+	int scheme;            /* enum nidec_scheme (outer: what is reported) */
+	int n_folds;           /* folds of kfold / stratified-kfold */
+	double holdout;        /* >= 1: last N samples; in (0,1): fraction */
+	char *folds_file;      /* TSV for scheme folds-file */
+	int selection;         /* enum nidec_selection */
+	int inner_scheme;      /* enum nidec_scheme, or NIDEC_CV_NONE */
+	int inner_folds;       /* folds of a k-fold inner scheme */
+	int scoring;           /* enum nidec_scoring */
+	int compat;            /* enum nidec_compat */
+	long permutations;     /* null permutations (0 = none) */
+	int permute_within;    /* enum nidec_permute_within */
+	uint64_t seed;         /* master seed */
+
+	/* [output] */
+	char *dir;             /* output directory */
+	int report;            /* write report.html */
+	double progress;       /* seconds between progress lines, 0 = off */
+
+	/* bookkeeping (not keys) */
+	char *source;          /* path of the INI file loaded last, or NULL */
+	char *raw[NIDEC_CFG_N_KEYS];   /* value strings as given, NULL = default */
+	char *origin[NIDEC_CFG_N_KEYS];/* where each value came from */
+	int finished;
+} nidec_cfg;
+
+void nidec_cfg_init(nidec_cfg *cfg);
+
+/* Read an INI file.  On error `cfg` keeps the keys read before the bad one
+ * and `err` names the file, section, key and fix. */
+int nidec_cfg_load(nidec_cfg *cfg, const char *path, nidec_err *err);
+
+/* Apply one "section.key=value" override (from --set). */
+int nidec_cfg_set(nidec_cfg *cfg, const char *assignment, nidec_err *err);
+
+/* Set one key programmatically (command-line options such as --bold). */
+int nidec_cfg_put(nidec_cfg *cfg, const char *section, const char *key,
+		  const char *value, const char *origin, nidec_err *err);
+
+/* True if the key was given (file, --set or put), false if defaulted. */
+int nidec_cfg_is_set(const nidec_cfg *cfg, const char *section, const char *key);
+
+/* Fill defaults (nilearn's when compat = nilearn), parse every value and
+ * check each one and their combinations.  Call once, after all overrides. */
+int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err);
+
+/* Canonical INI text of the effective configuration (every key, sorted by
+ * schema order), used for provenance and the config hash.  After finish. */
+int nidec_cfg_dump(const nidec_cfg *cfg, nidec_sbuf *out);
+
+/* The effective value string of a key (after finish), or NULL if unknown. */
+const char *nidec_cfg_value(const nidec_cfg *cfg, const char *section, const char *key);
+
+void nidec_cfg_release(nidec_cfg *cfg);
+
+/* Names of enum values, as written in the INI file. */
+const char *nidec_scheme_name(int scheme);
+const char *nidec_scoring_name(int scoring);
+const char *nidec_estimator_name(int estimator);
+
+/* Split "a, b ,c" at commas into trimmed, non-empty strings (caller frees
+ * each and the array with nidec_strv_free). */
+int nidec_split_list(const char *s, char ***out, size_t *n, nidec_err *err);
+void nidec_strv_free(char **v, size_t n);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * plan.h - the task space of a cross-validated decoding and the pure
+ * function that runs one task.  This is the contract between the numerical
+ * core (src/core, no MPI/HDF5/NIfTI) and the scheduling layer (src/par) and
+ * commands (src/cli).
+ *
+ * Lifecycle (every rank builds the same plan from the same inputs):
+ *     nidec_plan_create(&cfg, &labels, &plan, &err);    folds, problems, tasks
+ *     nidec_plan_prepare(plan, X, &err);                 per-rank data prep (may copy X)
+ *     for t in my tasks: nidec_task_run(plan, t, &res, &err); pack, send
+ *     rank 0: nidec_plan_reduce(plan, results, &outcome, &err);
+ *     nidec_outcome_free(&outcome); nidec_plan_free(&plan);
+ *
+ * A task is (permutation, outer fold, inner fold or -1, problem, C index).
+ * Its result is a pure function of (plan, task id, X): the liblinear seed
+ * is derived from the task id, never from the rank, so any schedule gives
+ * byte-identical results.  Reduction works on results ordered by task id.
+ *
+ * Problems: K = 2 classes give one binary problem (+1 = classes[1], as
+ * nilearn's LabelBinarizer); K > 2 give K one-vs-rest problems.  Classes are
+ * the distinct labels sorted in byte order (numpy.unique).
+ *
+ * Selection (README "Model selection"):
+ *   nested     inner tasks score every C on inner folds of the outer training
+ *              part; outer tasks (inner = -1) fit every C on the whole
+ *              training part.  Reduce picks, per (outer fold, problem), the C
+ *              with the best mean inner score (ties: first C in grid order,
+ *              as GridSearchCV) and keeps that C's outer fit.
+ *   test-fold  nilearn's: with inner scheme none, outer tasks fit every C and
+ *              are scored on the outer test fold; the best is kept (ties: the
+ *              last C, as nilearn's `>=`).  With an inner scheme (a Decoder
+ *              inside an outer split, tutorial steps a-c), inner tasks pick C
+ *              per inner fold on the inner test part, the fold model is the
+ *              mean of the picked inner models, scored on the outer test part.
+ */
+#ifndef NIDEC_PLAN_H
+#define NIDEC_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nidec/cfg.h"
+#include "nidec/err.h"
+
+/* What the plan needs to know about a dataset (no voxel values). */
+typedef struct nidec_labels {
+	size_t n;                      /* samples */
+	size_t p;                      /* voxels (features) */
+	const int *y;                  /* [n] class index, 0..n_classes-1 */
+	const int *runs;               /* [n] run id of each sample */
+	size_t n_classes;
+	const char *const *class_names;/* [n_classes], sorted byte order */
+	double voxel_volume_mm3;       /* |det(affine[:3,:3])|, for nilearn's screening rescale */
+	const int *fold_of_sample;     /* [n] for scheme folds-file (-1 = never tested), else NULL */
+} nidec_labels;
+
+typedef struct nidec_task {
+	long perm;     /* 0 = true labels, 1..N = permutations */
+	int outer;     /* outer fold */
+	int inner;     /* inner fold, or -1 for a fit on the whole outer training part */
+	int problem;   /* binary problem (see above) */
+	int c_index;   /* index into cfg->C */
+} nidec_task;
+
+typedef struct nidec_result {
+	size_t task;       /* task id */
+	int status;        /* 0, or a negative NIDEC_E* code (msg says why) */
+	double score;      /* score on the task's test samples (cfg->scoring) */
+	double seconds;    /* wall time of the task (timing, scheduling) */
+	int n_iter;        /* solver iterations (-1 if unknown) */
+	size_t n_test;     /* decision values on the test samples, test order */
+	double *decision;
+	size_t n_coef;     /* p weights + intercept last, or 0 when not needed */
+	double *coef;
+	char msg[256];
+} nidec_result;
+
+/* Per-fold, per-key results ready to be written (rank 0). */
+typedef struct nidec_outcome {
+	size_t n_keys;          /* class keys of the outputs (K, also for K = 2) */
+	char **keys;            /* [n_keys] class names */
+	size_t n_folds;         /* outer folds */
+	size_t n_C;
+	double *C;              /* [n_C] grid */
+	int nested;             /* 1 if inner scores exist */
+
+	/* [n_keys * n_folds], index k*n_folds + f */
+	double *score;          /* outer test score of the kept model */
+	double *inner_score;    /* mean inner score of the chosen C (NaN if none) */
+	double *chosen_C;       /* C kept for (key, fold) */
+	/* [n_keys * n_folds * n_C]: every C tried */
+	double *grid_score;     /* outer test score of each C (NaN if not computed) */
+	double *grid_inner;     /* mean inner score of each C (NaN if none) */
+
+	/* predictions on outer test samples, fold by fold, in sample order */
+	size_t n_pred;
+	size_t *pred_sample;    /* [n_pred] sample index in the dataset */
+	int *pred_fold;         /* [n_pred] */
+	int *pred_true;         /* [n_pred] class index */
+	int *pred_label;        /* [n_pred] predicted class index */
+	double *pred_decision;  /* [n_pred * n_problems] decision value per problem */
+	size_t n_problems;
+
+	/* weights, mean and std (ddof 0) over outer folds, [n_keys * p] */
+	size_t p;
+	double *coef_mean;
+	double *coef_std;
+	double *intercept;      /* [n_keys] mean intercept */
+	/* the averaged model per problem (what model.h5 stores) */
+	double *model_coef;     /* [n_problems * p] */
+	double *model_intercept;/* [n_problems] */
+
+	long *confusion;        /* [n_classes * n_classes], row = true, col = predicted */
+	size_t n_classes;
+
+	/* permutations: null scores [n_perm * n_keys] (mean over folds) and the
+	 * p-values (1 + #null >= observed) / (n_perm + 1) per key and for the mean */
+	long n_perm;
+	double *null_scores;
+	double *p_value;        /* [n_keys] */
+	double p_value_mean;
+} nidec_outcome;
+
+typedef struct nidec_plan nidec_plan;
+
+/* Build folds, problems and the task list.  Checks what needs the labels:
+ * more folds than samples, a training fold with one class, a test fold
+ * missing a class where the score needs both, no runs for LORO, ...
+ * Borrows nothing: `lab` may be freed afterwards.  Not collective. */
+int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab,
+		      nidec_plan **out, nidec_err *err);
+void nidec_plan_free(nidec_plan **plan);
+
+/* Give the plan the data matrix (row-major n x p float32) before running
+ * tasks.  Borrows X until nidec_plan_free; may precompute per-rank state
+ * (e.g. nilearn's whole-data standardisation).  Not collective. */
+int nidec_plan_prepare(nidec_plan *plan, const float *X, nidec_err *err);
+
+size_t nidec_plan_n_tasks(const nidec_plan *plan);
+void nidec_plan_task(const nidec_plan *plan, size_t t, nidec_task *out);
+/* A relative cost guess for task t (bigger first when scheduling). */
+double nidec_plan_task_cost(const nidec_plan *plan, size_t t);
+size_t nidec_plan_n_outer(const nidec_plan *plan);
+/* Test sample indices of outer fold f (ascending), borrowed. */
+const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n);
+
+/* Run one task.  On success *res is a new result (free with
+ * nidec_result_free).  A numerical failure inside the task is a result with
+ * a status, not an error of this call. */
+int nidec_task_run(const nidec_plan *plan, size_t t, nidec_result **res, nidec_err *err);
+
+/* Serialise a result to bytes (for MPI and the checkpoint ledger), and back. */
+int nidec_result_pack(const nidec_result *r, void **buf, size_t *len, nidec_err *err);
+int nidec_result_unpack(const void *buf, size_t len, nidec_result **r, nidec_err *err);
+void nidec_result_free(nidec_result **r);
+
+/* Rank 0: combine the results of every task (results[t] for task t) into
+ * the outcome.  Fails if a task failed (its message is passed on). */
+int nidec_plan_reduce(const nidec_plan *plan, nidec_result *const *results,
+		      nidec_outcome **out, nidec_err *err);
+void nidec_outcome_free(nidec_outcome **out);
+
+#endif

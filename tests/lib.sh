@@ -1,0 +1,81 @@
+# tests/lib.sh - a tiny git-style test library for the end-to-end scripts.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   test_expect_success 'convert writes a dataset' '
+#       $NIDEC convert cfg.ini -o out.h5 &&
+#       test -f out.h5
+#   '
+#   test_done
+#
+# Each test runs in a subshell inside the script's scratch directory
+# ($TRASH, removed at the end unless a test failed or NIDEC_KEEP=1).
+# Steps are chained with && so the first failing step fails the test.
+# test_done prints "# <script>: N passed, N failed" for tests/run.sh.
+set -u
+
+: "${NIDEC:?NIDEC must point at build/nidec (run through make check)}"
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
+REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
+NIDEC_TEST_DATA=${NIDEC_TEST_DATA:-$REPO_DIR/data/haxby-slice}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+MPIRUN=${MPIRUN:-mpirun}
+SCRIPT=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/nidec-$SCRIPT.XXXXXX")
+test_count=0
+test_failed=0
+test_skipped=0
+
+say() { printf '%s\n' "$*" >&2; }
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	desc=$1
+	body=$2
+	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1; then
+		say "ok $test_count - $desc"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $desc"
+		sed 's/^/#   /' "$TRASH/.out.$test_count" | tail -n 40 >&2
+	fi
+}
+
+# A test expected to fail with a given exit status and message:
+#   test_expect_error 'missing mask' 1 "cannot open 'nope.nii.gz'" '$NIDEC convert ...'
+test_expect_error() {
+	test_count=$((test_count + 1))
+	desc=$1 want_rc=$2 want_msg=$3 body=$4
+	(cd "$TRASH" && eval "$body") >"$TRASH/.out.$test_count" 2>&1
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && grep -qF -- "$want_msg" "$TRASH/.out.$test_count"; then
+		say "ok $test_count - $desc"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $desc (exit $rc, wanted $want_rc and '$want_msg')"
+		sed 's/^/#   /' "$TRASH/.out.$test_count" | tail -n 20 >&2
+	fi
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	test_skipped=$((test_skipped + 1))
+	say "skip $test_count - $1 ($2)"
+}
+
+# test_cmp EXPECTED ACTUAL: diff, shown on failure.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+test_done() {
+	passed=$((test_count - test_failed - test_skipped))
+	printf '# %s: %d passed, %d failed, %d skipped\n' "$SCRIPT" "$passed" "$test_failed" "$test_skipped"
+	if [ "$test_failed" = 0 ] && [ "${NIDEC_KEEP:-0}" != 1 ]; then
+		rm -rf "$TRASH"
+	else
+		say "# scratch kept in $TRASH"
+	fi
+	[ "$test_failed" = 0 ]
+}
