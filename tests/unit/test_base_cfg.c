@@ -1,0 +1,241 @@
+/*
+ * test_base_cfg.c - the configuration: defaults, compat defaults, --set,
+ * unknown keys with "did you mean", bad values, duplicates, the dump.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nidec/cfg.h"
+#include "nidec/mem.h"
+
+static char *write_ini(const char *text)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	strcpy(path, "/tmp/nidec-cfg-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_base_cfg__defaults(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.scheme, NIDEC_CV_LEAVE_ONE_RUN_OUT);
+	assert_int_equal(cfg.selection, NIDEC_SEL_NESTED);
+	assert_int_equal(cfg.standardize_scope, NIDEC_SCOPE_TRAIN);
+	assert_int_equal(cfg.scoring, NIDEC_SCORE_ROC_AUC);
+	assert_int_equal((int)cfg.n_C, 3);
+	assert_true(cfg.C[0] == 1 && cfg.C[1] == 10 && cfg.C[2] == 100);
+	assert_string_equal(cfg.dir, "results");
+	assert_null(cfg.bold);
+	nidec_cfg_release(&cfg);
+}
+
+static void test_base_cfg__compat_changes_defaults_not_explicit_keys(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_set(&cfg, "cv.compat=nilearn", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "preprocess.standardize_scope=train", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.selection, NIDEC_SEL_TEST_FOLD);      /* nilearn default */
+	assert_int_equal(cfg.standardize_scope, NIDEC_SCOPE_TRAIN); /* explicit wins */
+	assert_int_equal(cfg.inner_folds, 10);
+	nidec_cfg_release(&cfg);
+}
+
+static void test_base_cfg__load_and_override(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+	const char *path = write_ini("[data]\nbold = a.nii.gz ; inline comment\n"
+				     "conditions = face, cat\n"
+				     "[model]\nC = 0.5,2\n[cv]\nscheme = kfold\n");
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_load(&cfg, path, &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "cv.n_folds=7", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_string_equal(cfg.bold, "a.nii.gz");
+	assert_int_equal((int)cfg.n_conditions, 2);
+	assert_string_equal(cfg.conditions[0], "face");
+	assert_string_equal(cfg.conditions[1], "cat");
+	assert_true(cfg.n_C == 2 && cfg.C[0] == 0.5 && cfg.C[1] == 2);
+	assert_int_equal(cfg.scheme, NIDEC_CV_KFOLD);
+	assert_int_equal(cfg.n_folds, 7);
+	assert_true(nidec_cfg_is_set(&cfg, "cv", "n_folds"));
+	assert_false(nidec_cfg_is_set(&cfg, "cv", "seed"));
+	nidec_cfg_release(&cfg);
+	unlink(path);
+}
+
+static void test_base_cfg__unknown_key_suggests(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+	const char *path = write_ini("[cv]\nschem = kfold\n");
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_load(&cfg, path, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "unknown key 'schem' in [cv]; did you mean 'scheme'"));
+	assert_non_null(strstr(err.msg, path));
+	nidec_cfg_release(&cfg);
+	unlink(path);
+
+	nidec_err_clear(&err);
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_set(&cfg, "modle.C=1", &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "did you mean [model]"));
+	nidec_cfg_release(&cfg);
+}
+
+static void test_base_cfg__duplicate_key(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+	const char *path = write_ini("[cv]\nseed = 1\nseed = 2\n");
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_load(&cfg, path, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "appears twice"));
+	nidec_cfg_release(&cfg);
+	unlink(path);
+}
+
+static void test_base_cfg__bad_values(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "model.estimator=svm", "did you mean 'svc'" },
+		{ "model.C=1, -3", "'-3' is not a number > 0" },
+		{ "model.C=0", "'0' is not a number > 0" },
+		{ "preprocess.screening_percentile=150", "give a number in (0, 100]" },
+		{ "preprocess.screening_percentile=0", "give a number in (0, 100]" },
+		{ "cv.n_folds=1", "from 2 to" },
+		{ "cv.holdout=2.5", "whole number of samples" },
+		{ "cv.scoring=auc", "use one of" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nidec_cfg cfg;
+		nidec_err err = NIDEC_ERR_INIT;
+		nidec_cfg_init(&cfg);
+		assert_int_equal(nidec_cfg_set(&cfg, bad[i][0], &err), 0);
+		assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+		if (!strstr(err.msg, bad[i][1]))
+			fail_msg("%s: got '%s', wanted '%s'", bad[i][0], err.msg, bad[i][1]);
+		assert_non_null(strstr(err.msg, "--set"));
+		nidec_cfg_release(&cfg);
+	}
+}
+
+static void test_base_cfg__nested_needs_inner(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_set(&cfg, "cv.inner_scheme=none", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "selection = nested needs an inner scheme"));
+	nidec_cfg_release(&cfg);
+}
+
+static void test_base_cfg__dump_round_trips(void **state)
+{
+	nidec_cfg a, b;
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_sbuf s1 = NIDEC_SBUF_INIT, s2 = NIDEC_SBUF_INIT;
+	const char *path;
+
+	(void)state;
+	nidec_cfg_init(&a);
+	assert_int_equal(nidec_cfg_set(&a, "cv.scheme=stratified-kfold", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&a, &err), 0);
+	assert_int_equal(nidec_cfg_dump(&a, &s1), 0);
+	path = write_ini(s1.buf);
+	nidec_cfg_init(&b);
+	assert_int_equal(nidec_cfg_load(&b, path, &err), 0);
+	assert_int_equal(nidec_cfg_finish(&b, &err), 0);
+	assert_int_equal(nidec_cfg_dump(&b, &s2), 0);
+	assert_string_equal(s1.buf, s2.buf);
+	nidec_sbuf_release(&s1);
+	nidec_sbuf_release(&s2);
+	nidec_cfg_release(&a);
+	nidec_cfg_release(&b);
+	unlink(path);
+}
+
+/* Every failing allocation during load/finish leaks nothing (run under
+ * valgrind or ASan to see it) and reports out of memory. */
+static void test_base_cfg__allocation_failures(void **state)
+{
+	const char *path = write_ini("[data]\nconditions = a, b, c\n[model]\nC = 1, 2\n");
+	long n;
+	int failures = 0;
+
+	(void)state;
+	for (n = 1; n < 200; n++) {
+		nidec_cfg cfg;
+		nidec_err err = NIDEC_ERR_INIT;
+		int rc;
+		nidec_cfg_init(&cfg);
+		nidec_mem_fail_at(n);
+		rc = nidec_cfg_load(&cfg, path, &err);
+		if (rc == 0)
+			rc = nidec_cfg_finish(&cfg, &err);
+		nidec_mem_fail_at(0);
+		nidec_cfg_release(&cfg);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, NIDEC_ENOMEM);
+		failures++;
+	}
+	assert_true(failures > 5);
+	assert_true(n < 200);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_cfg__defaults),
+		cmocka_unit_test(test_base_cfg__compat_changes_defaults_not_explicit_keys),
+		cmocka_unit_test(test_base_cfg__load_and_override),
+		cmocka_unit_test(test_base_cfg__unknown_key_suggests),
+		cmocka_unit_test(test_base_cfg__duplicate_key),
+		cmocka_unit_test(test_base_cfg__bad_values),
+		cmocka_unit_test(test_base_cfg__nested_needs_inner),
+		cmocka_unit_test(test_base_cfg__dump_round_trips),
+		cmocka_unit_test(test_base_cfg__allocation_failures),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
