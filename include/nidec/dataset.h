@@ -9,6 +9,13 @@
  *     nidec_ds_read_matrix(ds, &X, &err);          all rows, float32 row-major
  *     nidec_ds_close(&ds);                         NULL-safe, sets ds = NULL
  *
+ * Writing (one process; src/io/convert.c):
+ *     nidec_ds_writer *w;
+ *     nidec_ds_create("out.h5", &meta, &prov, &w, &err);   under a temporary name
+ *     nidec_ds_write_rows(w, r0, n, rows, &err);           any number of blocks
+ *     nidec_ds_commit(&w, &err);                            close and rename
+ *     (on any error: nidec_ds_abort(&w) removes the temporary file)
+ *
  * Not collective.  hdf5.h is included only by src/io/dataset.c.
  */
 #ifndef NIDEC_DATASET_H
@@ -18,8 +25,10 @@
 #include <stdint.h>
 
 #include "nidec/err.h"
+#include "nidec/sbuf.h"
 
 #define NIDEC_DS_FORMAT_VERSION 1
+#define NIDEC_DS_FORMAT_NAME "nidec-dataset"
 
 typedef struct nidec_dataset {
 	char *path;
@@ -57,5 +66,66 @@ void nidec_ds_close(nidec_dataset **ds);
 
 /* |det(affine[:3,:3])|: the volume of one voxel in mm^3. */
 double nidec_ds_voxel_volume(const nidec_dataset *ds);
+
+/* ---- provenance ---- */
+
+/* One input file of a conversion. */
+typedef struct nidec_ds_input {
+	char *role;             /* "bold", "mask", "labels" or "events" */
+	char *path;             /* absolute path when known */
+	int64_t size;           /* bytes */
+	char *sha256;           /* 64 hex digits */
+} nidec_ds_input;
+
+/* What the writer records besides the data (all strings borrowed). */
+typedef struct nidec_ds_provenance {
+	const nidec_ds_input *inputs;
+	size_t n_inputs;
+	const char *inputs_sha256;     /* the reuse key (see docs/FORMAT.md) */
+	const char *tool_version;      /* nidec's version */
+	const char *command_line;
+	const char *liblinear_version; /* or NULL */
+	const char *nifti_version;     /* or NULL */
+	const char *config;            /* the [data] keys that shaped the content, INI text */
+	const char *created;           /* ISO 8601 UTC time; NULL = now */
+} nidec_ds_provenance;
+
+/* The inputs recorded in a dataset: *inputs is a new array of *n entries
+ * (free with nidec_ds_inputs_free). */
+int nidec_ds_inputs(nidec_dataset *ds, nidec_ds_input **inputs, size_t *n, nidec_err *err);
+void nidec_ds_inputs_free(nidec_ds_input *inputs, size_t n);
+
+/* ---- writing ---- */
+
+typedef struct nidec_ds_writer nidec_ds_writer;
+
+/* Create `path`'s temporary sibling and write everything but /X's values:
+ * `meta` gives n_samples, n_voxels, labels, runs, volumes, conditions, ijk,
+ * dims, affine, pixdim and nifti_header (borrowed; path, priv and
+ * inputs_sha256 of meta are ignored).  /X is chunked by blocks of rows of
+ * about 1 MiB.  Errors name the file, the HDF5 object and the operation. */
+int nidec_ds_create(const char *path, const nidec_dataset *meta,
+		    const nidec_ds_provenance *prov, nidec_ds_writer **out, nidec_err *err);
+/* Write rows r0 .. r0+n-1 of /X from `rows` (n * n_voxels floats). */
+int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
+			nidec_err *err);
+/* Close the file and rename it to its final name; *w becomes NULL.  On
+ * failure the temporary file is removed (and *w is NULL too). */
+int nidec_ds_commit(nidec_ds_writer **w, nidec_err *err);
+/* Give up: close and remove the temporary file; NULL-safe. */
+void nidec_ds_abort(nidec_ds_writer **w);
+
+/* ---- describing any HDF5 file (nidec info) ---- */
+
+/* True (1) if `path` is an HDF5 file whose root says format = nidec-dataset,
+ * 0 if it is another HDF5 file; an error if it is not HDF5 at all. */
+int nidec_ds_is_dataset(const char *path, int *is_dataset, nidec_err *err);
+
+/* A listing of any HDF5 file for humans: root attributes (strings and
+ * small numeric ones) and every dataset with its shape and type. */
+int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err);
+
+/* Version of the HDF5 library ("1.10.8"), into buf. */
+void nidec_h5_library_version(char *buf, size_t n);
 
 #endif

@@ -1,9 +1,163 @@
-/* PLACEHOLDER: replaced by the real command (owner: see the helper's task). */
+/*
+ * cmd_info.c - `nidec info FILE`: what a dataset holds (samples per
+ * condition and run, voxels, grid, voxel size, TR, provenance), or, for
+ * any other HDF5 file (results.h5, model.h5), its attributes and datasets.
+ * Human-readable, on stdout; rank 0 reads, the other ranks exit with its
+ * status.
+ */
+#include <stdio.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "nidec/dataset.h"
 #include "nidec/log.h"
+#include "nidec/mem.h"
+#include "nidec/sbuf.h"
+
+static const char usage_text[] =
+	"usage: nidec info FILE [options]\n"
+	"\n"
+	"Describe a dataset written by 'nidec convert': samples per condition and run,\n"
+	"voxels, grid, voxel size, TR, inputs and provenance.  Any other HDF5 file\n"
+	"(results.h5, model.h5) is listed: root attributes and datasets with shapes.\n"
+	"\n"
+	"  FILE                  HDF5 file to describe\n"
+	"  -q, --quiet           errors only (prints nothing)\n"
+	"  -v, --verbose         more detail (twice: debug)\n"
+	"  -h, --help            this text\n";
+
+static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
+{
+	static const char *const attrs[] = { "created", "tool_version", "command_line",
+		"hdf5_version", "nifti_version", "liblinear_version", "inputs_sha256" };
+	nidec_dataset *ds = NULL;
+	nidec_ds_input *in = NULL;
+	size_t n_in = 0, i, c, r, n_runs = 0, *counts = NULL, width = 5;
+	int rc = 0;
+	const double *a;
+
+	NIDEC_TRY(nidec_ds_open(path, &ds, err));
+	for (i = 0; i < ds->n_samples; i++)
+		if (ds->runs[i] >= 0 && (size_t)ds->runs[i] + 1 > n_runs)
+			n_runs = (size_t)ds->runs[i] + 1;
+	counts = nidec_calloc_e((n_runs + 1) * (ds->n_conditions + 1), sizeof(*counts), "a table", err);
+	if (!counts) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	/* counts[r * (C+1) + c]; row n_runs and column C are totals */
+	for (i = 0; i < ds->n_samples; i++) {
+		for (c = 0; c < ds->n_conditions; c++)
+			if (!strcmp(ds->labels[i], ds->conditions[c]))
+				break;
+		if (c == ds->n_conditions || ds->runs[i] < 0)
+			continue;
+		r = (size_t)ds->runs[i];
+		counts[r * (ds->n_conditions + 1) + c]++;
+		counts[r * (ds->n_conditions + 1) + ds->n_conditions]++;
+		counts[n_runs * (ds->n_conditions + 1) + c]++;
+		counts[n_runs * (ds->n_conditions + 1) + ds->n_conditions]++;
+	}
+	a = ds->affine;
+	nidec_sbuf_addf(out, "dataset     %s (%s format %d)\n", path, NIDEC_DS_FORMAT_NAME,
+			NIDEC_DS_FORMAT_VERSION);
+	nidec_sbuf_addf(out, "samples     %zu\n", ds->n_samples);
+	nidec_sbuf_addf(out, "voxels      %zu (%.1f mm^3 each)\n", ds->n_voxels, nidec_ds_voxel_volume(ds));
+	nidec_sbuf_addf(out, "grid        %lld x %lld x %lld\n", (long long)ds->dims[0],
+			(long long)ds->dims[1], (long long)ds->dims[2]);
+	nidec_sbuf_addf(out, "voxel size  %g x %g x %g mm\n", ds->pixdim[0], ds->pixdim[1], ds->pixdim[2]);
+	nidec_sbuf_addf(out, "TR          %g s\n", ds->pixdim[3]);
+	/* + 0.0 prints -0 as 0 */
+	nidec_sbuf_addf(out, "affine      [%g %g %g %g; %g %g %g %g; %g %g %g %g]\n", a[0] + 0.0,
+			a[1] + 0.0, a[2] + 0.0, a[3] + 0.0, a[4] + 0.0, a[5] + 0.0, a[6] + 0.0,
+			a[7] + 0.0, a[8] + 0.0, a[9] + 0.0, a[10] + 0.0, a[11] + 0.0);
+	nidec_sbuf_addf(out, "runs        %zu\n", n_runs);
+	nidec_sbuf_addf(out, "conditions  %zu:", ds->n_conditions);
+	for (c = 0; c < ds->n_conditions; c++) {
+		nidec_sbuf_addf(out, "%s %s", c ? "," : "", ds->conditions[c]);
+		if (strlen(ds->conditions[c]) > width)
+			width = strlen(ds->conditions[c]);
+	}
+	nidec_sbuf_adds(out, "\n\nsamples per condition and run:\n");
+	nidec_sbuf_addf(out, "%5s", "run");
+	for (c = 0; c < ds->n_conditions; c++)
+		nidec_sbuf_addf(out, "  %*s", (int)width, ds->conditions[c]);
+	nidec_sbuf_addf(out, "  %*s\n", (int)width, "total");
+	for (r = 0; r <= n_runs; r++) {
+		if (r < n_runs)
+			nidec_sbuf_addf(out, "%5zu", r);
+		else
+			nidec_sbuf_addf(out, "%5s", "total");
+		for (c = 0; c <= ds->n_conditions; c++)
+			nidec_sbuf_addf(out, "  %*zu", (int)width, counts[r * (ds->n_conditions + 1) + c]);
+		nidec_sbuf_adds(out, "\n");
+	}
+	nidec_sbuf_adds(out, "\nprovenance:\n");
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		char *v = NULL;
+		NIDEC_TRY_GOTO(rc, nidec_ds_attr(ds, attrs[i], &v, err), done);
+		nidec_sbuf_addf(out, "  %-18s %s\n", attrs[i], v ? v : "(not recorded)");
+		nidec_free(v);
+	}
+	NIDEC_TRY_GOTO(rc, nidec_ds_inputs(ds, &in, &n_in, err), done);
+	nidec_sbuf_addf(out, "inputs (%zu):\n", n_in);
+	for (i = 0; i < n_in; i++)
+		nidec_sbuf_addf(out, "  %-7s %s  %lld bytes  sha256 %s\n", in[i].role, in[i].path,
+				(long long)in[i].size, in[i].sha256);
+done:
+	nidec_ds_inputs_free(in, n_in);
+	nidec_free(counts);
+	nidec_ds_close(&ds);
+	return rc;
+}
+
 int cmd_info(int argc, char **argv, nidec_comm *comm)
 {
-	(void)argc; (void)argv; (void)comm;
-	nidec_error("'info' is not built yet");
-	return NIDEC_EXIT_FAILURE;
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_sbuf out = NIDEC_SBUF_INIT;
+	const char *file = NULL;
+	int i, rc = 0, rank = nidec_comm_rank(comm), used, is_ds = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			if (rank == 0)
+				fputs(usage_text, stdout);
+			return NIDEC_EXIT_OK;
+		}
+		if (a[0] == '-' && a[1]) {
+			used = nidec_cli_common(argc, argv, &i, NULL, &err);
+			if (used <= 0) {
+				if (rank == 0 && used < 0)
+					fprintf(stderr, "nidec info: %s; see 'nidec info --help'\n", err.msg);
+				else if (rank == 0)
+					fprintf(stderr, "nidec info: unknown option '%s'; see 'nidec info --help'\n", a);
+				return NIDEC_EXIT_USAGE;
+			}
+			continue;
+		}
+		if (file) {
+			if (rank == 0)
+				fprintf(stderr, "nidec info: unexpected argument '%s' (one FILE only); see 'nidec info --help'\n", a);
+			return NIDEC_EXIT_USAGE;
+		}
+		file = a;
+	}
+	if (!file) {
+		if (rank == 0)
+			fprintf(stderr, "nidec info: missing FILE; see 'nidec info --help'\n");
+		return NIDEC_EXIT_USAGE;
+	}
+	if (rank == 0) {
+		rc = nidec_ds_is_dataset(file, &is_ds, &err);
+		if (rc == 0)
+			rc = is_ds ? describe_dataset(file, &out, &err) : nidec_h5_describe(file, &out, &err);
+		if (rc == 0)
+			nidec_out("%s", out.buf);
+	}
+	rc = nidec_comm_agree(comm, rc, &err);
+	nidec_sbuf_release(&out);
+	if (rc < 0)
+		return rank == 0 ? nidec_cli_fail(&err, comm) : nidec_cli_exit_code(rc);
+	return NIDEC_EXIT_OK;
 }

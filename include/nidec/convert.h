@@ -1,0 +1,70 @@
+/*
+ * convert.h - NIfTI runs + mask + labels -> one masked HDF5 dataset
+ * (the `nidec convert` step, callable by `nidec run`).
+ *
+ * nidec_convert() reads the [data] keys of a finished config (bold, mask,
+ * labels or events, conditions, label_column, run_column, hrf_shift),
+ * checks every input before writing anything, and writes the dataset of
+ * docs/FORMAT.md under a temporary name in the output's directory, then
+ * renames it: no half file is ever left under the final name.  If the
+ * output exists and records the same `inputs_sha256` (SHA-256 over the
+ * inputs' SHA-256 and the [data] values that shape the content), it is
+ * reused as it is, unless `force`.
+ *
+ * Memory: one volume of the BOLD series plus a block of about 8 MiB of
+ * output rows, whatever the number of runs.  Not collective: one process
+ * (rank 0) calls it; no MPI.  Errors are one line naming the file, the
+ * field and the fix; the output is then left as it was.
+ */
+#ifndef NIDEC_CONVERT_H
+#define NIDEC_CONVERT_H
+
+#include <stddef.h>
+
+#include "nidec/cfg.h"
+#include "nidec/err.h"
+
+typedef struct nidec_convert_opts {
+	int force;                     /* rebuild even if the output is up to date */
+	const char *tool_version;      /* provenance; NULL = the compiled-in NIDEC_VERSION */
+	const char *command_line;      /* provenance; NULL = not recorded */
+	const char *liblinear_version; /* provenance; NULL = "unknown" */
+} nidec_convert_opts;
+
+#define NIDEC_CONVERT_OPTS_INIT { 0, NULL, NULL, NULL }
+
+typedef struct nidec_convert_result {
+	int reused;            /* 1: the existing output was up to date */
+	size_t n_samples;      /* rows of /X */
+	size_t n_voxels;       /* columns of /X */
+	size_t n_runs;         /* distinct runs among the samples */
+	size_t n_conditions;
+	size_t n_volumes;      /* volumes read (before the condition selection) */
+	int mask_resampled;    /* the mask was resampled onto the BOLD grid */
+} nidec_convert_result;
+
+/* Convert (or reuse) into out_path.  `res` may be NULL. */
+int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
+		     const nidec_convert_opts *opts, nidec_convert_result *res,
+		     nidec_err *err);
+
+/* The same with default provenance (no command line recorded). */
+int nidec_convert(const nidec_cfg *cfg, const char *out_path, int force, int *reused,
+		  nidec_err *err);
+
+/* The default output: [data] dataset if set, else <[output] dir>/dataset.h5
+ * (a new string for the caller to nidec_free). */
+int nidec_convert_output_path(const nidec_cfg *cfg, char **out, nidec_err *err);
+
+/* Natural order: digit runs compare by value, so run-2 < run-10; ties by
+ * fewer leading zeros, then byte order.  <0, 0, >0 as strcmp. */
+int nidec_natural_cmp(const char *a, const char *b);
+
+/* Expand a path or glob into existing files sorted naturally: *paths gets
+ * a new array of *n new strings (free with nidec_strv_free).  A pattern
+ * without * ? [ is one path, which must exist.  `key` names the config
+ * key in messages ("[data] bold"). */
+int nidec_glob_natural(const char *pattern, const char *key, char ***paths, size_t *n,
+		       nidec_err *err);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * synth.h - a synthetic subject with a planted signal, of any size, for
+ * benchmarks and tests (`nidec synth`).
+ *
+ * What is written in `dir` (docs/FORMAT.md "Synthetic subjects"):
+ *   sub-<S>_task-synth_run-<NN>_bold.nii.gz   one 4D file per run
+ *   sub-<S>_task-synth_run-<NN>_events.tsv    BIDS events of that run
+ *   mask.nii.gz        a brain-like ellipsoid holding mask_fraction of the grid
+ *   labels.txt         the same design as a labels table (labels, chunks)
+ *   synth.ini          a ready config ([data] with the files above)
+ * Each run shows every class once, in a shuffled order, as a block of
+ * volumes after a rest gap.  A voxel of volume t of run r holds
+ *     baseline(v) + offset(r) + sigma * (noise(r, t, v) + signal * P_c(v))
+ * inside the mask (P_c = the class's fixed N(0,1) pattern; no P in rest),
+ * 0 outside.  Every value is a pure function of (seed, what, run, volume),
+ * drawn from nidec_rng streams, so the files are the same for any number
+ * of ranks writing runs in any order.  Not collective; no MPI, no HDF5.
+ */
+#ifndef NIDEC_SYNTH_H
+#define NIDEC_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nidec/err.h"
+
+typedef struct nidec_synth_opts {
+	const char *dir;        /* output directory (created) */
+	const char *subject;    /* BIDS subject label, e.g. "01" */
+	int64_t dims[3];        /* grid */
+	int runs;               /* runs (files) */
+	int volumes;            /* volumes per run */
+	int classes;            /* conditions besides rest, 2..64 */
+	double tr;              /* repetition time, s */
+	double signal;          /* planted signal, in noise standard deviations */
+	double mask_fraction;   /* fraction of the grid inside the mask, (0, 1] */
+	double voxel_size;      /* mm, isotropic */
+	uint64_t seed;
+	int float32;            /* 1: float32 voxels, 0: int16 */
+	int compress_level;     /* gzip level 1..9 */
+} nidec_synth_opts;
+
+#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0.25, 3.0, 0, 0, 1 }
+
+/* Check the options; errors name the option and the fix. */
+int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err);
+
+/* Name of class c (face, cat, house, ... then classNN); static storage or buf. */
+const char *nidec_synth_class_name(int c, char *buf, size_t n);
+
+/* The mask (1 inside) over the grid, x fastest: a new array (nidec_free). */
+int nidec_synth_mask(const nidec_synth_opts *o, unsigned char **mask, size_t *n_inside,
+		     nidec_err *err);
+
+/* Create dir and write mask.nii.gz, every events.tsv, labels.txt and
+ * synth.ini (small files; one process). */
+int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
+			     nidec_err *err);
+
+/* Write run r's 4D image (memory: one run of the grid in the file's type). */
+int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, int run,
+			  nidec_err *err);
+
+#endif

@@ -1,0 +1,836 @@
+/*
+ * convert.c - the conversion pipeline (see convert.h and docs/FORMAT.md).
+ *
+ * Order of work, chosen so that bad input fails early and cheaply and the
+ * output is never touched unless everything is right:
+ *   1. expand the bold / events globs (natural order), check the output
+ *      directory is writable;
+ *   2. hash every input (SHA-256) and derive the reuse key; an existing
+ *      output with the same key is reused;
+ *   3. read every BOLD header (4D, same grid), the labels (table or
+ *      events), select the conditions, load and place the mask;
+ *   4. create the HDF5 file under a temporary name, stream the runs volume
+ *      by volume, writing the kept rows in blocks of about 8 MiB;
+ *   5. close and rename.
+ * Any failure after 4 removes the temporary file.
+ *
+ * Columns are the mask's voxels in C order over (i, j, k) (mask.c); rows
+ * are the kept volumes in input order; values are the scaled voxel values
+ * as nibabel reads them (nii.c), not standardized.
+ * Depends on base and the other io modules; no MPI.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nidec/convert.h"
+#include "nidec/dataset.h"
+#include "nidec/events.h"
+#include "nidec/hash.h"
+#include "nidec/log.h"
+#include "nidec/mem.h"
+#include "nidec/nii.h"
+#include "nidec/sbuf.h"
+
+#ifndef NIDEC_VERSION
+#define NIDEC_VERSION "unknown"
+#endif
+
+/* Output rows buffered before a write to /X. */
+#define ROW_BLOCK_BYTES ((size_t)8 << 20)
+
+/* ---- natural sort and globs --------------------------------------------- */
+
+int nidec_natural_cmp(const char *a, const char *b)
+{
+	const char *a0 = a, *b0 = b;
+	int zeros = 0; /* first difference in leading zeros: the last tiebreak */
+
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			const char *za = a, *zb = b;
+			size_t la = 0, lb = 0;
+			int c;
+			while (*za == '0')
+				za++;
+			while (*zb == '0')
+				zb++;
+			while (isdigit((unsigned char)za[la]))
+				la++;
+			while (isdigit((unsigned char)zb[lb]))
+				lb++;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = memcmp(za, zb, la);
+			if (c)
+				return c < 0 ? -1 : 1;
+			if (!zeros && za - a != zb - b) /* same value: fewer zeros first */
+				zeros = za - a < zb - b ? -1 : 1;
+			a = za + la;
+			b = zb + lb;
+		} else {
+			if (*a != *b)
+				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			a++;
+			b++;
+		}
+	}
+	if (*a || *b)
+		return *a ? 1 : -1;
+	return zeros ? zeros : strcmp(a0, b0);
+}
+
+static int cmp_natural_ptr(const void *x, const void *y)
+{
+	return nidec_natural_cmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+int nidec_glob_natural(const char *pattern, const char *key, char ***paths, size_t *n,
+		       nidec_err *err)
+{
+	char **v = NULL;
+	glob_t g;
+	size_t i, cnt = 0;
+	int grc, rc = 0;
+
+	if (!strpbrk(pattern, "*?[")) {
+		struct stat st;
+		if (stat(pattern, &st) < 0)
+			return nidec_fail(err, NIDEC_EIO, "%s: cannot open '%s': %s; check the path (relative paths start from the current directory)",
+					  key, pattern, strerror(errno));
+		v = nidec_calloc_e(1, sizeof(*v), "a path list", err);
+		if (!v)
+			return NIDEC_ENOMEM;
+		v[0] = nidec_strdup_e(pattern, err);
+		if (!v[0]) {
+			nidec_free(v);
+			return NIDEC_ENOMEM;
+		}
+		*paths = v;
+		*n = 1;
+		return 0;
+	}
+	memset(&g, 0, sizeof(g));
+	grc = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
+		globfree(&g);
+		return nidec_fail(err, NIDEC_EIO,
+				  "%s = '%s' matches no file; check the pattern (relative paths start from the current directory)",
+				  key, pattern);
+	}
+	if (grc != 0) {
+		globfree(&g);
+		return nidec_fail(err, grc == GLOB_NOSPACE ? NIDEC_ENOMEM : NIDEC_EIO,
+				  "%s = '%s': cannot list the matching files (%s)", key, pattern,
+				  grc == GLOB_NOSPACE ? "out of memory" : "read error");
+	}
+	v = nidec_calloc_e(g.gl_pathc, sizeof(*v), "a path list", err);
+	if (!v) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (cnt = 0; cnt < g.gl_pathc; cnt++) {
+		v[cnt] = nidec_strdup_e(g.gl_pathv[cnt], err);
+		if (!v[cnt]) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+	}
+	qsort(v, cnt, sizeof(*v), cmp_natural_ptr);
+	*paths = v;
+	*n = cnt;
+	v = NULL;
+done:
+	if (v)
+		for (i = 0; i < cnt; i++)
+			nidec_free(v[i]);
+	nidec_free(v);
+	globfree(&g);
+	return rc;
+}
+
+/* ---- output path ----------------------------------------------------------- */
+
+int nidec_convert_output_path(const nidec_cfg *cfg, char **out, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	int rc;
+
+	if (cfg->dataset)
+		rc = nidec_sbuf_adds(&sb, cfg->dataset);
+	else
+		rc = nidec_sbuf_addf(&sb, "%s/dataset.h5", cfg->dir ? cfg->dir : "results");
+	if (rc < 0) {
+		nidec_sbuf_release(&sb);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	}
+	*out = nidec_sbuf_detach(&sb, NULL);
+	if (!*out)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* mkdir -p of the directory part of `path`; then check it is writable. */
+static int prepare_dir(const char *path, nidec_err *err)
+{
+	char *dir = nidec_strdup(path), *slash, *p;
+	struct stat st;
+	int rc = 0;
+
+	if (!dir)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if (slash == dir) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	for (p = dir + 1; ; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (stat(dir, &st) < 0) {
+			if (errno != ENOENT || mkdir(dir, 0777) < 0) {
+				rc = nidec_fail(err, NIDEC_EIO,
+						"cannot create directory '%s' for the dataset '%s': %s; choose a writable location (-o FILE or [data] dataset)",
+						dir, path, strerror(errno));
+				goto done;
+			}
+		} else if (!S_ISDIR(st.st_mode)) {
+			rc = nidec_fail(err, NIDEC_EIO,
+					"cannot write the dataset '%s': '%s' is not a directory; choose another output (-o FILE or [data] dataset)",
+					path, dir);
+			goto done;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO,
+				"cannot write the dataset '%s': directory '%s': %s; choose a writable location (-o FILE or [data] dataset)",
+				path, dir, strerror(errno));
+		goto done;
+	}
+done:
+	nidec_free(dir);
+	return rc;
+}
+
+/* ---- inputs and the reuse key ---------------------------------------------- */
+
+struct inputs {
+	nidec_ds_input *v;
+	size_t n, cap;
+};
+
+static void inputs_release(struct inputs *in)
+{
+	nidec_ds_inputs_free(in->v, in->n);
+	memset(in, 0, sizeof(*in));
+}
+
+static int inputs_add(struct inputs *in, const char *role, const char *path, nidec_err *err)
+{
+	char hex[NIDEC_SHA256_HEX], *abs;
+	nidec_ds_input *e;
+	int64_t size = 0;
+
+	NIDEC_TRY(nidec_sha256_file(path, hex, &size, err));
+	if (in->n == in->cap) {
+		size_t ncap = in->cap ? 2 * in->cap : 16;
+		nidec_ds_input *nv = nidec_realloc(in->v, ncap * sizeof(*nv));
+		if (!nv)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+		in->v = nv;
+		in->cap = ncap;
+	}
+	e = &in->v[in->n];
+	memset(e, 0, sizeof(*e));
+	abs = realpath(path, NULL); /* libc allocation: copied below */
+	e->role = nidec_strdup(role);
+	e->path = nidec_strdup(abs ? abs : path);
+	e->sha256 = nidec_strdup(hex);
+	free(abs);
+	if (!e->role || !e->path || !e->sha256) {
+		nidec_free(e->role);
+		nidec_free(e->path);
+		nidec_free(e->sha256);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	}
+	e->size = size;
+	in->n++;
+	return 0;
+}
+
+static int cmp_str_ptr(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The [data] values that shape the content, as INI text (provenance), and
+ * the reuse key: SHA-256 over the format, the input hashes in order and
+ * those values.  Paths are not part of the key: moved inputs still match. */
+static int reuse_key(const nidec_cfg *cfg, const struct inputs *in, char key[NIDEC_SHA256_HEX],
+		     nidec_sbuf *config, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	char **conds = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (nidec_sbuf_addf(&sb, "%s %d\n", NIDEC_DS_FORMAT_NAME, NIDEC_DS_FORMAT_VERSION) < 0)
+		goto oom;
+	for (i = 0; i < in->n; i++)
+		if (nidec_sbuf_addf(&sb, "%s %s\n", in->v[i].role, in->v[i].sha256) < 0)
+			goto oom;
+	/* the kept set does not depend on the order conditions are listed in */
+	if (cfg->n_conditions) {
+		conds = nidec_calloc(cfg->n_conditions, sizeof(*conds));
+		if (!conds)
+			goto oom;
+		memcpy(conds, cfg->conditions, cfg->n_conditions * sizeof(*conds));
+		qsort(conds, cfg->n_conditions, sizeof(*conds), cmp_str_ptr);
+	}
+	if (nidec_sbuf_adds(&sb, "conditions =") < 0)
+		goto oom;
+	for (i = 0; i < cfg->n_conditions; i++)
+		if ((i == 0 || strcmp(conds[i], conds[i - 1])) &&
+		    nidec_sbuf_addf(&sb, " %s", conds[i]) < 0)
+			goto oom;
+	if (nidec_sbuf_adds(&sb, "\n") < 0)
+		goto oom;
+	if (cfg->labels) {
+		if (nidec_sbuf_addf(&sb, "label_column = %s\nrun_column = %s\n", cfg->label_column,
+				    cfg->run_column) < 0)
+			goto oom;
+	} else {
+		if (nidec_sbuf_adds(&sb, "hrf_shift = ") < 0 ||
+		    nidec_sbuf_add_double(&sb, cfg->hrf_shift) < 0 || nidec_sbuf_adds(&sb, "\n") < 0)
+			goto oom;
+	}
+	NIDEC_TRY_GOTO(rc, nidec_sha256_mem(sb.buf, sb.len, key, err), done);
+
+	{
+		static const char *const data_keys[] = { "bold", "mask", "labels", "events",
+			"conditions", "label_column", "run_column", "hrf_shift", "dataset" };
+		if (nidec_sbuf_adds(config, "[data]\n") < 0)
+			goto oom;
+		for (i = 0; i < sizeof(data_keys) / sizeof(data_keys[0]); i++) {
+			const char *v = nidec_cfg_value(cfg, "data", data_keys[i]);
+			if (nidec_sbuf_addf(config, "%s = %s\n", data_keys[i], v ? v : "") < 0)
+				goto oom;
+		}
+	}
+	goto done;
+oom:
+	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+done:
+	nidec_free(conds);
+	nidec_sbuf_release(&sb);
+	return rc;
+}
+
+/* ---- the conversion ------------------------------------------------------------ */
+
+struct job {
+	char **bold;            /* [n_bold] BOLD files in run order */
+	size_t n_bold;
+	char **events;          /* [n_bold] events files, or NULL */
+	size_t n_events;
+	nidec_nii **hdr;        /* [n_bold] headers */
+	nidec_vol_labels lab;   /* per volume of the concatenated series */
+	nidec_events *evs;      /* [n_bold] events of each run, or NULL */
+	size_t n_vol;           /* total volumes */
+	unsigned char *keep;    /* [n_vol] */
+	size_t n_keep;
+	char **known;           /* conditions that exist in the labels/events */
+	size_t n_known;
+	nidec_dataset meta;     /* what the writer writes (borrowed pieces) */
+	nidec_nii *mask;
+	size_t *idx;            /* [p] NIfTI offsets of the mask voxels */
+};
+
+static void job_release(struct job *j)
+{
+	size_t i;
+
+	if (j->hdr)
+		for (i = 0; i < j->n_bold; i++)
+			nidec_nii_free(&j->hdr[i]);
+	nidec_free(j->hdr);
+	nidec_strv_free(j->bold, j->n_bold);
+	nidec_strv_free(j->events, j->n_events);
+	nidec_vol_labels_release(&j->lab);
+	if (j->evs)
+		for (i = 0; i < j->n_bold; i++)
+			nidec_events_release(&j->evs[i]);
+	nidec_free(j->evs);
+	nidec_free(j->keep);
+	nidec_free(j->known); /* borrowed strings */
+	nidec_free(j->meta.labels); /* borrowed strings */
+	nidec_free(j->meta.runs);
+	nidec_free(j->meta.volumes);
+	nidec_free(j->meta.conditions); /* borrowed strings */
+	nidec_free(j->meta.ijk);
+	nidec_nii_free(&j->mask);
+	nidec_free(j->idx);
+	memset(j, 0, sizeof(*j));
+}
+
+static int check_cfg(const nidec_cfg *cfg, nidec_err *err)
+{
+	if (!cfg->finished)
+		return nidec_fail(err, NIDEC_EINTERNAL, "nidec_convert: the config is not finished");
+	if (!cfg->bold)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] bold is not set; give one 4D NIfTI or a glob of per-run files (bold = ... in the config, or --bold)");
+	if (!cfg->mask)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] mask is not set; give a 3D mask NIfTI (mask = ... in the config, or --mask)");
+	if (!cfg->labels && !cfg->events)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "neither [data] labels nor [data] events is set; give a labels table (--labels) or per-run BIDS events (--events)");
+	return 0;
+}
+
+static void grid_text(const nidec_nii *h, char *buf, size_t n)
+{
+	snprintf(buf, n, "%lldx%lldx%lld", (long long)h->dims[0], (long long)h->dims[1],
+		 (long long)h->dims[2]);
+}
+
+/* Headers of every run: 4D, one grid. */
+static int read_headers(struct job *j, nidec_err *err)
+{
+	size_t f;
+
+	j->hdr = nidec_calloc_e(j->n_bold, sizeof(*j->hdr), "headers", err);
+	if (!j->hdr)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < j->n_bold; f++) {
+		nidec_nii *h;
+		char g0[96], g1[96];
+		if (nidec_nii_read_header(j->bold[f], &j->hdr[f], err) < 0)
+			return nidec_err_prefix(err, "[data] bold: ");
+		h = j->hdr[f];
+		if (h->ndim < 4) {
+			grid_text(h, g0, sizeof(g0));
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[data] bold: '%s' is 3D (%s); nidec needs 4D images (x, y, z, time): one 4D series, or one 4D file per run",
+					  j->bold[f], g0);
+		}
+		if (f > 0 && !nidec_nii_same_grid(h->dims, h->affine, j->hdr[0]->dims,
+						  j->hdr[0]->affine, 1e-4)) {
+			grid_text(h, g1, sizeof(g1));
+			grid_text(j->hdr[0], g0, sizeof(g0));
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[data] bold: '%s' is on a %s grid%s than '%s' (%s); every run must share one grid: resample the runs to a common grid",
+					  j->bold[f], g1, strcmp(g0, g1) ? " other" : " with another affine",
+					  j->bold[0], g0);
+		}
+		if ((size_t)h->dims[3] > SIZE_MAX - j->n_vol)
+			return nidec_fail(err, NIDEC_EINPUT, "[data] bold: too many volumes");
+		j->n_vol += (size_t)h->dims[3];
+	}
+	return 0;
+}
+
+static int known_add(struct job *j, size_t *cap, char *name, nidec_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < j->n_known; i++)
+		if (!strcmp(j->known[i], name))
+			return 0;
+	if (j->n_known == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		char **nk = nidec_realloc(j->known, ncap * sizeof(*nk));
+		if (!nk)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+		j->known = nk;
+		*cap = ncap;
+	}
+	j->known[j->n_known++] = name;
+	return 0;
+}
+
+/* Labels of every volume, from the table or the events, and the set of
+ * conditions that exist in them. */
+static int read_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
+{
+	size_t f, i, cap = 0;
+
+	if (cfg->labels) {
+		NIDEC_TRY(nidec_labels_read_table(cfg->labels, cfg->label_column, cfg->run_column,
+						  &j->lab, err));
+		if (j->lab.n != j->n_vol)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "labels table '%s' has %zu rows but the BOLD series has %zu volumes (%zu file%s, first '%s'); give one row per volume",
+					  cfg->labels, j->lab.n, j->n_vol, j->n_bold,
+					  j->n_bold == 1 ? "" : "s", j->bold[0]);
+		for (i = 0; i < j->lab.n; i++)
+			NIDEC_TRY(known_add(j, &cap, j->lab.label[i], err));
+		return 0;
+	}
+	j->evs = nidec_calloc_e(j->n_bold, sizeof(*j->evs), "events", err);
+	if (!j->evs)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < j->n_bold; f++) {
+		const nidec_nii *h = j->hdr[f];
+		NIDEC_TRY(nidec_events_read(j->events[f], &j->evs[f], err));
+		if (!(h->pixdim[3] > 0))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "'%s': the repetition time (header pixdim[4]) is %g; events need a TR > 0 s, so fix the header or use a labels table",
+					  j->bold[f], h->pixdim[3]);
+		if (f > (size_t)INT32_MAX)
+			return nidec_fail(err, NIDEC_EINPUT, "too many runs");
+		NIDEC_TRY(nidec_events_label_run(&j->evs[f], (size_t)h->dims[3], h->pixdim[3],
+						 cfg->hrf_shift, (int32_t)f, &j->lab, err));
+	}
+	/* conditions that exist: "rest", and every trial type, even one that
+	 * labels no volume (then selecting it is "no volume left", not "no
+	 * such condition") */
+	for (i = 0; i < j->lab.n; i++)
+		NIDEC_TRY(known_add(j, &cap, j->lab.label[i], err));
+	for (f = 0; f < j->n_bold; f++)
+		for (i = 0; i < j->evs[f].n; i++)
+			NIDEC_TRY(known_add(j, &cap, j->evs[f].ev[i].trial_type, err));
+	return 0;
+}
+
+static int in_list(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return 1;
+	return 0;
+}
+
+/* Which volumes to keep, and the sorted distinct kept labels. */
+static int select_conditions(const nidec_cfg *cfg, struct job *j, nidec_err *err)
+{
+	const char *src = cfg->labels ? cfg->labels : cfg->events;
+	size_t i, c, nc = 0;
+
+	for (c = 0; c < cfg->n_conditions; c++)
+		if (!in_list(j->known, j->n_known, cfg->conditions[c])) {
+			nidec_sbuf list = NIDEC_SBUF_INIT;
+			char **sorted = nidec_calloc(j->n_known ? j->n_known : 1, sizeof(*sorted));
+			int rc;
+			if (sorted) {
+				memcpy(sorted, j->known, j->n_known * sizeof(*sorted));
+				qsort(sorted, j->n_known, sizeof(*sorted), cmp_str_ptr);
+				for (i = 0; i < j->n_known; i++)
+					nidec_sbuf_addf(&list, "%s%s", i ? ", " : "", sorted[i]);
+			}
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"[data] conditions: '%s' is not a condition of '%s' (it has: %s); fix the name (case matters) or drop it",
+					cfg->conditions[c], src, list.buf);
+			nidec_free(sorted);
+			nidec_sbuf_release(&list);
+			return rc;
+		}
+	j->keep = nidec_calloc_e(j->n_vol ? j->n_vol : 1, 1, "the volume selection", err);
+	if (!j->keep)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < j->n_vol; i++) {
+		j->keep[i] = cfg->n_conditions == 0 ||
+			     in_list(cfg->conditions, cfg->n_conditions, j->lab.label[i]);
+		j->n_keep += j->keep[i];
+	}
+	if (j->n_keep == 0)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] conditions = %s: no volume is left after the selection (no volume of '%s' falls in these conditions); check the conditions, the onsets or hrf_shift",
+				  nidec_cfg_value(cfg, "data", "conditions"), src);
+	for (c = 0; c < cfg->n_conditions; c++) {
+		size_t cnt = 0;
+		for (i = 0; i < j->n_vol; i++)
+			cnt += j->keep[i] && !strcmp(j->lab.label[i], cfg->conditions[c]);
+		if (cnt == 0)
+			nidec_warn("[data] conditions: '%s' labels no volume of '%s'", cfg->conditions[c], src);
+	}
+	/* /conditions: distinct kept labels in byte order (numpy.unique) */
+	j->meta.conditions = nidec_calloc_e(j->n_known ? j->n_known : 1, sizeof(char *), "conditions", err);
+	if (!j->meta.conditions)
+		return NIDEC_ENOMEM;
+	for (c = 0; c < j->n_known; c++) {
+		for (i = 0; i < j->n_vol; i++)
+			if (j->keep[i] && !strcmp(j->lab.label[i], j->known[c]))
+				break;
+		if (i < j->n_vol)
+			j->meta.conditions[nc++] = j->known[c];
+	}
+	qsort(j->meta.conditions, nc, sizeof(char *), cmp_str_ptr);
+	j->meta.n_conditions = nc;
+	return 0;
+}
+
+/* Rows' labels, runs and volume indices; mask; geometry. */
+static int build_meta(const nidec_cfg *cfg, struct job *j, int *resampled, nidec_err *err)
+{
+	const nidec_nii *h0 = j->hdr[0];
+	size_t f, t, g = 0, r = 0, v, p;
+
+	j->meta.n_samples = j->n_keep;
+	j->meta.labels = nidec_calloc_e(j->n_keep, sizeof(char *), "sample labels", err);
+	j->meta.runs = nidec_calloc_e(j->n_keep, sizeof(int32_t), "sample runs", err);
+	j->meta.volumes = nidec_calloc_e(j->n_keep, sizeof(int64_t), "sample volumes", err);
+	if (!j->meta.labels || !j->meta.runs || !j->meta.volumes)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < j->n_bold; f++)
+		for (t = 0; t < (size_t)j->hdr[f]->dims[3]; t++, g++)
+			if (j->keep[g]) {
+				j->meta.labels[r] = j->lab.label[g];
+				j->meta.runs[r] = j->lab.run[g];
+				j->meta.volumes[r] = (int64_t)t;
+				r++;
+			}
+
+	if (nidec_nii_read(cfg->mask, &j->mask, err) < 0)
+		return nidec_err_prefix(err, "[data] mask: ");
+	NIDEC_TRY(nidec_mask_on_grid(j->mask, h0->dims, h0->affine, &j->meta.ijk, &p, resampled, err));
+	j->meta.n_voxels = p;
+	j->idx = nidec_malloc_e(p, sizeof(*j->idx), "voxel offsets", err);
+	if (!j->idx)
+		return NIDEC_ENOMEM;
+	for (v = 0; v < p; v++) {
+		const int32_t *q = j->meta.ijk + 3 * v;
+		j->idx[v] = (size_t)q[0] + (size_t)h0->dims[0] * ((size_t)q[1] + (size_t)h0->dims[1] * (size_t)q[2]);
+	}
+	memcpy(j->meta.dims, h0->dims, sizeof(j->meta.dims));
+	memcpy(j->meta.affine, h0->affine, sizeof(j->meta.affine));
+	memcpy(j->meta.pixdim, h0->pixdim, sizeof(j->meta.pixdim));
+	j->meta.nifti_header = (unsigned char *)h0->header;
+	j->meta.nifti_header_len = h0->header_len;
+	return 0;
+}
+
+/* Stream every run and write the kept rows. */
+static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
+{
+	nidec_nii_stream *s = NULL;
+	size_t p = j->meta.n_voxels, block, filled = 0, r0 = 0, g = 0, f;
+	float *buf = NULL;
+	int rc = 0;
+
+	block = ROW_BLOCK_BYTES / (p * sizeof(float));
+	if (block < 1)
+		block = 1;
+	if (block > j->n_keep)
+		block = j->n_keep;
+	buf = nidec_malloc_e(block, p * sizeof(float), "a block of output rows", err);
+	if (!buf)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < j->n_bold; f++) {
+		int64_t t, nt;
+		size_t kept = 0;
+		double t0 = nidec_now();
+		NIDEC_TRY_GOTO(rc, nidec_nii_stream_open(j->bold[f], &s, err), done);
+		nt = nidec_nii_stream_header(s)->dims[3];
+		if (nt != j->hdr[f]->dims[3]) {
+			rc = nidec_fail(err, NIDEC_EIO, "'%s' changed while it was read; run again", j->bold[f]);
+			goto done;
+		}
+		for (t = 0; t < nt; t++, g++) {
+			if (!j->keep[g]) {
+				NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, NULL, 0, NULL, err), done);
+				continue;
+			}
+			NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, j->idx, p, buf + filled * p, err), done);
+			kept++;
+			if (++filled == block) {
+				NIDEC_TRY_GOTO(rc, nidec_ds_write_rows(w, r0, filled, buf, err), done);
+				r0 += filled;
+				filled = 0;
+			}
+		}
+		NIDEC_TRY_GOTO(rc, nidec_nii_stream_finish(s, err), done);
+		nidec_nii_stream_close(&s);
+		nidec_verbose("convert: run %zu/%zu '%s': %lld volumes, %zu kept (%.2fs)", f + 1,
+			      j->n_bold, j->bold[f], (long long)nt, kept, nidec_now() - t0);
+	}
+	if (filled)
+		NIDEC_TRY_GOTO(rc, nidec_ds_write_rows(w, r0, filled, buf, err), done);
+done:
+	nidec_nii_stream_close(&s);
+	nidec_free(buf);
+	return rc;
+}
+
+static size_t count_runs(const nidec_dataset *meta)
+{
+	size_t i, n = 0;
+	int32_t max = -1;
+	unsigned char *seen;
+
+	for (i = 0; i < meta->n_samples; i++)
+		if (meta->runs[i] > max)
+			max = meta->runs[i];
+	if (max < 0)
+		return 0;
+	seen = nidec_calloc((size_t)max + 1, 1);
+	if (!seen)
+		return 0;
+	for (i = 0; i < meta->n_samples; i++)
+		if (!seen[meta->runs[i]]) {
+			seen[meta->runs[i]] = 1;
+			n++;
+		}
+	nidec_free(seen);
+	return n;
+}
+
+/* An existing output with the same key is reused. */
+static int try_reuse(const char *out_path, const char *key, nidec_convert_result *res)
+{
+	nidec_err e = NIDEC_ERR_INIT;
+	nidec_dataset *ds = NULL;
+	struct stat st;
+	int same;
+
+	if (stat(out_path, &st) < 0)
+		return 0;
+	if (nidec_ds_open(out_path, &ds, &e) < 0) {
+		nidec_info("'%s' exists but is not a usable dataset (%s): converting again", out_path, e.msg);
+		return 0;
+	}
+	same = ds->inputs_sha256 && !strcmp(ds->inputs_sha256, key);
+	if (same) {
+		res->n_samples = ds->n_samples;
+		res->n_voxels = ds->n_voxels;
+		res->n_runs = count_runs(ds);
+		res->n_conditions = ds->n_conditions;
+		nidec_info("reusing '%s': its inputs are unchanged (--force converts again)", out_path);
+	} else {
+		nidec_info("'%s' exists but its inputs or [data] settings changed: converting again", out_path);
+	}
+	nidec_ds_close(&ds);
+	return same;
+}
+
+int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
+		     const nidec_convert_opts *opts, nidec_convert_result *res_out,
+		     nidec_err *err)
+{
+	nidec_convert_opts defaults = NIDEC_CONVERT_OPTS_INIT;
+	nidec_convert_result res;
+	struct job j;
+	struct inputs in;
+	nidec_sbuf config = NIDEC_SBUF_INIT;
+	nidec_ds_provenance prov;
+	nidec_ds_writer *w = NULL;
+	char key[NIDEC_SHA256_HEX], nifti_version[128];
+	size_t f;
+	int rc = 0;
+
+	if (!opts)
+		opts = &defaults;
+	memset(&j, 0, sizeof(j));
+	memset(&in, 0, sizeof(in));
+	memset(&res, 0, sizeof(res));
+	NIDEC_TRY(check_cfg(cfg, err));
+
+	/* 1. files */
+	NIDEC_TRY_GOTO(rc, nidec_glob_natural(cfg->bold, "[data] bold", &j.bold, &j.n_bold, err), done);
+	if (cfg->events) {
+		NIDEC_TRY_GOTO(rc, nidec_glob_natural(cfg->events, "[data] events", &j.events, &j.n_events, err), done);
+		if (j.n_events != j.n_bold) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"[data] events = '%s' gives %zu file%s but [data] bold gives %zu run%s; give one events.tsv per BOLD file (both are sorted naturally)",
+					cfg->events, j.n_events, j.n_events == 1 ? "" : "s", j.n_bold,
+					j.n_bold == 1 ? "" : "s");
+			goto done;
+		}
+	}
+	NIDEC_TRY_GOTO(rc, prepare_dir(out_path, err), done);
+
+	/* 2. hashes and reuse */
+	for (f = 0; f < j.n_bold; f++)
+		if (inputs_add(&in, "bold", j.bold[f], err) < 0) {
+			rc = nidec_err_prefix(err, "[data] bold: ");
+			goto done;
+		}
+	if (inputs_add(&in, "mask", cfg->mask, err) < 0) {
+		rc = nidec_err_prefix(err, "[data] mask: ");
+		goto done;
+	}
+	if (cfg->labels) {
+		if (inputs_add(&in, "labels", cfg->labels, err) < 0) {
+			rc = nidec_err_prefix(err, "[data] labels: ");
+			goto done;
+		}
+	} else {
+		for (f = 0; f < j.n_events; f++)
+			if (inputs_add(&in, "events", j.events[f], err) < 0) {
+				rc = nidec_err_prefix(err, "[data] events: ");
+				goto done;
+			}
+	}
+	NIDEC_TRY_GOTO(rc, reuse_key(cfg, &in, key, &config, err), done);
+	if (!opts->force && try_reuse(out_path, key, &res)) {
+		res.reused = 1;
+		goto done;
+	}
+
+	/* 3. headers, labels, selection, mask */
+	NIDEC_TRY_GOTO(rc, read_headers(&j, err), done);
+	NIDEC_TRY_GOTO(rc, read_labels(cfg, &j, err), done);
+	NIDEC_TRY_GOTO(rc, select_conditions(cfg, &j, err), done);
+	NIDEC_TRY_GOTO(rc, build_meta(cfg, &j, &res.mask_resampled, err), done);
+	nidec_verbose("convert: %zu run%s, %zu volumes, %zu kept, %zu voxels in the mask",
+		      j.n_bold, j.n_bold == 1 ? "" : "s", j.n_vol, j.n_keep, j.meta.n_voxels);
+
+	/* 4. write */
+	memset(&prov, 0, sizeof(prov));
+	prov.inputs = in.v;
+	prov.n_inputs = in.n;
+	prov.inputs_sha256 = key;
+	prov.tool_version = opts->tool_version ? opts->tool_version : NIDEC_VERSION;
+	prov.command_line = opts->command_line;
+	prov.liblinear_version = opts->liblinear_version;
+	nidec_nii_library_version(nifti_version, sizeof(nifti_version));
+	prov.nifti_version = nifti_version;
+	prov.config = config.buf;
+	NIDEC_TRY_GOTO(rc, nidec_ds_create(out_path, &j.meta, &prov, &w, err), done);
+	NIDEC_TRY_GOTO(rc, write_rows(&j, w, err), done);
+	/* 5. close and rename */
+	NIDEC_TRY_GOTO(rc, nidec_ds_commit(&w, err), done);
+	res.n_samples = j.meta.n_samples;
+	res.n_voxels = j.meta.n_voxels;
+	res.n_runs = count_runs(&j.meta);
+	res.n_conditions = j.meta.n_conditions;
+	res.n_volumes = j.n_vol;
+done:
+	nidec_ds_abort(&w);
+	inputs_release(&in);
+	nidec_sbuf_release(&config);
+	job_release(&j);
+	if (rc == 0 && res_out)
+		*res_out = res;
+	return rc;
+}
+
+int nidec_convert(const nidec_cfg *cfg, const char *out_path, int force, int *reused,
+		  nidec_err *err)
+{
+	nidec_convert_opts opts = NIDEC_CONVERT_OPTS_INIT;
+	nidec_convert_result res;
+
+	opts.force = force;
+	NIDEC_TRY(nidec_convert_ex(cfg, out_path, &opts, &res, err));
+	if (reused)
+		*reused = res.reused;
+	return 0;
+}

@@ -1,0 +1,1232 @@
+/*
+ * dataset.c - the dataset HDF5 file: writer (convert) and reader (every
+ * rank), plus a generic listing for `nidec info` (see dataset.h and
+ * docs/FORMAT.md for the layout).
+ *
+ * The only file of nidec that includes hdf5.h (the parallel HDF5 build
+ * pulls in mpi.h, so it must stay out of headers).  Files are opened with
+ * the default, serial file access property list by one process at a time
+ * for writing, by any number of processes independently for reading: no
+ * MPI call is made here.  HDF5's automatic error printing is turned off;
+ * every call is checked and a failure becomes one line naming the file,
+ * the object and the operation, with HDF5's own innermost message.
+ * Object modification times are not recorded, so two conversions of the
+ * same inputs differ only in the `created` attribute.
+ * Depends on base and HDF5 only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "nidec/dataset.h"
+#include "nidec/mem.h"
+
+struct ds_priv {
+	hid_t file;
+	hid_t X;
+};
+
+struct nidec_ds_writer {
+	char *path;    /* final name */
+	char *tmp;     /* temporary name, renamed at commit */
+	hid_t file;
+	hid_t X;
+	size_t n, p;
+};
+
+/* ---- errors ------------------------------------------------------------- */
+
+struct h5_msg {
+	char text[256];
+};
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+	struct h5_msg *m = data;
+
+	/* the innermost error is the first one walked (H5E_WALK_UPWARD) */
+	if (n == 0 && e->desc)
+		snprintf(m->text, sizeof(m->text), "%s", e->desc);
+	return 0;
+}
+
+/* Record "'path': cannot OP 'OBJ' (HDF5: innermost message)". */
+static int h5fail(nidec_err *err, int code, const char *path, const char *obj, const char *op)
+{
+	struct h5_msg m;
+
+	m.text[0] = '\0';
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &m);
+	H5Eclear2(H5E_DEFAULT);
+	return nidec_fail(err, code, "'%s': cannot %s '%s'%s%s%s", path, op, obj,
+			  m.text[0] ? " (HDF5: " : "", m.text, m.text[0] ? ")" : "");
+}
+
+static void h5_quiet(void)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void nidec_h5_library_version(char *buf, size_t n)
+{
+	unsigned maj = 0, min = 0, rel = 0;
+
+	H5get_libversion(&maj, &min, &rel);
+	snprintf(buf, n, "%u.%u.%u", maj, min, rel);
+}
+
+/* Variable-length UTF-8 string type (caller closes). */
+static hid_t str_type(void)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+
+	if (t < 0)
+		return t;
+	if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+		H5Tclose(t);
+		return -1;
+	}
+	return t;
+}
+
+/* Object creation properties without modification times (determinism). */
+static hid_t untimed_dcpl(void)
+{
+	hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+
+	if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
+		H5Pclose(p);
+		return -1;
+	}
+	return p;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* Write a dataset `name` of rank 1 or 2 under loc. */
+static int write_array(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
+		       int rank, hsize_t d0, hsize_t d1, const void *data, nidec_err *err)
+{
+	hsize_t dims[2] = { d0, d1 };
+	hid_t space = -1, dset = -1, dcpl = -1;
+	int rc = 0;
+
+	space = H5Screate_simple(rank, dims, NULL);
+	dcpl = untimed_dcpl();
+	if (space < 0 || dcpl < 0) {
+		rc = h5fail(err, NIDEC_EIO, file, name, "create the dataspace of");
+		goto done;
+	}
+	dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (dset < 0) {
+		rc = h5fail(err, NIDEC_EIO, file, name, "create dataset");
+		goto done;
+	}
+	if (d0 > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+		rc = h5fail(err, NIDEC_EIO, file, name, "write dataset");
+		goto done;
+	}
+done:
+	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
+		rc = h5fail(err, NIDEC_EIO, file, name, "close dataset");
+	if (space >= 0)
+		H5Sclose(space);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	return rc;
+}
+
+static int write_strings(hid_t loc, const char *file, const char *name, char *const *v, size_t n,
+			 nidec_err *err)
+{
+	hid_t t = str_type();
+	int rc;
+
+	if (t < 0)
+		return h5fail(err, NIDEC_EIO, file, name, "make the string type of");
+	rc = write_array(loc, file, name, t, t, 1, (hsize_t)n, 0, v, err);
+	H5Tclose(t);
+	return rc;
+}
+
+/* Attribute `name` on loc: a scalar string, or an array of n strings. */
+static int attr_strings(hid_t loc, const char *file, const char *name, const char *const *v,
+			size_t n, int scalar, nidec_err *err)
+{
+	hsize_t dim = (hsize_t)n;
+	hid_t t = -1, space = -1, a = -1;
+	int rc = 0;
+
+	t = str_type();
+	space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+	if (t < 0 || space < 0) {
+		rc = h5fail(err, NIDEC_EIO, file, name, "make the type of attribute");
+		goto done;
+	}
+	a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || ((scalar || n > 0) && H5Awrite(a, t, v) < 0)) {
+		rc = h5fail(err, NIDEC_EIO, file, name, "write attribute");
+		goto done;
+	}
+done:
+	if (a >= 0)
+		H5Aclose(a);
+	if (space >= 0)
+		H5Sclose(space);
+	if (t >= 0)
+		H5Tclose(t);
+	return rc;
+}
+
+static int attr_string(hid_t loc, const char *file, const char *name, const char *value,
+		       nidec_err *err)
+{
+	const char *v[1];
+
+	v[0] = value ? value : "";
+	return attr_strings(loc, file, name, v, 1, 1, err);
+}
+
+static int attr_numbers(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
+			const void *v, size_t n, int scalar, nidec_err *err)
+{
+	hsize_t dim = (hsize_t)n;
+	hid_t space, a = -1;
+	int rc = 0;
+
+	space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+	if (space < 0)
+		return h5fail(err, NIDEC_EIO, file, name, "make the dataspace of attribute");
+	a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || ((scalar || n > 0) && H5Awrite(a, mtype, v) < 0))
+		rc = h5fail(err, NIDEC_EIO, file, name, "write attribute");
+	if (a >= 0)
+		H5Aclose(a);
+	H5Sclose(space);
+	return rc;
+}
+
+static void now_iso(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int write_provenance(hid_t file, const char *path, const nidec_ds_provenance *prov,
+			    nidec_err *err)
+{
+	const char **roles = NULL, **paths = NULL, **hashes = NULL;
+	int64_t *sizes = NULL;
+	char created[64], h5v[64];
+	int32_t version = NIDEC_DS_FORMAT_VERSION;
+	size_t i, n = prov->n_inputs;
+	int rc = 0;
+
+	NIDEC_TRY(attr_string(file, path, "format", NIDEC_DS_FORMAT_NAME, err));
+	NIDEC_TRY(attr_numbers(file, path, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32,
+			       &version, 1, 1, err));
+	NIDEC_TRY(attr_string(file, path, "inputs_sha256", prov->inputs_sha256, err));
+	NIDEC_TRY(attr_string(file, path, "tool_version", prov->tool_version ? prov->tool_version : "unknown", err));
+	NIDEC_TRY(attr_string(file, path, "command_line", prov->command_line ? prov->command_line : "", err));
+	nidec_h5_library_version(h5v, sizeof(h5v));
+	NIDEC_TRY(attr_string(file, path, "hdf5_version", h5v, err));
+	NIDEC_TRY(attr_string(file, path, "nifti_version",
+			      prov->nifti_version ? prov->nifti_version : "unknown", err));
+	NIDEC_TRY(attr_string(file, path, "liblinear_version",
+			      prov->liblinear_version ? prov->liblinear_version : "unknown", err));
+	NIDEC_TRY(attr_string(file, path, "config", prov->config ? prov->config : "", err));
+	if (prov->created)
+		snprintf(created, sizeof(created), "%s", prov->created);
+	else
+		now_iso(created, sizeof(created));
+	NIDEC_TRY(attr_string(file, path, "created", created, err));
+
+	roles = nidec_calloc_e(n ? n : 1, sizeof(*roles), "provenance", err);
+	paths = nidec_calloc_e(n ? n : 1, sizeof(*paths), "provenance", err);
+	hashes = nidec_calloc_e(n ? n : 1, sizeof(*hashes), "provenance", err);
+	sizes = nidec_calloc_e(n ? n : 1, sizeof(*sizes), "provenance", err);
+	if (!roles || !paths || !hashes || !sizes) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		roles[i] = prov->inputs[i].role;
+		paths[i] = prov->inputs[i].path;
+		hashes[i] = prov->inputs[i].sha256;
+		sizes[i] = prov->inputs[i].size;
+	}
+	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_roles", roles, n, 0, err), done);
+	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_paths", paths, n, 0, err), done);
+	NIDEC_TRY_GOTO(rc, attr_numbers(file, path, "input_sizes", H5T_STD_I64LE, H5T_NATIVE_INT64,
+					sizes, n, 0, err), done);
+	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_sha256", hashes, n, 0, err), done);
+done:
+	nidec_free(roles);
+	nidec_free(paths);
+	nidec_free(hashes);
+	nidec_free(sizes);
+	return rc;
+}
+
+/* Rows per chunk of /X: blocks of about 1 MiB (at least one row). */
+static void chunk_shape(size_t n, size_t p, hsize_t chunk[2])
+{
+	size_t row_bytes = p * sizeof(float), rows;
+
+	rows = row_bytes >= ((size_t)1 << 20) ? 1 : ((size_t)1 << 20) / row_bytes;
+	if (rows > n)
+		rows = n;
+	chunk[0] = (hsize_t)(rows ? rows : 1);
+	/* an HDF5 chunk must stay under 4 GiB: split very long rows */
+	chunk[1] = (hsize_t)(p > ((size_t)1 << 26) ? ((size_t)1 << 26) : p);
+}
+
+static int create_X(nidec_ds_writer *w, nidec_err *err)
+{
+	hsize_t dims[2] = { (hsize_t)w->n, (hsize_t)w->p }, chunk[2];
+	hid_t space = -1, dcpl = -1, dapl = -1;
+	size_t cache;
+	int rc = 0;
+
+	chunk_shape(w->n, w->p, chunk);
+	cache = (size_t)(chunk[0] * chunk[1] * sizeof(float)) * 4;
+	if (cache < ((size_t)1 << 20))
+		cache = (size_t)1 << 20;
+	space = H5Screate_simple(2, dims, NULL);
+	dcpl = untimed_dcpl();
+	dapl = H5Pcreate(H5P_DATASET_ACCESS);
+	if (space < 0 || dcpl < 0 || dapl < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 ||
+	    H5Pset_chunk_cache(dapl, 521, cache, 1.0) < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "set up the chunked layout of");
+		goto done;
+	}
+	w->X = H5Dcreate2(w->file, "X", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, dapl);
+	if (w->X < 0)
+		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "create dataset");
+done:
+	if (space >= 0)
+		H5Sclose(space);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	if (dapl >= 0)
+		H5Pclose(dapl);
+	return rc;
+}
+
+int nidec_ds_create(const char *path, const nidec_dataset *meta,
+		    const nidec_ds_provenance *prov, nidec_ds_writer **out, nidec_err *err)
+{
+	nidec_ds_writer *w;
+	hid_t g = -1, gcpl = -1;
+	int fd, rc = 0;
+
+	h5_quiet();
+	if (meta->n_samples == 0 || meta->n_voxels == 0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': a dataset needs samples and voxels", path);
+	w = nidec_calloc(1, sizeof(*w));
+	if (!w)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory creating '%s'", path);
+	w->file = w->X = -1;
+	w->n = meta->n_samples;
+	w->p = meta->n_voxels;
+	w->path = nidec_strdup(path);
+	w->tmp = nidec_malloc(strlen(path) + 32);
+	if (!w->path || !w->tmp) {
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory creating '%s'", path);
+		goto fail;
+	}
+	sprintf(w->tmp, "%s.tmp.%ld", path, (long)getpid());
+	/* plain open() first: its errno says why a directory is not writable */
+	fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0) {
+		rc = nidec_fail(err, NIDEC_EIO,
+				"cannot create '%s': %s; choose a writable output directory (-o FILE or [data] dataset)",
+				w->tmp, strerror(errno));
+		nidec_free(w->tmp);
+		w->tmp = NULL; /* nothing to remove */
+		goto fail;
+	}
+	close(fd);
+	w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (w->file < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->tmp, "/", "create HDF5 file");
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, create_X(w, err), fail);
+	NIDEC_TRY_GOTO(rc, write_strings(w->file, path, "labels", meta->labels, w->n, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(w->file, path, "runs", H5T_STD_I32LE, H5T_NATIVE_INT32, 1,
+				       w->n, 0, meta->runs, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(w->file, path, "volumes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
+				       w->n, 0, meta->volumes, err), fail);
+	NIDEC_TRY_GOTO(rc, write_strings(w->file, path, "conditions", meta->conditions,
+					 meta->n_conditions, err), fail);
+	gcpl = H5Pcreate(H5P_GROUP_CREATE);
+	if (gcpl < 0 || H5Pset_obj_track_times(gcpl, 0) < 0 ||
+	    (g = H5Gcreate2(w->file, "mask", H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0) {
+		rc = h5fail(err, NIDEC_EIO, path, "/mask", "create group");
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, write_array(g, path, "ijk", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, w->p, 3,
+				       meta->ijk, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(g, path, "affine", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, 4, 4,
+				       meta->affine, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(g, path, "dims", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 3, 0,
+				       meta->dims, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(g, path, "pixdim", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 4, 0,
+				       meta->pixdim, err), fail);
+	NIDEC_TRY_GOTO(rc, write_array(g, path, "nifti_header", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 1,
+				       meta->nifti_header_len, 0, meta->nifti_header, err), fail);
+	NIDEC_TRY_GOTO(rc, write_provenance(w->file, path, prov, err), fail);
+	H5Gclose(g);
+	H5Pclose(gcpl);
+	*out = w;
+	return 0;
+fail:
+	if (g >= 0)
+		H5Gclose(g);
+	if (gcpl >= 0)
+		H5Pclose(gcpl);
+	nidec_ds_abort(&w);
+	return rc;
+}
+
+int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
+			nidec_err *err)
+{
+	hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)n, (hsize_t)w->p };
+	hid_t fspace = -1, mspace = -1;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (r0 > w->n || n > w->n - r0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': rows %zu..%zu outside /X (%zu rows)",
+				  w->path, r0, r0 + n, w->n);
+	fspace = H5Dget_space(w->X);
+	mspace = H5Screate_simple(2, count, NULL);
+	if (fspace < 0 || mspace < 0 ||
+	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "select rows of");
+		goto done;
+	}
+	if (H5Dwrite(w->X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, rows) < 0)
+		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "write rows of");
+done:
+	if (fspace >= 0)
+		H5Sclose(fspace);
+	if (mspace >= 0)
+		H5Sclose(mspace);
+	return rc;
+}
+
+int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
+{
+	nidec_ds_writer *w = *wp;
+	int rc = 0;
+
+	if (H5Dclose(w->X) < 0) {
+		w->X = -1;
+		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "close dataset");
+		goto fail;
+	}
+	w->X = -1;
+	if (H5Fclose(w->file) < 0) {
+		w->file = -1;
+		rc = h5fail(err, NIDEC_EIO, w->path, "/", "close (flush) file");
+		goto fail;
+	}
+	w->file = -1;
+	if (rename(w->tmp, w->path) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", w->tmp, w->path,
+				strerror(errno));
+		goto fail;
+	}
+	nidec_free(w->tmp);
+	w->tmp = NULL;
+	nidec_ds_abort(wp);
+	return 0;
+fail:
+	nidec_ds_abort(wp);
+	return rc;
+}
+
+void nidec_ds_abort(nidec_ds_writer **wp)
+{
+	nidec_ds_writer *w;
+
+	if (!wp || !*wp)
+		return;
+	w = *wp;
+	if (w->X >= 0)
+		H5Dclose(w->X);
+	if (w->file >= 0)
+		H5Fclose(w->file);
+	H5Eclear2(H5E_DEFAULT);
+	if (w->tmp)
+		unlink(w->tmp);
+	nidec_free(w->tmp);
+	nidec_free(w->path);
+	nidec_free(w);
+	*wp = NULL;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Read n strings (variable or fixed length) from a dataset or attribute. */
+static int read_strings(hid_t obj, int is_attr, size_t n, char ***out, const char *file,
+			const char *name, nidec_err *err)
+{
+	hid_t ftype = -1, mtype = -1, space = -1;
+	char **v = NULL, **tmp = NULL, *fixed = NULL;
+	size_t i, size = 0;
+	htri_t vl;
+	int rc = 0;
+
+	ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+	if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': '%s' is not a string %s", file, name,
+				is_attr ? "attribute" : "dataset");
+		goto done;
+	}
+	v = nidec_calloc_e(n ? n : 1, sizeof(*v), "strings", err);
+	if (!v) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	vl = H5Tis_variable_str(ftype);
+	space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+	if (vl < 0 || space < 0) {
+		rc = h5fail(err, NIDEC_EFORMAT, file, name, "inspect");
+		goto done;
+	}
+	if (vl) {
+		mtype = str_type();
+		tmp = nidec_calloc_e(n ? n : 1, sizeof(*tmp), "strings", err);
+		if (!tmp) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		if (mtype < 0 || (n > 0 && (is_attr ? H5Aread(obj, mtype, tmp)
+					    : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp)) < 0)) {
+			rc = h5fail(err, NIDEC_EFORMAT, file, name, "read");
+			goto done;
+		}
+		for (i = 0; i < n && rc == 0; i++) {
+			v[i] = nidec_strdup(tmp[i] ? tmp[i] : "");
+			if (!v[i])
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", name);
+		}
+		if (n > 0)
+#if H5_VERSION_GE(1, 12, 0)
+			H5Treclaim(mtype, space, H5P_DEFAULT, tmp);
+#else
+			H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, tmp);
+#endif
+		if (rc < 0)
+			goto done;
+	} else {
+		size = H5Tget_size(ftype);
+		mtype = H5Tcopy(H5T_C_S1);
+		fixed = nidec_malloc_e(n ? n : 1, size + 1, "strings", err);
+		if (!fixed) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		if (mtype < 0 || H5Tset_size(mtype, size) < 0 ||
+		    (n > 0 && (is_attr ? H5Aread(obj, mtype, fixed)
+			       : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed)) < 0)) {
+			rc = h5fail(err, NIDEC_EFORMAT, file, name, "read");
+			goto done;
+		}
+		for (i = 0; i < n; i++) {
+			size_t l = strnlen(fixed + i * size, size);
+			v[i] = nidec_malloc(l + 1);
+			if (!v[i]) {
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", name);
+				goto done;
+			}
+			memcpy(v[i], fixed + i * size, l);
+			v[i][l] = '\0';
+		}
+	}
+	*out = v;
+	v = NULL;
+done:
+	if (v)
+		for (i = 0; i < n; i++)
+			nidec_free(v[i]);
+	nidec_free(v);
+	nidec_free(tmp);
+	nidec_free(fixed);
+	if (ftype >= 0)
+		H5Tclose(ftype);
+	if (mtype >= 0)
+		H5Tclose(mtype);
+	if (space >= 0)
+		H5Sclose(space);
+	return rc;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		nidec_free(v[i]);
+	nidec_free(v);
+}
+
+/* Number of elements of a dataset/attribute space and its dims (rank <= 2). */
+static int space_dims(hid_t space, hsize_t d[2], int *rank)
+{
+	int r = H5Sget_simple_extent_ndims(space);
+
+	if (r < 0 || r > 2)
+		return -1;
+	d[0] = d[1] = 1;
+	if (r > 0 && H5Sget_simple_extent_dims(space, d, NULL) < 0)
+		return -1;
+	*rank = r;
+	return 0;
+}
+
+/* Open dataset `name` and check its shape is [d0] or [d0, d1]. */
+static hid_t open_checked(hid_t loc, const char *file, const char *name, int rank,
+			  hsize_t d0, hsize_t d1, nidec_err *err)
+{
+	hsize_t d[2];
+	hid_t ds, sp;
+	int r;
+
+	ds = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (ds < 0) {
+		h5fail(err, NIDEC_EFORMAT, file, name, "open dataset");
+		return -1;
+	}
+	sp = H5Dget_space(ds);
+	if (sp < 0 || space_dims(sp, d, &r) < 0 || r != rank || d[0] != d0 ||
+	    (rank == 2 && d[1] != d1)) {
+		if (sp >= 0)
+			H5Sclose(sp);
+		H5Dclose(ds);
+		nidec_fail(err, NIDEC_EFORMAT,
+			   "'%s': dataset '%s' does not have the expected shape; the file is damaged or not a nidec dataset (convert again)",
+			   file, name);
+		return -1;
+	}
+	H5Sclose(sp);
+	return ds;
+}
+
+static int read_numbers(hid_t loc, const char *file, const char *name, hid_t mtype, int rank,
+			hsize_t d0, hsize_t d1, void *buf, nidec_err *err)
+{
+	hid_t ds = open_checked(loc, file, name, rank, d0, d1, err);
+	int rc = 0;
+
+	if (ds < 0)
+		return err ? err->code : NIDEC_EFORMAT;
+	if (d0 > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+		rc = h5fail(err, NIDEC_EFORMAT, file, name, "read dataset");
+	H5Dclose(ds);
+	return rc;
+}
+
+/* Read string attribute `name` of loc into *value (NULL if absent). */
+static int get_attr_string(hid_t loc, const char *file, const char *name, char **value,
+			   nidec_err *err)
+{
+	char **v = NULL;
+	htri_t ex;
+	hid_t a;
+	int rc;
+
+	ex = H5Aexists(loc, name);
+	if (ex < 0)
+		return h5fail(err, NIDEC_EFORMAT, file, name, "look up attribute");
+	if (!ex) {
+		*value = NULL;
+		return 0;
+	}
+	a = H5Aopen(loc, name, H5P_DEFAULT);
+	if (a < 0)
+		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+	rc = read_strings(a, 1, 1, &v, file, name, err);
+	H5Aclose(a);
+	if (rc < 0)
+		return rc;
+	*value = v[0];
+	nidec_free(v);
+	return 0;
+}
+
+static int check_readable(const char *path, nidec_err *err)
+{
+	struct stat st;
+	htri_t is;
+
+	h5_quiet();
+	if (stat(path, &st) < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return nidec_fail(err, NIDEC_EIO, "'%s' is a directory; give an HDF5 file", path);
+	if (access(path, R_OK) < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
+	is = H5Fis_hdf5(path);
+	H5Eclear2(H5E_DEFAULT);
+	if (is <= 0)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' is not an HDF5 file; give a dataset written by 'nidec convert'",
+				  path);
+	return 0;
+}
+
+int nidec_ds_is_dataset(const char *path, int *is_dataset, nidec_err *err)
+{
+	char *fmt = NULL;
+	hid_t f;
+	int rc;
+
+	NIDEC_TRY(check_readable(path, err));
+	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+	rc = get_attr_string(f, path, "format", &fmt, err);
+	H5Fclose(f);
+	if (rc < 0)
+		return rc;
+	*is_dataset = fmt && !strcmp(fmt, NIDEC_DS_FORMAT_NAME);
+	nidec_free(fmt);
+	return 0;
+}
+
+void nidec_ds_close(nidec_dataset **dsp)
+{
+	nidec_dataset *ds;
+	struct ds_priv *pv;
+
+	if (!dsp || !*dsp)
+		return;
+	ds = *dsp;
+	pv = ds->priv;
+	if (pv) {
+		if (pv->X >= 0)
+			H5Dclose(pv->X);
+		if (pv->file >= 0)
+			H5Fclose(pv->file);
+		nidec_free(pv);
+	}
+	free_strings(ds->labels, ds->n_samples);
+	free_strings(ds->conditions, ds->n_conditions);
+	nidec_free(ds->runs);
+	nidec_free(ds->volumes);
+	nidec_free(ds->ijk);
+	nidec_free(ds->nifti_header);
+	nidec_free(ds->inputs_sha256);
+	nidec_free(ds->path);
+	nidec_free(ds);
+	*dsp = NULL;
+}
+
+int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
+{
+	nidec_dataset *ds = NULL;
+	struct ds_priv *pv;
+	char *fmt = NULL;
+	hsize_t d[2];
+	hid_t sp = -1, dset = -1, g = -1;
+	int rank, rc = 0;
+	int32_t version = 0;
+
+	NIDEC_TRY(check_readable(path, err));
+	ds = nidec_calloc(1, sizeof(*ds));
+	pv = nidec_calloc(1, sizeof(*pv));
+	if (!ds || !pv) {
+		nidec_free(ds);
+		nidec_free(pv);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory opening '%s'", path);
+	}
+	pv->file = pv->X = -1;
+	ds->priv = pv;
+	ds->path = nidec_strdup(path);
+	if (!ds->path) {
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory opening '%s'", path);
+		goto fail;
+	}
+	pv->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (pv->file < 0) {
+		rc = h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, get_attr_string(pv->file, path, "format", &fmt, err), fail);
+	if (!fmt || strcmp(fmt, NIDEC_DS_FORMAT_NAME)) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"'%s' is not a nidec dataset (its root has no format = %s attribute); make one with 'nidec convert'",
+				path, NIDEC_DS_FORMAT_NAME);
+		goto fail;
+	}
+	if (H5Aexists(pv->file, "format_version") > 0) {
+		hid_t a = H5Aopen(pv->file, "format_version", H5P_DEFAULT);
+		if (a < 0 || H5Aread(a, H5T_NATIVE_INT32, &version) < 0) {
+			if (a >= 0)
+				H5Aclose(a);
+			rc = h5fail(err, NIDEC_EFORMAT, path, "format_version", "read attribute");
+			goto fail;
+		}
+		H5Aclose(a);
+	}
+	if (version > NIDEC_DS_FORMAT_VERSION) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"'%s' has dataset format version %d, newer than this nidec reads (%d); update nidec or convert again",
+				path, (int)version, NIDEC_DS_FORMAT_VERSION);
+		goto fail;
+	}
+	pv->X = H5Dopen2(pv->file, "X", H5P_DEFAULT);
+	if (pv->X < 0) {
+		rc = h5fail(err, NIDEC_EFORMAT, path, "/X", "open dataset");
+		goto fail;
+	}
+	sp = H5Dget_space(pv->X);
+	if (sp < 0 || space_dims(sp, d, &rank) < 0 || rank != 2) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /X is not a 2D matrix; convert again", path);
+		goto fail;
+	}
+	H5Sclose(sp);
+	sp = -1;
+	ds->n_samples = (size_t)d[0];
+	ds->n_voxels = (size_t)d[1];
+
+	dset = open_checked(pv->file, path, "labels", 1, d[0], 0, err);
+	if (dset < 0) {
+		rc = err ? err->code : NIDEC_EFORMAT;
+		goto fail;
+	}
+	rc = read_strings(dset, 0, ds->n_samples, &ds->labels, path, "/labels", err);
+	H5Dclose(dset);
+	if (rc < 0)
+		goto fail;
+	ds->runs = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int32_t), "run ids", err);
+	ds->volumes = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int64_t), "volume indices", err);
+	ds->ijk = nidec_malloc_e(ds->n_voxels ? ds->n_voxels : 1, 3 * sizeof(int32_t), "voxel coordinates", err);
+	if (!ds->runs || !ds->volumes || !ds->ijk) {
+		rc = NIDEC_ENOMEM;
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, read_numbers(pv->file, path, "runs", H5T_NATIVE_INT32, 1, d[0], 0, ds->runs, err), fail);
+	NIDEC_TRY_GOTO(rc, read_numbers(pv->file, path, "volumes", H5T_NATIVE_INT64, 1, d[0], 0, ds->volumes, err), fail);
+
+	dset = H5Dopen2(pv->file, "conditions", H5P_DEFAULT);
+	if (dset < 0) {
+		rc = h5fail(err, NIDEC_EFORMAT, path, "/conditions", "open dataset");
+		goto fail;
+	}
+	sp = H5Dget_space(dset);
+	if (sp < 0 || space_dims(sp, d, &rank) < 0 || rank != 1) {
+		H5Dclose(dset);
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /conditions is not a list; convert again", path);
+		goto fail;
+	}
+	H5Sclose(sp);
+	sp = -1;
+	ds->n_conditions = (size_t)d[0];
+	rc = read_strings(dset, 0, ds->n_conditions, &ds->conditions, path, "/conditions", err);
+	H5Dclose(dset);
+	if (rc < 0) {
+		ds->n_conditions = 0;
+		goto fail;
+	}
+
+	g = H5Gopen2(pv->file, "mask", H5P_DEFAULT);
+	if (g < 0) {
+		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask", "open group");
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "ijk", H5T_NATIVE_INT32, 2, ds->n_voxels, 3, ds->ijk, err), fail);
+	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "affine", H5T_NATIVE_DOUBLE, 2, 4, 4, ds->affine, err), fail);
+	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "dims", H5T_NATIVE_INT64, 1, 3, 0, ds->dims, err), fail);
+	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "pixdim", H5T_NATIVE_DOUBLE, 1, 4, 0, ds->pixdim, err), fail);
+	dset = H5Dopen2(g, "nifti_header", H5P_DEFAULT);
+	if (dset < 0) {
+		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask/nifti_header", "open dataset");
+		goto fail;
+	}
+	sp = H5Dget_space(dset);
+	if (sp < 0 || space_dims(sp, d, &rank) < 0 || rank != 1 || d[0] > 4096) {
+		H5Dclose(dset);
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /mask/nifti_header is damaged; convert again", path);
+		goto fail;
+	}
+	H5Sclose(sp);
+	sp = -1;
+	ds->nifti_header_len = (size_t)d[0];
+	ds->nifti_header = nidec_malloc(ds->nifti_header_len ? ds->nifti_header_len : 1);
+	if (!ds->nifti_header) {
+		H5Dclose(dset);
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory opening '%s'", path);
+		goto fail;
+	}
+	if (d[0] > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->nifti_header) < 0) {
+		H5Dclose(dset);
+		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask/nifti_header", "read dataset");
+		goto fail;
+	}
+	H5Dclose(dset);
+	H5Gclose(g);
+	g = -1;
+	NIDEC_TRY_GOTO(rc, get_attr_string(pv->file, path, "inputs_sha256", &ds->inputs_sha256, err), fail);
+	{
+		size_t v;
+		for (v = 0; v < ds->n_voxels; v++) {
+			const int32_t *p = ds->ijk + 3 * v;
+			if (p[0] < 0 || p[0] >= ds->dims[0] || p[1] < 0 || p[1] >= ds->dims[1] ||
+			    p[2] < 0 || p[2] >= ds->dims[2]) {
+				rc = nidec_fail(err, NIDEC_EFORMAT,
+						"'%s': /mask/ijk row %zu lies outside the grid /mask/dims; the file is damaged (convert again)",
+						path, v);
+				goto fail;
+			}
+		}
+	}
+	nidec_free(fmt);
+	*out = ds;
+	return 0;
+fail:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (g >= 0)
+		H5Gclose(g);
+	nidec_free(fmt);
+	if (ds && !ds->labels)
+		ds->n_samples = 0;
+	nidec_ds_close(&ds);
+	return rc;
+}
+
+int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)n, (hsize_t)ds->n_voxels };
+	hid_t fspace = -1, mspace = -1;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (r0 > ds->n_samples || n > ds->n_samples - r0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': rows %zu..%zu outside /X (%zu rows)",
+				  ds->path, r0, r0 + n, ds->n_samples);
+	fspace = H5Dget_space(pv->X);
+	mspace = H5Screate_simple(2, count, NULL);
+	if (fspace < 0 || mspace < 0 ||
+	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+		rc = h5fail(err, NIDEC_EIO, ds->path, "/X", "select rows of");
+		goto done;
+	}
+	if (H5Dread(pv->X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf) < 0)
+		rc = h5fail(err, NIDEC_EIO, ds->path, "/X", "read rows of");
+done:
+	if (fspace >= 0)
+		H5Sclose(fspace);
+	if (mspace >= 0)
+		H5Sclose(mspace);
+	return rc;
+}
+
+int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err)
+{
+	size_t cells;
+	float *M;
+	int rc;
+
+	if (nidec_mul_size(ds->n_samples, ds->n_voxels, &cells) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "'%s': %zu x %zu matrix is too large", ds->path,
+				  ds->n_samples, ds->n_voxels);
+	M = nidec_malloc_e(cells ? cells : 1, sizeof(float), "the data matrix", err);
+	if (!M)
+		return NIDEC_ENOMEM;
+	rc = nidec_ds_read_rows(ds, 0, ds->n_samples, M, err);
+	if (rc < 0) {
+		nidec_free(M);
+		return rc;
+	}
+	*X = M;
+	return 0;
+}
+
+int nidec_ds_attr(nidec_dataset *ds, const char *name, char **value, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+
+	return get_attr_string(pv->file, ds->path, name, value, err);
+}
+
+double nidec_ds_voxel_volume(const nidec_dataset *ds)
+{
+	const double *a = ds->affine;
+
+	return fabs(a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) +
+		    a[2] * (a[4] * a[9] - a[5] * a[8]));
+}
+
+void nidec_ds_inputs_free(nidec_ds_input *in, size_t n)
+{
+	size_t i;
+
+	if (!in)
+		return;
+	for (i = 0; i < n; i++) {
+		nidec_free(in[i].role);
+		nidec_free(in[i].path);
+		nidec_free(in[i].sha256);
+	}
+	nidec_free(in);
+}
+
+/* Length of a 1-D attribute (0 if absent). */
+static int attr_len(hid_t loc, const char *file, const char *name, size_t *n, nidec_err *err)
+{
+	hsize_t d[2];
+	hid_t a, sp;
+	int rank;
+
+	*n = 0;
+	if (H5Aexists(loc, name) <= 0)
+		return 0;
+	a = H5Aopen(loc, name, H5P_DEFAULT);
+	if (a < 0)
+		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+	sp = H5Aget_space(a);
+	if (sp < 0 || space_dims(sp, d, &rank) < 0 || rank != 1) {
+		if (sp >= 0)
+			H5Sclose(sp);
+		H5Aclose(a);
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s': attribute '%s' is not a list", file, name);
+	}
+	H5Sclose(sp);
+	H5Aclose(a);
+	*n = (size_t)d[0];
+	return 0;
+}
+
+static int attr_str_list(hid_t loc, const char *file, const char *name, size_t n, char ***v,
+			 nidec_err *err)
+{
+	hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+	int rc;
+
+	if (a < 0)
+		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+	rc = read_strings(a, 1, n, v, file, name, err);
+	H5Aclose(a);
+	return rc;
+}
+
+int nidec_ds_inputs(nidec_dataset *ds, nidec_ds_input **inputs, size_t *n_out, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	char **roles = NULL, **paths = NULL, **hashes = NULL;
+	int64_t *sizes = NULL;
+	nidec_ds_input *in = NULL;
+	size_t n = 0, n2 = 0, n3 = 0, n4 = 0, i;
+	int rc = 0;
+
+	NIDEC_TRY(attr_len(pv->file, ds->path, "input_roles", &n, err));
+	NIDEC_TRY(attr_len(pv->file, ds->path, "input_paths", &n2, err));
+	NIDEC_TRY(attr_len(pv->file, ds->path, "input_sha256", &n3, err));
+	NIDEC_TRY(attr_len(pv->file, ds->path, "input_sizes", &n4, err));
+	if (n2 != n || n3 != n || n4 != n)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s': the input_* attributes disagree in length",
+				  ds->path);
+	if (n == 0) {
+		*inputs = NULL;
+		*n_out = 0;
+		return 0;
+	}
+	NIDEC_TRY_GOTO(rc, attr_str_list(pv->file, ds->path, "input_roles", n, &roles, err), done);
+	NIDEC_TRY_GOTO(rc, attr_str_list(pv->file, ds->path, "input_paths", n, &paths, err), done);
+	NIDEC_TRY_GOTO(rc, attr_str_list(pv->file, ds->path, "input_sha256", n, &hashes, err), done);
+	sizes = nidec_malloc_e(n, sizeof(*sizes), "input sizes", err);
+	in = nidec_calloc_e(n, sizeof(*in), "inputs", err);
+	if (!sizes || !in) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	{
+		hid_t a = H5Aopen(pv->file, "input_sizes", H5P_DEFAULT);
+		if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, sizes) < 0) {
+			if (a >= 0)
+				H5Aclose(a);
+			rc = h5fail(err, NIDEC_EFORMAT, ds->path, "input_sizes", "read attribute");
+			goto done;
+		}
+		H5Aclose(a);
+	}
+	for (i = 0; i < n; i++) {
+		in[i].role = roles[i];
+		in[i].path = paths[i];
+		in[i].sha256 = hashes[i];
+		in[i].size = sizes[i];
+		roles[i] = paths[i] = hashes[i] = NULL;
+	}
+	*inputs = in;
+	*n_out = n;
+	in = NULL;
+done:
+	free_strings(roles, roles ? n : 0);
+	free_strings(paths, paths ? n : 0);
+	free_strings(hashes, hashes ? n : 0);
+	nidec_free(sizes);
+	nidec_ds_inputs_free(in, in ? n : 0);
+	return rc;
+}
+
+/* ---- generic listing -------------------------------------------------------- */
+
+struct describe_ctx {
+	nidec_sbuf *out;
+	const char *path;
+	int failed;
+};
+
+static const char *class_name(H5T_class_t c, hid_t t)
+{
+	switch (c) {
+	case H5T_INTEGER: return H5Tget_sign(t) == H5T_SGN_NONE ? "uint" : "int";
+	case H5T_FLOAT: return "float";
+	case H5T_STRING: return "string";
+	case H5T_COMPOUND: return "compound";
+	case H5T_ENUM: return "enum";
+	case H5T_ARRAY: return "array";
+	case H5T_VLEN: return "vlen";
+	default: return "other";
+	}
+}
+
+static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+	struct describe_ctx *c = data;
+	hid_t a = -1, t = -1, sp = -1;
+	hssize_t n;
+	H5T_class_t cls;
+	(void)info;
+
+	a = H5Aopen(loc, name, H5P_DEFAULT);
+	if (a < 0)
+		goto done;
+	t = H5Aget_type(a);
+	sp = H5Aget_space(a);
+	n = H5Sget_simple_extent_npoints(sp);
+	cls = H5Tget_class(t);
+	if (cls == H5T_STRING && n >= 1 && n <= 64) {
+		char **v = NULL;
+		hssize_t i;
+		if (read_strings(a, 1, (size_t)n, &v, c->path, name, NULL) == 0) {
+			nidec_sbuf_addf(c->out, "  %-18s ", name);
+			for (i = 0; i < n; i++) {
+				const char *s = v[i];
+				size_t l = strlen(s);
+				nidec_sbuf_addf(c->out, "%s%.*s%s", i ? ", " : "", (int)(l > 160 ? 160 : l), s,
+						l > 160 ? "..." : "");
+			}
+			nidec_sbuf_adds(c->out, "\n");
+			free_strings(v, (size_t)n);
+		}
+	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 && n <= 16) {
+		double v[16];
+		hssize_t i;
+		if (H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
+			nidec_sbuf_addf(c->out, "  %-18s ", name);
+			for (i = 0; i < n; i++)
+				nidec_sbuf_addf(c->out, "%s%.10g", i ? ", " : "", v[i]);
+			nidec_sbuf_adds(c->out, "\n");
+		}
+	} else {
+		nidec_sbuf_addf(c->out, "  %-18s (%s, %lld values)\n", name, class_name(cls, t), (long long)n);
+	}
+done:
+	H5Eclear2(H5E_DEFAULT);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (t >= 0)
+		H5Tclose(t);
+	if (a >= 0)
+		H5Aclose(a);
+	return 0;
+}
+
+#if H5_VERSION_GE(1, 12, 0)
+static herr_t describe_obj(hid_t loc, const char *name, const H5O_info2_t *info, void *data)
+#else
+static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, void *data)
+#endif
+{
+	struct describe_ctx *c = data;
+	hid_t d, t, sp;
+	hsize_t dims[8];
+	int r, i;
+
+	if (info->type != H5O_TYPE_DATASET)
+		return 0;
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return 0;
+	}
+	t = H5Dget_type(d);
+	sp = H5Dget_space(d);
+	r = H5Sget_simple_extent_ndims(sp);
+	if (r > 8)
+		r = 8;
+	if (r > 0)
+		H5Sget_simple_extent_dims(sp, dims, NULL);
+	nidec_sbuf_addf(c->out, "  /%-28s %s%zu [", name, class_name(H5Tget_class(t), t),
+			H5Tget_class(t) == H5T_STRING ? (size_t)0 : 8 * H5Tget_size(t));
+	for (i = 0; i < r; i++)
+		nidec_sbuf_addf(c->out, "%s%llu", i ? " x " : "", (unsigned long long)dims[i]);
+	nidec_sbuf_adds(c->out, r == 0 ? "scalar]\n" : "]\n");
+	H5Sclose(sp);
+	H5Tclose(t);
+	H5Dclose(d);
+	return 0;
+}
+
+int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
+{
+	struct describe_ctx c;
+	hsize_t idx = 0;
+	hid_t f;
+
+	NIDEC_TRY(check_readable(path, err));
+	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+	c.out = out;
+	c.path = path;
+	c.failed = 0;
+	nidec_sbuf_addf(out, "file: %s (HDF5)\nattributes:\n", path);
+	if (H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_attr, &c) < 0)
+		H5Eclear2(H5E_DEFAULT);
+	nidec_sbuf_adds(out, "datasets:\n");
+#if H5_VERSION_GE(1, 12, 0)
+	if (H5Ovisit3(f, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c, H5O_INFO_BASIC) < 0) {
+#else
+	if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
+#endif
+		H5Fclose(f);
+		return h5fail(err, NIDEC_EFORMAT, path, "/", "list the objects of");
+	}
+	H5Fclose(f);
+	return 0;
+}

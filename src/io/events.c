@@ -1,0 +1,585 @@
+/*
+ * events.c - per-volume conditions and runs from a labels table or from
+ * BIDS events.tsv files (the rules are in include/nidec/events.h and
+ * docs/FORMAT.md "Labels").
+ *
+ * Both readers load the (small) text file whole, split it into lines and
+ * fields in place, and copy out only what they keep, so an error path has
+ * one buffer to free.  Every allocation goes through nidec_malloc, and the
+ * unit tests fail each one in turn (tests/unit/test_io_events.c) to show
+ * that every path frees everything.  Depends on base only: no MPI, no HDF5,
+ * no NIfTI.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nidec/events.h"
+#include "nidec/mem.h"
+
+/* Tolerance of the label rule: volume times that equal a bound up to
+ * floating-point rounding (i * TR with a float32 TR) fall on its inside. */
+#define EVENT_EPS 1e-4
+
+/* ---- text helpers ------------------------------------------------------- */
+
+/* Read a whole file into a NUL-terminated buffer. */
+static int read_text(const char *path, char **out, size_t *len, nidec_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+	int rc = 0;
+
+	if (!f)
+		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
+	do {
+		if (cap - n < 4097) {
+			size_t ncap = cap ? 2 * cap : 16384;
+			nb = nidec_realloc(buf, ncap);
+			if (!nb) {
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
+				goto done;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	if (ferror(f)) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (memchr(buf, '\0', n)) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"'%s' is not a text file (it contains NUL bytes); give a whitespace-separated table",
+				path);
+		goto done;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+done:
+	nidec_free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* Next line of the buffer at *pos (CR LF or LF), NUL-terminated in place;
+ * NULL at the end. */
+static char *next_line(char *buf, size_t len, size_t *pos)
+{
+	char *line, *e;
+
+	if (*pos >= len)
+		return NULL;
+	line = buf + *pos;
+	e = strchr(line, '\n');
+	if (e) {
+		*e = '\0';
+		*pos = (size_t)(e - buf) + 1;
+	} else {
+		*pos = len;
+	}
+	e = line + strlen(line);
+	if (e > line && e[-1] == '\r')
+		e[-1] = '\0';
+	return line;
+}
+
+static int blank(const char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+/* Split a line in place at `tabs_only` ? tabs : runs of blanks; fields[]
+ * gets up to max pointers; returns the number of fields found (which may
+ * exceed max: the extra ones are not stored). */
+static size_t split_fields(char *line, int tabs_only, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	if (tabs_only) {
+		for (;;) {
+			char *t = strchr(p, '\t');
+			if (n < max)
+				fields[n] = p;
+			n++;
+			if (!t)
+				break;
+			*t = '\0';
+			p = t + 1;
+		}
+		return n;
+	}
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (n < max)
+			fields[n] = p;
+		n++;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (!*p)
+			break;
+		*p++ = '\0';
+	}
+	return n;
+}
+
+/* Trim blanks around a field, in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* Number of header columns we look at, at most. */
+#define MAX_COLS 256
+
+/* A comma-separated list of the header's columns, for messages. */
+static void column_list(char **cols, size_t n, char *out, size_t cap)
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < n && i < MAX_COLS; i++) {
+		if (i)
+			strncat(out, ", ", cap - strlen(out) - 1);
+		strncat(out, cols[i], cap - strlen(out) - 1);
+	}
+}
+
+static long find_column(char **cols, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < MAX_COLS; i++)
+		if (!strcmp(cols[i], name))
+			return (long)i;
+	return -1;
+}
+
+/* ---- per-volume labels --------------------------------------------------- */
+
+void nidec_vol_labels_release(nidec_vol_labels *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++)
+		nidec_free(l->label[i]);
+	nidec_free(l->label);
+	nidec_free(l->run);
+	if (l->run_names)
+		for (i = 0; i < l->n_runs; i++)
+			nidec_free(l->run_names[i]);
+	nidec_free(l->run_names);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Grow label/run arrays of *l to hold `need` entries (n unchanged). */
+static int reserve(nidec_vol_labels *l, size_t need, size_t *cap, nidec_err *err)
+{
+	char **nl;
+	int32_t *nr;
+	size_t ncap;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > SIZE_MAX / sizeof(char *))
+		return nidec_fail(err, NIDEC_ENOMEM, "too many volumes (%zu)", need);
+	nl = nidec_realloc(l->label, ncap * sizeof(*nl));
+	if (!nl)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory for %zu volume labels", need);
+	l->label = nl;
+	nr = nidec_realloc(l->run, ncap * sizeof(*nr));
+	if (!nr)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory for %zu volume labels", need);
+	l->run = nr;
+	*cap = ncap;
+	return 0;
+}
+
+/* Is s a whole decimal integer (optional sign)? */
+static int parse_integer(const char *s, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return end != s && *end == '\0' && errno == 0;
+}
+
+struct run_key {
+	const char *name;
+	long long num;
+};
+
+static int cmp_run_num(const void *a, const void *b)
+{
+	const struct run_key *x = a, *y = b;
+
+	return (x->num > y->num) - (x->num < y->num);
+}
+
+static int cmp_run_str(const void *a, const void *b)
+{
+	const struct run_key *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Map the run strings of each row to 0-based indices (see events.h). */
+static int index_runs(char **run_str, size_t n, nidec_vol_labels *l, const char *path,
+		      nidec_err *err)
+{
+	struct run_key *keys = NULL;
+	size_t i, n_distinct = 0;
+	char **names = NULL;
+	int all_int = 1, rc = 0;
+	int (*cmp_run)(const void *, const void *);
+
+	keys = nidec_malloc_e(n ? n : 1, sizeof(*keys), "run values", err);
+	if (!keys)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < n; i++) {
+		keys[i].name = run_str[i];
+		if (!parse_integer(run_str[i], &keys[i].num))
+			all_int = 0;
+	}
+	cmp_run = all_int ? cmp_run_num : cmp_run_str;
+	qsort(keys, n, sizeof(*keys), cmp_run);
+	for (i = 0; i < n; i++)
+		if (i == 0 || cmp_run(&keys[i - 1], &keys[i]))
+			keys[n_distinct++] = keys[i];
+	if (n_distinct > INT32_MAX) {
+		rc = nidec_fail(err, NIDEC_EINPUT, "'%s': too many distinct runs (%zu)", path, n_distinct);
+		goto done;
+	}
+	names = nidec_calloc_e(n_distinct ? n_distinct : 1, sizeof(*names), "run names", err);
+	if (!names) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n_distinct; i++) {
+		names[i] = nidec_strdup_e(keys[i].name, err);
+		if (!names[i]) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct run_key k, *hit;
+		k.name = run_str[i];
+		k.num = 0;
+		if (all_int)
+			parse_integer(run_str[i], &k.num);
+		hit = bsearch(&k, keys, n_distinct, sizeof(*keys), cmp_run);
+		l->run[i] = (int32_t)(hit - keys);
+	}
+	l->run_names = names;
+	l->n_runs = n_distinct;
+	names = NULL;
+done:
+	if (names)
+		for (i = 0; i < n_distinct; i++)
+			nidec_free(names[i]);
+	nidec_free(names);
+	nidec_free(keys);
+	return rc;
+}
+
+int nidec_labels_read_table(const char *path, const char *label_column,
+			    const char *run_column, nidec_vol_labels *out, nidec_err *err)
+{
+	nidec_vol_labels l = NIDEC_VOL_LABELS_INIT;
+	char *buf = NULL, *line, *fields[MAX_COLS], **run_str = NULL;
+	char cols_text[1024];
+	size_t len = 0, pos = 0, cap = 0, rcap = 0, n_cols, lineno = 0;
+	long lc, rcol, need;
+	int rc = 0;
+
+	NIDEC_TRY(read_text(path, &buf, &len, err));
+	/* header: the first non-blank line */
+	do {
+		line = next_line(buf, len, &pos);
+		lineno++;
+	} while (line && blank(line));
+	if (!line) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"labels table '%s' is empty; it needs a header line ('%s %s') and one line per volume",
+				path, label_column, run_column);
+		goto done;
+	}
+	n_cols = split_fields(line, 0, fields, MAX_COLS);
+	if (n_cols > MAX_COLS)
+		n_cols = MAX_COLS;
+	lc = find_column(fields, n_cols, label_column);
+	rcol = find_column(fields, n_cols, run_column);
+	if (lc < 0 || rcol < 0) {
+		column_list(fields, n_cols, cols_text, sizeof(cols_text));
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"labels table '%s' line %zu: no column '%s' (the header has: %s); set [data] %s (--%s) to the right column name",
+				path, lineno, lc < 0 ? label_column : run_column, cols_text,
+				lc < 0 ? "label_column" : "run_column",
+				lc < 0 ? "label-column" : "run-column");
+		goto done;
+	}
+	need = (lc > rcol ? lc : rcol) + 1;
+	while ((line = next_line(buf, len, &pos)) != NULL) {
+		size_t nf;
+		lineno++;
+		if (blank(line))
+			continue;
+		nf = split_fields(line, 0, fields, MAX_COLS);
+		if ((long)nf < need) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"labels table '%s' line %zu: %zu field%s but column '%s' is number %ld; give one value per column on every line",
+					path, lineno, nf, nf == 1 ? "" : "s",
+					lc > rcol ? label_column : run_column, need);
+			goto done;
+		}
+		NIDEC_TRY_GOTO(rc, reserve(&l, l.n + 1, &cap, err), done);
+		if (l.n + 1 > rcap) {
+			size_t ncap = rcap ? 2 * rcap : 64;
+			char **nr = nidec_realloc(run_str, ncap * sizeof(*nr));
+			if (!nr) {
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
+				goto done;
+			}
+			run_str = nr;
+			rcap = ncap;
+		}
+		l.label[l.n] = nidec_strdup_e(fields[lc], err);
+		if (!l.label[l.n]) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		run_str[l.n] = fields[rcol]; /* points into buf */
+		l.n++;
+	}
+	if (l.n == 0) {
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"labels table '%s' has a header but no rows; give one line per volume",
+				path);
+		goto done;
+	}
+	NIDEC_TRY_GOTO(rc, index_runs(run_str, l.n, &l, path, err), done);
+	*out = l;
+	memset(&l, 0, sizeof(l));
+done:
+	nidec_vol_labels_release(&l);
+	nidec_free(run_str);
+	nidec_free(buf);
+	return rc;
+}
+
+/* ---- BIDS events ----------------------------------------------------------- */
+
+void nidec_events_release(nidec_events *ev)
+{
+	size_t i;
+
+	if (!ev)
+		return;
+	for (i = 0; i < ev->n; i++)
+		nidec_free(ev->ev[i].trial_type);
+	nidec_free(ev->ev);
+	nidec_free(ev->path);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* Parse a number of seconds of column `col`; errors name file, line, field. */
+static int parse_seconds(const char *path, size_t lineno, const char *col, const char *s,
+			 double *out, nidec_err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v)) {
+		if (strchr(s, ','))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "'%s' line %zu: %s '%s' is not a number; use '.' as decimal separator",
+					  path, lineno, col, s);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "'%s' line %zu: %s '%s' is not a number; give it in seconds, e.g. 12.5",
+				  path, lineno, col, s);
+	}
+	if (v < 0 && !strcmp(col, "duration"))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "'%s' line %zu: duration '%s' is negative; give a duration >= 0 seconds",
+				  path, lineno, s);
+	*out = v;
+	return 0;
+}
+
+int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
+{
+	nidec_events e = NIDEC_EVENTS_INIT;
+	char *buf = NULL, *line, *fields[MAX_COLS], cols_text[1024];
+	size_t len = 0, pos = 0, cap = 0, n_cols, lineno = 0;
+	long c_on, c_du, c_tt, need;
+	int tabs, rc = 0;
+
+	NIDEC_TRY(read_text(path, &buf, &len, err));
+	e.path = nidec_strdup_e(path, err);
+	if (!e.path) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	do {
+		line = next_line(buf, len, &pos);
+		lineno++;
+	} while (line && blank(line));
+	if (!line) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"events file '%s' is empty; it needs a header 'onset<TAB>duration<TAB>trial_type'",
+				path);
+		goto done;
+	}
+	/* BIDS says tabs; a file without any tab in its header is split at
+	 * blanks, so a hand-made space-separated table also works. */
+	tabs = strchr(line, '\t') != NULL;
+	n_cols = split_fields(line, tabs, fields, MAX_COLS);
+	if (n_cols > MAX_COLS)
+		n_cols = MAX_COLS;
+	{
+		size_t i;
+		for (i = 0; i < n_cols; i++)
+			fields[i] = trim(fields[i]);
+	}
+	c_on = find_column(fields, n_cols, "onset");
+	c_du = find_column(fields, n_cols, "duration");
+	c_tt = find_column(fields, n_cols, "trial_type");
+	if (c_on < 0 || c_du < 0 || c_tt < 0) {
+		column_list(fields, n_cols, cols_text, sizeof(cols_text));
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"events file '%s' line %zu: no column '%s' (the header has: %s); BIDS events need onset, duration and trial_type",
+				path, lineno, c_on < 0 ? "onset" : c_du < 0 ? "duration" : "trial_type",
+				cols_text);
+		goto done;
+	}
+	need = c_on;
+	if (c_du > need)
+		need = c_du;
+	if (c_tt > need)
+		need = c_tt;
+	need++;
+	while ((line = next_line(buf, len, &pos)) != NULL) {
+		double onset, duration;
+		const char *tt;
+		size_t nf;
+
+		lineno++;
+		if (blank(line))
+			continue;
+		nf = split_fields(line, tabs, fields, MAX_COLS);
+		if ((long)nf < need) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"events file '%s' line %zu: %zu field%s but the header has %zu columns; separate fields with tabs",
+					path, lineno, nf, nf == 1 ? "" : "s", n_cols);
+			goto done;
+		}
+		NIDEC_TRY_GOTO(rc, parse_seconds(path, lineno, "onset", trim(fields[c_on]), &onset, err), done);
+		NIDEC_TRY_GOTO(rc, parse_seconds(path, lineno, "duration", trim(fields[c_du]), &duration, err), done);
+		tt = trim(fields[c_tt]);
+		if (!tt[0] || !strcmp(tt, "n/a"))
+			continue; /* labels nothing (events.h) */
+		if (e.n == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			nidec_event *ne = nidec_realloc(e.ev, ncap * sizeof(*ne));
+			if (!ne) {
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
+				goto done;
+			}
+			e.ev = ne;
+			cap = ncap;
+		}
+		e.ev[e.n].trial_type = nidec_strdup_e(tt, err);
+		if (!e.ev[e.n].trial_type) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		e.ev[e.n].onset = onset;
+		e.ev[e.n].duration = duration;
+		e.n++;
+	}
+	*out = e;
+	memset(&e, 0, sizeof(e));
+done:
+	nidec_events_release(&e);
+	nidec_free(buf);
+	return rc;
+}
+
+long nidec_events_find(const nidec_events *ev, double t, double hrf_shift)
+{
+	size_t i;
+
+	for (i = 0; i < ev->n; i++) {
+		double start = ev->ev[i].onset + hrf_shift;
+		double end = start + ev->ev[i].duration;
+		if (start - EVENT_EPS <= t && t < end - EVENT_EPS)
+			return (long)i;
+	}
+	return -1;
+}
+
+int nidec_events_label_run(const nidec_events *ev, size_t n_vols, double tr,
+			   double hrf_shift, int32_t run, nidec_vol_labels *out,
+			   nidec_err *err)
+{
+	size_t i, n0 = out->n, cap = out->n, total;
+	int rc = 0;
+
+	if (!(tr > 0) || !isfinite(tr))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "events '%s': the repetition time is %g s; the BOLD header needs a TR > 0 (pixdim[4])",
+				  ev->path ? ev->path : "?", tr);
+	if (run < 0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "negative run index %d", (int)run);
+	if (n_vols > SIZE_MAX - n0)
+		return nidec_fail(err, NIDEC_ENOMEM, "too many volumes");
+	total = n0 + n_vols;
+	/* the arrays have exactly n entries' worth of room we know of; growing
+	 * keeps the old contents, and n stays n0 until everything succeeded */
+	NIDEC_TRY(reserve(out, total, &cap, err));
+	for (i = 0; i < n_vols; i++) {
+		long e = nidec_events_find(ev, (double)i * tr, hrf_shift);
+		out->label[n0 + i] = nidec_strdup_e(e < 0 ? "rest" : ev->ev[e].trial_type, err);
+		if (!out->label[n0 + i]) {
+			rc = NIDEC_ENOMEM;
+			while (i-- > 0)
+				nidec_free(out->label[n0 + i]);
+			return rc;
+		}
+		out->run[n0 + i] = run;
+	}
+	out->n = total;
+	if ((size_t)run + 1 > out->n_runs)
+		out->n_runs = (size_t)run + 1;
+	return 0;
+}
