@@ -26,12 +26,29 @@
  *              training part.  Reduce picks, per (outer fold, problem), the C
  *              with the best mean inner score (ties: first C in grid order,
  *              as GridSearchCV) and keeps that C's outer fit.
- *   test-fold  nilearn's: with inner scheme none, outer tasks fit every C and
- *              are scored on the outer test fold; the best is kept (ties: the
- *              last C, as nilearn's `>=`).  With an inner scheme (a Decoder
- *              inside an outer split, tutorial steps a-c), inner tasks pick C
- *              per inner fold on the inner test part, the fold model is the
- *              mean of the picked inner models, scored on the outer test part.
+ *   test-fold  nilearn's: with inner scheme none (or auto, which means none
+ *              here), outer tasks fit every C and are scored on the outer
+ *              test fold; the best is kept (ties: the last C, as nilearn's
+ *              `>=`).  With an inner scheme (a Decoder inside an outer split,
+ *              tutorial steps a-c), there are only inner tasks: each picks
+ *              C per inner fold on the inner test part, the fold model is the
+ *              mean of the picked inner models (its decision on the outer
+ *              test part is the mean of theirs), scored on the outer test
+ *              part; the fold's C is NaN when the inner folds disagree.
+ *
+ * Standardisation (README "Preprocessing"): scope train fits the statistics
+ * on each fit's training rows; scope all (nilearn) on all samples once in
+ * nidec_plan_prepare, or, with a Decoder inside an outer split, on the outer
+ * training part and separately on the outer test part (nilearn standardises
+ * new images on themselves).  compat = nilearn does it in numpy's float32
+ * arithmetic.  Screening: see src/core/plan.c.
+ *
+ * Keys (outcome): K keys for K classes.  Two classes: one problem whose
+ * weights point to classes[1]; compat = nilearn stores +w under classes[0]
+ * and -w under classes[1] (nilearn's coef_img_ quirk), otherwise key c's
+ * weights point towards c.  Both keys carry the problem's scores.
+ *
+ * Not thread-safe: a task seeds the C library's rand() (liblinear).
  */
 #ifndef NIDEC_PLAN_H
 #define NIDEC_PLAN_H
@@ -66,9 +83,12 @@ typedef struct nidec_result {
 	size_t task;       /* task id */
 	int status;        /* 0, or a negative NIDEC_E* code (msg says why) */
 	double score;      /* score on the task's test samples (cfg->scoring) */
+	double C;          /* C actually used (= cfg->C[c_index], except nilearn's
+			    * data-dependent svc_l1 grid) */
 	double seconds;    /* wall time of the task (timing, scheduling) */
 	int n_iter;        /* solver iterations (-1 if unknown) */
-	size_t n_test;     /* decision values on the test samples, test order */
+	size_t n_test;     /* decision values on the outer test samples, ascending
+			    * order (0 for inner tasks of nested selection) */
 	double *decision;
 	size_t n_coef;     /* p weights + intercept last, or 0 when not needed */
 	double *coef;
@@ -91,6 +111,15 @@ typedef struct nidec_outcome {
 	/* [n_keys * n_folds * n_C]: every C tried */
 	double *grid_score;     /* outer test score of each C (NaN if not computed) */
 	double *grid_inner;     /* mean inner score of each C (NaN if none) */
+	/* [n_keys * n_folds * n_inner]: per inner fold (NaN where absent):
+	 * the C picked on that inner fold (test-fold with an inner scheme; in
+	 * nested mode the C chosen for the fold) and its inner test score */
+	size_t n_inner;         /* most inner folds of any outer fold (0 if none) */
+	double *inner_C;
+	double *inner_fold_score;
+	/* [n_folds]: fraction of the fold's test samples whose final predicted
+	 * class (pred_label) is right: the tutorial's accuracy of predict() */
+	double *pred_accuracy;
 
 	/* predictions on outer test samples, fold by fold, in sample order */
 	size_t n_pred;
@@ -141,6 +170,11 @@ void nidec_plan_task(const nidec_plan *plan, size_t t, nidec_task *out);
 /* A relative cost guess for task t (bigger first when scheduling). */
 double nidec_plan_task_cost(const nidec_plan *plan, size_t t);
 size_t nidec_plan_n_outer(const nidec_plan *plan);
+/* Binary problems: 1 for two classes, K for K > 2 (one-vs-rest). */
+size_t nidec_plan_n_problems(const nidec_plan *plan);
+/* Human-readable task, e.g. "fold 3 (run 3), inner fold 2, class 'face',
+ * C = 10" (permutation added when > 0), for logs and error messages. */
+void nidec_plan_task_desc(const nidec_plan *plan, size_t t, char *buf, size_t len);
 /* Test sample indices of outer fold f (ascending), borrowed. */
 const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n);
 

@@ -1,0 +1,94 @@
+/*
+ * prep.h - per-voxel standardisation and ANOVA F screening, fitted on a
+ * subset of rows (the training part) and applied to any rows.
+ *
+ * Data: X is the dataset matrix, row-major n x p float32 (samples x voxels),
+ * borrowed.  Statistics accumulate in double (README "Float vs double"),
+ * except in nilearn mode (`f32`), which reproduces numpy's float32
+ * arithmetic of nilearn's masker bit for bit: nilearn z-scores the float32
+ * masked data in float32 before casting to float64 (semantics doc sections
+ * 3 and 11).
+ *
+ * A scaler maps x to (x - shift[j]) / scale[j].  A standard deviation below
+ * DBL_EPSILON becomes 1, so a constant voxel maps to 0 (nilearn's and
+ * scikit-learn's rule) instead of NaN.
+ *
+ * Lifecycle: nidec_scaler s = NIDEC_SCALER_INIT; nidec_scaler_fit(&s, ...);
+ * nidec_prep_value(&s, x, j) ...; nidec_scaler_release(&s) (no-op on an
+ * empty scaler, leaves it reusable).  Not collective, no MPI.
+ */
+#ifndef NIDEC_PREP_H
+#define NIDEC_PREP_H
+
+#include <stddef.h>
+
+#include "nidec/err.h"
+
+typedef struct nidec_scaler {
+	size_t p;
+	int f32;        /* float32 arithmetic (nilearn): shift_f/scale_f hold the statistics */
+	double *shift;  /* [p] mean (double mode) */
+	double *scale;  /* [p] standard deviation, or 1 (double mode) */
+	float *shift_f; /* [p] (f32 mode) */
+	float *scale_f; /* [p] (f32 mode) */
+} nidec_scaler;
+
+#define NIDEC_SCALER_INIT { 0, 0, NULL, NULL, NULL, NULL }
+
+/*
+ * Fit the statistics of `standardize` (enum nidec_standardize, not NONE) on
+ * rows[0..n_rows) of X.  zscore: ddof 0; zscore_sample: ddof 1 (needs 2 rows).
+ * f32 = 1: numpy float32 semantics as nilearn (sequential float32 column
+ * sums over the rows in the given order, float32 mean, a second centring
+ * pass as numpy's std, float32 sqrt).  f32 = 0: double, two-pass with the
+ * compensation term (Chan, Golub, LeVeque), as scikit-learn's StandardScaler.
+ * Memory: a few arrays of p doubles.  On error *s is unchanged.
+ */
+int nidec_scaler_fit(nidec_scaler *s, const float *X, size_t p, const size_t *rows,
+		     size_t n_rows, int standardize, int f32, nidec_err *err);
+void nidec_scaler_release(nidec_scaler *s);
+
+/* Standardised value of x = X[row][j]; s NULL means no standardisation. */
+static inline double nidec_prep_value(const nidec_scaler *s, float x, size_t j)
+{
+	if (!s)
+		return (double)x;
+	if (s->f32) {
+		float c = x - s->shift_f[j];
+		float v = c / s->scale_f[j];
+		return (double)v;
+	}
+	return ((double)x - s->shift[j]) / s->scale[j];
+}
+
+/*
+ * scikit-learn f_classif for two groups: one-way ANOVA F of each voxel
+ * between the rows with ypm[i] = +1 and those with -1 (ypm indexed like
+ * rows), on standardised values.  F[j] is NaN for a voxel constant within
+ * both groups (0/0), +inf for one constant within groups but not between.
+ * Needs both groups and >= 3 rows.  Memory: 5 arrays of p doubles.
+ */
+int nidec_prep_fclassif(const float *X, size_t p, const size_t *rows, size_t n_rows,
+			const signed char *ypm, const nidec_scaler *s, double *F,
+			nidec_err *err);
+
+/*
+ * scikit-learn SelectPercentile(percentile) on scores F[p]: NaN counts as
+ * the lowest float; thr = numpy.percentile(F, 100 - percentile) (linear
+ * interpolation); keep F > thr, then voxels with F == thr in voxel order
+ * while fewer than int(p * percentile / 100) are kept (python slice rule
+ * included).  *feat = new ascending list of kept voxels (caller frees with
+ * nidec_free), *n_feat its length (may be 0).  percentile 100 keeps all.
+ */
+int nidec_prep_select_percentile(const double *F, size_t p, double percentile,
+				 size_t **feat, size_t *n_feat, nidec_err *err);
+
+/* nilearn's screening percentile: percentile * (1882989 mm3 / mask volume),
+ * capped at 100, truncated to an integer (as SelectPercentile receives it).
+ * A percentile >= 100 is returned unchanged. */
+double nidec_prep_nilearn_percentile(double percentile, size_t n_voxels,
+				     double voxel_volume_mm3);
+
+#define NIDEC_MNI152_BRAIN_VOLUME_MM3 1882989.0
+
+#endif

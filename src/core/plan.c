@@ -1,0 +1,674 @@
+/*
+ * plan.c - the task space of a cross-validated decoding (see
+ * include/nidec/plan.h): folds, binary problems, the task numbering, the
+ * checks that must pass before any work starts, and per-rank data
+ * preparation.  task.c runs one task; reduce.c combines the results.
+ *
+ * Decisions and reasons (README "Model selection", "Preprocessing"):
+ *  - Modes.  selection = nested: every C is fitted on each inner fold
+ *    (scored on its inner test part) and on the whole outer training part
+ *    (scored on the outer test part); the reduction picks C by mean inner
+ *    score.  selection = test-fold with inner scheme none (or auto, which
+ *    means none here: nilearn's Decoder has no inner loop): every C is
+ *    fitted on the outer training part and scored on the outer test part.
+ *    selection = test-fold with an inner scheme: a whole nilearn Decoder
+ *    runs inside each outer training part (tutorial steps a-c).
+ *  - Inner scheme auto (nested): leave-one-run-out over the runs of the
+ *    outer training part when it holds >= 2 runs (runs are the unit of
+ *    independence in fMRI), else stratified k-fold with inner_folds.
+ *  - Standardisation statistics: scope = train fits them on the training
+ *    rows of each fit (no leakage); scope = all (nilearn) on all samples
+ *    once, before splitting.  With a Decoder inside an outer split the
+ *    outer training part is standardised on its own statistics, as nilearn's
+ *    masker does at fit time; the outer test part on its own statistics
+ *    under scope = all (nilearn's predict standardises new images on
+ *    themselves), on the training statistics under scope = train.
+ *    compat = nilearn standardises in numpy's float32 arithmetic.
+ *  - Screening percentile: taken literally and applied when < 100; under
+ *    compat = nilearn rescaled by the mask volume (x 1882989 mm3 / volume,
+ *    capped at 100, truncated to an integer) and applied only when there are
+ *    more than 100 voxels, as nilearn does.
+ *  - holdout = a fraction f takes the last ceil(f n) samples as the test
+ *    part (scikit-learn's train_test_split rounds the test size up).
+ *  - estimator = dummy uses only the first C (it has no C).
+ *  - Everything that can be known from the labels is checked here, before
+ *    any work: a training part with one class, a test part without both
+ *    classes when the score needs both (roc_auc), for the true labels and for
+ *    every permutation.
+ *
+ * Depends on base and core only: no MPI, no HDF5, no NIfTI.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nidec/cfg.h"
+#include "nidec/log.h"
+#include "nidec/mem.h"
+#include "nidec/metrics.h"
+#include "nidec/rng.h"
+#include "nidec/svm.h"
+#include "plan_int.h"
+
+void nidec_plan_free(nidec_plan **plan)
+{
+	struct nidec_plan *pl;
+	size_t i;
+
+	if (!plan || !*plan)
+		return;
+	pl = *plan;
+	nidec_free(pl->y);
+	nidec_free(pl->runs);
+	if (pl->class_names)
+		for (i = 0; i < pl->K; i++)
+			nidec_free(pl->class_names[i]);
+	nidec_free(pl->class_names);
+	nidec_free(pl->C);
+	if (pl->inner)
+		for (i = 0; i < pl->outer.n; i++)
+			nidec_folds_release(&pl->inner[i]);
+	nidec_free(pl->inner);
+	nidec_folds_release(&pl->outer);
+	nidec_free(pl->fold_off);
+	nidec_scaler_release(&pl->global);
+	nidec_free(pl);
+	*plan = NULL;
+}
+
+int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err)
+{
+	if (perm == 0) {
+		memcpy(y, pl->y, pl->n * sizeof(*y));
+		return 0;
+	}
+	return nidec_folds_permute_labels(pl->n, pl->y,
+					  pl->permute_within == NIDEC_PERM_RUN ? pl->runs : NULL,
+					  nidec_seed_mix(pl->seed, PLAN_TAG_PERM, (uint64_t)perm, 0),
+					  y, err);
+}
+
+/* "fold 3 (run 3)" */
+static void fold_desc(const struct nidec_plan *pl, size_t f, char *buf, size_t len)
+{
+	switch (pl->outer_scheme) {
+	case NIDEC_CV_NONE:
+		snprintf(buf, len, "the fit on all samples");
+		break;
+	case NIDEC_CV_HOLDOUT:
+		snprintf(buf, len, "the holdout split");
+		break;
+	case NIDEC_CV_LEAVE_ONE_RUN_OUT:
+		snprintf(buf, len, "fold %zu (run %ld)", f, pl->outer.split[f].id);
+		break;
+	case NIDEC_CV_FOLDS_FILE:
+		snprintf(buf, len, "fold %zu (fold %ld of the folds file)", f, pl->outer.split[f].id);
+		break;
+	default:
+		snprintf(buf, len, "fold %zu", f);
+	}
+}
+
+void plan_task_desc(const struct nidec_plan *pl, const nidec_task *tk, char *buf, size_t len)
+{
+	char fd[64], pd[48] = "", id[48] = "";
+	const char *cls = pl->class_names[pl->K == 2 ? 1 : (size_t)tk->problem];
+
+	fold_desc(pl, (size_t)tk->outer, fd, sizeof(fd));
+	if (tk->perm > 0)
+		snprintf(pd, sizeof(pd), "permutation %ld, ", tk->perm);
+	if (tk->inner >= 0)
+		snprintf(id, sizeof(id), ", inner fold %d", tk->inner);
+	snprintf(buf, len, "%s%s%s, class '%s'%s, C = %g", pd, fd, id, cls,
+		 pl->K == 2 ? " vs the other" : " vs rest", pl->C[tk->c_index]);
+}
+
+void nidec_plan_task_desc(const nidec_plan *plan, size_t t, char *buf, size_t len)
+{
+	nidec_task tk;
+
+	nidec_plan_task(plan, t, &tk);
+	plan_task_desc(plan, &tk, buf, len);
+}
+
+size_t plan_task_id(const struct nidec_plan *pl, long perm, int outer, int inner, int problem,
+		    int c)
+{
+	size_t unit = (size_t)(inner + (pl->has_outer_fit ? 1 : 0));
+
+	return (size_t)perm * pl->block + pl->fold_off[outer] +
+	       (unit * pl->n_problems + (size_t)problem) * pl->n_C + (size_t)c;
+}
+
+size_t nidec_plan_n_tasks(const nidec_plan *plan)
+{
+	return plan->n_tasks;
+}
+
+size_t nidec_plan_n_outer(const nidec_plan *plan)
+{
+	return plan->outer.n;
+}
+
+size_t nidec_plan_n_problems(const nidec_plan *plan)
+{
+	return plan->n_problems;
+}
+
+const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n)
+{
+	if (f < 0 || (size_t)f >= plan->outer.n) {
+		*n = 0;
+		return NULL;
+	}
+	*n = plan->outer.split[f].n_test;
+	return plan->outer.split[f].test;
+}
+
+void nidec_plan_task(const nidec_plan *pl, size_t t, nidec_task *out)
+{
+	size_t r = t % pl->block, f = 0, unit, per_unit = pl->n_problems * pl->n_C;
+
+	out->perm = (long)(t / pl->block);
+	{
+		/* the last fold whose offset is <= r (folds may have no tasks) */
+		size_t lo = 0, hi = pl->outer.n - 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo + 1) / 2;
+			if (pl->fold_off[mid] <= r)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		f = lo;
+	}
+	r -= pl->fold_off[f];
+	unit = r / per_unit;
+	r %= per_unit;
+	out->outer = (int)f;
+	out->inner = (int)unit - (pl->has_outer_fit ? 1 : 0);
+	out->problem = (int)(r / pl->n_C);
+	out->c_index = (int)(r % pl->n_C);
+}
+
+double nidec_plan_task_cost(const nidec_plan *pl, size_t t)
+{
+	nidec_task tk;
+	size_t n_train;
+	double feats = (double)pl->p, c;
+
+	nidec_plan_task(pl, t, &tk);
+	if (tk.inner >= 0)
+		n_train = pl->inner[tk.outer].split[tk.inner].n_train;
+	else
+		n_train = pl->outer.split[tk.outer].n_train;
+	if (pl->screen_pct < 100)
+		feats *= pl->screen_pct / 100.0;
+	/* dual coordinate descent: iterations grow roughly with log C */
+	c = 1.0 + log10(pl->C[tk.c_index]);
+	if (c < 1.0)
+		c = 1.0;
+	return (double)n_train * (feats + 1.0) * c;
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static int cmp_int_asc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Both labels of every problem in a part (always for training parts, for
+ * test parts when the score needs them). */
+static int check_part(const struct nidec_plan *pl, const int *y, const size_t *rows,
+		      size_t m, int is_test, const char *where, const char *fix,
+		      size_t *cnt, nidec_err *err)
+{
+	size_t i, q;
+
+	if (m == 0)
+		return nidec_fail(err, NIDEC_EINPUT, "%s: the %s part is empty%s", where,
+				  is_test ? "test" : "training", fix);
+	if (is_test && !nidec_metric_needs_both(pl->scoring))
+		return 0;
+	memset(cnt, 0, pl->K * sizeof(*cnt));
+	for (i = 0; i < m; i++)
+		cnt[y[rows[i]]]++;
+	for (q = 0; q < pl->n_problems; q++) {
+		size_t pos_class = pl->K == 2 ? 1 : q;
+		size_t pos = cnt[pos_class], neg = m - pos;
+		const char *part = is_test ? "test" : "training";
+
+		if (pos > 0 && neg > 0)
+			continue;
+		if (pl->K == 2)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "%s: the %s part has no sample of class '%s'; %s%s",
+					  where, part, pl->class_names[pos == 0 ? 1 : 0],
+					  is_test ? "roc_auc needs both classes in every test part; use [cv] scoring = accuracy, or a scheme whose test parts hold both classes"
+						  : "every training part needs both classes; use a scheme whose training parts hold both",
+					  fix);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: the %s part has %s class '%s'; %s%s", where, part,
+				  pos == 0 ? "no sample of" : "only samples of",
+				  pl->class_names[pos_class],
+				  is_test ? "roc_auc (one class vs the rest) needs both sides in every test part; use [cv] scoring = accuracy, or a scheme whose test parts hold every class"
+					  : "every one-vs-rest training part needs both sides; use a scheme whose training parts hold every class",
+				  fix);
+	}
+	return 0;
+}
+
+static int check_labels(const struct nidec_plan *pl, const int *y, long perm, size_t *cnt,
+			nidec_err *err)
+{
+	char where[160], fd[64];
+	const char *fix = perm > 0 ? " (or [cv] permute_within = run, fewer folds, or no permutations)" : "";
+	size_t f, i;
+
+	for (f = 0; f < pl->outer.n; f++) {
+		const nidec_split *sp = &pl->outer.split[f];
+		fold_desc(pl, f, fd, sizeof(fd));
+		if (perm > 0)
+			snprintf(where, sizeof(where), "permutation %ld, %s", perm, fd);
+		else
+			snprintf(where, sizeof(where), "%s", fd);
+		NIDEC_TRY(check_part(pl, y, sp->train, sp->n_train, 0, where, fix, cnt, err));
+		NIDEC_TRY(check_part(pl, y, sp->test, sp->n_test, 1, where, fix, cnt, err));
+		if (pl->mode == MODE_TESTFOLD)
+			continue;
+		for (i = 0; i < pl->inner[f].n; i++) {
+			const nidec_split *ip = &pl->inner[f].split[i];
+			char w2[200];
+			snprintf(w2, sizeof(w2), "%s, inner fold %zu", where, i);
+			NIDEC_TRY(check_part(pl, y, ip->train, ip->n_train, 0, w2, fix, cnt, err));
+			NIDEC_TRY(check_part(pl, y, ip->test, ip->n_test, 1, w2, fix, cnt, err));
+		}
+	}
+	return 0;
+}
+
+/* 1 if the rows are whole runs: every run they touch is entirely inside. */
+static int whole_runs(const struct nidec_plan *pl, const size_t *rows, size_t m,
+		      const size_t *run_size, const int *run_ids, size_t n_runs, size_t *seen)
+{
+	size_t i;
+
+	memset(seen, 0, n_runs * sizeof(*seen));
+	for (i = 0; i < m; i++) {
+		const int *hit = bsearch(&pl->runs[rows[i]], run_ids, n_runs, sizeof(int), cmp_int_asc);
+		seen[hit - run_ids]++;
+	}
+	for (i = 0; i < n_runs; i++)
+		if (seen[i] && seen[i] != run_size[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Labels shuffled within runs keep every run's class counts, so when every
+ * training and test part is made of whole runs (leave-one-run-out outside
+ * and inside), the checks of the true labels already hold for every
+ * permutation and need not be repeated N times on every rank.
+ */
+static int perms_need_checks(const struct nidec_plan *pl, nidec_err *err)
+{
+	int *ids = NULL;
+	size_t *size = NULL, *seen = NULL, n_runs = 0, i, f;
+	int need = 1, rc;
+
+	if (pl->permute_within != NIDEC_PERM_RUN || !pl->runs)
+		return 1;
+	ids = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+	size = nidec_calloc_e(pl->n, sizeof(size_t), "run sizes", err);
+	seen = nidec_calloc_e(pl->n, sizeof(size_t), "run counts", err);
+	if (!ids || !size || !seen) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	memcpy(ids, pl->runs, pl->n * sizeof(int));
+	qsort(ids, pl->n, sizeof(int), cmp_int_asc);
+	for (i = 0; i < pl->n; i++)
+		if (n_runs == 0 || ids[n_runs - 1] != ids[i])
+			ids[n_runs++] = ids[i];
+	for (i = 0; i < pl->n; i++)
+		size[(const int *)bsearch(&pl->runs[i], ids, n_runs, sizeof(int), cmp_int_asc) - ids]++;
+	need = 0;
+	for (f = 0; f < pl->outer.n && !need; f++) {
+		const nidec_split *sp = &pl->outer.split[f];
+		need = !whole_runs(pl, sp->train, sp->n_train, size, ids, n_runs, seen) ||
+		       !whole_runs(pl, sp->test, sp->n_test, size, ids, n_runs, seen);
+		for (i = 0; pl->mode != MODE_TESTFOLD && i < pl->inner[f].n && !need; i++) {
+			const nidec_split *ip = &pl->inner[f].split[i];
+			need = !whole_runs(pl, ip->train, ip->n_train, size, ids, n_runs, seen) ||
+			       !whole_runs(pl, ip->test, ip->n_test, size, ids, n_runs, seen);
+		}
+	}
+	rc = need;
+done:
+	nidec_free(ids);
+	nidec_free(size);
+	nidec_free(seen);
+	return rc;
+}
+
+/* ---- building ---------------------------------------------------------- */
+
+static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_labels *lab,
+		      nidec_err *err)
+{
+	int rc = 0;
+
+	switch (cfg->scheme) {
+	case NIDEC_CV_NONE:
+		rc = nidec_folds_none(pl->n, NULL, &pl->outer, err);
+		break;
+	case NIDEC_CV_HOLDOUT: {
+		size_t n_test = cfg->holdout >= 1 ? (size_t)cfg->holdout
+						  : (size_t)ceil(cfg->holdout * (double)pl->n);
+		rc = nidec_folds_holdout(pl->n, NULL, n_test, &pl->outer, err);
+		break;
+	}
+	case NIDEC_CV_KFOLD:
+		rc = nidec_folds_kfold(pl->n, NULL, cfg->n_folds, &pl->outer, err);
+		break;
+	case NIDEC_CV_STRATIFIED_KFOLD:
+		rc = nidec_folds_stratified(pl->n, NULL, pl->y, cfg->n_folds, &pl->outer, err);
+		break;
+	case NIDEC_CV_LEAVE_ONE_RUN_OUT:
+		rc = nidec_folds_loro(pl->n, NULL, pl->runs, &pl->outer, err);
+		break;
+	case NIDEC_CV_FOLDS_FILE:
+		rc = nidec_folds_assign(pl->n, NULL, lab->fold_of_sample, &pl->outer, err);
+		break;
+	default:
+		return nidec_fail(err, NIDEC_EINTERNAL, "unknown outer scheme %d", cfg->scheme);
+	}
+	if (rc < 0 && rc != NIDEC_ENOMEM)
+		nidec_err_prefix(err, "[cv] scheme = %s: ", nidec_scheme_name(cfg->scheme));
+	return rc;
+}
+
+static size_t count_runs(const struct nidec_plan *pl, const size_t *rows, size_t m)
+{
+	size_t i, j, n = 0;
+
+	if (!pl->runs)
+		return 0;
+	/* small m in practice; quadratic only in the number of distinct runs */
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < i; j++)
+			if (pl->runs[rows[j]] == pl->runs[rows[i]])
+				break;
+		if (j == i && ++n >= 2)
+			return n;
+	}
+	return n;
+}
+
+static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *err)
+{
+	size_t f;
+	int rc = 0;
+
+	pl->inner = nidec_calloc_e(pl->outer.n, sizeof(*pl->inner), "inner folds", err);
+	if (!pl->inner)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < pl->outer.n; f++) {
+		const nidec_split *sp = &pl->outer.split[f];
+		int scheme = cfg->inner_scheme;
+		char fd[64];
+
+		if (scheme == NIDEC_CV_AUTO)
+			scheme = count_runs(pl, sp->train, sp->n_train) >= 2
+					 ? NIDEC_CV_LEAVE_ONE_RUN_OUT : NIDEC_CV_STRATIFIED_KFOLD;
+		switch (scheme) {
+		case NIDEC_CV_KFOLD:
+			rc = nidec_folds_kfold(sp->n_train, sp->train, cfg->inner_folds, &pl->inner[f], err);
+			break;
+		case NIDEC_CV_STRATIFIED_KFOLD:
+			rc = nidec_folds_stratified(sp->n_train, sp->train, pl->y, cfg->inner_folds,
+						    &pl->inner[f], err);
+			break;
+		case NIDEC_CV_LEAVE_ONE_RUN_OUT:
+			rc = nidec_folds_loro(sp->n_train, sp->train, pl->runs, &pl->inner[f], err);
+			break;
+		default:
+			return nidec_fail(err, NIDEC_EINTERNAL, "unknown inner scheme %d", scheme);
+		}
+		if (rc < 0) {
+			if (rc != NIDEC_ENOMEM) {
+				fold_desc(pl, f, fd, sizeof(fd));
+				nidec_err_prefix(err, "[cv] inner_scheme = %s, training part of %s: ",
+						 nidec_scheme_name(cfg->inner_scheme), fd);
+			}
+			return rc;
+		}
+		if (pl->inner[f].n > pl->n_inner_max)
+			pl->n_inner_max = pl->inner[f].n;
+	}
+	return 0;
+}
+
+static int set_screening(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_labels *lab,
+			 nidec_err *err)
+{
+	double pct = cfg->screening_percentile;
+
+	pl->screen_pct = 100.0;
+	if (pct >= 100.0)
+		return 0;
+	if (pl->compat == NIDEC_COMPAT_NILEARN) {
+		if (!(lab->voxel_volume_mm3 > 0))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[preprocess] screening_percentile = %g under compat = nilearn needs the voxel volume of the mask; the dataset does not record it",
+					  pct);
+		pct = nidec_prep_nilearn_percentile(pct, pl->p, lab->voxel_volume_mm3);
+		/* nilearn screens only when there are more than 100 voxels */
+		if (pl->p <= 100 || pct >= 100.0)
+			return 0;
+		if (pct < 1.0)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[preprocess] screening_percentile = %g becomes 0 %% after nilearn's rescaling by the mask volume (%g mm3); raise it",
+					  cfg->screening_percentile, lab->voxel_volume_mm3 * (double)pl->p);
+	} else if ((size_t)(((double)pl->p * pct) / 100.0) < 1) {
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[preprocess] screening_percentile = %g keeps no voxel of %zu; raise it to at least %g",
+				  pct, pl->p, 100.0 / (double)pl->p);
+	}
+	pl->screen_pct = pct;
+	return 0;
+}
+
+static int copy_labels(struct nidec_plan *pl, const nidec_labels *lab, nidec_err *err)
+{
+	size_t i;
+
+	pl->y = nidec_malloc_e(pl->n, sizeof(int), "labels", err);
+	if (!pl->y)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < pl->n; i++) {
+		if (lab->y[i] < 0 || (size_t)lab->y[i] >= pl->K)
+			return nidec_fail(err, NIDEC_EINTERNAL,
+					  "sample %zu has class index %d, outside 0..%zu", i,
+					  lab->y[i], pl->K - 1);
+		pl->y[i] = lab->y[i];
+	}
+	if (lab->runs) {
+		pl->runs = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+		if (!pl->runs)
+			return NIDEC_ENOMEM;
+		memcpy(pl->runs, lab->runs, pl->n * sizeof(int));
+	}
+	pl->class_names = nidec_calloc_e(pl->K, sizeof(char *), "class names", err);
+	if (!pl->class_names)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < pl->K; i++) {
+		pl->class_names[i] = nidec_strdup_e(lab->class_names[i] ? lab->class_names[i] : "?", err);
+		if (!pl->class_names[i])
+			return NIDEC_ENOMEM;
+	}
+	pl->C = nidec_malloc_e(pl->n_C, sizeof(double), "C grid", err);
+	if (!pl->C)
+		return NIDEC_ENOMEM;
+	return 0;
+}
+
+static int make_tasks(struct nidec_plan *pl, nidec_err *err)
+{
+	size_t f, per_unit = pl->n_problems * pl->n_C, blocks;
+
+	pl->fold_off = nidec_calloc_e(pl->outer.n + 1, sizeof(size_t), "task offsets", err);
+	if (!pl->fold_off)
+		return NIDEC_ENOMEM;
+	for (f = 0; f < pl->outer.n; f++) {
+		size_t units = (pl->has_outer_fit ? 1 : 0) +
+			       (pl->mode == MODE_TESTFOLD ? 0 : pl->inner[f].n);
+		pl->fold_off[f + 1] = pl->fold_off[f] + units * per_unit;
+	}
+	pl->block = pl->fold_off[pl->outer.n];
+	blocks = (size_t)pl->n_perm + 1;
+	if (pl->block == 0 || nidec_mul_size(pl->block, blocks, &pl->n_tasks) < 0)
+		return nidec_fail(err, NIDEC_EINPUT, "the task space (%zu tasks x %zu permutations) is empty or too large",
+				  pl->block, blocks);
+	return 0;
+}
+
+int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan **out,
+		      nidec_err *err)
+{
+	struct nidec_plan *pl;
+	int *yp = NULL;
+	size_t *cnt = NULL;
+	long perm;
+	int rc = 0;
+
+	if (!cfg->finished)
+		return nidec_fail(err, NIDEC_EINTERNAL, "plan: the configuration was not finished");
+	if (lab->n < 2 || lab->p < 1)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "the dataset has %zu samples and %zu voxels; decoding needs at least 2 samples and 1 voxel",
+				  lab->n, lab->p);
+	if (lab->n_classes < 2)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "the selected samples hold %zu class%s; decoding needs at least 2 (check [data] conditions)",
+				  lab->n_classes, lab->n_classes == 1 ? "" : "es");
+	if (cfg->n_C < 1)
+		return nidec_fail(err, NIDEC_EINPUT, "[model] C is empty; give e.g. C = 1, 10, 100");
+	pl = nidec_calloc_e(1, sizeof(*pl), "plan", err);
+	if (!pl)
+		return NIDEC_ENOMEM;
+	pl->n = lab->n;
+	pl->p = lab->p;
+	pl->K = lab->n_classes;
+	pl->n_problems = pl->K == 2 ? 1 : pl->K;
+	/* the chance baseline has no C: one task per fit, or test-fold
+	 * selection would keep the luckiest of several random draws */
+	pl->n_C = cfg->estimator == NIDEC_EST_DUMMY ? 1 : cfg->n_C;
+	NIDEC_TRY_GOTO(rc, copy_labels(pl, lab, err), fail);
+	memcpy(pl->C, cfg->C, pl->n_C * sizeof(double));
+	pl->estimator = cfg->estimator;
+	/* any solver other than liblinear is our DCD (the lead adds the key) */
+	pl->solver = cfg->solver == NIDEC_SOLVER_LIBLINEAR ? NIDEC_SVM_LIBLINEAR : NIDEC_SVM_DCD;
+	pl->outer_scheme = cfg->scheme;
+	pl->scoring = cfg->scoring;
+	pl->standardize = cfg->standardize;
+	pl->scope = cfg->standardize_scope;
+	pl->compat = cfg->compat;
+	pl->permute_within = cfg->permute_within;
+	pl->f32 = cfg->compat == NIDEC_COMPAT_NILEARN;
+	pl->tol = cfg->tol;
+	pl->n_perm = cfg->permutations;
+	pl->seed = cfg->seed;
+	pl->l1_grid = cfg->compat == NIDEC_COMPAT_NILEARN && cfg->estimator == NIDEC_EST_SVC_L1 &&
+		      !nidec_cfg_is_set(cfg, "model", "C");
+
+	if (cfg->selection == NIDEC_SEL_NESTED) {
+		if (cfg->inner_scheme == NIDEC_CV_NONE) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"[cv] selection = nested needs an inner scheme; set [cv] inner_scheme = auto, or selection = test-fold");
+			goto fail;
+		}
+		pl->mode = MODE_NESTED;
+		pl->has_outer_fit = 1;
+	} else if (cfg->inner_scheme == NIDEC_CV_NONE || cfg->inner_scheme == NIDEC_CV_AUTO) {
+		pl->mode = MODE_TESTFOLD;
+		pl->has_outer_fit = 1;
+	} else {
+		pl->mode = MODE_TESTFOLD_INNER;
+		pl->has_outer_fit = 0;
+	}
+	if (pl->standardize == NIDEC_STD_NONE)
+		pl->std_mode = STD_OFF;
+	else if (pl->mode == MODE_TESTFOLD_INNER)
+		pl->std_mode = STD_OUTER;
+	else if (pl->scope == NIDEC_SCOPE_ALL)
+		pl->std_mode = STD_GLOBAL;
+	else
+		pl->std_mode = STD_PER_FIT;
+	if (pl->n_perm > 0 && pl->permute_within == NIDEC_PERM_RUN && !pl->runs) {
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"[cv] permute_within = run needs run ids; give the run column, or set permute_within = all");
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, set_screening(pl, cfg, lab, err), fail);
+	NIDEC_TRY_GOTO(rc, make_outer(pl, cfg, lab, err), fail);
+	if (pl->mode != MODE_TESTFOLD)
+		NIDEC_TRY_GOTO(rc, make_inner(pl, cfg, err), fail);
+	NIDEC_TRY_GOTO(rc, make_tasks(pl, err), fail);
+
+	yp = nidec_malloc_e(pl->n, sizeof(*yp), "labels", err);
+	cnt = nidec_malloc_e(pl->K, sizeof(*cnt), "class counts", err);
+	if (!yp || !cnt) {
+		rc = NIDEC_ENOMEM;
+		goto fail;
+	}
+	{
+		long last = pl->n_perm;
+		if (last > 0) {
+			NIDEC_TRY_GOTO(rc, perms_need_checks(pl, err), fail);
+			if (rc == 0)
+				last = 0;
+			rc = 0;
+		}
+		for (perm = 0; perm <= last; perm++) {
+			NIDEC_TRY_GOTO(rc, plan_labels(pl, perm, yp, err), fail);
+			NIDEC_TRY_GOTO(rc, check_labels(pl, yp, perm, cnt, err), fail);
+		}
+	}
+	nidec_free(yp);
+	nidec_free(cnt);
+	nidec_verbose("plan: %zu outer folds, %zu problem%s, %zu C, %ld permutation%s: %zu tasks",
+		      pl->outer.n, pl->n_problems, pl->n_problems == 1 ? "" : "s", pl->n_C,
+		      pl->n_perm, pl->n_perm == 1 ? "" : "s", pl->n_tasks);
+	*out = pl;
+	return 0;
+fail:
+	nidec_free(yp);
+	nidec_free(cnt);
+	nidec_plan_free(&pl);
+	return rc;
+}
+
+int nidec_plan_prepare(nidec_plan *pl, const float *X, nidec_err *err)
+{
+	size_t *all, i;
+	int rc;
+
+	if (!X)
+		return nidec_fail(err, NIDEC_EINTERNAL, "plan_prepare: no data matrix");
+	pl->X = X;
+	if (pl->std_mode != STD_GLOBAL)
+		return 0;
+	all = nidec_malloc_e(pl->n, sizeof(*all), "sample list", err);
+	if (!all)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < pl->n; i++)
+		all[i] = i;
+	rc = nidec_scaler_fit(&pl->global, X, pl->p, all, pl->n, pl->standardize, pl->f32, err);
+	nidec_free(all);
+	return rc;
+}

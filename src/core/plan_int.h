@@ -1,0 +1,89 @@
+/*
+ * plan_int.h - the inside of a nidec_plan, shared by plan.c (building the
+ * task space), task.c (running one task) and reduce.c (combining results).
+ * Private to src/core; the contract is include/nidec/plan.h.
+ */
+#ifndef NIDEC_PLAN_INT_H
+#define NIDEC_PLAN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nidec/folds.h"
+#include "nidec/plan.h"
+#include "nidec/prep.h"
+
+/* How C is selected (README "Model selection"). */
+enum plan_mode {
+	MODE_NESTED,          /* inner folds score every C; outer fits refit every C */
+	MODE_TESTFOLD,        /* nilearn: every C scored on the outer test fold */
+	MODE_TESTFOLD_INNER   /* nilearn Decoder inside an outer split: inner folds
+			       * pick C, fold model = mean of the picked models */
+};
+
+/* Where the standardisation statistics of a task come from. */
+enum plan_std {
+	STD_OFF,     /* standardize = none */
+	STD_GLOBAL,  /* all samples, once, in nidec_plan_prepare (nilearn) */
+	STD_PER_FIT, /* the training rows of the task's fit (default) */
+	STD_OUTER    /* the outer training part; outer test on its own (scope all)
+		      * or on the training statistics (scope train) */
+};
+
+/* Tags mixed into seeds, so streams of different purposes never collide. */
+#define PLAN_TAG_PERM 0x7065726dULL /* 'perm' */
+#define PLAN_TAG_FIT 0x66697421ULL  /* 'fit!' */
+
+struct nidec_plan {
+	size_t n, p, K, n_problems;
+	int *y;               /* [n] class index */
+	int *runs;            /* [n] or NULL */
+	char **class_names;   /* [K] */
+	double *C;            /* [n_C] */
+	size_t n_C;
+
+	int estimator, solver, scoring, standardize, scope, compat, permute_within;
+	int f32;              /* nilearn float32 standardisation */
+	double tol;
+	long n_perm;          /* permutations besides the true labels */
+	uint64_t seed;
+	double screen_pct;    /* effective percentile, >= 100 = no screening */
+	int l1_grid;          /* nilearn svc_l1: C x 2 x l1_min_c of the training part */
+	int mode;             /* enum plan_mode */
+	int outer_scheme;     /* enum nidec_scheme, for messages */
+	int std_mode;         /* enum plan_std */
+
+	nidec_folds outer;
+	nidec_folds *inner;   /* [outer.n], empty in MODE_TESTFOLD */
+	size_t n_inner_max;
+
+	/* task numbering: t = perm * block + fold_off[f] + (unit * P + problem) * n_C + c,
+	 * unit 0 = the outer fit (if has_outer_fit), then inner folds */
+	int has_outer_fit;
+	size_t *fold_off;     /* [outer.n + 1] */
+	size_t block;
+	size_t n_tasks;
+
+	const float *X;       /* borrowed, set by nidec_plan_prepare */
+	nidec_scaler global;  /* STD_GLOBAL */
+};
+
+/* +1/-1 label of sample i for problem q given class labels y. */
+static inline signed char plan_ypm(const struct nidec_plan *pl, const int *y, size_t i, int q)
+{
+	int pos = pl->K == 2 ? 1 : q;
+
+	return y[i] == pos ? 1 : -1;
+}
+
+/* Labels of permutation perm (perm 0: a copy of the true labels). */
+int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);
+
+/* Describe task t ("permutation 0, fold 3 (run 3), inner fold 2, class 'face', C = 10"). */
+void plan_task_desc(const struct nidec_plan *pl, const nidec_task *tk, char *buf, size_t len);
+
+/* Task id of (perm, outer, inner, problem, c); inner -1 = the outer fit. */
+size_t plan_task_id(const struct nidec_plan *pl, long perm, int outer, int inner, int problem,
+		    int c);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * reduce.c - combine the results of every task of a plan into the outcome
+ * (rank 0; see include/nidec/plan.h).
+ *
+ * Everything is computed in task-id order from results[t], so the outcome
+ * is a pure function of the results and does not depend on which rank ran
+ * what or when it arrived (README "Determinism").  Means over folds are
+ * sums in fold order; means of scores use numpy's summation order
+ * (nidec_mean_numpy) so that exact ties between C, and the printed means,
+ * are nilearn's and scikit-learn's.
+ *
+ * Selection rules (README "Model selection"):
+ *  - nested: per (outer fold, problem) the C with the best mean inner score,
+ *    ties to the FIRST C in grid order (GridSearchCV's rank + argmin); the
+ *    fold model is that C's fit on the whole outer training part;
+ *  - test-fold: the C whose outer test score is >= the best so far, i.e.
+ *    ties to the LAST C (nilearn's _parallel_fit);
+ *  - test-fold with an inner scheme (a Decoder inside an outer split): per
+ *    inner fold the C by the same >= rule on the inner test part; the fold
+ *    model is the mean of the picked inner models; its decision on the outer
+ *    test part is the mean of their decisions (the same linear model), and
+ *    the fold's C is the common pick, or NaN when inner folds disagree.
+ * Keys for two classes: the one binary problem points to classes[1].  Under
+ * compat = nilearn key classes[0] gets +w and classes[1] gets -w (nilearn's
+ * coef_img_ quirk, semantics doc section 6); otherwise the weights of key c
+ * point towards c.  Permutation p > 0 contributes only its fold scores.
+ *
+ * Depends on base and core only.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nidec/cfg.h"
+#include "nidec/mem.h"
+#include "nidec/metrics.h"
+#include "plan_int.h"
+
+#define R(perm, f, i, q, c) results[plan_task_id(pl, (perm), (f), (i), (q), (c))]
+
+struct pick {
+	double score, inner_score, C;
+	const double *dec;   /* kept decisions on the outer test part */
+	const double *coef;  /* kept weights + intercept (perm 0), or NULL */
+	double *own_dec, *own_coef;
+};
+
+static void pick_release(struct pick *pk)
+{
+	nidec_free(pk->own_dec);
+	nidec_free(pk->own_coef);
+	memset(pk, 0, sizeof(*pk));
+}
+
+/* The fold model of (perm, f, q).  grid_* and inner_* may be NULL. */
+static int select_fold(const struct nidec_plan *pl, nidec_result *const *results, long perm,
+		       int f, int q, const int *y, int need_coef, double *grid_score,
+		       double *grid_inner, double *inner_C, double *inner_fold_score,
+		       signed char *ypm, double *tmp, struct pick *pk, nidec_err *err)
+{
+	const nidec_split *os = &pl->outer.split[f];
+	size_t n_in = pl->mode == MODE_TESTFOLD ? 0 : pl->inner[f].n, i, j, p1 = pl->p + 1;
+	int c, best = -1;
+	double bs = 0;
+	const nidec_result *kept;
+
+	memset(pk, 0, sizeof(*pk));
+	if (pl->mode == MODE_NESTED) {
+		for (c = 0; c < (int)pl->n_C; c++) {
+			double m;
+			for (i = 0; i < n_in; i++)
+				tmp[i] = R(perm, f, (int)i, q, c)->score;
+			m = nidec_mean_numpy(tmp, n_in);
+			if (grid_inner)
+				grid_inner[c] = m;
+			if (grid_score)
+				grid_score[c] = R(perm, f, -1, q, c)->score;
+			/* strictly better only: the first C wins ties; NaN never wins */
+			if (best < 0 || m > bs || (isnan(bs) && !isnan(m))) {
+				best = c;
+				bs = m;
+			}
+		}
+		kept = R(perm, f, -1, q, best);
+		pk->score = kept->score;
+		pk->inner_score = bs;
+		pk->C = kept->C;
+		pk->dec = kept->decision;
+		pk->coef = kept->coef;
+		for (i = 0; i < n_in; i++) {
+			if (inner_C)
+				inner_C[i] = R(perm, f, (int)i, q, best)->C;
+			if (inner_fold_score)
+				inner_fold_score[i] = R(perm, f, (int)i, q, best)->score;
+		}
+		return 0;
+	}
+	if (pl->mode == MODE_TESTFOLD) {
+		for (c = 0; c < (int)pl->n_C; c++) {
+			double s = R(perm, f, -1, q, c)->score;
+			if (grid_score)
+				grid_score[c] = s;
+			if (grid_inner)
+				grid_inner[c] = NAN;
+			if (best < 0 || s >= bs) { /* nilearn: ties to the later C */
+				best = c;
+				bs = s;
+			}
+		}
+		kept = R(perm, f, -1, q, best);
+		pk->score = kept->score;
+		pk->inner_score = NAN;
+		pk->C = kept->C;
+		pk->dec = kept->decision;
+		pk->coef = kept->coef;
+		return 0;
+	}
+
+	/* MODE_TESTFOLD_INNER: average the models picked on each inner fold */
+	pk->own_dec = nidec_calloc_e(os->n_test ? os->n_test : 1, sizeof(double), "fold decisions", err);
+	if (!pk->own_dec)
+		return NIDEC_ENOMEM;
+	if (need_coef) {
+		pk->own_coef = nidec_calloc_e(p1, sizeof(double), "fold weights", err);
+		if (!pk->own_coef)
+			return NIDEC_ENOMEM;
+	}
+	pk->C = NAN;
+	for (i = 0; i < n_in; i++) {
+		const nidec_result *rr;
+		best = -1;
+		for (c = 0; c < (int)pl->n_C; c++) {
+			double s = R(perm, f, (int)i, q, c)->score;
+			if (best < 0 || s >= bs) {
+				best = c;
+				bs = s;
+			}
+		}
+		rr = R(perm, f, (int)i, q, best);
+		tmp[i] = rr->score;
+		if (inner_C)
+			inner_C[i] = rr->C;
+		if (inner_fold_score)
+			inner_fold_score[i] = rr->score;
+		if (i == 0)
+			pk->C = rr->C;
+		else if (pk->C != rr->C)
+			pk->C = NAN;
+		for (j = 0; j < os->n_test; j++)
+			pk->own_dec[j] += rr->decision[j];
+		if (need_coef)
+			for (j = 0; j < p1; j++)
+				pk->own_coef[j] += rr->coef[j];
+	}
+	for (j = 0; j < os->n_test; j++)
+		pk->own_dec[j] /= (double)n_in;
+	if (need_coef)
+		for (j = 0; j < p1; j++)
+			pk->own_coef[j] /= (double)n_in;
+	pk->inner_score = nidec_mean_numpy(tmp, n_in);
+	for (j = 0; j < os->n_test; j++)
+		ypm[j] = plan_ypm(pl, y, os->test[j], q);
+	NIDEC_TRY(nidec_metric_score(pl->scoring, ypm, pk->own_dec, os->n_test, &pk->score, err));
+	pk->dec = pk->own_dec;
+	pk->coef = pk->own_coef;
+	if (grid_score || grid_inner) {
+		double *d = nidec_malloc_e(os->n_test ? os->n_test : 1, sizeof(double), "grid decisions", err);
+		int rc = 0;
+		if (!d)
+			return NIDEC_ENOMEM;
+		for (c = 0; c < (int)pl->n_C && rc == 0; c++) {
+			memset(d, 0, os->n_test * sizeof(double));
+			for (i = 0; i < n_in; i++) {
+				const nidec_result *rr = R(perm, f, (int)i, q, c);
+				tmp[i] = rr->score;
+				for (j = 0; j < os->n_test; j++)
+					d[j] += rr->decision[j];
+			}
+			for (j = 0; j < os->n_test; j++)
+				d[j] /= (double)n_in;
+			if (grid_inner)
+				grid_inner[c] = nidec_mean_numpy(tmp, n_in);
+			if (grid_score)
+				rc = nidec_metric_score(pl->scoring, ypm, d, os->n_test, &grid_score[c], err);
+		}
+		nidec_free(d);
+		NIDEC_TRY(rc);
+	}
+	return 0;
+}
+
+void nidec_outcome_free(nidec_outcome **out)
+{
+	nidec_outcome *o;
+	size_t k;
+
+	if (!out || !*out)
+		return;
+	o = *out;
+	if (o->keys)
+		for (k = 0; k < o->n_keys; k++)
+			nidec_free(o->keys[k]);
+	nidec_free(o->keys);
+	nidec_free(o->C);
+	nidec_free(o->score);
+	nidec_free(o->inner_score);
+	nidec_free(o->chosen_C);
+	nidec_free(o->grid_score);
+	nidec_free(o->grid_inner);
+	nidec_free(o->inner_C);
+	nidec_free(o->inner_fold_score);
+	nidec_free(o->pred_accuracy);
+	nidec_free(o->pred_sample);
+	nidec_free(o->pred_fold);
+	nidec_free(o->pred_true);
+	nidec_free(o->pred_label);
+	nidec_free(o->pred_decision);
+	nidec_free(o->coef_mean);
+	nidec_free(o->coef_std);
+	nidec_free(o->intercept);
+	nidec_free(o->model_coef);
+	nidec_free(o->model_intercept);
+	nidec_free(o->confusion);
+	nidec_free(o->null_scores);
+	nidec_free(o->p_value);
+	nidec_free(o);
+	*out = NULL;
+}
+
+/* Every result present, successful and of the expected shape. */
+static int check_results(const struct nidec_plan *pl, nidec_result *const *results,
+			 nidec_err *err)
+{
+	size_t t;
+	char desc[200];
+
+	for (t = 0; t < pl->n_tasks; t++) {
+		const nidec_result *r = results[t];
+		nidec_task tk;
+		size_t want_test = 0, want_coef = 0;
+
+		nidec_plan_task(pl, t, &tk);
+		if (!r)
+			return nidec_fail(err, NIDEC_EINTERNAL, "task %zu has no result", t);
+		if (r->status < 0)
+			return nidec_fail(err, r->status, "task %zu failed: %s", t, r->msg);
+		if (r->task != t)
+			return nidec_fail(err, NIDEC_EINTERNAL, "result %zu carries task id %zu", t, r->task);
+		if (tk.inner < 0 || pl->mode == MODE_TESTFOLD_INNER)
+			want_test = pl->outer.split[tk.outer].n_test;
+		if (tk.perm == 0 && (tk.inner < 0 || pl->mode == MODE_TESTFOLD_INNER))
+			want_coef = pl->p + 1;
+		if (r->n_test != want_test || (want_test && !r->decision) ||
+		    r->n_coef < want_coef || (want_coef && !r->coef)) {
+			plan_task_desc(pl, &tk, desc, sizeof(desc));
+			return nidec_fail(err, NIDEC_EINTERNAL,
+					  "result of task %zu (%s) has %zu decision values and %zu weights, expected %zu and %zu",
+					  t, desc, r->n_test, r->n_coef, want_test, want_coef);
+		}
+	}
+	return 0;
+}
+
+static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_err *err)
+{
+	size_t K = pl->K, F = pl->outer.n, nC = pl->n_C, P = pl->n_problems, f, k, i;
+	size_t kf = K * F, kfc = K * F * nC, kfi = K * F * pl->n_inner_max;
+
+	o->n_keys = K;
+	o->n_folds = F;
+	o->n_C = nC;
+	o->nested = pl->mode != MODE_TESTFOLD;
+	o->n_inner = pl->mode == MODE_TESTFOLD ? 0 : pl->n_inner_max;
+	o->n_problems = P;
+	o->p = pl->p;
+	o->n_classes = K;
+	o->n_perm = pl->n_perm;
+	for (f = 0; f < F; f++)
+		o->n_pred += pl->outer.split[f].n_test;
+	o->keys = nidec_calloc_e(K, sizeof(char *), "outcome keys", err);
+	if (!o->keys)
+		return NIDEC_ENOMEM;
+	for (k = 0; k < K; k++)
+		if (!(o->keys[k] = nidec_strdup_e(pl->class_names[k], err)))
+			return NIDEC_ENOMEM;
+	o->C = nidec_malloc_e(nC, sizeof(double), "outcome", err);
+	o->score = nidec_malloc_e(kf, sizeof(double), "outcome", err);
+	o->inner_score = nidec_malloc_e(kf, sizeof(double), "outcome", err);
+	o->chosen_C = nidec_malloc_e(kf, sizeof(double), "outcome", err);
+	o->grid_score = nidec_malloc_e(kfc, sizeof(double), "outcome", err);
+	o->grid_inner = nidec_malloc_e(kfc, sizeof(double), "outcome", err);
+	o->inner_C = nidec_malloc_e(kfi ? kfi : 1, sizeof(double), "outcome", err);
+	o->inner_fold_score = nidec_malloc_e(kfi ? kfi : 1, sizeof(double), "outcome", err);
+	o->pred_accuracy = nidec_malloc_e(F, sizeof(double), "outcome", err);
+	o->pred_sample = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(size_t), "predictions", err);
+	o->pred_fold = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
+	o->pred_true = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
+	o->pred_label = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
+	o->pred_decision = nidec_calloc_e(o->n_pred ? o->n_pred * P : 1, sizeof(double), "predictions", err);
+	o->coef_mean = nidec_calloc_e(K * pl->p, sizeof(double), "mean weights", err);
+	o->coef_std = nidec_calloc_e(K * pl->p, sizeof(double), "weight std", err);
+	o->intercept = nidec_calloc_e(K, sizeof(double), "intercepts", err);
+	o->model_coef = nidec_calloc_e(P * pl->p, sizeof(double), "model weights", err);
+	o->model_intercept = nidec_calloc_e(P, sizeof(double), "model intercepts", err);
+	o->confusion = nidec_calloc_e(K * K, sizeof(long), "confusion matrix", err);
+	o->null_scores = nidec_malloc_e(pl->n_perm ? (size_t)pl->n_perm * K : 1, sizeof(double), "null scores", err);
+	o->p_value = nidec_malloc_e(K, sizeof(double), "p-values", err);
+	if (!o->C || !o->score || !o->inner_score || !o->chosen_C || !o->grid_score ||
+	    !o->grid_inner || !o->inner_C || !o->inner_fold_score || !o->pred_accuracy ||
+	    !o->pred_sample || !o->pred_fold || !o->pred_true || !o->pred_label ||
+	    !o->pred_decision || !o->coef_mean || !o->coef_std || !o->intercept ||
+	    !o->model_coef || !o->model_intercept || !o->confusion || !o->null_scores ||
+	    !o->p_value)
+		return NIDEC_ENOMEM;
+	memcpy(o->C, pl->C, nC * sizeof(double));
+	for (i = 0; i < kfi; i++)
+		o->inner_C[i] = o->inner_fold_score[i] = NAN;
+	for (i = 0; i < K; i++)
+		o->p_value[i] = NAN;
+	o->p_value_mean = NAN;
+	return 0;
+}
+
+/* Key k of problem q: all keys of the one binary problem, or key q. */
+static double key_sign(const struct nidec_plan *pl, size_t k)
+{
+	if (pl->K != 2)
+		return 1.0;
+	if (pl->compat == NIDEC_COMPAT_NILEARN)
+		return k == 0 ? 1.0 : -1.0;
+	return k == 1 ? 1.0 : -1.0;
+}
+
+/* Permutation 0: scores, grid, predictions and weights. */
+static int reduce_true(const struct nidec_plan *pl, nidec_result *const *results,
+		       nidec_outcome *o, int *y, signed char *ypm, double *tmp, nidec_err *err)
+{
+	size_t F = pl->outer.n, nC = pl->n_C, nI = o->n_inner, p1 = pl->p + 1;
+	size_t q, f, j, k, *off = NULL;
+	double *fc = NULL, *gs = NULL, *gi = NULL, *ic = NULL, *is = NULL;
+	int rc = 0;
+
+	off = nidec_malloc_e(F + 1, sizeof(size_t), "prediction offsets", err);
+	fc = nidec_malloc_e(F * p1, sizeof(double), "fold weights", err);
+	gs = nidec_malloc_e(nC, sizeof(double), "grid", err);
+	gi = nidec_malloc_e(nC, sizeof(double), "grid", err);
+	ic = nidec_malloc_e(nI ? nI : 1, sizeof(double), "inner picks", err);
+	is = nidec_malloc_e(nI ? nI : 1, sizeof(double), "inner picks", err);
+	if (!off || !fc || !gs || !gi || !ic || !is) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	NIDEC_TRY_GOTO(rc, plan_labels(pl, 0, y, err), done);
+	off[0] = 0;
+	for (f = 0; f < F; f++) {
+		const nidec_split *os = &pl->outer.split[f];
+		off[f + 1] = off[f] + os->n_test;
+		for (j = 0; j < os->n_test; j++) {
+			o->pred_sample[off[f] + j] = os->test[j];
+			o->pred_fold[off[f] + j] = (int)f;
+			o->pred_true[off[f] + j] = y[os->test[j]];
+		}
+	}
+	for (q = 0; q < pl->n_problems; q++) {
+		for (f = 0; f < F; f++) {
+			struct pick pk;
+			const nidec_split *os = &pl->outer.split[f];
+			size_t i;
+
+			for (i = 0; i < nI; i++)
+				ic[i] = is[i] = NAN;
+			rc = select_fold(pl, results, 0, (int)f, (int)q, y, 1, gs, gi, ic, is, ypm,
+					 tmp, &pk, err);
+			if (rc < 0) {
+				pick_release(&pk);
+				goto done;
+			}
+			for (j = 0; j < os->n_test; j++)
+				o->pred_decision[(off[f] + j) * pl->n_problems + q] = pk.dec[j];
+			memcpy(fc + f * p1, pk.coef, p1 * sizeof(double));
+			for (k = 0; k < pl->K; k++) {
+				size_t kf = k * F + f;
+				if (pl->K != 2 && k != q)
+					continue;
+				o->score[kf] = pk.score;
+				o->inner_score[kf] = pk.inner_score;
+				o->chosen_C[kf] = pk.C;
+				memcpy(o->grid_score + kf * nC, gs, nC * sizeof(double));
+				memcpy(o->grid_inner + kf * nC, gi, nC * sizeof(double));
+				if (nI) {
+					memcpy(o->inner_C + kf * nI, ic, nI * sizeof(double));
+					memcpy(o->inner_fold_score + kf * nI, is, nI * sizeof(double));
+				}
+			}
+			pick_release(&pk);
+		}
+		/* mean and std (ddof 0) over folds, sums in fold order (numpy
+		 * reduces the fold axis of the stacked weights sequentially) */
+		for (j = 0; j < p1; j++) {
+			double s = 0, m, v = 0;
+			for (f = 0; f < F; f++)
+				s += fc[f * p1 + j];
+			m = s / (double)F;
+			for (f = 0; f < F; f++) {
+				double d = fc[f * p1 + j] - m;
+				v += d * d;
+			}
+			v = sqrt(v / (double)F);
+			if (j < pl->p)
+				o->model_coef[q * pl->p + j] = m;
+			else
+				o->model_intercept[q] = m;
+			for (k = 0; k < pl->K; k++) {
+				double sg = key_sign(pl, k);
+				if (pl->K != 2 && k != q)
+					continue;
+				if (j < pl->p) {
+					o->coef_mean[k * pl->p + j] = sg * m;
+					o->coef_std[k * pl->p + j] = v;
+				} else {
+					o->intercept[k] = sg * m;
+				}
+			}
+		}
+	}
+	/* final predicted class: decision > 0 for two classes, else the first
+	 * maximum over the one-vs-rest problems */
+	for (j = 0; j < o->n_pred; j++) {
+		const double *d = o->pred_decision + j * pl->n_problems;
+		int lab = 0;
+		if (pl->K == 2) {
+			lab = d[0] > 0 ? 1 : 0;
+		} else {
+			for (q = 1; q < pl->n_problems; q++)
+				if (d[q] > d[lab])
+					lab = (int)q;
+		}
+		o->pred_label[j] = lab;
+	}
+	for (f = 0; f < F; f++) {
+		size_t right = 0, n = off[f + 1] - off[f];
+		for (j = off[f]; j < off[f + 1]; j++)
+			right += o->pred_label[j] == o->pred_true[j];
+		o->pred_accuracy[f] = n ? (double)right / (double)n : NAN;
+	}
+	nidec_metric_confusion(o->pred_true, o->pred_label, o->n_pred, pl->K, o->confusion);
+done:
+	nidec_free(off);
+	nidec_free(fc);
+	nidec_free(gs);
+	nidec_free(gi);
+	nidec_free(ic);
+	nidec_free(is);
+	return rc;
+}
+
+/* Permutations 1..N: null mean score per key and the p-values. */
+static int reduce_null(const struct nidec_plan *pl, nidec_result *const *results,
+		       nidec_outcome *o, int *y, signed char *ypm, double *tmp, nidec_err *err)
+{
+	size_t F = pl->outer.n, K = pl->K, f, k, q;
+	double *fs = NULL, *obs = NULL, *nullm = NULL, obs_mean;
+	long perm;
+	int rc = 0;
+
+	if (pl->n_perm == 0)
+		return 0;
+	fs = nidec_malloc_e(F * pl->n_problems, sizeof(double), "fold scores", err);
+	obs = nidec_malloc_e(K, sizeof(double), "observed scores", err);
+	nullm = nidec_malloc_e(K, sizeof(double), "null scores", err);
+	if (!fs || !obs || !nullm) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (k = 0; k < K; k++) {
+		obs[k] = nidec_mean_numpy(o->score + k * F, F);
+		o->p_value[k] = 1;
+	}
+	obs_mean = nidec_mean_numpy(obs, K);
+	o->p_value_mean = 1;
+	for (perm = 1; perm <= pl->n_perm; perm++) {
+		double *row = o->null_scores + (size_t)(perm - 1) * K;
+		NIDEC_TRY_GOTO(rc, plan_labels(pl, perm, y, err), done);
+		for (q = 0; q < pl->n_problems; q++)
+			for (f = 0; f < F; f++) {
+				struct pick pk;
+				rc = select_fold(pl, results, perm, (int)f, (int)q, y, 0, NULL, NULL,
+						 NULL, NULL, ypm, tmp, &pk, err);
+				fs[q * F + f] = pk.score;
+				pick_release(&pk);
+				if (rc < 0)
+					goto done;
+			}
+		for (k = 0; k < K; k++) {
+			q = K == 2 ? 0 : k;
+			row[k] = nidec_mean_numpy(fs + q * F, F);
+			if (row[k] >= obs[k])
+				o->p_value[k] += 1;
+			nullm[k] = row[k];
+		}
+		if (nidec_mean_numpy(nullm, K) >= obs_mean)
+			o->p_value_mean += 1;
+	}
+	for (k = 0; k < K; k++)
+		o->p_value[k] /= (double)(pl->n_perm + 1);
+	o->p_value_mean /= (double)(pl->n_perm + 1);
+done:
+	nidec_free(fs);
+	nidec_free(obs);
+	nidec_free(nullm);
+	return rc;
+}
+
+int nidec_plan_reduce(const nidec_plan *pl, nidec_result *const *results,
+		      nidec_outcome **out, nidec_err *err)
+{
+	nidec_outcome *o;
+	int *y = NULL;
+	signed char *ypm = NULL;
+	double *tmp = NULL;
+	size_t nmax = pl->n_inner_max > pl->outer.n ? pl->n_inner_max : pl->outer.n;
+	int rc;
+
+	NIDEC_TRY(check_results(pl, results, err));
+	o = nidec_calloc_e(1, sizeof(*o), "outcome", err);
+	if (!o)
+		return NIDEC_ENOMEM;
+	y = nidec_malloc_e(pl->n, sizeof(int), "labels", err);
+	ypm = nidec_malloc_e(pl->n, 1, "labels", err);
+	tmp = nidec_malloc_e(nmax ? nmax : 1, sizeof(double), "scores", err);
+	if (!y || !ypm || !tmp) {
+		rc = NIDEC_ENOMEM;
+		goto fail;
+	}
+	NIDEC_TRY_GOTO(rc, alloc_outcome(pl, o, err), fail);
+	NIDEC_TRY_GOTO(rc, reduce_true(pl, results, o, y, ypm, tmp, err), fail);
+	NIDEC_TRY_GOTO(rc, reduce_null(pl, results, o, y, ypm, tmp, err), fail);
+	nidec_free(y);
+	nidec_free(ypm);
+	nidec_free(tmp);
+	*out = o;
+	return 0;
+fail:
+	nidec_free(y);
+	nidec_free(ypm);
+	nidec_free(tmp);
+	nidec_outcome_free(&o);
+	return rc;
+}

@@ -1,0 +1,434 @@
+/*
+ * test_core_plan.c - the task space, the checks before work, running every
+ * task and the reduction, on small synthetic data (4 runs x 8 samples,
+ * 6 voxels, a planted signal), plus allocation fault injection.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nidec/cfg.h"
+#include "nidec/mem.h"
+#include "nidec/plan.h"
+#include "nidec/rng.h"
+
+#define RUNS 4
+#define PER_RUN 8
+#define N (RUNS * PER_RUN)
+#define P 6
+
+static float X[N * P];
+static int Y2[N], Y3[N], RUNID[N];
+static const char *names2[] = { "cat", "face" };
+static const char *names3[] = { "cat", "face", "house" };
+
+static int setup(void **state)
+{
+	nidec_rng r;
+	size_t i, j;
+
+	(void)state;
+	nidec_rng_seed(&r, 3);
+	for (i = 0; i < N; i++) {
+		RUNID[i] = (int)(i / PER_RUN);
+		Y2[i] = (int)(i % 2);
+		Y3[i] = (int)(i % 3 == 2 ? 2 : i % 2);
+		for (j = 0; j < P; j++)
+			X[i * P + j] = (float)(nidec_rng_uniform(&r) * 2 - 1 +
+					       (j == 0 ? 1.5 * Y2[i] : 0) + (j == 1 ? 1.2 * (Y3[i] == 2) : 0) +
+					       10.0 * (double)RUNID[i] * (j == 2));
+	}
+	return 0;
+}
+
+/* cfg from "section.key=value" strings; NULL-terminated */
+static void make_cfg(nidec_cfg *cfg, const char *const *sets)
+{
+	nidec_err err = NIDEC_ERR_INIT;
+
+	nidec_cfg_init(cfg);
+	for (; *sets; sets++)
+		assert_int_equal(nidec_cfg_set(cfg, *sets, &err), 0);
+	if (nidec_cfg_finish(cfg, &err) < 0)
+		fail_msg("cfg: %s", err.msg);
+}
+
+static nidec_labels labels(int K, const int *y)
+{
+	nidec_labels l;
+
+	l.n = N;
+	l.p = P;
+	l.y = y;
+	l.runs = RUNID;
+	l.n_classes = (size_t)K;
+	l.class_names = K == 2 ? names2 : names3;
+	l.voxel_volume_mm3 = 27.0;
+	l.fold_of_sample = NULL;
+	return l;
+}
+
+/* Run every task in the order given by `order` (NULL: ascending, else a
+ * seed for a shuffled order), packing and unpacking each result as MPI
+ * would, then reduce. */
+static int run_all(nidec_plan *plan, uint64_t shuffle, nidec_outcome **out, nidec_err *err)
+{
+	size_t T = nidec_plan_n_tasks(plan), t;
+	/* the harness allocates with libc: fault injection targets nidec only */
+	nidec_result **res = calloc(T, sizeof(*res));
+	int *order = malloc(T * sizeof(int)), rc = 0;
+
+	assert_non_null(res);
+	assert_non_null(order);
+	for (t = 0; t < T; t++)
+		order[t] = (int)t;
+	if (shuffle) {
+		nidec_rng r;
+		nidec_rng_seed(&r, shuffle);
+		nidec_rng_shuffle_int(&r, order, T);
+	}
+	rc = nidec_plan_prepare(plan, X, err);
+	for (t = 0; t < T && rc == 0; t++) {
+		nidec_result *one = NULL;
+		void *buf;
+		size_t len;
+		rc = nidec_task_run(plan, (size_t)order[t], &one, err);
+		if (rc < 0)
+			break;
+		rc = nidec_result_pack(one, &buf, &len, err);
+		nidec_result_free(&one);
+		if (rc < 0)
+			break;
+		rc = nidec_result_unpack(buf, len, &res[order[t]], err);
+		nidec_free(buf);
+	}
+	if (rc == 0)
+		rc = nidec_plan_reduce(plan, res, out, err);
+	for (t = 0; t < T; t++)
+		nidec_result_free(&res[t]);
+	free(res);
+	free(order);
+	return rc;
+}
+
+static void check_outcome_sane(const nidec_outcome *o, size_t K)
+{
+	size_t i, k, sum = 0;
+
+	assert_int_equal(o->n_keys, K);
+	for (i = 0; i < o->n_keys * o->n_folds; i++) {
+		assert_true(o->score[i] >= 0 && o->score[i] <= 1);
+		if (!isnan(o->chosen_C[i]))
+			assert_true(o->chosen_C[i] == 1 || o->chosen_C[i] == 10 || o->chosen_C[i] == 100);
+	}
+	for (k = 0; k < K * K; k++)
+		sum += (size_t)o->confusion[k];
+	assert_int_equal(sum, o->n_pred);
+	for (i = 0; i < o->n_pred; i++)
+		assert_true(o->pred_label[i] >= 0 && (size_t)o->pred_label[i] < K);
+}
+
+static void test_core_plan__task_numbering(void **state)
+{
+	static const char *const sets[] = { "cv.scheme=leave-one-run-out", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t t, n_outer_fit = 0, n_inner = 0, n;
+	const size_t *test;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	/* nested LORO: 4 folds x (1 outer fit + 3 inner folds) x 1 problem x 3 C */
+	assert_int_equal(nidec_plan_n_tasks(plan), 48);
+	assert_int_equal(nidec_plan_n_outer(plan), 4);
+	assert_int_equal(nidec_plan_n_problems(plan), 1);
+	for (t = 0; t < 48; t++) {
+		nidec_task tk;
+		nidec_plan_task(plan, t, &tk);
+		assert_int_equal(tk.perm, 0);
+		assert_true(tk.outer >= 0 && tk.outer < 4);
+		assert_true(tk.inner >= -1 && tk.inner < 3);
+		assert_int_equal(tk.problem, 0);
+		assert_int_equal(tk.c_index, (int)(t % 3));
+		n_outer_fit += tk.inner < 0;
+		n_inner += tk.inner >= 0;
+		assert_true(nidec_plan_task_cost(plan, t) > 0);
+	}
+	assert_int_equal(n_outer_fit, 12);
+	assert_int_equal(n_inner, 36);
+	test = nidec_plan_outer_test(plan, 2, &n);
+	assert_int_equal(n, PER_RUN);
+	assert_int_equal(test[0], 2 * PER_RUN);
+	{
+		char desc[200];
+		nidec_plan_task_desc(plan, 47, desc, sizeof(desc));
+		assert_non_null(strstr(desc, "fold 3 (run 3), inner fold 2"));
+	}
+	nidec_plan_free(&plan);
+	assert_null(plan);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+/* default nested mode, and the schedule does not change a single bit */
+static void test_core_plan__nested_deterministic(void **state)
+{
+	static const char *const sets[] = { NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_outcome *a = NULL, *b = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(run_all(plan, 0, &a, &err), 0);
+	assert_int_equal(run_all(plan, 99, &b, &err), 0);
+	check_outcome_sane(a, 2);
+	assert_true(a->nested);
+	assert_int_equal(a->n_inner, 3);
+	assert_int_equal(a->n_pred, N);
+	assert_memory_equal(a->score, b->score, 2 * 4 * sizeof(double));
+	assert_memory_equal(a->coef_mean, b->coef_mean, 2 * P * sizeof(double));
+	assert_memory_equal(a->pred_decision, b->pred_decision, N * sizeof(double));
+	/* default mode: key c's weights point towards c; voxel 0 carries face */
+	assert_true(a->coef_mean[1 * P + 0] > 0);
+	for (i = 0; i < P; i++)
+		assert_true(a->coef_mean[0 * P + i] == -a->coef_mean[1 * P + i]);
+	/* both keys report the binary problem's scores; inner scores exist */
+	for (i = 0; i < 4; i++) {
+		assert_true(a->score[i] == a->score[4 + i]);
+		assert_false(isnan(a->inner_score[i]));
+		assert_true(a->pred_accuracy[i] >= 0.5);
+	}
+	nidec_outcome_free(&a);
+	nidec_outcome_free(&b);
+	nidec_outcome_free(&b);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+/* nilearn mode: test-fold selection, ties to the last C, key cat = +w */
+static void test_core_plan__nilearn_testfold(void **state)
+{
+	static const char *const sets[] = { "cv.compat=nilearn", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t f, c;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_tasks(plan), 4 * 3);
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	check_outcome_sane(o, 2);
+	assert_false(o->nested);
+	for (f = 0; f < 4; f++) {
+		double best = -1;
+		int last = -1;
+		for (c = 0; c < 3; c++)
+			if (o->grid_score[f * 3 + c] >= best) {
+				best = o->grid_score[f * 3 + c];
+				last = (int)c;
+			}
+		assert_true(o->chosen_C[f] == o->C[last]);
+		assert_true(o->score[f] == best);
+		assert_true(isnan(o->inner_score[f]));
+	}
+	/* nilearn's quirk: classes[0] gets the weights that point to classes[1] */
+	assert_true(o->coef_mean[0 * P + 0] > 0);
+	assert_true(o->coef_mean[1 * P + 0] < 0);
+	assert_true(o->model_coef[0] > 0);
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+/* a Decoder inside an outer split (tutorial steps a-c) and 3 classes */
+static void test_core_plan__decoder_inside_split_multiclass(void **state)
+{
+	static const char *const sets[] = { "cv.compat=nilearn", "cv.scheme=kfold", "cv.n_folds=2",
+					     "cv.inner_scheme=stratified-kfold", "cv.inner_folds=3",
+					     "cv.scoring=accuracy", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(3, Y3);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t t;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	/* 2 outer folds x 3 inner folds x 3 problems x 3 C, no outer fits */
+	assert_int_equal(nidec_plan_n_tasks(plan), 54);
+	for (t = 0; t < 54; t++) {
+		nidec_task tk;
+		nidec_plan_task(plan, t, &tk);
+		assert_true(tk.inner >= 0);
+	}
+	assert_int_equal(run_all(plan, 5, &o, &err), 0);
+	check_outcome_sane(o, 3);
+	assert_int_equal(o->n_problems, 3);
+	assert_int_equal(o->n_inner, 3);
+	for (t = 0; t < 3 * 2 * 3; t++)
+		assert_false(isnan(o->inner_C[t]));
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+static void test_core_plan__permutations(void **state)
+{
+	static const char *const sets[] = { "cv.compat=nilearn", "cv.permutations=9", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t k;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_tasks(plan), 10 * 12);
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	assert_int_equal(o->n_perm, 9);
+	for (k = 0; k < 2; k++) {
+		assert_true(o->p_value[k] >= 0.1 && o->p_value[k] <= 1);
+		/* the planted signal beats most shuffles */
+		assert_true(o->p_value[k] <= 0.3);
+	}
+	assert_true(o->p_value_mean == o->p_value[0]);
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+/* errors before any work, naming the fold, the class and the fix */
+static void test_core_plan__refused(void **state)
+{
+	static const char *const kf[] = { "cv.scheme=kfold", "cv.n_folds=4", "cv.selection=test-fold", NULL };
+	static const char *const loro[] = { "cv.selection=test-fold", "cv.scoring=accuracy", NULL };
+	nidec_cfg cfg;
+	nidec_labels l;
+	nidec_plan *plan = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	int ysorted[N], yrun[N];
+	size_t i;
+
+	(void)state;
+	/* the first 8 samples are cats: kfold(4) tests only cats in fold 0 ->
+	 * roc_auc undefined there */
+	for (i = 0; i < N; i++)
+		ysorted[i] = i >= PER_RUN && i % 2;
+	l = labels(2, ysorted);
+	make_cfg(&cfg, kf);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	assert_null(plan);
+	assert_non_null(strstr(err.msg, "fold 0"));
+	assert_non_null(strstr(err.msg, "'face'"));
+	assert_non_null(strstr(err.msg, "roc_auc"));
+	nidec_cfg_release(&cfg);
+	/* face only in run 2: LORO's fold 2 trains without face */
+	for (i = 0; i < N; i++)
+		yrun[i] = RUNID[i] == 2;
+	l = labels(2, yrun);
+	make_cfg(&cfg, loro);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "fold 2 (run 2): the training part has no sample of class 'face'"));
+	nidec_cfg_release(&cfg);
+	/* shuffling among all samples breaks the 2-sample test folds of
+	 * kfold(16): refused up front, naming the permutation */
+	{
+		static const char *const perm_all[] = { "cv.scheme=kfold", "cv.n_folds=16",
+							"cv.selection=test-fold", "cv.permutations=20",
+							"cv.permute_within=all", NULL };
+		l = labels(2, Y2);
+		make_cfg(&cfg, perm_all);
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+		assert_non_null(strstr(err.msg, "permutation "));
+		assert_non_null(strstr(err.msg, "permute_within = run"));
+		nidec_cfg_release(&cfg);
+	}
+	/* one class */
+	l = labels(2, Y2);
+	l.n_classes = 1;
+	make_cfg(&cfg, loro);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	nidec_cfg_release(&cfg);
+}
+
+/* every allocation of create, prepare, tasks and reduce may fail: the
+ * error comes back as NIDEC_ENOMEM and nothing leaks (run under valgrind) */
+static void test_core_plan__alloc_faults(void **state)
+{
+	static const char *const nested[] = { "preprocess.screening_percentile=50", NULL };
+	static const char *const inner[] = { "cv.compat=nilearn", "cv.scheme=kfold", "cv.n_folds=2",
+					     "cv.inner_scheme=stratified-kfold", "cv.inner_folds=2",
+					     "cv.permutations=1", NULL };
+	const char *const *cfgs[2] = { nested, inner };
+	nidec_labels l = labels(2, Y2);
+	int which;
+
+	(void)state;
+	for (which = 0; which < 2; which++) {
+		nidec_cfg cfg;
+		long n, failures = 0;
+
+		make_cfg(&cfg, cfgs[which]);
+		for (n = 1; n < 100000; n++) {
+			nidec_plan *plan = NULL;
+			nidec_outcome *o = NULL;
+			nidec_err err = NIDEC_ERR_INIT;
+			long before = nidec_mem_count();
+			int rc;
+
+			nidec_mem_fail_at(n);
+			rc = nidec_plan_create(&cfg, &l, &plan, &err);
+			if (rc == 0)
+				rc = run_all(plan, 0, &o, &err);
+			nidec_mem_fail_at(0);
+			nidec_outcome_free(&o);
+			nidec_plan_free(&plan);
+			if (rc == 0) {
+				assert_true(nidec_mem_count() - before < n);
+				break;
+			}
+			assert_int_equal(rc, NIDEC_ENOMEM);
+			failures++;
+		}
+		assert_true(failures > 50);
+		nidec_cfg_release(&cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_plan__task_numbering),
+		cmocka_unit_test(test_core_plan__nested_deterministic),
+		cmocka_unit_test(test_core_plan__nilearn_testfold),
+		cmocka_unit_test(test_core_plan__decoder_inside_split_multiclass),
+		cmocka_unit_test(test_core_plan__permutations),
+		cmocka_unit_test(test_core_plan__refused),
+		cmocka_unit_test(test_core_plan__alloc_faults),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,206 @@
+/*
+ * test_core_prep.c - standardisation and ANOVA screening against numpy /
+ * scikit-learn (expected values printed by python3 with float.hex / repr).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nidec/cfg.h"
+#include "nidec/mem.h"
+#include "nidec/prep.h"
+
+/* 6 samples x 4 voxels; voxel 1 is constant (3.1) */
+static const float X6[24] = {
+	1.5f, 3.1f, -2, 7, 2.25f, 3.1f, -1, 7.5f, 0.1f, 3.1f, 4, 6,
+	4.4f, 3.1f, 0.5f, 9, 3.3f, 3.1f, 2.5f, 1, 0.7f, 3.1f, -3, 2,
+};
+static const size_t rows6[6] = { 0, 1, 2, 3, 4, 5 };
+
+/* nilearn: float32 X - X.mean(0), / X.std(0, ddof=1), C-ordered float32.
+ * The constant voxel is not 0 but -2^-22: numpy's float32 mean of six 3.1f
+ * is one ulp off, and nilearn keeps that (std < eps -> 1). */
+static void test_core_prep__zscore_sample_f32_bitwise(void **state)
+{
+	static const double expect[24] = {
+		-0x1.574d7cp-2, -0x1p-22, -0x1.9b85f8p-1, 0x1.faa02p-2,
+		0x1.08143p-3, -0x1p-22, -0x1.bb2dcep-2, 0x1.4d4e66p-1,
+		-0x1.33a6e8p+0, -0x1p-22, 0x1.6c0a32p+0, 0x1.754d96p-3,
+		0x1.75abf6p+0, -0x1p-22, 0x1.fa7d7ep-4, 0x1.1ea4b2p+0,
+		0x1.8ec25ap-1, -0x1p-22, 0x1.bb2dcep-1, -0x1.614df8p+0,
+		-0x1.a92ac8p-1, -0x1p-22, -0x1.2cba84p+0, -0x1.114fa2p+0,
+	};
+	nidec_scaler s = NIDEC_SCALER_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(nidec_scaler_fit(&s, X6, 4, rows6, 6, NIDEC_STD_ZSCORE_SAMPLE, 1, &err), 0);
+	assert_true(s.scale_f[1] == 1.0f);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 4; j++)
+			assert_true(nidec_prep_value(&s, X6[i * 4 + j], j) == expect[i * 4 + j]);
+	nidec_scaler_release(&s);
+	nidec_scaler_release(&s);
+}
+
+/* double, ddof 0 (StandardScaler); the constant voxel becomes exactly 0 */
+static void test_core_prep__zscore_f64_constant_voxel(void **state)
+{
+	static const double expect[24] = {
+		-0.36725508342370666, 0.0, -0.8804710999221751, 0.541973010115873,
+		0.14125194933423685, 0.0, -0.4740998230350174, 0.7131223817314118,
+		-1.316468210228222, 0.0, 1.5577565614007716, 0.19967426688479525,
+		1.5989721745670211, 0.0, 0.13545709229571928, 1.2265704965780284,
+		0.8531617628653513, 0.0, 0.9481996460700348, -1.5118194492705934,
+		-0.9096625931146813, 0.0, -1.2868423768093329, -1.1695207060395156,
+	};
+	nidec_scaler s = NIDEC_SCALER_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(nidec_scaler_fit(&s, X6, 4, rows6, 6, NIDEC_STD_ZSCORE, 0, &err), 0);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 4; j++) {
+			double v = nidec_prep_value(&s, X6[i * 4 + j], j);
+			assert_false(isnan(v));
+			assert_true(fabs(v - expect[i * 4 + j]) <= 4e-16);
+			if (j == 1)
+				assert_true(v == 0.0);
+		}
+	nidec_scaler_release(&s);
+}
+
+/* statistics from a row subset, applied to other rows */
+static void test_core_prep__train_rows_only(void **state)
+{
+	size_t train[3] = { 0, 2, 4 };
+	nidec_scaler s = NIDEC_SCALER_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	double m = (1.5 + (double)0.1f + (double)3.3f) / 3;
+
+	(void)state;
+	assert_int_equal(nidec_scaler_fit(&s, X6, 4, train, 3, NIDEC_STD_ZSCORE_SAMPLE, 0, &err), 0);
+	assert_true(fabs(s.shift[0] - m) < 1e-15);
+	/* row 1 (not in the fit) uses the training statistics */
+	assert_true(fabs(nidec_prep_value(&s, X6[4], 0) - (2.25 - m) / s.scale[0]) < 1e-15);
+	assert_int_equal(nidec_scaler_fit(&s, X6, 4, train, 1, NIDEC_STD_ZSCORE_SAMPLE, 0, &err),
+			 NIDEC_EINPUT);
+	nidec_scaler_release(&s);
+}
+
+/* sklearn f_classif on the nilearn-standardised matrix */
+static void test_core_prep__fclassif(void **state)
+{
+	signed char y[6] = { 1, 1, -1, 1, -1, -1 };
+	nidec_scaler s = NIDEC_SCALER_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	double F[4];
+
+	(void)state;
+	assert_int_equal(nidec_scaler_fit(&s, X6, 4, rows6, 6, NIDEC_STD_ZSCORE_SAMPLE, 1, &err), 0);
+	assert_int_equal(nidec_prep_fclassif(X6, 4, rows6, 6, y, &s, F, &err), 0);
+	assert_true(fabs(F[0] - 1.0597641814488066) < 1e-13);
+	assert_true(isnan(F[1])); /* constant voxel: 0/0 */
+	assert_true(fabs(F[2] - 0.7912087089602206) < 1e-13);
+	assert_true(fabs(F[3] - 8.670103112772852) < 1e-12);
+	nidec_scaler_release(&s);
+}
+
+static void select_pct(const double *F, size_t p, double pct, size_t *n, size_t **feat)
+{
+	nidec_err err = NIDEC_ERR_INIT;
+
+	assert_int_equal(nidec_prep_select_percentile(F, p, pct, feat, n, &err), 0);
+}
+
+/* SelectPercentile: interpolated threshold, strict >, ties in voxel order,
+ * NaN lowest (expected sets printed by scikit-learn 1.2.1) */
+static void test_core_prep__select_percentile_ties(void **state)
+{
+	double F[10] = { 5, 1, 3, 3, 3, 0, NAN, 3, 2, 4 };
+	double G[10] = { 9, 9, 9, 1, 1, 1, 1, 1, 1, 1 };
+	size_t n, *feat;
+
+	(void)state;
+	select_pct(F, 10, 30, &n, &feat); /* [0 2 9] */
+	assert_int_equal(n, 3);
+	assert_int_equal(feat[0], 0);
+	assert_int_equal(feat[1], 2);
+	assert_int_equal(feat[2], 9);
+	nidec_free(feat);
+	select_pct(F, 10, 50, &n, &feat); /* [0 2 3 4 9] */
+	assert_int_equal(n, 5);
+	assert_int_equal(feat[3], 4);
+	nidec_free(feat);
+	select_pct(G, 10, 20, &n, &feat); /* threshold 9, nothing above: first 2 ties */
+	assert_int_equal(n, 2);
+	assert_int_equal(feat[1], 1);
+	nidec_free(feat);
+	select_pct(G, 10, 100, &n, &feat);
+	assert_int_equal(n, 10);
+	nidec_free(feat);
+}
+
+/* More voxels above the threshold than int(p * pct / 100): sklearn's
+ * ties[: max_feats - mask.sum()] with a negative stop drops ties from the
+ * end.  129 voxels, percentile 17: 22 above, 3 tied, keeps 24. */
+static void test_core_prep__select_percentile_negative_slice(void **state)
+{
+	static const size_t expect[24] = { 2, 7, 12, 17, 19, 24, 29, 34, 41, 46, 51, 58,
+					   63, 68, 73, 80, 85, 90, 97, 102, 107, 114, 119, 124 };
+	double F[129], Fp[129];
+	size_t i, n, *feat;
+
+	(void)state;
+	for (i = 0; i < 129; i++)
+		F[i] = (double)i;
+	for (i = 104; i < 107; i++)
+		F[i] = 1e16;
+	for (i = 107; i < 129; i++)
+		F[i] = 1e16 + 2 + (double)(i - 107) * 4;
+	for (i = 0; i < 129; i++)
+		Fp[i] = F[(i * 53) % 129];
+	select_pct(Fp, 129, 17, &n, &feat);
+	assert_int_equal(n, 24);
+	for (i = 0; i < 24; i++)
+		assert_int_equal(feat[i], expect[i]);
+	nidec_free(feat);
+	/* the held-out 25 mm case of the semantics doc: 129 voxels, 18 % -> 24 */
+	for (i = 0; i < 129; i++)
+		F[i] = (double)((i * 7919) % 1009) / 7.0;
+	select_pct(F, 129, 18, &n, &feat);
+	assert_int_equal(n, 24);
+	nidec_free(feat);
+}
+
+static void test_core_prep__nilearn_percentile(void **state)
+{
+	(void)state;
+	/* the slice: 530 voxels of 43.59 mm3 -> 1630 % -> 100 (no screening) */
+	assert_true(nidec_prep_nilearn_percentile(20, 530, 43.59374865889549) == 100.0);
+	/* 25 mm data: 129 voxels of 15625 mm3 -> 18.68 -> 18 */
+	assert_true(nidec_prep_nilearn_percentile(20, 129, 15625.0) == 18.0);
+	assert_true(nidec_prep_nilearn_percentile(100, 129, 15625.0) == 100.0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_core_prep__zscore_sample_f32_bitwise),
+		cmocka_unit_test(test_core_prep__zscore_f64_constant_voxel),
+		cmocka_unit_test(test_core_prep__train_rows_only),
+		cmocka_unit_test(test_core_prep__fclassif),
+		cmocka_unit_test(test_core_prep__select_percentile_ties),
+		cmocka_unit_test(test_core_prep__select_percentile_negative_slice),
+		cmocka_unit_test(test_core_prep__nilearn_percentile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
