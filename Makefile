@@ -92,13 +92,13 @@ $(BUILD)/nidec: $(call obj,$(ALL_SRC))
 
 $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_core_%: tests/unit/test_core_%.c $(call obj,$(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 # Install what is missing (needs root; uses sudo when available).
 deps:

@@ -31,7 +31,11 @@
 enum nidec_standardize { NIDEC_STD_NONE, NIDEC_STD_ZSCORE, NIDEC_STD_ZSCORE_SAMPLE };
 enum nidec_std_scope { NIDEC_SCOPE_TRAIN, NIDEC_SCOPE_ALL };
 enum nidec_estimator { NIDEC_EST_SVC, NIDEC_EST_SVC_L1, NIDEC_EST_LOGISTIC, NIDEC_EST_LOGISTIC_L1, NIDEC_EST_DUMMY };
-enum nidec_solver { NIDEC_SOLVER_LIBLINEAR };
+/* Solver of estimator svc: dcd = nidec's dual coordinate descent (liblinear's
+ * algorithm with scikit-learn's 10000-iteration limit; Debian's liblinear
+ * 2.3 stops at 1000), liblinear = Debian's liblinear.  Other estimators
+ * always use liblinear. */
+enum nidec_solver { NIDEC_SOLVER_DCD, NIDEC_SOLVER_LIBLINEAR };
 enum nidec_scheme {
 	NIDEC_CV_NONE,              /* fit and predict on all samples */
 	NIDEC_CV_HOLDOUT,           /* train on the first samples, test on the last */
@@ -75,7 +79,7 @@ typedef struct nidec_cfg {
 	double *C;             /* C grid, in the order given */
 	size_t n_C;
 	double tol;            /* solver stopping tolerance */
-	int solver;            /* enum nidec_solver */
+	int solver;            /* enum nidec_solver (svc only) */
 
 	/* [cv] */
 	int scheme;            /* enum nidec_scheme (outer: what is reported) */

@@ -44,7 +44,7 @@ static const struct key keys[NIDEC_CFG_N_KEYS] = {
 	{ "model", "estimator", "svc", NULL },
 	{ "model", "C", "1, 10, 100", NULL },
 	{ "model", "tol", "1e-4", NULL },
-	{ "model", "solver", "liblinear", NULL },
+	{ "model", "solver", "dcd", NULL },
 	{ "cv", "scheme", "leave-one-run-out", NULL },
 	{ "cv", "n_folds", "5", NULL },
 	{ "cv", "holdout", "0.2", NULL },
@@ -86,7 +86,7 @@ static const struct name_val est_names[] = {
 	{ "dummy", NIDEC_EST_DUMMY }, { NULL, 0 }
 };
 static const struct name_val solver_names[] = {
-	{ "liblinear", NIDEC_SOLVER_LIBLINEAR }, { NULL, 0 }
+	{ "dcd", NIDEC_SOLVER_DCD }, { "liblinear", NIDEC_SOLVER_LIBLINEAR }, { NULL, 0 }
 };
 static const struct name_val scheme_names[] = {
 	{ "none", NIDEC_CV_NONE }, { "holdout", NIDEC_CV_HOLDOUT },

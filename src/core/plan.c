@@ -571,7 +571,7 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 	NIDEC_TRY_GOTO(rc, copy_labels(pl, lab, err), fail);
 	memcpy(pl->C, cfg->C, pl->n_C * sizeof(double));
 	pl->estimator = cfg->estimator;
-	/* any solver other than liblinear is our DCD (the lead adds the key) */
+	/* [model] solver: dcd (default) or liblinear; only svc has a dcd path */
 	pl->solver = cfg->solver == NIDEC_SOLVER_LIBLINEAR ? NIDEC_SVM_LIBLINEAR : NIDEC_SVM_DCD;
 	pl->outer_scheme = cfg->scheme;
 	pl->scoring = cfg->scoring;
