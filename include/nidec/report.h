@@ -1,0 +1,39 @@
+/*
+ * report.h - report.html: one self-contained page describing a results
+ * directory (the output of `nidec run` / `nidec cv`).
+ *
+ * Contract:
+ *  - The report READS result files only (summary.json, scores.tsv,
+ *    grid_scores.tsv, predictions.tsv, weights_<class>.nii.gz,
+ *    weights_std_<class>.nii.gz, the dataset HDF5 and the input images the
+ *    config names); it never re-runs or re-scores anything.  Counting a
+ *    confusion matrix from predictions.tsv and averaging the BOLD series for
+ *    a background picture are the only arithmetic.
+ *  - Each section degrades on its own: when the file it needs is missing or
+ *    unreadable, the section says "not available" and why, and the rest of
+ *    the page is still written (a warning is logged).
+ *  - The page is self-contained: images are PNG data: URIs, charts inline
+ *    SVG, CSS inline; a Content-Security-Policy forbids every network load
+ *    and every script.  It prints (A4/Letter) without losing content.
+ *  - Written to a temporary name and renamed: no half page under the name.
+ *
+ * Not collective: call it on one rank (rank 0).  Memory: one volume of the
+ * BOLD series at a time, the dataset's metadata, and the page itself.
+ */
+#ifndef NIDEC_REPORT_H
+#define NIDEC_REPORT_H
+
+#include "nidec/err.h"
+
+/* Write <results_dir>/report.html.  `dataset_path` may be NULL: then the
+ * dataset named in summary.json (provenance.dataset) or
+ * <results_dir>/dataset.h5 is used if it can be opened.  Fails when
+ * results_dir holds no result file at all, when a dataset given explicitly
+ * cannot be opened, or when the page cannot be written. */
+int nidec_report_write(const char *results_dir, const char *dataset_path, nidec_err *err);
+
+/* Same, written to `out_path` (NULL: <results_dir>/report.html). */
+int nidec_report_write_to(const char *results_dir, const char *dataset_path,
+			  const char *out_path, nidec_err *err);
+
+#endif
