@@ -34,6 +34,8 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm);
 int cmd_cv(int argc, char **argv, nidec_comm *comm);
 int cmd_run(int argc, char **argv, nidec_comm *comm);
 int cmd_predict(int argc, char **argv, nidec_comm *comm);
+int cmd_plot(int argc, char **argv, nidec_comm *comm);
+int cmd_report(int argc, char **argv, nidec_comm *comm);
 
 /* Print `err` (once: from rank 0 if it failed, else from the failing rank)
  * and return the exit status for its code. */

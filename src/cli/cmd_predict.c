@@ -1,9 +1,326 @@
-/* PLACEHOLDER: replaced by the real command (owner: see the helper's task). */
+/*
+ * cmd_predict.c - `nidec predict MODEL.h5 IMAGE... [options]`: apply the
+ * fold-averaged model written by `nidec cv` / `nidec run` to new images
+ * (nilearn's `decoder.predict`).
+ *
+ * Steps: read the model; extract the model's mask voxels from the images
+ * (3D or 4D, concatenated in the order given; they must be on the model's
+ * grid); with --labels keep only the volumes whose label is a class of the
+ * model (as the tutorial masks out "rest"); standardize; decide; write a
+ * TSV.
+ *
+ * Standardization (README "What is computed"):
+ *  - compat = nilearn models: the kept volumes are z-scored on their own
+ *    statistics, in float32 as nilearn's masker does (semantics doc
+ *    section 3); a single volume is left as is (nilearn skips it too).
+ *  - other models: the mean and scale of the training data stored in
+ *    model.h5 (no leakage, and a single image is predicted the same way
+ *    whatever else is given with it).
+ * Decision: d_j = x . coef_j + intercept_j (double); two classes ->
+ * classes[1] where d > 0, else classes[0]; more -> argmax, first wins.
+ *
+ * The work is small, so rank 0 does it and the other ranks wait for its
+ * status (nidec_comm_agree).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "nidec/events.h"
 #include "nidec/log.h"
+#include "nidec/mem.h"
+#include "nidec/nii.h"
+#include "nidec/prep.h"
+#include "nidec/results.h"
+#include "nidec/sbuf.h"
+
+static const char usage_text[] =
+	"usage: nidec predict MODEL.h5 IMAGE... [options]\n"
+	"\n"
+	"Predict the condition of each volume of IMAGE (3D or 4D NIfTI on the model's\n"
+	"grid, concatenated in the order given) with a model written by 'nidec cv' or\n"
+	"'nidec run' (model.h5: the model averaged over the cross-validation folds).\n"
+	"\n"
+	"  -o, --output FILE    predictions table (default: predictions.tsv; '-' = stdout)\n"
+	"  --labels FILE        labels table with one row per volume of the images (as\n"
+	"                       [data] labels, e.g. labels.txt): only volumes whose label\n"
+	"                       is a class of the model are predicted, the table gets a\n"
+	"                       'true' column and the accuracy is printed (default: none,\n"
+	"                       every volume is predicted)\n"
+	"  --label-column NAME  column of --labels holding the condition (default: labels)\n"
+	"  --run-column NAME    column of --labels holding the run (default: chunks)\n"
+	"  -q, --quiet          errors only\n"
+	"  -v, --verbose        more detail (twice: debug)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Standardization: models fitted with compat = nilearn z-score the predicted\n"
+	"volumes on their own statistics (as nilearn does); other models use the\n"
+	"training statistics stored in model.h5.\n"
+	"Output columns: volume (0-based index in the concatenated images), true (with\n"
+	"--labels), predicted, decision (two classes; > 0 means the second class in\n"
+	"sorted order) or decision_<class> (one per class).\n";
+
+static int usage_error(nidec_comm *comm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(nidec_comm *comm, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (nidec_comm_rank(comm) == 0) {
+		fprintf(stderr, "nidec predict: ");
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "\n\n%s", usage_text);
+	}
+	return NIDEC_EXIT_USAGE;
+}
+
+struct predict {
+	const char *model_path;
+	const char **images;
+	size_t n_images;
+	const char *out;
+	const char *labels;
+	const char *label_column;
+	const char *run_column;
+};
+
+static int find_class(const nidec_model *m, const char *label)
+{
+	size_t c;
+
+	for (c = 0; c < m->n_classes; c++)
+		if (!strcmp(m->classes[c], label))
+			return (int)c;
+	return -1;
+}
+
+static int predict(const struct predict *pr, nidec_err *err)
+{
+	nidec_model *m = NULL;
+	nidec_vol_labels lab = NIDEC_VOL_LABELS_INIT;
+	nidec_scaler sc = NIDEC_SCALER_INIT;
+	const nidec_scaler *use = NULL;
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	float *X = NULL;
+	size_t n_vol = 0, n = 0, i, j, v, correct = 0, *rows = NULL, *count = NULL;
+	int *truth = NULL, *pred = NULL, rc = 0, add = 0;
+	double *dec = NULL;
+
+	NIDEC_TRY_GOTO(rc, nidec_model_read(pr->model_path, &m, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_nii_extract(pr->images, pr->n_images, m->dims, m->affine, m->ijk,
+					     m->p, &X, &n_vol, err), done);
+	rows = nidec_malloc_e(n_vol ? n_vol : 1, sizeof(*rows), "the volume list", err);
+	truth = nidec_malloc_e(n_vol ? n_vol : 1, sizeof(*truth), "the labels", err);
+	if (!rows || !truth) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	if (pr->labels) {
+		NIDEC_TRY_GOTO(rc, nidec_labels_read_table(pr->labels, pr->label_column, pr->run_column,
+							   &lab, err), done);
+		if (lab.n != n_vol) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"--labels '%s' has %zu rows but the images have %zu volumes; give one row per volume",
+					pr->labels, lab.n, n_vol);
+			goto done;
+		}
+		for (i = 0; i < n_vol; i++) {
+			int c = find_class(m, lab.label[i]);
+			if (c < 0)
+				continue;
+			rows[n] = i;
+			truth[n++] = c;
+		}
+		if (n == 0) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"--labels '%s': no volume has a label the model knows (%s, ...)",
+					pr->labels, m->classes[0]);
+			goto done;
+		}
+	} else {
+		for (i = 0; i < n_vol; i++) {
+			rows[n] = i;
+			truth[n++] = -1;
+		}
+	}
+
+	if (m->compat == NIDEC_COMPAT_NILEARN && m->standardize != NIDEC_STD_NONE) {
+		if (n < 2) {
+			nidec_warn("standardization of a single volume would give zeros; skipping it (as nilearn)");
+		} else {
+			NIDEC_TRY_GOTO(rc, nidec_scaler_fit(&sc, X, m->p, rows, n, m->standardize, 1, err), done);
+			use = &sc;
+		}
+	} else if (m->standardize != NIDEC_STD_NONE) {
+		if (!m->has_stats) {
+			rc = nidec_fail(err, NIDEC_EFORMAT,
+					"model '%s' has no training statistics (/preprocess/mean); re-run nidec cv",
+					pr->model_path);
+			goto done;
+		}
+		sc.p = m->p;
+		sc.shift = m->mean;
+		sc.scale = m->scale;
+		use = &sc;
+	}
+
+	dec = nidec_malloc_e(n * m->n_problems, sizeof(*dec), "decision values", err);
+	pred = nidec_malloc_e(n, sizeof(*pred), "predictions", err);
+	count = nidec_calloc_e(m->n_classes, sizeof(*count), "counts", err);
+	if (!dec || !pred || !count) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const float *x = X + rows[i] * m->p;
+		for (j = 0; j < m->n_problems; j++) {
+			const double *w = m->coef + j * m->p;
+			double d = 0;
+			for (v = 0; v < m->p; v++)
+				d += nidec_prep_value(use, x[v], v) * w[v];
+			dec[i * m->n_problems + j] = d + m->intercept[j];
+		}
+		if (m->n_problems == 1) {
+			pred[i] = dec[i] > 0 ? 1 : 0;
+		} else {
+			pred[i] = 0;
+			for (j = 1; j < m->n_problems; j++)
+				if (dec[i * m->n_problems + j] > dec[i * m->n_problems + (size_t)pred[i]])
+					pred[i] = (int)j;
+		}
+		count[pred[i]]++;
+		correct += truth[i] == pred[i];
+	}
+
+	add |= nidec_sbuf_adds(&sb, pr->labels ? "volume\ttrue\tpredicted" : "volume\tpredicted");
+	if (m->n_problems == 1)
+		add |= nidec_sbuf_adds(&sb, "\tdecision");
+	else
+		for (j = 0; j < m->n_problems; j++)
+			add |= nidec_sbuf_addf(&sb, "\tdecision_%s", m->classes[j]);
+	add |= nidec_sbuf_adds(&sb, "\n");
+	for (i = 0; i < n; i++) {
+		add |= nidec_sbuf_addf(&sb, "%zu\t", rows[i]);
+		if (pr->labels)
+			add |= nidec_sbuf_addf(&sb, "%s\t", m->classes[truth[i]]);
+		add |= nidec_sbuf_adds(&sb, m->classes[pred[i]]);
+		for (j = 0; j < m->n_problems; j++) {
+			add |= nidec_sbuf_adds(&sb, "\t");
+			add |= nidec_sbuf_add_double(&sb, dec[i * m->n_problems + j]);
+		}
+		add |= nidec_sbuf_adds(&sb, "\n");
+	}
+	if (add) {
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting the predictions");
+		goto done;
+	}
+	if (!strcmp(pr->out, "-")) {
+		if (fwrite(sb.buf, 1, sb.len, stdout) != sb.len || fflush(stdout) != 0) {
+			rc = nidec_fail(err, NIDEC_EIO, "cannot write the predictions to stdout");
+			goto done;
+		}
+	} else {
+		NIDEC_TRY_GOTO(rc, nidec_results_write_text(pr->out, sb.buf, sb.len, err), done);
+	}
+
+	/* primary output: what was predicted (stderr when the table is on stdout) */
+	{
+		FILE *o = strcmp(pr->out, "-") ? stdout : stderr;
+		if (nidec_log_enabled(NIDEC_LOG_INFO)) {
+			fprintf(o, "predicted %zu volume%s:", n, n == 1 ? "" : "s");
+			for (j = 0; j < m->n_classes; j++)
+				fprintf(o, " %s %zu%s", m->classes[j], count[j],
+					j + 1 < m->n_classes ? "," : "\n");
+			if (pr->labels)
+				fprintf(o, "accuracy %.4f (%zu/%zu)\n", (double)correct / (double)n,
+					correct, n);
+			if (strcmp(pr->out, "-"))
+				fprintf(o, "wrote %s\n", pr->out);
+		}
+	}
+done:
+	if (use == &sc && sc.shift == (m ? m->mean : NULL)) {
+		/* borrowed from the model: do not free twice */
+		sc.shift = NULL;
+		sc.scale = NULL;
+	}
+	nidec_scaler_release(&sc);
+	nidec_sbuf_release(&sb);
+	nidec_vol_labels_release(&lab);
+	nidec_model_free(&m);
+	nidec_free(X);
+	nidec_free(rows);
+	nidec_free(truth);
+	nidec_free(pred);
+	nidec_free(dec);
+	nidec_free(count);
+	return rc;
+}
+
 int cmd_predict(int argc, char **argv, nidec_comm *comm)
 {
-	(void)argc; (void)argv; (void)comm;
-	nidec_error("'predict' is not built yet");
-	return NIDEC_EXIT_FAILURE;
+	struct predict pr;
+	nidec_err err = NIDEC_ERR_INIT;
+	int i, rc = 0;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.out = "predictions.tsv";
+	pr.label_column = "labels";
+	pr.run_column = "chunks";
+	pr.images = nidec_calloc((size_t)argc + 1, sizeof(char *));
+	if (!pr.images) {
+		nidec_fail(&err, NIDEC_ENOMEM, "out of memory");
+		return nidec_cli_fail(&err, comm);
+	}
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int used;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			if (nidec_comm_rank(comm) == 0)
+				fputs(usage_text, stdout);
+			nidec_free(pr.images);
+			return NIDEC_EXIT_OK;
+		}
+		if (a[0] != '-' || !a[1]) {
+			if (!pr.model_path)
+				pr.model_path = a;
+			else
+				pr.images[pr.n_images++] = a;
+			continue;
+		}
+		used = nidec_cli_common(argc, argv, &i, NULL, &err);
+		if (used < 0) {
+			nidec_free(pr.images);
+			return usage_error(comm, "%s", err.msg);
+		}
+		if (used)
+			continue;
+		if (i + 1 < argc && (!strcmp(a, "-o") || !strcmp(a, "--output")))
+			pr.out = argv[++i];
+		else if (i + 1 < argc && !strcmp(a, "--labels"))
+			pr.labels = argv[++i];
+		else if (i + 1 < argc && !strcmp(a, "--label-column"))
+			pr.label_column = argv[++i];
+		else if (i + 1 < argc && !strcmp(a, "--run-column"))
+			pr.run_column = argv[++i];
+		else {
+			nidec_free(pr.images);
+			return usage_error(comm, "unknown option or missing value: '%s'", a);
+		}
+	}
+	if (!pr.model_path || pr.n_images == 0) {
+		nidec_free(pr.images);
+		return usage_error(comm, "give MODEL.h5 and at least one IMAGE");
+	}
+	if (nidec_comm_rank(comm) == 0)
+		rc = predict(&pr, &err);
+	rc = nidec_comm_agree(comm, rc, &err);
+	nidec_free(pr.images);
+	return rc < 0 ? nidec_cli_fail(&err, comm) : NIDEC_EXIT_OK;
 }

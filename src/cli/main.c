@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	{ "cv", cmd_cv, "cross-validated decoding on a converted dataset" },
 	{ "predict", cmd_predict, "apply a saved model (model.h5) to new images" },
 	{ "synth", cmd_synth, "write a synthetic subject (per-run NIfTI, mask, BIDS events)" },
+	{ "plot", cmd_plot, "PNG figures of NIfTI images: mean EPI, a mask, a weight map" },
+	{ "report", cmd_report, "self-contained HTML report of a results directory" },
 };
 
 static char *command_line;

@@ -1,0 +1,132 @@
+/*
+ * results.h - the files of an output directory, written on rank 0 from a
+ * reduced nidec_outcome, and the model reader used by `nidec predict`.
+ *
+ *   scores.tsv        class fold C score [inner_score]   one row per class key and outer fold
+ *   grid_scores.tsv   class fold C score inner_score     one row per C tried
+ *   predictions.tsv   sample run fold true predicted decision (or decision_<class> for K > 2)
+ *   summary.json      mean/std score per class, chosen C, confusion, config, provenance
+ *   model.h5          the fold-averaged model + mask + preprocessing (see nidec_model)
+ *   results.h5        every array above + provenance (+ the permutation ledger, later)
+ *   weights_<class>.nii.gz, weights_std_<class>.nii.gz   float32 maps on the mask grid
+ *
+ * Every file is written to a temporary name in the same directory and
+ * renamed, so no half-written file ever carries a final name.  Doubles are
+ * written with "%.17g" (read back exactly); folds and samples are 0-based;
+ * `sample` is the index among the analysed samples (the rows of the
+ * dataset kept by [data] conditions, in dataset order), `run` the dataset's
+ * 0-based run index.
+ *
+ * Not collective; no MPI (callers pass what they know about MPI as text).
+ * hdf5.h stays inside src/io/results.c.
+ */
+#ifndef NIDEC_RESULTS_H
+#define NIDEC_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nidec/cfg.h"
+#include "nidec/dataset.h"
+#include "nidec/err.h"
+#include "nidec/plan.h"
+
+#define NIDEC_MODEL_FORMAT_VERSION 1
+
+/* Timing of a run, for summary.json (optional). */
+typedef struct nidec_results_timing {
+	int n_ranks;
+	double wall;              /* seconds of the cross-validation phase */
+	double efficiency;        /* sum(busy) / (ranks x wall) */
+	const double *busy;       /* [n_ranks] seconds spent in tasks */
+	const double *ran;        /* [n_ranks] tasks run */
+	size_t n_stages;
+	const char *const *stage; /* [n_stages] "read", "prepare", "cv", "reduce", "write" */
+	const double *stage_min, *stage_max, *stage_mean; /* [n_stages] seconds over ranks */
+} nidec_results_timing;
+
+/* What the writers need besides the outcome.  Everything is borrowed. */
+typedef struct nidec_results_info {
+	const nidec_cfg *cfg;          /* finished config */
+	const nidec_dataset *ds;       /* grid, affine, ijk, runs, path, inputs_sha256 */
+	size_t n_samples;              /* samples analysed */
+	const size_t *rows;            /* [n_samples] dataset row of each sample, NULL = identity */
+	const char *const *class_names;/* [n_classes], sorted (the plan's classes) */
+	size_t n_classes;
+	/* preprocessing statistics of all analysed samples (model.h5, used by
+	 * predict outside compat mode), [p] each; NULL when standardize = none */
+	const double *std_mean;
+	const double *std_scale;
+	/* provenance */
+	const char *version;           /* nidec_version */
+	const char *command_line;      /* nidec_cli_command_line() */
+	const char *mpi_version;       /* nidec_comm_library_version() */
+	const char *liblinear_version; /* may be NULL */
+	int n_ranks;
+	const nidec_results_timing *timing; /* NULL unless --timing */
+} nidec_results_info;
+
+/* Create `dir` (and missing parents) if needed and check that a file can
+ * be created in it.  Call before the work starts, so a bad directory fails
+ * early; creates nothing else. */
+int nidec_results_prepare_dir(const char *dir, nidec_err *err);
+
+/* Write every file of the list above into `dir`.  On error the files
+ * already renamed into place stay (each is complete), temporaries are
+ * removed, and `err` names the file. */
+int nidec_results_write(const char *dir, const nidec_outcome *o,
+			const nidec_results_info *info, nidec_err *err);
+
+/* The files one by one (same rules), for tests and partial outputs.
+ * `path` is the final name. */
+int nidec_results_write_scores(const char *path, const nidec_outcome *o, nidec_err *err);
+int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err *err);
+int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
+				    const nidec_results_info *info, nidec_err *err);
+int nidec_results_write_summary(const char *path, const nidec_outcome *o,
+				const nidec_results_info *info, nidec_err *err);
+int nidec_results_write_model(const char *path, const nidec_outcome *o,
+			      const nidec_results_info *info, nidec_err *err);
+int nidec_results_write_h5(const char *path, const nidec_outcome *o,
+			   const nidec_results_info *info, nidec_err *err);
+
+/* File-name-safe form of a class name ("a/b c" -> "a_b_c"), in buf. */
+void nidec_results_safe_name(const char *name, char *buf, size_t len);
+
+/*
+ * model.h5, read back by `nidec predict`.  Layout:
+ *   /coef [n_problems, p] f64, /intercept [n_problems] f64, /classes [n_classes] str
+ *   /mask/ijk [p, 3] i32, /mask/dims [3] i64, /mask/affine [4, 4] f64
+ *   /preprocess/mean, /preprocess/scale [p] f64 (only when `has_stats`)
+ *   root attributes: format_version, standardize ("none", "zscore",
+ *   "zscore_sample"), compat ("none", "nilearn"), estimator, nidec_version,
+ *   dataset, inputs_sha256, config
+ * Decision: d_j = x . coef_j + intercept_j on standardized x.  K = 2: one
+ * problem, classes[1] where d > 0 else classes[0]; K > 2: argmax_j d_j,
+ * first maximum wins (nilearn's predict).
+ */
+typedef struct nidec_model {
+	size_t n_problems;
+	size_t p;
+	double *coef;          /* [n_problems * p] */
+	double *intercept;     /* [n_problems] */
+	size_t n_classes;
+	char **classes;        /* [n_classes] */
+	int32_t *ijk;          /* [p * 3] */
+	int64_t dims[3];
+	double affine[16];
+	int standardize;       /* enum nidec_standardize */
+	int compat;            /* enum nidec_compat */
+	int has_stats;         /* mean/scale present */
+	double *mean;          /* [p] or NULL */
+	double *scale;         /* [p] or NULL */
+} nidec_model;
+
+int nidec_model_read(const char *path, nidec_model **out, nidec_err *err);
+void nidec_model_free(nidec_model **m);
+
+/* Write `len` bytes of `text` to `path` through a temporary file in the
+ * same directory and rename() (shared with `nidec predict`). */
+int nidec_results_write_text(const char *path, const char *text, size_t len, nidec_err *err);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * sched.h - run the tasks of a plan on every rank and gather their results
+ * on rank 0, indexed by task id.
+ *
+ * Scheme (dynamic master/worker, as guided self-scheduling):
+ *  - Rank 0 orders the tasks still to run by nidec_plan_task_cost(),
+ *    largest first (ties by task id), and hands out chunks of task ids from
+ *    the front of that order; chunks shrink as the queue empties (remaining
+ *    / (4 x ranks), at most NIDEC_SCHED_MAX_CHUNK ids), and each worker
+ *    holds up to two chunks so it never waits for rank 0 between them.
+ *  - Workers run nidec_task_run() on each id, pack every result
+ *    (nidec_result_pack) and send them back per chunk, in messages of at
+ *    most NIDEC_COMM_MAX_MSG bytes.
+ *  - Rank 0 works too: between messages it runs single tasks from the
+ *    *back* of the order (the cheapest), so it answers workers quickly.
+ *    With one rank it runs everything, without any message.
+ *  - Results land in results[task id]; nidec_plan_reduce() then reads them
+ *    in id order, so outputs never depend on the rank count, the schedule
+ *    or the order of completion (STYLE.md "Determinism").
+ *
+ * Resume: entries of `results` that are non-NULL on entry (e.g. read back
+ * from a checkpoint ledger) are taken as done and not run again.  Every
+ * result that arrives is passed to opts->on_result (rank 0, arrival order)
+ * before it is stored, which is where a ledger appends.
+ *
+ * Failure: a task whose *result* has a non-zero status is stored like any
+ * other (the reduce reports it).  A failing *call* (out of memory, MPI)
+ * on any rank stops the hand-out; rank 0 drains what is in flight, every
+ * rank leaves the loop and the ranks agree on the error (nidec_comm_agree),
+ * so no rank hangs and every rank returns the same status.
+ * opts->should_stop (rank 0, polled between tasks; e.g. SIGTERM) ends the
+ * run the same way with NIDEC_EINTR after the results in flight arrived.
+ *
+ * Memory: rank 0 holds every result; a worker holds the packed results of
+ * the chunk it runs plus those still in flight (at most
+ * NIDEC_SCHED_MAX_INFLIGHT bytes).  No message exceeds NIDEC_COMM_MAX_MSG
+ * (1 GiB).
+ */
+#ifndef NIDEC_SCHED_H
+#define NIDEC_SCHED_H
+
+#include <stddef.h>
+
+#include "nidec/comm.h"
+#include "nidec/err.h"
+#include "nidec/plan.h"
+
+/* Task ids per chunk message, at most (keeps a chunk message under 4 KiB,
+ * below Open MPI's eager limits, so rank 0 never blocks sending one). */
+#define NIDEC_SCHED_MAX_CHUNK 256
+/* Result bytes a worker may have in flight before it waits for rank 0. */
+#define NIDEC_SCHED_MAX_INFLIGHT ((size_t)256 << 20)
+
+typedef struct nidec_sched_opts {
+	const char *label;      /* progress prefix ("cv"), NULL = "tasks" */
+	double progress;        /* seconds between progress lines on rank 0, 0 = off */
+	int rank0_works;        /* 1: rank 0 runs tasks between messages (default) */
+	/* rank 0 only, may be NULL: */
+	int (*on_result)(void *arg, const nidec_result *r, nidec_err *err);
+	int (*should_stop)(void *arg);
+	void *arg;              /* passed to on_result and should_stop */
+} nidec_sched_opts;
+
+#define NIDEC_SCHED_OPTS_INIT { "tasks", 10.0, 1, NULL, NULL, NULL }
+
+typedef struct nidec_sched_stats {
+	int n_ranks;
+	size_t n_tasks;         /* tasks of the plan */
+	size_t n_run;           /* tasks run in this call (not taken from `results`) */
+	double wall;            /* seconds in nidec_sched_run, rank 0's clock */
+	double *busy;           /* [n_ranks] seconds spent running and packing tasks (rank 0) */
+	double *ran;            /* [n_ranks] tasks run by each rank (rank 0) */
+	double efficiency;      /* sum(busy) / (n_ranks * wall), rank 0 */
+} nidec_sched_stats;
+
+#define NIDEC_SCHED_STATS_INIT { 0, 0, 0, 0.0, NULL, NULL, 0.0 }
+
+/* Run every task of `plan` that is not done yet.  Collective.
+ * `plan` must be prepared (nidec_plan_prepare) on every rank.
+ * Rank 0 passes `results`, an array of nidec_plan_n_tasks(plan) pointers
+ * (NULL = to run); on success every entry is set and owned by the caller
+ * (nidec_sched_results_free).  Other ranks pass NULL.  On failure the
+ * entries filled so far stay in `results` (the caller frees them).
+ * `stats` (may be NULL) is filled on every rank (per-rank arrays on rank 0
+ * only; release with nidec_sched_stats_release). */
+int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_opts *opts,
+		    nidec_result **results, nidec_sched_stats *stats, nidec_err *err);
+
+/* A zeroed array of n result pointers, or NULL with `err` set. */
+nidec_result **nidec_sched_results_alloc(size_t n, nidec_err *err);
+/* Free the results and the array; sets *results = NULL.  NULL-safe. */
+void nidec_sched_results_free(nidec_result ***results, size_t n);
+
+void nidec_sched_stats_release(nidec_sched_stats *stats);
+
+/* "2m05s", "45s", "1h02m": a duration for progress and timing lines. */
+void nidec_sched_format_seconds(double s, char *buf, size_t len);
+
+#endif

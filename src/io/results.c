@@ -1,0 +1,1244 @@
+/*
+ * results.c - the output directory of a cross-validation (see
+ * include/nidec/results.h): TSV tables, summary.json (jansson), model.h5
+ * and results.h5 (HDF5), weight maps (through nii.h), and the model reader
+ * of `nidec predict`.
+ *
+ * Rank 0 writes; this file makes no MPI call.  Every file goes to a
+ * temporary name in its final directory (mkstemp / ".tmp" suffix) and is
+ * renamed once complete and closed without error: a killed run leaves
+ * either the old file or the new one, never half of one.  Doubles are
+ * printed with "%.17g" (nidec_sbuf_add_double: exact round trip, '.' as
+ * decimal separator); NaN is written "nan" in TSV and null in JSON.
+ *
+ * Determinism: nothing here depends on time, host or rank count except the
+ * provenance fields that say so (ranks, timing), which live only in
+ * summary.json and results.h5; scores.tsv, grid_scores.tsv,
+ * predictions.tsv, model.h5's arrays and the weight maps are byte-identical
+ * for any number of ranks (tests/e2e/t1100).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nidec/mem.h"
+#include "nidec/nii.h"
+#include "nidec/results.h"
+#include "nidec/sbuf.h"
+
+/* ---- small helpers ----------------------------------------------------- */
+
+void nidec_results_safe_name(const char *name, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (!len)
+		return;
+	for (; *name && i + 1 < len; name++) {
+		unsigned char c = (unsigned char)*name;
+		buf[i++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '+'
+			   ? (char)c : '_';
+	}
+	if (i == 0 && len > 1)
+		buf[i++] = '_';
+	buf[i] = '\0';
+}
+
+static int add_num(nidec_sbuf *sb, double v)
+{
+	if (isnan(v))
+		return nidec_sbuf_adds(sb, "nan");
+	return nidec_sbuf_add_double(sb, v);
+}
+
+static int path_join(char *out, size_t len, const char *dir, const char *name, nidec_err *err)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		return nidec_fail(err, NIDEC_EINPUT, "output path '%s/%s' is too long", dir, name);
+	return 0;
+}
+
+/* A temporary name next to `path` ("dir/.name.tmp.XXXXXX"), created. */
+static int make_temp(const char *path, char *tmp, size_t len, nidec_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	int n, fd;
+
+	if (slash)
+		n = snprintf(tmp, len, "%.*s/.%s.tmp.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		n = snprintf(tmp, len, ".%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= len)
+		return nidec_fail(err, NIDEC_EINPUT, "output path '%s' is too long", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		int e = errno;
+		nidec_fail(err, NIDEC_EIO, "cannot create a temporary file for '%s': %s", path,
+			   strerror(e));
+		errno = e;
+	}
+	return fd;
+}
+
+static int commit_temp(const char *tmp, const char *path, nidec_err *err)
+{
+	if (chmod(tmp, 0644) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+				  strerror(e));
+	}
+	return 0;
+}
+
+int nidec_results_write_text(const char *path, const char *text, size_t len, nidec_err *err)
+{
+	char tmp[4096];
+	int fd = make_temp(path, tmp, sizeof(tmp), err);
+	size_t off = 0;
+
+	if (fd < 0)
+		return fd;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path,
+					  w < 0 ? strerror(e) : "short write");
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path, strerror(e));
+	}
+	return commit_temp(tmp, path, err);
+}
+
+static int write_sbuf(const char *path, nidec_sbuf *sb, int add_rc, nidec_err *err)
+{
+	if (add_rc < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
+	return nidec_results_write_text(path, sb->buf, sb->len, err);
+}
+
+static int mkdir_p(const char *dir, nidec_err *err)
+{
+	char buf[4096];
+	size_t n = strlen(dir), i;
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(buf))
+		return nidec_fail(err, NIDEC_EINPUT, "output directory '%s' is empty or too long", dir);
+	memcpy(buf, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return nidec_fail(err, NIDEC_EIO, "cannot create output directory '%s': %s",
+					  buf, strerror(errno));
+		if (i < n)
+			buf[i] = '/';
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return nidec_fail(err, NIDEC_EIO,
+				  "output directory '%s' is not a directory; choose another [output] dir or -o",
+				  dir);
+	return 0;
+}
+
+int nidec_results_prepare_dir(const char *dir, nidec_err *err)
+{
+	char probe[4096], tmp[4096];
+	int fd;
+
+	NIDEC_TRY(mkdir_p(dir, err));
+	NIDEC_TRY(path_join(probe, sizeof(probe), dir, "nidec-write-test", err));
+	fd = make_temp(probe, tmp, sizeof(tmp), err);
+	if (fd < 0)
+		return nidec_fail(err, NIDEC_EIO,
+				  "cannot write in output directory '%s': %s; choose another [output] dir or -o",
+				  dir, strerror(errno));
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+/* ---- TSV tables ---------------------------------------------------------- */
+
+int nidec_results_write_scores(const char *path, const nidec_outcome *o, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t k, f;
+	int rc = 0, ret;
+
+	rc |= nidec_sbuf_adds(&sb, o->nested ? "class\tfold\tC\tscore\tinner_score\n"
+					     : "class\tfold\tC\tscore\n");
+	for (k = 0; k < o->n_keys; k++)
+		for (f = 0; f < o->n_folds; f++) {
+			size_t i = k * o->n_folds + f;
+			rc |= nidec_sbuf_addf(&sb, "%s\t%zu\t", o->keys[k], f);
+			rc |= add_num(&sb, o->chosen_C[i]);
+			rc |= nidec_sbuf_adds(&sb, "\t");
+			rc |= add_num(&sb, o->score[i]);
+			if (o->nested) {
+				rc |= nidec_sbuf_adds(&sb, "\t");
+				rc |= add_num(&sb, o->inner_score[i]);
+			}
+			rc |= nidec_sbuf_adds(&sb, "\n");
+		}
+	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	nidec_sbuf_release(&sb);
+	return ret;
+}
+
+int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t k, f, c;
+	int rc = 0, ret;
+
+	rc |= nidec_sbuf_adds(&sb, "class\tfold\tC\tscore\tinner_score\n");
+	for (k = 0; k < o->n_keys; k++)
+		for (f = 0; f < o->n_folds; f++)
+			for (c = 0; c < o->n_C; c++) {
+				size_t i = (k * o->n_folds + f) * o->n_C + c;
+				rc |= nidec_sbuf_addf(&sb, "%s\t%zu\t", o->keys[k], f);
+				rc |= add_num(&sb, o->C[c]);
+				rc |= nidec_sbuf_adds(&sb, "\t");
+				rc |= add_num(&sb, o->grid_score ? o->grid_score[i] : NAN);
+				rc |= nidec_sbuf_adds(&sb, "\t");
+				rc |= add_num(&sb, o->grid_inner ? o->grid_inner[i] : NAN);
+				rc |= nidec_sbuf_adds(&sb, "\n");
+			}
+	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	nidec_sbuf_release(&sb);
+	return ret;
+}
+
+static const char *class_name(const nidec_results_info *info, int c)
+{
+	if (c >= 0 && (size_t)c < info->n_classes)
+		return info->class_names[c];
+	return "?";
+}
+
+static size_t sample_row(const nidec_results_info *info, size_t s)
+{
+	return info->rows ? info->rows[s] : s;
+}
+
+int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
+				    const nidec_results_info *info, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t i, j;
+	int rc = 0, ret;
+
+	rc |= nidec_sbuf_adds(&sb, "sample\trun\tfold\ttrue\tpredicted");
+	if (o->n_problems == 1)
+		rc |= nidec_sbuf_adds(&sb, "\tdecision");
+	else
+		for (j = 0; j < o->n_problems; j++)
+			rc |= nidec_sbuf_addf(&sb, "\tdecision_%s", class_name(info, (int)j));
+	rc |= nidec_sbuf_adds(&sb, "\n");
+	for (i = 0; i < o->n_pred; i++) {
+		size_t s = o->pred_sample[i], row = sample_row(info, s);
+		int run = info->ds && row < info->ds->n_samples ? info->ds->runs[row] : -1;
+
+		rc |= nidec_sbuf_addf(&sb, "%zu\t%d\t%d\t%s\t%s", s, run, o->pred_fold[i],
+				      class_name(info, o->pred_true[i]),
+				      class_name(info, o->pred_label[i]));
+		for (j = 0; j < o->n_problems; j++) {
+			rc |= nidec_sbuf_adds(&sb, "\t");
+			rc |= add_num(&sb, o->pred_decision[i * o->n_problems + j]);
+		}
+		rc |= nidec_sbuf_adds(&sb, "\n");
+	}
+	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	nidec_sbuf_release(&sb);
+	return ret;
+}
+
+/* ---- summary.json -------------------------------------------------------- */
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jnum_array(const double *v, size_t n, size_t stride)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, jnum(v[i * stride]));
+	return a;
+}
+
+static json_t *jstr_array(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* Mean and population std (ddof 0, as numpy) of the finite values. */
+static void mean_std(const double *v, size_t n, double *mean, double *std)
+{
+	double s = 0, ss = 0;
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i])) {
+			s += v[i];
+			m++;
+		}
+	if (!m) {
+		*mean = *std = NAN;
+		return;
+	}
+	*mean = s / (double)m;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			ss += (v[i] - *mean) * (v[i] - *mean);
+	*std = sqrt(ss / (double)m);
+}
+
+static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *info)
+{
+	const nidec_cfg *cfg = info->cfg;
+	json_t *root = json_object(), *scores = json_object(), *prov = json_object();
+	json_t *conf, *rows;
+	nidec_sbuf ini = NIDEC_SBUF_INIT;
+	double sum_mean = 0;
+	size_t k, i, j, correct = 0;
+	unsigned maj, min, rel;
+
+	if (!root || !scores || !prov) {
+		json_decref(root);
+		json_decref(scores);
+		json_decref(prov);
+		return NULL;
+	}
+	json_object_set_new(root, "nidec_version", json_string(info->version ? info->version : "?"));
+	json_object_set_new(root, "classes", jstr_array(info->class_names, info->n_classes));
+	json_object_set_new(root, "keys", jstr_array((const char *const *)o->keys, o->n_keys));
+	json_object_set_new(root, "n_samples", json_integer((json_int_t)info->n_samples));
+	json_object_set_new(root, "n_voxels", json_integer((json_int_t)o->p));
+	json_object_set_new(root, "n_folds", json_integer((json_int_t)o->n_folds));
+	if (cfg) {
+		json_object_set_new(root, "scheme", json_string(nidec_scheme_name(cfg->scheme)));
+		json_object_set_new(root, "inner_scheme", json_string(nidec_scheme_name(cfg->inner_scheme)));
+		json_object_set_new(root, "selection",
+				    json_string(cfg->selection == NIDEC_SEL_NESTED ? "nested" : "test-fold"));
+		json_object_set_new(root, "scoring", json_string(nidec_scoring_name(cfg->scoring)));
+		json_object_set_new(root, "estimator", json_string(nidec_estimator_name(cfg->estimator)));
+		json_object_set_new(root, "compat",
+				    json_string(cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none"));
+	}
+	json_object_set_new(root, "C_grid", jnum_array(o->C, o->n_C, 1));
+
+	for (k = 0; k < o->n_keys; k++) {
+		json_t *e = json_object();
+		const double *s = o->score + k * o->n_folds;
+		double mean, std;
+
+		mean_std(s, o->n_folds, &mean, &std);
+		sum_mean += mean;
+		json_object_set_new(e, "mean", jnum(mean));
+		json_object_set_new(e, "std", jnum(std));
+		json_object_set_new(e, "folds", jnum_array(s, o->n_folds, 1));
+		json_object_set_new(e, "chosen_C", jnum_array(o->chosen_C + k * o->n_folds, o->n_folds, 1));
+		if (o->nested) {
+			double im, is;
+			mean_std(o->inner_score + k * o->n_folds, o->n_folds, &im, &is);
+			json_object_set_new(e, "inner_mean", jnum(im));
+			json_object_set_new(e, "inner_folds",
+					    jnum_array(o->inner_score + k * o->n_folds, o->n_folds, 1));
+		}
+		if (o->n_inner && o->inner_C && o->inner_fold_score) {
+			/* per outer fold, per inner fold: the C picked and its score */
+			json_t *ic = json_array(), *is = json_array();
+			size_t f;
+			for (f = 0; f < o->n_folds; f++) {
+				size_t off = (k * o->n_folds + f) * o->n_inner;
+				json_array_append_new(ic, jnum_array(o->inner_C + off, o->n_inner, 1));
+				json_array_append_new(is, jnum_array(o->inner_fold_score + off, o->n_inner, 1));
+			}
+			json_object_set_new(e, "inner_C", ic);
+			json_object_set_new(e, "inner_fold_scores", is);
+		}
+		if (o->n_perm > 0 && o->p_value)
+			json_object_set_new(e, "p_value", jnum(o->p_value[k]));
+		json_object_set_new(scores, o->keys[k], e);
+	}
+	json_object_set_new(root, "scores", scores);
+	json_object_set_new(root, "mean_score", jnum(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
+
+	if (o->pred_accuracy) {
+		/* the tutorial's number: accuracy of the predicted labels per fold */
+		json_t *acc = json_object();
+		double am, as;
+		mean_std(o->pred_accuracy, o->n_folds, &am, &as);
+		json_object_set_new(acc, "mean", jnum(am));
+		json_object_set_new(acc, "std", jnum(as));
+		json_object_set_new(acc, "folds", jnum_array(o->pred_accuracy, o->n_folds, 1));
+		json_object_set_new(root, "accuracy", acc);
+	}
+	for (i = 0; i < o->n_pred; i++)
+		correct += o->pred_label[i] == o->pred_true[i];
+	json_object_set_new(root, "n_predictions", json_integer((json_int_t)o->n_pred));
+	json_object_set_new(root, "multiclass_accuracy",
+			    jnum(o->n_pred ? (double)correct / (double)o->n_pred : NAN));
+	if (o->confusion && o->n_classes) {
+		conf = json_object();
+		rows = json_array();
+		for (i = 0; i < o->n_classes; i++) {
+			json_t *r = json_array();
+			for (j = 0; j < o->n_classes; j++)
+				json_array_append_new(r, json_integer((json_int_t)o->confusion[i * o->n_classes + j]));
+			json_array_append_new(rows, r);
+		}
+		json_object_set_new(conf, "classes", jstr_array(info->class_names, info->n_classes));
+		json_object_set_new(conf, "rows", json_string("true class"));
+		json_object_set_new(conf, "columns", json_string("predicted class"));
+		json_object_set_new(conf, "counts", rows);
+		json_object_set_new(root, "confusion_matrix", conf);
+	}
+	if (o->n_perm > 0) {
+		json_t *perm = json_object();
+		json_object_set_new(perm, "n", json_integer((json_int_t)o->n_perm));
+		json_object_set_new(perm, "p_value_mean", jnum(o->p_value_mean));
+		json_object_set_new(root, "permutations", perm);
+	}
+
+	if (cfg && nidec_cfg_dump(cfg, &ini) == 0)
+		json_object_set_new(root, "config", json_string(ini.buf));
+	nidec_sbuf_release(&ini);
+
+	json_object_set_new(prov, "nidec_version", json_string(info->version ? info->version : "?"));
+	json_object_set_new(prov, "command_line", json_string(info->command_line ? info->command_line : ""));
+	if (info->ds) {
+		json_object_set_new(prov, "dataset", json_string(info->ds->path ? info->ds->path : ""));
+		json_object_set_new(prov, "dataset_inputs_sha256",
+				    json_string(info->ds->inputs_sha256 ? info->ds->inputs_sha256 : ""));
+	}
+	if (cfg)
+		json_object_set_new(prov, "seed", json_integer((json_int_t)cfg->seed));
+	json_object_set_new(prov, "ranks", json_integer(info->n_ranks));
+	json_object_set_new(prov, "mpi", json_string(info->mpi_version ? info->mpi_version : "?"));
+	if (H5get_libversion(&maj, &min, &rel) >= 0) {
+		char v[64];
+		snprintf(v, sizeof(v), "HDF5 %u.%u.%u", maj, min, rel);
+		json_object_set_new(prov, "hdf5", json_string(v));
+	}
+	{
+		char v[128];
+		nidec_nii_library_version(v, sizeof(v));
+		json_object_set_new(prov, "nifti", json_string(v));
+	}
+	json_object_set_new(prov, "jansson", json_string(jansson_version_str()));
+	if (info->liblinear_version)
+		json_object_set_new(prov, "liblinear", json_string(info->liblinear_version));
+	json_object_set_new(root, "provenance", prov);
+
+	if (info->timing) {
+		const nidec_results_timing *t = info->timing;
+		json_t *tj = json_object(), *ranks = json_array(), *stages = json_object();
+		int r;
+		json_object_set_new(tj, "wall_seconds", jnum(t->wall));
+		json_object_set_new(tj, "parallel_efficiency", jnum(t->efficiency));
+		for (r = 0; r < t->n_ranks; r++) {
+			json_t *e = json_object();
+			json_object_set_new(e, "rank", json_integer(r));
+			json_object_set_new(e, "busy_seconds", jnum(t->busy ? t->busy[r] : NAN));
+			json_object_set_new(e, "tasks", jnum(t->ran ? t->ran[r] : NAN));
+			json_array_append_new(ranks, e);
+		}
+		json_object_set_new(tj, "ranks", ranks);
+		for (i = 0; i < t->n_stages; i++) {
+			json_t *e = json_object();
+			json_object_set_new(e, "min", jnum(t->stage_min[i]));
+			json_object_set_new(e, "max", jnum(t->stage_max[i]));
+			json_object_set_new(e, "mean", jnum(t->stage_mean[i]));
+			json_object_set_new(stages, t->stage[i], e);
+		}
+		json_object_set_new(tj, "stages", stages);
+		json_object_set_new(root, "timing", tj);
+	}
+	return root;
+}
+
+int nidec_results_write_summary(const char *path, const nidec_outcome *o,
+				const nidec_results_info *info, nidec_err *err)
+{
+	json_t *root = summary_json(o, info);
+	char *text;
+	int rc;
+
+	if (!root)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory building '%s'", path);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII);
+	json_decref(root);
+	if (!text)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
+	{
+		nidec_sbuf sb = NIDEC_SBUF_INIT;
+		int add = nidec_sbuf_adds(&sb, text) | nidec_sbuf_adds(&sb, "\n");
+		free(text);
+		rc = write_sbuf(path, &sb, add ? NIDEC_ENOMEM : 0, err);
+		nidec_sbuf_release(&sb);
+	}
+	return rc;
+}
+
+/* ---- HDF5 ------------------------------------------------------------- */
+
+/* Every HDF5 call is checked; on failure the message names the file and
+ * the object.  Automatic error printing is switched off once. */
+static void h5_quiet(void)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static int h5_write(hid_t loc, const char *name, hid_t mtype, hid_t ftype, int rank,
+		    const hsize_t *dims, const void *data, const char *path, nidec_err *err)
+{
+	hid_t space = -1, dset = -1, dcpl = -1;
+	int rc = 0;
+
+	space = H5Screate_simple(rank, dims, NULL);
+	if (space < 0)
+		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create the dataspace of '%s'", path, name);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	/* no modification times: the same results give the same bytes */
+	if (dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot set up dataset '%s'", path, name);
+		goto done;
+	}
+	dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (dset < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create dataset '%s'", path, name);
+		goto done;
+	}
+	{
+		hssize_t npoints = H5Sget_simple_extent_npoints(space);
+		if (npoints > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+			rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write dataset '%s'", path, name);
+	}
+done:
+	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close dataset '%s'", path, name);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	H5Sclose(space);
+	return rc;
+}
+
+static int h5_f64(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *v,
+		  const char *path, nidec_err *err)
+{
+	return h5_write(loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v, path, err);
+}
+
+static int h5_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v,
+		  const char *path, nidec_err *err)
+{
+	return h5_write(loc, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, v, path, err);
+}
+
+static int h5_int(hid_t loc, const char *name, int rank, const hsize_t *dims, const int *v,
+		  const char *path, nidec_err *err)
+{
+	return h5_write(loc, name, H5T_NATIVE_INT, H5T_STD_I32LE, rank, dims, v, path, err);
+}
+
+static int h5_i64(hid_t loc, const char *name, int rank, const hsize_t *dims, const int64_t *v,
+		  const char *path, nidec_err *err)
+{
+	return h5_write(loc, name, H5T_NATIVE_INT64, H5T_STD_I64LE, rank, dims, v, path, err);
+}
+
+/* A fixed-length, NUL-terminated string type of `size` bytes. */
+static hid_t h5_strtype(size_t size)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+
+	if (t < 0)
+		return -1;
+	if (H5Tset_size(t, size ? size : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+	    H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+		H5Tclose(t);
+		return -1;
+	}
+	return t;
+}
+
+static int h5_strings(hid_t loc, const char *name, const char *const *v, size_t n,
+		      const char *path, nidec_err *err)
+{
+	size_t w = 1, i;
+	char *buf;
+	hid_t t;
+	hsize_t dims[1];
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) + 1 > w)
+			w = strlen(v[i]) + 1;
+	buf = nidec_calloc_e(n ? n : 1, w, "a string table", err);
+	if (!buf)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < n; i++)
+		memcpy(buf + i * w, v[i], strlen(v[i]));
+	t = h5_strtype(w);
+	if (t < 0) {
+		nidec_free(buf);
+		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create a string type", path);
+	}
+	dims[0] = n;
+	rc = h5_write(loc, name, t, t, 1, dims, buf, path, err);
+	H5Tclose(t);
+	nidec_free(buf);
+	return rc;
+}
+
+static int h5_attr_str(hid_t loc, const char *name, const char *value, const char *path,
+		       nidec_err *err)
+{
+	hid_t t = h5_strtype(strlen(value) + 1), space = -1, a = -1;
+	int rc = 0;
+
+	if (t < 0)
+		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create a string type", path);
+	space = H5Screate(H5S_SCALAR);
+	if (space >= 0)
+		a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || H5Awrite(a, t, value) < 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
+	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
+	if (space >= 0)
+		H5Sclose(space);
+	H5Tclose(t);
+	return rc;
+}
+
+static int h5_attr_i64(hid_t loc, const char *name, int64_t v, const char *path, nidec_err *err)
+{
+	hid_t space = H5Screate(H5S_SCALAR), a = -1;
+	int rc = 0;
+
+	if (space >= 0)
+		a = H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &v) < 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
+	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
+	if (space >= 0)
+		H5Sclose(space);
+	return rc;
+}
+
+static hid_t h5_group(hid_t loc, const char *name, const char *path, nidec_err *err)
+{
+	hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
+
+	if (gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
+		g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+	if (gcpl >= 0)
+		H5Pclose(gcpl);
+	if (g < 0)
+		nidec_fail(err, NIDEC_EIO, "'%s': cannot create group '%s'", path, name);
+	return g;
+}
+
+/* Create a new HDF5 file under a temporary name next to `path`. */
+static hid_t h5_create_temp(const char *path, char *tmp, size_t len, nidec_err *err)
+{
+	int fd = make_temp(path, tmp, len, err);
+	hid_t f;
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	h5_quiet();
+	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (f < 0) {
+		unlink(tmp);
+		nidec_fail(err, NIDEC_EIO, "cannot create HDF5 file '%s'", tmp);
+	}
+	return f;
+}
+
+static int h5_finish(hid_t f, int rc, const char *tmp, const char *path, nidec_err *err)
+{
+	if (H5Fclose(f) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "cannot close HDF5 file '%s'", path);
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	return commit_temp(tmp, path, err);
+}
+
+static const char *std_name(int s)
+{
+	return s == NIDEC_STD_NONE ? "none" : s == NIDEC_STD_ZSCORE ? "zscore" : "zscore_sample";
+}
+
+static int provenance_attrs(hid_t f, const nidec_results_info *info, const char *path,
+			    nidec_err *err)
+{
+	nidec_sbuf ini = NIDEC_SBUF_INIT;
+	int rc = 0;
+
+	NIDEC_TRY(h5_attr_str(f, "nidec_version", info->version ? info->version : "?", path, err));
+	NIDEC_TRY(h5_attr_str(f, "command_line", info->command_line ? info->command_line : "", path, err));
+	if (info->ds) {
+		NIDEC_TRY(h5_attr_str(f, "dataset", info->ds->path ? info->ds->path : "", path, err));
+		NIDEC_TRY(h5_attr_str(f, "inputs_sha256",
+				      info->ds->inputs_sha256 ? info->ds->inputs_sha256 : "", path, err));
+	}
+	if (info->cfg) {
+		if (nidec_cfg_dump(info->cfg, &ini) < 0)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+		rc = h5_attr_str(f, "config", ini.buf, path, err);
+		nidec_sbuf_release(&ini);
+		NIDEC_TRY(rc);
+		NIDEC_TRY(h5_attr_i64(f, "seed", (int64_t)info->cfg->seed, path, err));
+	}
+	return 0;
+}
+
+static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info *info,
+		      const char *path, nidec_err *err)
+{
+	const nidec_dataset *ds = info->ds;
+	hsize_t d2[2], d1[1];
+	hid_t g;
+	int rc;
+
+	d2[0] = o->n_problems;
+	d2[1] = o->p;
+	NIDEC_TRY(h5_f64(f, "coef", 2, d2, o->model_coef, path, err));
+	d1[0] = o->n_problems;
+	NIDEC_TRY(h5_f64(f, "intercept", 1, d1, o->model_intercept, path, err));
+	NIDEC_TRY(h5_strings(f, "classes", info->class_names, info->n_classes, path, err));
+	if (!ds || ds->n_voxels != o->p)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': the model has %zu weights but the mask %zu voxels",
+				  path, o->p, ds ? ds->n_voxels : 0);
+	g = h5_group(f, "mask", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d2[0] = ds->n_voxels;
+	d2[1] = 3;
+	rc = h5_i32(g, "ijk", 2, d2, ds->ijk, path, err);
+	d1[0] = 3;
+	if (rc == 0)
+		rc = h5_i64(g, "dims", 1, d1, ds->dims, path, err);
+	d2[0] = d2[1] = 4;
+	if (rc == 0)
+		rc = h5_f64(g, "affine", 2, d2, ds->affine, path, err);
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+	g = h5_group(f, "preprocess", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d1[0] = o->p;
+	rc = 0;
+	if (info->std_mean && info->std_scale) {
+		rc = h5_f64(g, "mean", 1, d1, info->std_mean, path, err);
+		if (rc == 0)
+			rc = h5_f64(g, "scale", 1, d1, info->std_scale, path, err);
+	}
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+	NIDEC_TRY(h5_attr_i64(f, "format_version", NIDEC_MODEL_FORMAT_VERSION, path, err));
+	if (info->cfg) {
+		NIDEC_TRY(h5_attr_str(f, "standardize", std_name(info->cfg->standardize), path, err));
+		NIDEC_TRY(h5_attr_str(f, "compat", info->cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none",
+				      path, err));
+		NIDEC_TRY(h5_attr_str(f, "estimator", nidec_estimator_name(info->cfg->estimator), path, err));
+	}
+	return provenance_attrs(f, info, path, err);
+}
+
+int nidec_results_write_model(const char *path, const nidec_outcome *o,
+			      const nidec_results_info *info, nidec_err *err)
+{
+	char tmp[4096];
+	hid_t f = h5_create_temp(path, tmp, sizeof(tmp), err);
+
+	if (f < 0)
+		return err && err->code ? err->code : NIDEC_EIO;
+	return h5_finish(f, model_body(f, o, info, path, err), tmp, path, err);
+}
+
+static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_info *info,
+			const char *path, nidec_err *err)
+{
+	hsize_t d[3];
+	hid_t g;
+	int rc = 0;
+	size_t i;
+	int64_t *sample = NULL;
+	int32_t *run = NULL;
+
+	NIDEC_TRY(h5_strings(f, "keys", (const char *const *)o->keys, o->n_keys, path, err));
+	NIDEC_TRY(h5_strings(f, "classes", info->class_names, info->n_classes, path, err));
+	d[0] = o->n_C;
+	NIDEC_TRY(h5_f64(f, "C", 1, d, o->C, path, err));
+
+	g = h5_group(f, "scores", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d[0] = o->n_keys;
+	d[1] = o->n_folds;
+	d[2] = o->n_C;
+	rc = h5_f64(g, "score", 2, d, o->score, path, err);
+	if (rc == 0)
+		rc = h5_f64(g, "inner_score", 2, d, o->inner_score, path, err);
+	if (rc == 0)
+		rc = h5_f64(g, "chosen_C", 2, d, o->chosen_C, path, err);
+	if (rc == 0 && o->grid_score)
+		rc = h5_f64(g, "grid_score", 3, d, o->grid_score, path, err);
+	if (rc == 0 && o->grid_inner)
+		rc = h5_f64(g, "grid_inner_score", 3, d, o->grid_inner, path, err);
+	if (rc == 0 && o->pred_accuracy)
+		rc = h5_f64(g, "accuracy", 1, d + 1, o->pred_accuracy, path, err);
+	if (rc == 0 && o->n_inner && o->inner_C && o->inner_fold_score) {
+		hsize_t di[3];
+		di[0] = o->n_keys;
+		di[1] = o->n_folds;
+		di[2] = o->n_inner;
+		rc = h5_f64(g, "inner_C", 3, di, o->inner_C, path, err);
+		if (rc == 0)
+			rc = h5_f64(g, "inner_fold_score", 3, di, o->inner_fold_score, path, err);
+	}
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+
+	g = h5_group(f, "predictions", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	sample = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(*sample), "predictions", err);
+	run = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(*run), "predictions", err);
+	if (!sample || !run)
+		rc = NIDEC_ENOMEM;
+	for (i = 0; rc == 0 && i < o->n_pred; i++) {
+		size_t row = sample_row(info, o->pred_sample[i]);
+		sample[i] = (int64_t)o->pred_sample[i];
+		run[i] = info->ds && row < info->ds->n_samples ? info->ds->runs[row] : -1;
+	}
+	d[0] = o->n_pred;
+	d[1] = o->n_problems;
+	if (rc == 0)
+		rc = h5_i64(g, "sample", 1, d, sample, path, err);
+	if (rc == 0)
+		rc = h5_i32(g, "run", 1, d, run, path, err);
+	if (rc == 0)
+		rc = h5_int(g, "fold", 1, d, o->pred_fold, path, err);
+	if (rc == 0)
+		rc = h5_int(g, "true", 1, d, o->pred_true, path, err);
+	if (rc == 0)
+		rc = h5_int(g, "predicted", 1, d, o->pred_label, path, err);
+	if (rc == 0)
+		rc = h5_f64(g, "decision", 2, d, o->pred_decision, path, err);
+	H5Gclose(g);
+	nidec_free(sample);
+	nidec_free(run);
+	NIDEC_TRY(rc);
+
+	g = h5_group(f, "weights", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d[0] = o->n_keys;
+	d[1] = o->p;
+	rc = h5_f64(g, "mean", 2, d, o->coef_mean, path, err);
+	if (rc == 0)
+		rc = h5_f64(g, "std", 2, d, o->coef_std, path, err);
+	if (rc == 0)
+		rc = h5_f64(g, "intercept", 1, d, o->intercept, path, err);
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+
+	if (o->confusion && o->n_classes) {
+		int64_t *c = nidec_malloc_e(o->n_classes * o->n_classes, sizeof(*c), "confusion", err);
+		if (!c)
+			return NIDEC_ENOMEM;
+		for (i = 0; i < o->n_classes * o->n_classes; i++)
+			c[i] = o->confusion[i];
+		d[0] = d[1] = o->n_classes;
+		rc = h5_i64(f, "confusion", 2, d, c, path, err);
+		nidec_free(c);
+		NIDEC_TRY(rc);
+	}
+
+	g = h5_group(f, "permutations", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	rc = h5_attr_i64(g, "n", (int64_t)o->n_perm, path, err);
+	if (rc == 0 && o->n_perm > 0 && o->null_scores && o->p_value) {
+		d[0] = (hsize_t)o->n_perm;
+		d[1] = o->n_keys;
+		rc = h5_f64(g, "null_scores", 2, d, o->null_scores, path, err);
+		d[0] = o->n_keys;
+		if (rc == 0)
+			rc = h5_f64(g, "p_value", 1, d, o->p_value, path, err);
+	}
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+
+	/* The checkpoint ledger of finished tasks goes here (issue 5). */
+	g = h5_group(f, "ledger", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	rc = h5_attr_str(g, "note", "finished-task ledger for --resume (empty: the run completed in one go)",
+			 path, err);
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+
+	NIDEC_TRY(h5_attr_i64(f, "ranks", info->n_ranks, path, err));
+	NIDEC_TRY(h5_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
+	if (info->liblinear_version)
+		NIDEC_TRY(h5_attr_str(f, "liblinear", info->liblinear_version, path, err));
+	NIDEC_TRY(h5_attr_str(f, "kind", "nidec results", path, err));
+	return provenance_attrs(f, info, path, err);
+}
+
+int nidec_results_write_h5(const char *path, const nidec_outcome *o,
+			   const nidec_results_info *info, nidec_err *err)
+{
+	char tmp[4096];
+	hid_t f = h5_create_temp(path, tmp, sizeof(tmp), err);
+
+	if (f < 0)
+		return err && err->code ? err->code : NIDEC_EIO;
+	return h5_finish(f, results_body(f, o, info, path, err), tmp, path, err);
+}
+
+/* ---- weight maps ---------------------------------------------------------- */
+
+static int write_maps(const char *dir, const nidec_outcome *o, const nidec_results_info *info,
+		      nidec_err *err)
+{
+	float *vals;
+	size_t k, v;
+	int rc = 0;
+
+	if (!info->ds || info->ds->n_voxels != o->p)
+		return nidec_fail(err, NIDEC_EINTERNAL, "weights have %zu voxels, the mask %zu",
+				  o->p, info->ds ? info->ds->n_voxels : 0);
+	vals = nidec_malloc_e(o->p ? o->p : 1, sizeof(*vals), "a weight map", err);
+	if (!vals)
+		return NIDEC_ENOMEM;
+	for (k = 0; rc == 0 && k < o->n_keys; k++) {
+		char safe[256], name[320], path[4096];
+		int which;
+
+		nidec_results_safe_name(o->keys[k], safe, sizeof(safe));
+		for (which = 0; rc == 0 && which < 2; which++) {
+			const double *src = (which ? o->coef_std : o->coef_mean) + k * o->p;
+			snprintf(name, sizeof(name), "%s%s.nii.gz", which ? "weights_std_" : "weights_", safe);
+			rc = path_join(path, sizeof(path), dir, name, err);
+			for (v = 0; rc == 0 && v < o->p; v++)
+				vals[v] = (float)src[v];
+			if (rc == 0)
+				rc = nidec_nii_write_masked(path, info->ds, vals, err);
+		}
+	}
+	nidec_free(vals);
+	return rc;
+}
+
+int nidec_results_write(const char *dir, const nidec_outcome *o,
+			const nidec_results_info *info, nidec_err *err)
+{
+	char path[4096];
+
+	NIDEC_TRY(mkdir_p(dir, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "scores.tsv", err));
+	NIDEC_TRY(nidec_results_write_scores(path, o, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "grid_scores.tsv", err));
+	NIDEC_TRY(nidec_results_write_grid(path, o, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "predictions.tsv", err));
+	NIDEC_TRY(nidec_results_write_predictions(path, o, info, err));
+	NIDEC_TRY(write_maps(dir, o, info, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "model.h5", err));
+	NIDEC_TRY(nidec_results_write_model(path, o, info, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "results.h5", err));
+	NIDEC_TRY(nidec_results_write_h5(path, o, info, err));
+	/* summary.json last: its presence says the directory is complete */
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
+	return nidec_results_write_summary(path, o, info, err);
+}
+
+/* ---- model reader ---------------------------------------------------------- */
+
+void nidec_model_free(nidec_model **mp)
+{
+	nidec_model *m;
+
+	if (!mp || !*mp)
+		return;
+	m = *mp;
+	nidec_free(m->coef);
+	nidec_free(m->intercept);
+	nidec_strv_free(m->classes, m->n_classes);
+	nidec_free(m->ijk);
+	nidec_free(m->mean);
+	nidec_free(m->scale);
+	nidec_free(m);
+	*mp = NULL;
+}
+
+/* Read a dataset of `rank` dims into a new buffer; dims must match `want`
+ * where want[i] != 0 (0 = any, filled in). */
+static int h5_read(hid_t loc, const char *name, hid_t mtype, size_t elem, int rank,
+		   hsize_t *want, void **out, const char *path, nidec_err *err)
+{
+	hid_t d = -1, s = -1;
+	hsize_t dims[4];
+	size_t n = 1;
+	int i, rc = 0;
+	void *buf = NULL;
+
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' has no dataset '%s'; is it a model.h5 written by nidec cv?",
+				  path, name);
+	s = H5Dget_space(d);
+	if (s < 0 || H5Sget_simple_extent_ndims(s) != rank ||
+	    H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' should have %d dimension(s)",
+				path, name, rank);
+		goto done;
+	}
+	for (i = 0; i < rank; i++) {
+		if (want[i] && want[i] != dims[i]) {
+			rc = nidec_fail(err, NIDEC_EFORMAT,
+					"'%s': dataset '%s' has %llu entries in dimension %d, expected %llu",
+					path, name, (unsigned long long)dims[i], i,
+					(unsigned long long)want[i]);
+			goto done;
+		}
+		want[i] = dims[i];
+		if (nidec_mul_size(n, (size_t)dims[i], &n) < 0) {
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' is too large", path, name);
+			goto done;
+		}
+	}
+	buf = nidec_malloc_e(n ? n : 1, elem, name, err);
+	if (!buf) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	if (n && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read dataset '%s'", path, name);
+		nidec_free(buf);
+		buf = NULL;
+		goto done;
+	}
+	*out = buf;
+done:
+	if (s >= 0)
+		H5Sclose(s);
+	H5Dclose(d);
+	return rc;
+}
+
+static int h5_read_attr_str(hid_t loc, const char *name, char *buf, size_t len, const char *path,
+			    nidec_err *err)
+{
+	hid_t a, t = -1, mt = -1;
+	size_t size;
+	char *tmp;
+	int rc = 0;
+
+	a = H5Aopen(loc, name, H5P_DEFAULT);
+	if (a < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no attribute '%s'", path, name);
+	t = H5Aget_type(a);
+	if (t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': attribute '%s' is not a fixed-length string",
+				path, name);
+		goto done;
+	}
+	size = H5Tget_size(t);
+	tmp = nidec_calloc_e(size + 1, 1, name, err);
+	if (!tmp) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	mt = h5_strtype(size);
+	if (mt < 0 || H5Aread(a, mt, tmp) < 0)
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read attribute '%s'", path, name);
+	else
+		snprintf(buf, len, "%s", tmp);
+	nidec_free(tmp);
+done:
+	if (mt >= 0)
+		H5Tclose(mt);
+	if (t >= 0)
+		H5Tclose(t);
+	H5Aclose(a);
+	return rc;
+}
+
+static int read_classes(hid_t f, nidec_model *m, const char *path, nidec_err *err)
+{
+	hid_t d, t = -1, s = -1, mt = -1;
+	hsize_t n = 0;
+	size_t w, i;
+	char *buf = NULL;
+	int rc = 0;
+
+	d = H5Dopen2(f, "classes", H5P_DEFAULT);
+	if (d < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no dataset 'classes'", path);
+	t = H5Dget_type(d);
+	s = H5Dget_space(d);
+	if (t < 0 || s < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 ||
+	    H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &n, NULL) < 0 || n < 2) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"'%s': 'classes' should hold at least two fixed-length strings", path);
+		goto done;
+	}
+	w = H5Tget_size(t);
+	buf = nidec_calloc_e((size_t)n, w + 1, "class names", err);
+	m->classes = nidec_calloc_e((size_t)n, sizeof(char *), "class names", err);
+	if (!buf || !m->classes) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	m->n_classes = (size_t)n;
+	mt = h5_strtype(w + 1);
+	if (mt < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read 'classes'", path);
+		goto done;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		m->classes[i] = nidec_strdup_e(buf + i * (w + 1), err);
+		if (!m->classes[i]) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+	}
+done:
+	nidec_free(buf);
+	if (mt >= 0)
+		H5Tclose(mt);
+	if (t >= 0)
+		H5Tclose(t);
+	if (s >= 0)
+		H5Sclose(s);
+	H5Dclose(d);
+	return rc;
+}
+
+int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
+{
+	nidec_model *m;
+	hid_t f;
+	hsize_t d[2];
+	char text[64];
+	void *p;
+	int rc = 0;
+	htri_t has;
+
+	h5_quiet();
+	if (access(path, R_OK) < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot open model '%s': %s", path, strerror(errno));
+	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "cannot open model '%s': not an HDF5 file", path);
+	m = nidec_calloc_e(1, sizeof(*m), "a model", err);
+	if (!m) {
+		H5Fclose(f);
+		return NIDEC_ENOMEM;
+	}
+	NIDEC_TRY_GOTO(rc, read_classes(f, m, path, err), done);
+	d[0] = 0;
+	d[1] = 0;
+	NIDEC_TRY_GOTO(rc, h5_read(f, "coef", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
+	m->coef = p;
+	m->n_problems = (size_t)d[0];
+	m->p = (size_t)d[1];
+	if (m->n_problems != (m->n_classes == 2 ? 1 : m->n_classes)) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': %zu problems for %zu classes", path,
+				m->n_problems, m->n_classes);
+		goto done;
+	}
+	d[1] = 0;
+	NIDEC_TRY_GOTO(rc, h5_read(f, "intercept", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
+	m->intercept = p;
+	d[0] = m->p;
+	d[1] = 3;
+	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/ijk", H5T_NATIVE_INT32, sizeof(int32_t), 2, d, &p, path, err), done);
+	m->ijk = p;
+	d[0] = 3;
+	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/dims", H5T_NATIVE_INT64, sizeof(int64_t), 1, d, &p, path, err), done);
+	memcpy(m->dims, p, sizeof(m->dims));
+	nidec_free(p);
+	d[0] = d[1] = 4;
+	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/affine", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
+	memcpy(m->affine, p, sizeof(m->affine));
+	nidec_free(p);
+
+	NIDEC_TRY_GOTO(rc, h5_read_attr_str(f, "standardize", text, sizeof(text), path, err), done);
+	if (!strcmp(text, "none"))
+		m->standardize = NIDEC_STD_NONE;
+	else if (!strcmp(text, "zscore"))
+		m->standardize = NIDEC_STD_ZSCORE;
+	else if (!strcmp(text, "zscore_sample"))
+		m->standardize = NIDEC_STD_ZSCORE_SAMPLE;
+	else {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': unknown standardize '%s'", path, text);
+		goto done;
+	}
+	NIDEC_TRY_GOTO(rc, h5_read_attr_str(f, "compat", text, sizeof(text), path, err), done);
+	m->compat = !strcmp(text, "nilearn") ? NIDEC_COMPAT_NILEARN : NIDEC_COMPAT_NONE;
+
+	has = H5Lexists(f, "preprocess/mean", H5P_DEFAULT);
+	if (has > 0) {
+		d[0] = m->p;
+		NIDEC_TRY_GOTO(rc, h5_read(f, "preprocess/mean", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
+		m->mean = p;
+		d[0] = m->p;
+		NIDEC_TRY_GOTO(rc, h5_read(f, "preprocess/scale", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
+		m->scale = p;
+		m->has_stats = 1;
+	}
+done:
+	if (H5Fclose(f) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "cannot close model '%s'", path);
+	if (rc < 0) {
+		nidec_model_free(&m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# t1200: nidec's default mode (nested C selection, no leakage) equals, fold
+# for fold, scikit-learn 1.2.1's
+#   GridSearchCV(Pipeline(StandardScaler, LinearSVC(dual=True, tol=1e-4,
+#   max_iter=10000)), C = [1, 10, 100], cv = LeaveOneGroupOut, roc_auc)
+# inside an outer LeaveOneGroupOut (tests/oracle/sklearn_nested.py; its
+# output is stored in tests/oracle/sklearn-nested-face-cat.tsv, and
+# NIDEC_ORACLE_LIVE=1 re-runs it instead).  StandardScaler divides by the
+# ddof-0 deviation, so nidec runs with standardize = zscore.
+#
+# Tolerance: the chosen C must be equal in every fold, and inner and outer
+# scores equal to 1e-12 (they are ratios of small integers).  liblinear's
+# coordinate shuffle differs between nidec (seeded per task) and
+# scikit-learn (random_state=0), and the solver stops at tol 1e-4, so a test
+# sample on the margin could in principle land on the other side: at most
+# ONE fold may differ, and there only by one such sample (outer accuracy by
+# 1/n_test, outer AUC by at most 1/min(n_face, n_cat) = 1/9).  On this data
+# nothing differs (measured), so the allowance is never used.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/e2e/cvlib.sh"
+
+test_expect_success 'nidec run configs/haxby-slice.ini (standardize = zscore)' '
+	nidec_run $CONFIGS/haxby-slice.ini --set output.dir=nested \
+		--set preprocess.standardize=zscore >out &&
+	grep -q "^face " out
+'
+
+test_expect_success 'the scikit-learn oracle' '
+	if [ "${NIDEC_ORACLE_LIVE:-0}" = 1 ]; then
+		"$PYTHON" "$ORACLE/sklearn_nested.py" "$NIDEC_TEST_DATA" face,cat >oracle.tsv
+	else
+		grep -v "^#" "$ORACLE/sklearn-nested-face-cat.tsv" >oracle.tsv
+	fi &&
+	test $(wc -l <oracle.tsv) = 13
+'
+
+test_expect_success 'chosen C, inner and outer scores equal scikit-learn fold for fold' '
+	"$PYTHON" "$TESTS_DIR/e2e/check_sklearn.py" nested oracle.tsv
+'
+
+test_expect_success 'nested and nilearn modes choose different C on this data (the point of both)' '
+	cut -f3 nested/scores.tsv | sort -u >c-nested &&
+	grep -q "^1$" c-nested && grep -q "^10$" c-nested
+'
+
+test_done
