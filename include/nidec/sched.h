@@ -86,6 +86,24 @@ typedef struct nidec_sched_stats {
 int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_opts *opts,
 		    nidec_result **results, nidec_sched_stats *stats, nidec_err *err);
 
+/* Any set of tasks, e.g. every subject's tasks of a sweep in one task
+ * space.  `run` must be a pure function of the task id (it may run on any
+ * rank, in any order) and set (*res)->task = t; `cost` is a relative guess
+ * (bigger runs first).  `ctx` is passed to both. */
+typedef struct nidec_task_source {
+	size_t n_tasks;
+	double (*cost)(void *ctx, size_t t);
+	int (*run)(void *ctx, size_t t, nidec_result **res, nidec_err *err);
+	void *ctx;
+} nidec_task_source;
+
+/* nidec_sched_run() for a task source: the same scheduling, resume and
+ * failure rules, with results[t] indexed by the source's task ids.
+ * Collective. */
+int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
+			   const nidec_sched_opts *opts, nidec_result **results,
+			   nidec_sched_stats *stats, nidec_err *err);
+
 /* A zeroed array of n result pointers, or NULL with `err` set. */
 nidec_result **nidec_sched_results_alloc(size_t n, nidec_err *err);
 /* Free the results and the array; sets *results = NULL.  NULL-safe. */

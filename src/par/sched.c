@@ -130,7 +130,7 @@ static uint64_t get_u64(const unsigned char *p)
 
 struct worker {
 	nidec_comm *comm;
-	const nidec_plan *plan;
+	const nidec_task_source *src;
 	nidec_sbuf out;       /* RESULT message being built */
 	size_t n_out;         /* entries in `out` */
 	double busy;
@@ -196,10 +196,10 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 		double t0 = nidec_now();
 		int rc;
 
-		if (id >= nidec_plan_n_tasks(w->plan))
+		if (id >= w->src->n_tasks)
 			return nidec_fail(err, NIDEC_EINTERNAL, "task id %llu out of range",
 					  (unsigned long long)id);
-		NIDEC_TRY(nidec_task_run(w->plan, (size_t)id, &r, err));
+		NIDEC_TRY(w->src->run(w->src->ctx, (size_t)id, &r, err));
 		rc = nidec_result_pack(r, &packed, &plen, err);
 		nidec_result_free(&r);
 		if (rc < 0)
@@ -296,7 +296,7 @@ static int worker_loop(struct worker *w, nidec_err *err)
 
 struct master {
 	nidec_comm *comm;
-	const nidec_plan *plan;
+	const nidec_task_source *src;
 	const nidec_sched_opts *opts;
 	nidec_result **results;
 	int n_ranks;
@@ -389,11 +389,11 @@ static int stop_all(struct master *m, nidec_err *err)
 /* Store a result under its task id (it is then owned by the table). */
 static int store(struct master *m, nidec_result *r, nidec_err *err)
 {
-	if (r->task >= nidec_plan_n_tasks(m->plan) || m->results[r->task]) {
+	if (r->task >= m->src->n_tasks || m->results[r->task]) {
 		size_t id = r->task;
 		nidec_result_free(&r);
 		return nidec_fail(err, NIDEC_EINTERNAL, "result for task %zu is %s", id,
-				  id >= nidec_plan_n_tasks(m->plan) ? "out of range" : "a duplicate");
+				  id >= m->src->n_tasks ? "out of range" : "a duplicate");
 	}
 	if (m->opts->on_result) {
 		int rc = m->opts->on_result(m->opts->arg, r, err);
@@ -544,7 +544,7 @@ static int complete_pending(struct master *m, nidec_err *err)
 static void progress(struct master *m, int final)
 {
 	double now = nidec_now(), el = now - m->t_start;
-	size_t n = nidec_plan_n_tasks(m->plan);
+	size_t n = m->src->n_tasks;
 	char e[32], l[32];
 
 	if (m->opts->progress <= 0 || (!final && now - m->t_last_progress < m->opts->progress))
@@ -571,7 +571,7 @@ static int master_run_one(struct master *m, size_t id)
 	nidec_result *r = NULL;
 	double t0 = nidec_now();
 
-	if (nidec_task_run(m->plan, id, &r, &local) < 0) {
+	if (m->src->run(m->src->ctx, id, &r, &local) < 0) {
 		master_failed(m, &local);
 		return 0;
 	}
@@ -608,7 +608,7 @@ static int master_loop(struct master *m, nidec_err *err)
 		if (m->rc == 0 && m->opts->should_stop && m->opts->should_stop(m->opts->arg)) {
 			nidec_err stop = NIDEC_ERR_INIT;
 			nidec_fail(&stop, NIDEC_EINTR, "interrupted: %zu of %zu tasks done",
-				   m->done, nidec_plan_n_tasks(m->plan));
+				   m->done, m->src->n_tasks);
 			master_failed(m, &stop);
 		}
 		if (m->rc < 0)
@@ -634,7 +634,7 @@ static int master_loop(struct master *m, nidec_err *err)
 
 static int master_setup(struct master *m, nidec_err *err)
 {
-	size_t n = nidec_plan_n_tasks(m->plan), i, k = 0;
+	size_t n = m->src->n_tasks, i, k = 0;
 	struct costly *c;
 
 	m->cost = nidec_malloc_e(n ? n : 1, sizeof(*m->cost), "the task costs", err);
@@ -647,7 +647,7 @@ static int master_setup(struct master *m, nidec_err *err)
 		return NIDEC_ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		m->cost[i] = nidec_plan_task_cost(m->plan, i);
+		m->cost[i] = m->src->cost(m->src->ctx, i);
 		if (!(m->cost[i] > 0))
 			m->cost[i] = 1e-9; /* unknown or zero: still counted */
 		if (m->results[i]) {
@@ -667,8 +667,31 @@ static int master_setup(struct master *m, nidec_err *err)
 	return 0;
 }
 
+static double plan_cost(void *ctx, size_t t)
+{
+	return nidec_plan_task_cost(ctx, t);
+}
+
+static int plan_run(void *ctx, size_t t, nidec_result **res, nidec_err *err)
+{
+	return nidec_task_run(ctx, t, res, err);
+}
+
 int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_opts *opts,
 		    nidec_result **results, nidec_sched_stats *stats, nidec_err *err)
+{
+	nidec_task_source src;
+
+	src.n_tasks = nidec_plan_n_tasks(plan);
+	src.cost = plan_cost;
+	src.run = plan_run;
+	src.ctx = (void *)plan; /* the callbacks only read it */
+	return nidec_sched_run_source(comm, &src, opts, results, stats, err);
+}
+
+int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
+			   const nidec_sched_opts *opts, nidec_result **results,
+			   nidec_sched_stats *stats, nidec_err *err)
 {
 	static const nidec_sched_opts defaults = NIDEC_SCHED_OPTS_INIT;
 	int rank = nidec_comm_rank(comm), size = nidec_comm_size(comm), rc = 0, k;
@@ -684,7 +707,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 	nidec_sbuf_init(&w.out);
 	if (rank == 0) {
 		m.comm = comm;
-		m.plan = plan;
+		m.src = src;
 		m.opts = opts;
 		m.results = results;
 		m.n_ranks = size;
@@ -716,7 +739,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 		ran = (double)m.ran;
 	} else {
 		w.comm = comm;
-		w.plan = plan;
+		w.src = src;
 		rc = worker_loop(&w, &local);
 		busy = w.busy;
 		ran = (double)w.ran;
@@ -744,7 +767,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 		double sum = 0, total = ran;
 
 		s.n_ranks = size;
-		s.n_tasks = nidec_plan_n_tasks(plan);
+		s.n_tasks = src->n_tasks;
 		s.wall = wall;
 		if (rank == 0) {
 			for (total = 0, k = 0; k < size; k++) {
