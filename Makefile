@@ -77,7 +77,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism = none
 DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
 	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
 	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
-	python3-nibabel python3-h5py
+	python3-nibabel python3-h5py python3-pil chromium chromium-driver
 
 .PHONY: all deps demo check check-unit check-mpi e2e check-deps valgrind bench clean
 
@@ -144,3 +144,42 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets for the NIfTI, labels/events
+# and config readers, built with clang, ASan and UBSan from the reader sources.
+# Each runs FUZZ_SECONDS; its corpus grows in $(FUZZ_DIR)/corpus/<target> from
+# the committed seeds in tests/fuzz/seeds/<target>; crashes land in
+# $(FUZZ_DIR)/crashes/<target>/.  Needs clang's libFuzzer (libclang-rt-14-dev).
+# ASan's quarantine is cut to 16 MiB (twice the executions per second).
+#   make fuzz FUZZ_SECONDS=600      make fuzz-ci (20 s each, for CI)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_OPTS ?=
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude $(NIFTI_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := nifti_header labels config
+FUZZ_READERS := $(BASE_SRC) src/io/nii.c src/io/events.c
+
+.PHONY: fuzz fuzz-ci fuzz-build
+fuzz-build: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_READERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_READERS) $(NIFTI_LIBS) $(INIH_LIBS) -lm
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=$${ASAN_OPTIONS:-quarantine_size_mb=16} \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ $$dict $(FUZZ_OPTS) \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/seeds/$$t 2>$(FUZZ_DIR)/$$t.log; \
+	  rc=$$?; grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_DIR)/$$t.log; \
+	  if [ $$rc != 0 ]; then tail -n 60 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t FAILED (log: $(FUZZ_DIR)/$$t.log)"; exit 1; fi; \
+	done
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
