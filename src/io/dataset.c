@@ -401,33 +401,45 @@ fail:
 	return rc;
 }
 
-int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
-			nidec_err *err)
+/* Read or write rows r0 .. r0+n-1 of /X (n_rows x p) of `path`: the
+ * hyperslab both directions share. */
+static int rows_io(const char *path, hid_t X, size_t n_rows, size_t p, size_t r0, size_t n,
+		   float *buf, int write, nidec_err *err)
 {
-	hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)n, (hsize_t)w->p };
+	hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)n, (hsize_t)p };
 	hid_t fspace = -1, mspace = -1;
+	herr_t st;
 	int rc = 0;
 
 	if (n == 0)
 		return 0;
-	if (r0 > w->n || n > w->n - r0)
+	if (r0 > n_rows || n > n_rows - r0)
 		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': rows %zu..%zu outside /X (%zu rows)",
-				  w->path, r0, r0 + n, w->n);
-	fspace = H5Dget_space(w->X);
+				  path, r0, r0 + n, n_rows);
+	fspace = H5Dget_space(X);
 	mspace = H5Screate_simple(2, count, NULL);
 	if (fspace < 0 || mspace < 0 ||
 	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "select rows of");
+		rc = h5fail(err, NIDEC_EIO, path, "/X", "select rows of");
 		goto done;
 	}
-	if (H5Dwrite(w->X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, rows) < 0)
-		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "write rows of");
+	st = write ? H5Dwrite(X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf)
+		   : H5Dread(X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf);
+	if (st < 0)
+		rc = h5fail(err, NIDEC_EIO, path, "/X", write ? "write rows of" : "read rows of");
 done:
 	if (fspace >= 0)
 		H5Sclose(fspace);
 	if (mspace >= 0)
 		H5Sclose(mspace);
 	return rc;
+}
+
+int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
+			nidec_err *err)
+{
+	/* H5Dwrite only reads the buffer; rows_io takes one pointer type */
+	return rows_io(w->path, w->X, w->n, w->p, r0, n, (float *)rows, 1, err);
 }
 
 int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
@@ -918,30 +930,8 @@ fail:
 int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err)
 {
 	struct ds_priv *pv = ds->priv;
-	hsize_t start[2] = { (hsize_t)r0, 0 }, count[2] = { (hsize_t)n, (hsize_t)ds->n_voxels };
-	hid_t fspace = -1, mspace = -1;
-	int rc = 0;
 
-	if (n == 0)
-		return 0;
-	if (r0 > ds->n_samples || n > ds->n_samples - r0)
-		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': rows %zu..%zu outside /X (%zu rows)",
-				  ds->path, r0, r0 + n, ds->n_samples);
-	fspace = H5Dget_space(pv->X);
-	mspace = H5Screate_simple(2, count, NULL);
-	if (fspace < 0 || mspace < 0 ||
-	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
-		rc = h5fail(err, NIDEC_EIO, ds->path, "/X", "select rows of");
-		goto done;
-	}
-	if (H5Dread(pv->X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf) < 0)
-		rc = h5fail(err, NIDEC_EIO, ds->path, "/X", "read rows of");
-done:
-	if (fspace >= 0)
-		H5Sclose(fspace);
-	if (mspace >= 0)
-		H5Sclose(mspace);
-	return rc;
+	return rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err);
 }
 
 int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err)
