@@ -11,10 +11,15 @@
  *     rank 0: nidec_plan_reduce(plan, results, &outcome, &err);
  *     nidec_outcome_free(&outcome); nidec_plan_free(&plan);
  *
- * A task is (permutation, outer fold, inner fold or -1, problem, C index).
- * Its result is a pure function of (plan, task id, X): the liblinear seed
- * is derived from the task id, never from the rank, so any schedule gives
- * byte-identical results.  Reduction works on results ordered by task id.
+ * A task is (permutation, outer fold, inner fold or -1): one training part
+ * (a "fit unit").  It fits every binary problem and every C of the grid on
+ * that part, so the part's standardisation, screening pass, solver matrix
+ * (or Gram matrix) are built once and each C starts from the previous C's
+ * solution (warm start; src/core/task.c).  Its result is a pure function
+ * of (plan, task id, X): the liblinear seed of every fit is derived from
+ * (permutation, folds, problem, C), never from the rank, so any schedule
+ * gives byte-identical results.  Reduction works on results ordered by
+ * task id.
  *
  * Problems: K = 2 classes give one binary problem (+1 = classes[1], as
  * nilearn's LabelBinarizer); K > 2 give K one-vs-rest problems.  Classes are
@@ -48,7 +53,8 @@
  * and -w under classes[1] (nilearn's coef_img_ quirk), otherwise key c's
  * weights point towards c.  Both keys carry the problem's scores.
  *
- * Not thread-safe: a task seeds the C library's rand() (liblinear).
+ * Not thread-safe: tasks of one plan reuse the plan's scratch memory, and
+ * the liblinear path seeds the C library's rand().
  */
 #ifndef NIDEC_PLAN_H
 #define NIDEC_PLAN_H
@@ -75,23 +81,30 @@ typedef struct nidec_task {
 	long perm;     /* 0 = true labels, 1..N = permutations */
 	int outer;     /* outer fold */
 	int inner;     /* inner fold, or -1 for a fit on the whole outer training part */
-	int problem;   /* binary problem (see above) */
-	int c_index;   /* index into cfg->C */
+	int problem;   /* -1: a task runs every binary problem (see above) */
+	int c_index;   /* -1: a task runs every C of the grid */
 } nidec_task;
 
+/*
+ * The result of one task: one "fit" per (problem q, C index c), fit
+ * f = q * n_C + c (n_C = the plan's grid, 1 for the dummy estimator).
+ */
 typedef struct nidec_result {
 	size_t task;       /* task id */
 	int status;        /* 0, or a negative NIDEC_E* code (msg says why) */
-	double score;      /* score on the task's test samples (cfg->scoring) */
-	double C;          /* C actually used (= cfg->C[c_index], except nilearn's
-			    * data-dependent svc_l1 grid) */
 	double seconds;    /* wall time of the task (timing, scheduling) */
-	int n_iter;        /* solver iterations (-1 if unknown) */
-	size_t n_test;     /* decision values on the outer test samples, ascending
-			    * order (0 for inner tasks of nested selection) */
-	double *decision;
-	size_t n_coef;     /* p weights + intercept last, or 0 when not needed */
-	double *coef;
+	int n_iter;        /* solver iterations summed over the fits (-1 if unknown) */
+	size_t n_fit;      /* fits: problems x C */
+	double *score;     /* [n_fit] score on the task's test samples (cfg->scoring) */
+	double *C;         /* [n_fit] C actually used (= cfg->C[c], except nilearn's
+			    * data-dependent svc_l1 grid) */
+	int *fit_iter;     /* [n_fit] solver iterations of each fit (-1 if unknown) */
+	size_t n_test;     /* decision values per fit on the outer test samples,
+			    * ascending order (0 for inner tasks of nested selection) */
+	double *decision;  /* [n_fit * n_test] */
+	size_t n_coef;     /* weights per fit: p weights + intercept last, or 0
+			    * when not needed (permutations, nested inner tasks) */
+	double *coef;      /* [n_fit * n_coef] */
 	char msg[256];
 } nidec_result;
 
@@ -169,18 +182,22 @@ size_t nidec_plan_n_tasks(const nidec_plan *plan);
 void nidec_plan_task(const nidec_plan *plan, size_t t, nidec_task *out);
 /* A relative cost guess for task t (bigger first when scheduling). */
 double nidec_plan_task_cost(const nidec_plan *plan, size_t t);
+/* Fits per task (problems x C); fit f = problem * n_C + c_index. */
+size_t nidec_plan_n_fit(const nidec_plan *plan);
 size_t nidec_plan_n_outer(const nidec_plan *plan);
 /* Binary problems: 1 for two classes, K for K > 2 (one-vs-rest). */
 size_t nidec_plan_n_problems(const nidec_plan *plan);
-/* Human-readable task, e.g. "fold 3 (run 3), inner fold 2, class 'face',
- * C = 10" (permutation added when > 0), for logs and error messages. */
+/* Human-readable task, e.g. "fold 3 (run 3), inner fold 2" (permutation
+ * added when > 0), for logs and error messages. */
 void nidec_plan_task_desc(const nidec_plan *plan, size_t t, char *buf, size_t len);
 /* Test sample indices of outer fold f (ascending), borrowed. */
 const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n);
 
 /* Run one task.  On success *res is a new result (free with
  * nidec_result_free).  A numerical failure inside the task is a result with
- * a status, not an error of this call. */
+ * a status, not an error of this call.  Memory (svc, dcd): the task's
+ * training rows in the solver's form (float32 rows, or a Gram matrix and
+ * double rows), the standardised test rows in double, and the result. */
 int nidec_task_run(const nidec_plan *plan, size_t t, nidec_result **res, nidec_err *err);
 
 /* Serialise a result to bytes (for MPI and the checkpoint ledger), and back. */
@@ -193,5 +210,14 @@ void nidec_result_free(nidec_result **r);
 int nidec_plan_reduce(const nidec_plan *plan, nidec_result *const *results,
 		      nidec_outcome **out, nidec_err *err);
 void nidec_outcome_free(nidec_outcome **out);
+
+/*
+ * Solver form of estimator svc with solver dcd (tests, benchmarks): form 0
+ * = automatic (src/core/task.c states the rule), 1 = primal (rows), 2 =
+ * kernel (Gram matrix); warm = 1 (default) starts each C from the previous
+ * C's solution, 0 from zero as liblinear.  Every choice gives the same
+ * solutions to the solver's tolerance.  Call before nidec_plan_prepare.
+ */
+void nidec_plan_set_solver(nidec_plan *plan, int form, int warm);
 
 #endif

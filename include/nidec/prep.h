@@ -73,6 +73,34 @@ int nidec_prep_fclassif(const float *X, size_t p, const size_t *rows, size_t n_r
 			nidec_err *err);
 
 /*
+ * nidec_prep_fclassif for n_prob binary problems on the same rows in one
+ * pass over the data: F[q * p + j] for problem q, whose labels are
+ * ypm[q * n_rows + i].  Every sum is accumulated in the same order as
+ * nidec_prep_fclassif accumulates it, so F has the same bits; the pass
+ * works on blocks of voxels so its sums stay in cache.  Errors as
+ * nidec_prep_fclassif (for the first problem that lacks a group).
+ * Memory: 4 n_prob blocks of 256 doubles.
+ */
+int nidec_prep_fclassif_multi(const float *X, size_t p, const size_t *rows, size_t n_rows,
+			      const signed char *ypm, size_t n_prob, const nidec_scaler *s,
+			      double *F, nidec_err *err);
+
+/*
+ * nidec_scaler_fit(s, ...) then nidec_prep_fclassif_multi(..., s, F) on the
+ * same rows, with the same bits, in one pass over the data (block of
+ * voxels by block: statistics, then F, while the block is in cache).
+ * n_prob may be 0 (statistics only).  On error *s is unchanged.
+ */
+int nidec_prep_fit_fclassif(nidec_scaler *s, const float *X, size_t p, const size_t *rows,
+			    size_t n_rows, int standardize, int f32, const signed char *ypm,
+			    size_t n_prob, double *F, nidec_err *err);
+
+/* out[k] = nidec_prep_value(s, x[j], j) with j = feat[k] (feat NULL: j = k),
+ * k < n: one standardised row, the same bits as nidec_prep_value. */
+void nidec_prep_row(const nidec_scaler *s, const float *x, const size_t *feat, size_t n,
+		    double *out);
+
+/*
  * scikit-learn SelectPercentile(percentile) on scores F[p]: NaN counts as
  * the lowest float; thr = numpy.percentile(F, 100 - percentile) (linear
  * interpolation); keep F > thr, then voxels with F == thr in voxel order

@@ -10,9 +10,15 @@
  * it and frees it before returning (README "Float vs double"), so the
  * caller never holds a double copy of the data.
  *
- * Determinism: training seeds the C library's rand() with srand(seed) right
- * before the solver runs (liblinear shuffles coordinates with rand()).  Not
- * thread-safe for that reason; nidec runs one task at a time per rank.
+ * The DCD also runs on prebuilt problems (nidec_dcd_solve): float32 rows,
+ * or the Gram matrix of the rows (kernel form), with warm starts; task.c
+ * uses that for svc, nidec_svm_train for everything else.
+ *
+ * Determinism: liblinear shuffles coordinates with rand(), so training
+ * seeds it with srand(seed) right before train() (not thread-safe for that
+ * reason; nidec runs one task at a time per rank); the DCD draws the same
+ * numbers from a private copy of glibc's generator seeded with the same
+ * value, so it has no global state.
  * Labels are +1/-1; the returned weights always point to +1 (positive
  * decision -> +1) whatever order liblinear stores its labels in.
  */
@@ -97,14 +103,61 @@ int nidec_svm_l1_min_c(const nidec_view *v, const signed char *ypm, double *min_
  * shrinking, stop when max PG - min PG <= eps), with max_iter chosen by the
  * caller.  x is row-major l x d double (a column of ones included by the
  * caller for the intercept), y +1/-1 in the order liblinear would use (the
- * caller groups the +1 rows first).  w[d] is the result.  Call srand()
- * first.  liblinear_order = 1 sums each dot product in liblinear's order
- * (then the weights equal liblinear's bit for bit); 0 uses 8 partial sums,
- * about twice as fast, equal to liblinear's weights within tol.
+ * caller groups the +1 rows first).  w[d] is the result.  The coordinate
+ * order draws the numbers that rand() gives after srand(seed) in the GNU C
+ * library (liblinear's), from a private copy of that generator (no global
+ * state).  liblinear_order = 1 sums each dot product in liblinear's order
+ * (then the weights equal liblinear's bit for bit); 0 uses 16 partial sums,
+ * faster, equal to liblinear's weights within tol.
  * *n_iter = iterations done.  Allocates O(l); NIDEC_ENOMEM on failure.
  */
 int nidec_dcd_l2svc(const double *x, const signed char *y, size_t l, size_t d, double C,
-		    double eps, int max_iter, int liblinear_order, double *w, int *n_iter,
-		    nidec_err *err);
+		    double eps, int max_iter, int liblinear_order, unsigned seed, double *w,
+		    int *n_iter, nidec_err *err);
+
+/* How a DCD problem is held (src/core/dcd.c explains the trade-offs). */
+enum { NIDEC_DCD_PRIMAL64 = 0, NIDEC_DCD_PRIMAL32 = 1, NIDEC_DCD_KERNEL = 2 };
+
+typedef struct nidec_dcd_problem {
+	int form;              /* NIDEC_DCD_* */
+	size_t l;              /* samples */
+	const signed char *y;  /* [l] +1/-1, liblinear's order (+1 rows first) */
+	size_t d;              /* primal: features, the constant 1 included */
+	size_t ld;             /* row stride of x64 / x32 / K (>= d, or >= l for K) */
+	const double *x64;     /* PRIMAL64: [l * ld] (borrowed) */
+	const float *x32;      /* PRIMAL32: [l * ld] (borrowed) */
+	const double *K;       /* KERNEL: Gram matrix (constant included), row stride ld */
+	const size_t *kidx;    /* KERNEL: sample i is row and column kidx[i] of K, all
+				* distinct and < m; NULL: row i, m = l */
+	size_t m;              /* KERNEL with kidx: columns of K (<= ld) */
+} nidec_dcd_problem;
+
+/*
+ * The same solver on any form.  alpha[l] are the duals; wv is w[d] for the
+ * primal forms (unused by the kernel form, may be NULL).  warm = 0 starts
+ * from alpha = 0 (liblinear); warm = 1 starts from the alpha (and w) given,
+ * which must belong together (a previous call's output on the same problem,
+ * e.g. for the previous C of the grid).  The kernel form does not return w:
+ * the caller forms w = sum_i alpha_i y_i x_i.  seed as nidec_dcd_l2svc.
+ * Allocates O(l) (primal) or O(l^2) (kernel: a compacted working block);
+ * NIDEC_ENOMEM on failure.
+ */
+int nidec_dcd_solve(const nidec_dcd_problem *pb, double C, double eps, int max_iter,
+		    int liblinear_order, unsigned seed, double *alpha, double *wv, int warm,
+		    int *n_iter, nidec_err *err);
+
+/* Test hook: 0 if the private generator of the DCD draws the same n numbers
+ * as srand(seed); rand() (the GNU C library's), else the 1-based index of
+ * the first difference.  Reseeds rand(). */
+int nidec_dcd_rand_check(unsigned seed, int n);
+
+/*
+ * K[i][j] = z_i . z_j + c for the n rows of Z (stride ldz, d values used),
+ * both triangles, K with row stride ldk.  Summed in a fixed order (16
+ * partial sums), so the result has the same bits on every CPU.  c = 1 adds
+ * the intercept's constant feature.  O(n^2 d) time, O(1) extra memory.
+ */
+int nidec_gram(const double *Z, size_t n, size_t d, size_t ldz, double c, double *K,
+	       size_t ldk, nidec_err *err);
 
 #endif

@@ -57,16 +57,43 @@ struct nidec_plan {
 	nidec_folds *inner;   /* [outer.n], empty in MODE_TESTFOLD */
 	size_t n_inner_max;
 
-	/* task numbering: t = perm * block + fold_off[f] + (unit * P + problem) * n_C + c,
-	 * unit 0 = the outer fit (if has_outer_fit), then inner folds */
+	/* task numbering: t = perm * block + fold_off[f] + unit, unit 0 = the
+	 * outer fit (if has_outer_fit), then the inner folds.  A task fits
+	 * every problem and every C of its unit: fit q * n_C + c. */
 	int has_outer_fit;
 	size_t *fold_off;     /* [outer.n + 1] */
 	size_t block;
 	size_t n_tasks;
+	size_t n_fit;         /* n_problems * n_C */
+
+	/* solver of svc + dcd (see task.c): form rule and warm start */
+	int form;             /* PLAN_FORM_* */
+	int warm;             /* 1: each C starts from the previous C's solution */
 
 	const float *X;       /* borrowed, set by nidec_plan_prepare */
 	nidec_scaler global;  /* STD_GLOBAL */
+	/* STD_GLOBAL, no screening, kernel form: the standardised matrix and
+	 * its Gram matrix (+1) over all samples, shared by every task */
+	double *Zg;           /* [n * p] or NULL */
+	double *Kg;           /* [n * n] or NULL */
+
+	/* per-rank scratch memory reused from task to task (solver rows), so
+	 * that large buffers are not mapped and faulted in again by every
+	 * task; contents never carry from one task to the next */
+	struct plan_scratch *scratch;
 };
+
+struct plan_scratch {
+	float *x;             /* solver rows of a group of problems */
+	size_t x_cap;         /* floats */
+};
+
+/* A scratch buffer of at least n floats (contents undefined), or NULL with
+ * err set.  Valid until the next call or nidec_plan_free. */
+float *plan_scratch_floats(const struct nidec_plan *pl, size_t n, nidec_err *err);
+
+/* Solver forms for svc + dcd: automatic (task.c's rule), or forced. */
+enum { PLAN_FORM_AUTO = 0, PLAN_FORM_PRIMAL = 1, PLAN_FORM_KERNEL = 2 };
 
 /* +1/-1 label of sample i for problem q given class labels y. */
 static inline signed char plan_ypm(const struct nidec_plan *pl, const int *y, size_t i, int q)
@@ -82,8 +109,15 @@ int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);
 /* Describe task t ("permutation 0, fold 3 (run 3), inner fold 2, class 'face', C = 10"). */
 void plan_task_desc(const struct nidec_plan *pl, const nidec_task *tk, char *buf, size_t len);
 
-/* Task id of (perm, outer, inner, problem, c); inner -1 = the outer fit. */
-size_t plan_task_id(const struct nidec_plan *pl, long perm, int outer, int inner, int problem,
-		    int c);
+/* Task id of (perm, outer, inner); inner -1 = the outer fit. */
+size_t plan_task_id(const struct nidec_plan *pl, long perm, int outer, int inner);
+
+/* 1 if task.c will solve the plan's problems in kernel form with the
+ * plan-wide Gram matrix (decided in nidec_plan_prepare). */
+int plan_use_global_gram(const struct nidec_plan *pl);
+
+/* The kernel/primal rule for l training samples and d features (constant
+ * included), the Gram shared by `share` problems. */
+int plan_kernel_form(const struct nidec_plan *pl, size_t l, size_t d, size_t share);
 
 #endif

@@ -36,7 +36,14 @@
 #include "nidec/metrics.h"
 #include "plan_int.h"
 
-#define R(perm, f, i, q, c) results[plan_task_id(pl, (perm), (f), (i), (q), (c))]
+/* The task of (perm, outer f, inner i) and its fit (q, c). */
+#define R(perm, f, i) results[plan_task_id(pl, (perm), (f), (i))]
+#define FIT(q, c) ((size_t)(q) * pl->n_C + (size_t)(c))
+#define SCORE(perm, f, i, q, c) (R(perm, f, i)->score[FIT(q, c)])
+#define FIT_C(perm, f, i, q, c) (R(perm, f, i)->C[FIT(q, c)])
+#define DEC(perm, f, i, q, c) (R(perm, f, i)->decision + FIT(q, c) * R(perm, f, i)->n_test)
+#define COEF(perm, f, i, q, c) \
+	(R(perm, f, i)->n_coef ? R(perm, f, i)->coef + FIT(q, c) * R(perm, f, i)->n_coef : NULL)
 
 struct pick {
 	double score, inner_score, C;
@@ -62,42 +69,40 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 	size_t n_in = pl->mode == MODE_TESTFOLD ? 0 : pl->inner[f].n, i, j, p1 = pl->p + 1;
 	int c, best = -1;
 	double bs = 0;
-	const nidec_result *kept;
 
 	memset(pk, 0, sizeof(*pk));
 	if (pl->mode == MODE_NESTED) {
 		for (c = 0; c < (int)pl->n_C; c++) {
 			double m;
 			for (i = 0; i < n_in; i++)
-				tmp[i] = R(perm, f, (int)i, q, c)->score;
+				tmp[i] = SCORE(perm, f, (int)i, q, c);
 			m = nidec_mean_numpy(tmp, n_in);
 			if (grid_inner)
 				grid_inner[c] = m;
 			if (grid_score)
-				grid_score[c] = R(perm, f, -1, q, c)->score;
+				grid_score[c] = SCORE(perm, f, -1, q, c);
 			/* strictly better only: the first C wins ties; NaN never wins */
 			if (best < 0 || m > bs || (isnan(bs) && !isnan(m))) {
 				best = c;
 				bs = m;
 			}
 		}
-		kept = R(perm, f, -1, q, best);
-		pk->score = kept->score;
+		pk->score = SCORE(perm, f, -1, q, best);
 		pk->inner_score = bs;
-		pk->C = kept->C;
-		pk->dec = kept->decision;
-		pk->coef = kept->coef;
+		pk->C = FIT_C(perm, f, -1, q, best);
+		pk->dec = DEC(perm, f, -1, q, best);
+		pk->coef = COEF(perm, f, -1, q, best);
 		for (i = 0; i < n_in; i++) {
 			if (inner_C)
-				inner_C[i] = R(perm, f, (int)i, q, best)->C;
+				inner_C[i] = FIT_C(perm, f, (int)i, q, best);
 			if (inner_fold_score)
-				inner_fold_score[i] = R(perm, f, (int)i, q, best)->score;
+				inner_fold_score[i] = SCORE(perm, f, (int)i, q, best);
 		}
 		return 0;
 	}
 	if (pl->mode == MODE_TESTFOLD) {
 		for (c = 0; c < (int)pl->n_C; c++) {
-			double s = R(perm, f, -1, q, c)->score;
+			double s = SCORE(perm, f, -1, q, c);
 			if (grid_score)
 				grid_score[c] = s;
 			if (grid_inner)
@@ -107,12 +112,11 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 				bs = s;
 			}
 		}
-		kept = R(perm, f, -1, q, best);
-		pk->score = kept->score;
+		pk->score = SCORE(perm, f, -1, q, best);
 		pk->inner_score = NAN;
-		pk->C = kept->C;
-		pk->dec = kept->decision;
-		pk->coef = kept->coef;
+		pk->C = FIT_C(perm, f, -1, q, best);
+		pk->dec = DEC(perm, f, -1, q, best);
+		pk->coef = COEF(perm, f, -1, q, best);
 		return 0;
 	}
 
@@ -127,30 +131,34 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 	}
 	pk->C = NAN;
 	for (i = 0; i < n_in; i++) {
-		const nidec_result *rr;
+		const double *rdec, *rcoef;
+		double rs, rC;
 		best = -1;
 		for (c = 0; c < (int)pl->n_C; c++) {
-			double s = R(perm, f, (int)i, q, c)->score;
+			double s = SCORE(perm, f, (int)i, q, c);
 			if (best < 0 || s >= bs) {
 				best = c;
 				bs = s;
 			}
 		}
-		rr = R(perm, f, (int)i, q, best);
-		tmp[i] = rr->score;
+		rs = SCORE(perm, f, (int)i, q, best);
+		rC = FIT_C(perm, f, (int)i, q, best);
+		rdec = DEC(perm, f, (int)i, q, best);
+		rcoef = COEF(perm, f, (int)i, q, best);
+		tmp[i] = rs;
 		if (inner_C)
-			inner_C[i] = rr->C;
+			inner_C[i] = rC;
 		if (inner_fold_score)
-			inner_fold_score[i] = rr->score;
+			inner_fold_score[i] = rs;
 		if (i == 0)
-			pk->C = rr->C;
-		else if (pk->C != rr->C)
+			pk->C = rC;
+		else if (pk->C != rC)
 			pk->C = NAN;
 		for (j = 0; j < os->n_test; j++)
-			pk->own_dec[j] += rr->decision[j];
+			pk->own_dec[j] += rdec[j];
 		if (need_coef)
 			for (j = 0; j < p1; j++)
-				pk->own_coef[j] += rr->coef[j];
+				pk->own_coef[j] += rcoef[j];
 	}
 	for (j = 0; j < os->n_test; j++)
 		pk->own_dec[j] /= (double)n_in;
@@ -171,10 +179,10 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		for (c = 0; c < (int)pl->n_C && rc == 0; c++) {
 			memset(d, 0, os->n_test * sizeof(double));
 			for (i = 0; i < n_in; i++) {
-				const nidec_result *rr = R(perm, f, (int)i, q, c);
-				tmp[i] = rr->score;
+				const double *rdec = DEC(perm, f, (int)i, q, c);
+				tmp[i] = SCORE(perm, f, (int)i, q, c);
 				for (j = 0; j < os->n_test; j++)
-					d[j] += rr->decision[j];
+					d[j] += rdec[j];
 			}
 			for (j = 0; j < os->n_test; j++)
 				d[j] /= (double)n_in;
@@ -250,12 +258,12 @@ static int check_results(const struct nidec_plan *pl, nidec_result *const *resul
 			want_test = pl->outer.split[tk.outer].n_test;
 		if (tk.perm == 0 && (tk.inner < 0 || pl->mode == MODE_TESTFOLD_INNER))
 			want_coef = pl->p + 1;
-		if (r->n_test != want_test || (want_test && !r->decision) ||
-		    r->n_coef < want_coef || (want_coef && !r->coef)) {
+		if (r->n_fit != pl->n_fit || !r->score || !r->C || r->n_test != want_test ||
+		    (want_test && !r->decision) || r->n_coef != want_coef || (want_coef && !r->coef)) {
 			plan_task_desc(pl, &tk, desc, sizeof(desc));
 			return nidec_fail(err, NIDEC_EINTERNAL,
-					  "result of task %zu (%s) has %zu decision values and %zu weights, expected %zu and %zu",
-					  t, desc, r->n_test, r->n_coef, want_test, want_coef);
+					  "result of task %zu (%s) has %zu fits, %zu decision values and %zu weights per fit, expected %zu, %zu and %zu",
+					  t, desc, r->n_fit, r->n_test, r->n_coef, pl->n_fit, want_test, want_coef);
 		}
 	}
 	return 0;

@@ -221,10 +221,10 @@ static int train_dcd(const nidec_view *v, const signed char *ypm, const nidec_sv
 			y[pos] = (signed char)g;
 			pos++;
 		}
-	srand((unsigned)(par->seed ^ (par->seed >> 32)));
 	NIDEC_TRY_GOTO(rc, nidec_dcd_l2svc(x, y, v->n_rows, d, par->C, par->tol,
 					   par->max_iter > 0 ? par->max_iter : NIDEC_DCD_MAX_ITER,
-					   par->liblinear_order, w, &n_iter, err), done);
+					   par->liblinear_order, (unsigned)(par->seed ^ (par->seed >> 32)),
+					   w, &n_iter, err), done);
 	nidec_svm_model_release(out);
 	out->n_feat = nf;
 	out->b = w[nf];

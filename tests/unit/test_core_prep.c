@@ -2,11 +2,13 @@
  * test_core_prep.c - standardisation and ANOVA screening against numpy /
  * scikit-learn (expected values printed by python3 with float.hex / repr).
  */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -180,6 +182,117 @@ static void test_core_prep__select_percentile_negative_slice(void **state)
 	nidec_free(feat);
 }
 
+/* the one-pass F of several problems has the bits of one call per
+ * problem: double and float32 scalers, a constant voxel, p not a multiple
+ * of the pass's block */
+static void test_core_prep__fclassif_multi_bitwise(void **state)
+{
+	enum { N = 23, P = 300, Q = 3 };
+	static float X[N * P];
+	size_t rows[N], i, j, q;
+	signed char ypm[Q * N];
+	double Fm[Q * P], F1[P];
+	nidec_err err = NIDEC_ERR_INIT;
+	int f32;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		rows[i] = N - 1 - i; /* any row order */
+		for (j = 0; j < P; j++)
+			X[i * P + j] = j == 7 ? 2.5f : (float)sin((double)(i * P + j) * 0.37) * (float)(1 + j % 5);
+		for (q = 0; q < Q; q++)
+			ypm[q * N + i] = (i + q) % (q + 2) == 0 ? 1 : -1;
+	}
+	for (f32 = 0; f32 <= 1; f32++) {
+		nidec_scaler s = NIDEC_SCALER_INIT;
+		assert_int_equal(nidec_scaler_fit(&s, X, P, rows, N, NIDEC_STD_ZSCORE_SAMPLE, f32, &err), 0);
+		assert_int_equal(nidec_prep_fclassif_multi(X, P, rows, N, ypm, Q, &s, Fm, &err), 0);
+		for (q = 0; q < Q; q++) {
+			assert_int_equal(nidec_prep_fclassif(X, P, rows, N, ypm + q * N, &s, F1, &err), 0);
+			assert_memory_equal(Fm + q * P, F1, P * sizeof(double));
+		}
+		/* statistics and F fused in one pass: the same bits */
+		{
+			nidec_scaler s2 = NIDEC_SCALER_INIT;
+			double F2[Q * P];
+			assert_int_equal(nidec_prep_fit_fclassif(&s2, X, P, rows, N, NIDEC_STD_ZSCORE_SAMPLE,
+								 f32, ypm, Q, F2, &err), 0);
+			assert_memory_equal(F2, Fm, sizeof(F2));
+			if (f32) {
+				assert_memory_equal(s2.shift_f, s.shift_f, P * sizeof(float));
+				assert_memory_equal(s2.scale_f, s.scale_f, P * sizeof(float));
+			} else {
+				assert_memory_equal(s2.shift, s.shift, P * sizeof(double));
+				assert_memory_equal(s2.scale, s.scale, P * sizeof(double));
+			}
+			nidec_scaler_release(&s2);
+		}
+		nidec_scaler_release(&s);
+	}
+	/* a problem without one of the groups is refused */
+	memset(ypm + N, 1, N);
+	assert_int_equal(nidec_prep_fclassif_multi(X, P, rows, N, ypm, Q, NULL, Fm, &err), NIDEC_EINPUT);
+}
+
+/* the selection (quickselect for the threshold) equals a full sort's, on
+ * random scores with many ties and NaN, for many percentiles */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void test_core_prep__select_percentile_vs_sort(void **state)
+{
+	enum { P = 257 };
+	double F[P], clean[P], sorted[P];
+	size_t trial;
+
+	(void)state;
+	for (trial = 0; trial < 200; trial++) {
+		double pct = 1 + (double)(trial % 99), q, h, gamma, a, b, thr;
+		size_t i, n, *feat, above = 0, ties = 0, max_feats, keep_ties, m = 0;
+		long prev, next, k;
+
+		for (i = 0; i < P; i++) {
+			unsigned v = (unsigned)((i * 2654435761u + trial * 40503u) >> 7);
+			F[i] = trial % 3 == 0 ? (double)(v % 13) : (double)(v % 1000) / 7.0;
+			if ((v % 17) == 0)
+				F[i] = NAN;
+			clean[i] = isnan(F[i]) ? -DBL_MAX : F[i];
+		}
+		/* the reference: numpy.percentile by a full sort */
+		memcpy(sorted, clean, sizeof(sorted));
+		qsort(sorted, P, sizeof(double), cmp_d);
+		q = (100.0 - pct) / 100.0;
+		h = (double)(P - 1) * q;
+		prev = (long)floor(h);
+		next = prev + 1;
+		gamma = h - (double)prev;
+		a = sorted[prev];
+		b = sorted[next < P ? next : P - 1];
+		thr = gamma >= 0.5 ? b - (b - a) * (1.0 - gamma) : a + (b - a) * gamma;
+		for (i = 0; i < P; i++) {
+			above += clean[i] > thr;
+			ties += clean[i] == thr;
+		}
+		max_feats = (size_t)(((double)P * pct) / 100.0);
+		k = (long)max_feats - (long)above;
+		keep_ties = k >= 0 ? ((size_t)k < ties ? (size_t)k : ties)
+				   : ((size_t)(-k) < ties ? ties - (size_t)(-k) : 0);
+		select_pct(F, P, pct, &n, &feat);
+		for (i = 0; i < P; i++)
+			if (clean[i] > thr || (clean[i] == thr && keep_ties > 0 && keep_ties--)) {
+				assert_true(m < n);
+				assert_int_equal(feat[m], i);
+				m++;
+			}
+		assert_int_equal(m, n);
+		nidec_free(feat);
+	}
+}
+
 static void test_core_prep__nilearn_percentile(void **state)
 {
 	(void)state;
@@ -200,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_core_prep__select_percentile_ties),
 		cmocka_unit_test(test_core_prep__select_percentile_negative_slice),
 		cmocka_unit_test(test_core_prep__nilearn_percentile),
+		cmocka_unit_test(test_core_prep__fclassif_multi_bitwise),
+		cmocka_unit_test(test_core_prep__select_percentile_vs_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,11 @@
 
 static void test_core_result__round_trip(void **state)
 {
-	double dec[3] = { 1.5, -0x1.23456789abcdep-7, NAN }, coef[2] = { -0.0, 1e-300 };
+	/* 2 fits, 3 decision values and 2 weights per fit */
+	double dec[6] = { 1.5, -0x1.23456789abcdep-7, NAN, 0, -1, 2 };
+	double coef[4] = { -0.0, 1e-300, 3, 4 };
+	double score[2] = { 70.0 / 81.0, NAN }, C[2] = { 10, 100 };
+	int it[2] = { 1972, -1 };
 	nidec_result r, *back = NULL;
 	nidec_err err = NIDEC_ERR_INIT;
 	void *buf;
@@ -25,26 +29,31 @@ static void test_core_result__round_trip(void **state)
 	memset(&r, 0, sizeof(r));
 	r.task = (size_t)1 << 40;
 	r.status = NIDEC_ESOLVER;
-	r.score = 70.0 / 81.0;
-	r.C = 100;
 	r.seconds = 0.25;
-	r.n_iter = 1972;
+	r.n_iter = 1971;
+	r.n_fit = 2;
+	r.score = score;
+	r.C = C;
+	r.fit_iter = it;
 	r.n_test = 3;
 	r.decision = dec;
 	r.n_coef = 2;
 	r.coef = coef;
 	strcpy(r.msg, "fold 3 (run 3): liblinear refused the problem");
 	assert_int_equal(nidec_result_pack(&r, &buf, &len, &err), 0);
-	assert_int_equal(len, 66 + 8 * 5 + strlen(r.msg));
-	assert_memory_equal(buf, "NIDR\1\0\0\0", 8); /* magic, version 1 little-endian */
+	assert_int_equal(len, 58 + 20 * 2 + 8 * 6 + 8 * 4 + strlen(r.msg));
+	assert_memory_equal(buf, "NIDR\2\0\0\0", 8); /* magic, version 2 little-endian */
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
 	assert_int_equal(back->task, r.task);
 	assert_int_equal(back->status, NIDEC_ESOLVER);
-	assert_int_equal(back->n_iter, 1972);
-	assert_memory_equal(&back->score, &r.score, sizeof(double));
-	assert_true(back->C == 100 && back->seconds == 0.25);
+	assert_int_equal(back->n_iter, 1971);
+	assert_true(back->seconds == 0.25);
+	assert_int_equal(back->n_fit, 2);
+	assert_memory_equal(back->score, score, sizeof(score)); /* NaN bits too */
+	assert_memory_equal(back->C, C, sizeof(C));
+	assert_memory_equal(back->fit_iter, it, sizeof(it));
 	assert_int_equal(back->n_test, 3);
-	assert_memory_equal(back->decision, dec, sizeof(dec)); /* NaN bits too */
+	assert_memory_equal(back->decision, dec, sizeof(dec));
 	assert_int_equal(back->n_coef, 2);
 	assert_memory_equal(back->coef, coef, sizeof(coef));   /* -0.0 stays -0.0 */
 	assert_string_equal(back->msg, r.msg);
@@ -66,10 +75,12 @@ static void test_core_result__empty_arrays(void **state)
 	r.task = 7;
 	r.n_iter = -1;
 	assert_int_equal(nidec_result_pack(&r, &buf, &len, &err), 0);
-	assert_int_equal(len, 66);
+	assert_int_equal(len, 58);
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
 	assert_int_equal(back->task, 7);
 	assert_int_equal(back->n_iter, -1);
+	assert_int_equal(back->n_fit, 0);
+	assert_null(back->score);
 	assert_null(back->decision);
 	assert_null(back->coef);
 	assert_string_equal(back->msg, "");
@@ -80,7 +91,8 @@ static void test_core_result__empty_arrays(void **state)
 /* every truncation, a flipped length and a foreign buffer are refused */
 static void test_core_result__corrupt(void **state)
 {
-	double dec[4] = { 1, 2, 3, 4 };
+	double dec[4] = { 1, 2, 3, 4 }, score = 1, C = 1;
+	int it = 5;
 	nidec_result r, *back = NULL;
 	nidec_err err = NIDEC_ERR_INIT;
 	unsigned char *buf;
@@ -89,6 +101,10 @@ static void test_core_result__corrupt(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
+	r.n_fit = 1;
+	r.score = &score;
+	r.C = &C;
+	r.fit_iter = &it;
 	r.n_test = 4;
 	r.decision = dec;
 	strcpy(r.msg, "x");
@@ -98,12 +114,17 @@ static void test_core_result__corrupt(void **state)
 		assert_true(nidec_result_unpack(buf, cut, &back, &err) < 0);
 		assert_null(back);
 	}
-	buf[48] = 0xff; /* n_test's low byte: 255 values cannot fit */
+	buf[60] = 0xff; /* n_test's low byte (after 32 + 8 + 20 bytes): 255 values cannot fit */
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
-	buf[48] = 4;
-	buf[4] = 2; /* version 2 */
+	buf[60] = 4;
+	buf[32] = 0xff; /* n_fit: 255 fits cannot fit */
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
-	assert_non_null(strstr(err.msg, "version 2"));
+	buf[32] = 1;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
+	nidec_result_free(&back);
+	buf[4] = 1; /* version 1 (one fit per task, before the fit table) */
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
+	assert_non_null(strstr(err.msg, "version 1"));
 	buf[0] = 'X';
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
 	nidec_free(buf);
@@ -112,7 +133,8 @@ static void test_core_result__corrupt(void **state)
 /* allocation failures while unpacking leak nothing */
 static void test_core_result__unpack_oom(void **state)
 {
-	double dec[2] = { 1, 2 }, coef[2] = { 3, 4 };
+	double dec[2] = { 1, 2 }, coef[2] = { 3, 4 }, score = 0.5, C = 10;
+	int it = 3;
 	nidec_result r, *back = NULL;
 	nidec_err err = NIDEC_ERR_INIT;
 	void *buf;
@@ -121,12 +143,16 @@ static void test_core_result__unpack_oom(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
+	r.n_fit = 1;
+	r.score = &score;
+	r.C = &C;
+	r.fit_iter = &it;
 	r.n_test = 2;
 	r.decision = dec;
 	r.n_coef = 2;
 	r.coef = coef;
 	assert_int_equal(nidec_result_pack(&r, &buf, &len, &err), 0);
-	for (n = 1; n < 10; n++) {
+	for (n = 1; n < 20; n++) {
 		int rc;
 		nidec_mem_fail_at(n);
 		rc = nidec_result_unpack(buf, len, &back, &err);
@@ -136,7 +162,8 @@ static void test_core_result__unpack_oom(void **state)
 		assert_int_equal(rc, NIDEC_ENOMEM);
 		assert_null(back);
 	}
-	assert_true(n == 4); /* result, decisions, weights: three allocations */
+	/* result, scores, C, iterations, decisions, weights: six allocations */
+	assert_true(n == 7);
 	nidec_result_free(&back);
 	nidec_free(buf);
 }

@@ -237,6 +237,209 @@ static void test_core_svm__l1_min_c(void **state)
 	assert_true(fabs(c - 0.034482758620689655) < 1e-16);
 }
 
+/* the DCD's private generator draws what glibc's rand() draws after srand() */
+static void test_core_svm__dcd_rand_is_glibc(void **state)
+{
+	unsigned seeds[] = { 0, 1, 12345, 0x80000001u, 0xffffffffu };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		assert_int_equal(nidec_dcd_rand_check(seeds[i], 20000), 0);
+}
+
+/* a random problem with l samples, d features (+ the constant 1), labels
+ * from a planted direction with noise, +1 rows first as liblinear orders */
+struct rproblem {
+	size_t l, d;
+	double *x;         /* [l * (d + 1)] */
+	float *x32;        /* [l * (d + 1)], the same values rounded to float */
+	signed char *y;
+};
+
+static void rproblem_make(struct rproblem *pb, size_t l, size_t d, uint64_t seed)
+{
+	nidec_rng r;
+	size_t i, j, npos = 0, a = 0;
+	double *raw = malloc(l * (d + 1) * sizeof(double));
+	signed char *yr = malloc(l);
+
+	nidec_rng_seed(&r, seed);
+	pb->l = l;
+	pb->d = d;
+	pb->x = malloc(l * (d + 1) * sizeof(double));
+	pb->x32 = malloc(l * (d + 1) * sizeof(float));
+	pb->y = malloc(l);
+	for (i = 0; i < l; i++) {
+		double s = 0;
+		for (j = 0; j < d; j++) {
+			/* float-representable values, so x32 == x exactly */
+			double v = (double)(float)(nidec_rng_uniform(&r) * 2 - 1);
+			raw[i * (d + 1) + j] = v;
+			s += v * (j % 2 ? 0.3 : -0.2);
+		}
+		raw[i * (d + 1) + d] = 1.0;
+		yr[i] = s + 0.3 * (nidec_rng_uniform(&r) - 0.5) > 0 ? 1 : -1;
+		npos += yr[i] > 0;
+	}
+	assert_true(npos > 0 && npos < l);
+	for (i = 0; i < l; i++)
+		if (yr[i] > 0) {
+			memcpy(pb->x + a * (d + 1), raw + i * (d + 1), (d + 1) * sizeof(double));
+			pb->y[a++] = 1;
+		}
+	for (i = 0; i < l; i++)
+		if (yr[i] < 0) {
+			memcpy(pb->x + a * (d + 1), raw + i * (d + 1), (d + 1) * sizeof(double));
+			pb->y[a++] = -1;
+		}
+	for (i = 0; i < l * (d + 1); i++)
+		pb->x32[i] = (float)pb->x[i];
+	free(raw);
+	free(yr);
+}
+
+static void rproblem_free(struct rproblem *pb)
+{
+	free(pb->x);
+	free(pb->x32);
+	free(pb->y);
+}
+
+/* solve in one form; w[d + 1] = weights and intercept */
+static int solve_form(const struct rproblem *rp, int form, double C, unsigned seed, double *alpha,
+		      double *w, int warm)
+{
+	nidec_dcd_problem pb;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t l = rp->l, d1 = rp->d + 1, i, j;
+	double *K = NULL;
+	int n_iter = -1;
+
+	memset(&pb, 0, sizeof(pb));
+	pb.form = form;
+	pb.l = l;
+	pb.y = rp->y;
+	pb.d = d1;
+	pb.ld = d1;
+	pb.x64 = rp->x;
+	pb.x32 = rp->x32;
+	if (form == NIDEC_DCD_KERNEL) {
+		K = malloc(l * l * sizeof(double));
+		/* the constant column is part of x: c = 0 */
+		assert_int_equal(nidec_gram(rp->x, l, d1, d1, 0.0, K, l, &err), 0);
+		pb.K = K;
+		pb.ld = l;
+	}
+	assert_int_equal(nidec_dcd_solve(&pb, C, 1e-4, 10000, 0, seed, alpha, w, warm, &n_iter,
+					 &err), 0);
+	if (form == NIDEC_DCD_KERNEL) {
+		for (j = 0; j < d1; j++)
+			w[j] = 0;
+		for (i = 0; i < l; i++)
+			for (j = 0; j < d1; j++)
+				w[j] += alpha[i] * rp->y[i] * rp->x[i * d1 + j];
+	}
+	free(K);
+	return n_iter;
+}
+
+static double rel_diff(const double *a, const double *b, size_t n)
+{
+	double m = 0, dmax = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		m = fabs(a[i]) > m ? fabs(a[i]) : m;
+		dmax = fabs(a[i] - b[i]) > dmax ? fabs(a[i] - b[i]) : dmax;
+	}
+	return dmax / (m > 0 ? m : 1);
+}
+
+/* primal (double and float rows) and kernel forms take the same steps:
+ * same iterations, weights equal to rounding, for n > p and n < p */
+static void test_core_svm__dcd_forms_agree(void **state)
+{
+	size_t shapes[2][2] = { { 80, 12 }, { 40, 300 } }, k;
+	double Cs[3] = { 1, 10, 100 };
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct rproblem rp;
+		size_t l = shapes[k][0], d1 = shapes[k][1] + 1, c;
+		double *al = malloc(l * sizeof(double)), *w0 = malloc(d1 * sizeof(double));
+		double *w1 = malloc(d1 * sizeof(double)), *w2 = malloc(d1 * sizeof(double));
+
+		rproblem_make(&rp, l, shapes[k][1], 42 + k);
+		for (c = 0; c < 3; c++) {
+			int i0 = solve_form(&rp, NIDEC_DCD_PRIMAL64, Cs[c], 7, al, w0, 0);
+			int i1 = solve_form(&rp, NIDEC_DCD_PRIMAL32, Cs[c], 7, al, w1, 0);
+			int i2 = solve_form(&rp, NIDEC_DCD_KERNEL, Cs[c], 7, al, w2, 0);
+			assert_true(i0 > 0 && i0 < 10000);
+			assert_true(abs(i0 - i1) <= 1 && abs(i0 - i2) <= 1);
+			assert_true(rel_diff(w0, w1, d1) < 1e-9);
+			assert_true(rel_diff(w0, w2, d1) < 1e-9);
+		}
+		rproblem_free(&rp);
+		free(al);
+		free(w0);
+		free(w1);
+		free(w2);
+	}
+}
+
+/* warm start along the C grid reaches the cold solution to the tolerance
+ * (and in fewer iterations) */
+static void test_core_svm__dcd_warm_start(void **state)
+{
+	struct rproblem rp;
+	size_t l = 60, d1 = 31, form;
+	double Cs[3] = { 1, 10, 100 };
+
+	(void)state;
+	rproblem_make(&rp, l, 30, 5);
+	for (form = 0; form < 3; form++) {
+		double *ac = malloc(l * sizeof(double)), *aw = malloc(l * sizeof(double));
+		double *wc = malloc(d1 * sizeof(double)), *ww = malloc(d1 * sizeof(double));
+		int ic = 0, iw = 0;
+		size_t c;
+		for (c = 0; c < 3; c++) {
+			ic += solve_form(&rp, (int)form, Cs[c], 11, ac, wc, 0);
+			iw += solve_form(&rp, (int)form, Cs[c], 11, aw, ww, c > 0);
+			assert_true(rel_diff(wc, ww, d1) < 1e-3);
+		}
+		assert_true(iw < ic);
+		free(ac);
+		free(aw);
+		free(wc);
+		free(ww);
+	}
+	rproblem_free(&rp);
+}
+
+/* nidec_gram: the naive sums to rounding, exactly symmetric, + c */
+static void test_core_svm__gram(void **state)
+{
+	size_t n = 13, d = 37, i, j, k;
+	double Z[13 * 37], K[13 * 13];
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_rng r;
+
+	(void)state;
+	nidec_rng_seed(&r, 9);
+	for (i = 0; i < n * d; i++)
+		Z[i] = nidec_rng_uniform(&r) - 0.5;
+	assert_int_equal(nidec_gram(Z, n, d, d, 1.0, K, n, &err), 0);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			double s = 1.0;
+			for (k = 0; k < d; k++)
+				s += Z[i * d + k] * Z[j * d + k];
+			assert_true(fabs(K[i * n + j] - s) < 1e-13);
+			assert_memory_equal(&K[i * n + j], &K[j * n + i], sizeof(double));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +450,10 @@ int main(void)
 		cmocka_unit_test(test_core_svm__view_subset),
 		cmocka_unit_test(test_core_svm__dummy),
 		cmocka_unit_test(test_core_svm__l1_min_c),
+		cmocka_unit_test(test_core_svm__dcd_rand_is_glibc),
+		cmocka_unit_test(test_core_svm__dcd_forms_agree),
+		cmocka_unit_test(test_core_svm__dcd_warm_start),
+		cmocka_unit_test(test_core_svm__gram),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
