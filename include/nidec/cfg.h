@@ -99,6 +99,7 @@ typedef struct nidec_cfg {
 	char *dir;             /* output directory */
 	int report;            /* write report.html */
 	double progress;       /* seconds between progress lines, 0 = off */
+	double checkpoint_interval; /* seconds between syncs of the checkpoint ledger */
 
 	/* bookkeeping (not keys) */
 	char *source;          /* path of the INI file loaded last, or NULL */

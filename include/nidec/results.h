@@ -5,9 +5,12 @@
  *   scores.tsv        class fold C score [inner_score]   one row per class key and outer fold
  *   grid_scores.tsv   class fold C score inner_score     one row per C tried
  *   predictions.tsv   sample run fold true predicted decision (or decision_<class> for K > 2)
- *   summary.json      mean/std score per class, chosen C, confusion, config, provenance
+ *   null_scores.tsv   permutation <class>...          one row per permutation (permutations > 0)
+ *   summary.json      mean/std score per class, chosen C, confusion, permutation
+ *                     test (null distribution, p-values), config, provenance
  *   model.h5          the fold-averaged model + mask + preprocessing (see nidec_model)
- *   results.h5        every array above + provenance (+ the permutation ledger, later)
+ *   results.h5        every array above + provenance + the checkpoint ledger
+ *                     of the run's task results (/ledger, see ledger.h)
  *   weights_<class>.nii.gz, weights_std_<class>.nii.gz   float32 maps on the mask grid
  *
  * Every file is written to a temporary name in the same directory and
@@ -64,6 +67,9 @@ typedef struct nidec_results_info {
 	const char *liblinear_version; /* may be NULL */
 	int n_ranks;
 	const nidec_results_timing *timing; /* NULL unless --timing */
+	/* the run's checkpoint ledger file (ledger.h), copied into
+	 * results.h5's /ledger; NULL = none */
+	const char *ledger_path;
 } nidec_results_info;
 
 /* Create `dir` (and missing parents) if needed and check that a file can
@@ -89,6 +95,18 @@ int nidec_results_write_model(const char *path, const nidec_outcome *o,
 			      const nidec_results_info *info, nidec_err *err);
 int nidec_results_write_h5(const char *path, const nidec_outcome *o,
 			   const nidec_results_info *info, nidec_err *err);
+/* null_scores.tsv: header "permutation<TAB><key>...", then one line per
+ * permutation 1..N with its null score per key (the mean over outer folds
+ * of that permutation's fold scores).  Nothing is written when
+ * o->n_perm == 0 (nidec_results_write then removes a stale one). */
+int nidec_results_write_null(const char *path, const nidec_outcome *o, nidec_err *err);
+
+/* Copy the checkpoint ledger kept in results.h5 (/ledger/records) to
+ * `ledger_path` (temporary name + rename), for `--resume` of a run whose
+ * sidecar ledger was merged and removed.  *found = 0 (and nothing is
+ * written) when `h5path` does not exist or holds no ledger. */
+int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, int *found,
+				 nidec_err *err);
 
 /* File-name-safe form of a class name ("a/b c" -> "a_b_c"), in buf. */
 void nidec_results_safe_name(const char *name, char *buf, size_t len);

@@ -25,11 +25,22 @@
  *
  * Failure: a task whose *result* has a non-zero status is stored like any
  * other (the reduce reports it).  A failing *call* (out of memory, MPI)
- * on any rank stops the hand-out; rank 0 drains what is in flight, every
- * rank leaves the loop and the ranks agree on the error (nidec_comm_agree),
- * so no rank hangs and every rank returns the same status.
- * opts->should_stop (rank 0, polled between tasks; e.g. SIGTERM) ends the
- * run the same way with NIDEC_EINTR after the results in flight arrived.
+ * on any rank stops the hand-out; workers end their chunk after the task
+ * they are running, rank 0 drains what is in flight (storing it: every
+ * finished result is kept and passed to on_result), every rank leaves the
+ * loop and the ranks agree on the error (nidec_comm_agree), so no rank
+ * hangs and every rank returns the same status.
+ * opts->should_stop (rank 0, polled between tasks and while waiting for
+ * workers; e.g. SIGTERM) ends the run the same way with NIDEC_EINTR once
+ * the tasks being run have arrived.
+ *
+ * Checkpoints: a worker posts its finished results at least every
+ * NIDEC_SCHED_PART_SECONDS, so on_result sees every result at most that
+ * long (plus one message) after it was computed, whatever the chunk size.
+ *
+ * Test hook: NIDEC_TEST_TASK_DELAY=SECONDS in the environment makes every
+ * task sleep that long after running (e2e tests that kill a run in the
+ * middle); results do not change.
  *
  * Memory: rank 0 holds every result; a worker holds the packed results of
  * the chunk it runs plus those still in flight (at most
@@ -48,6 +59,8 @@
 /* Task ids per chunk message, at most (keeps a chunk message under 4 KiB,
  * below Open MPI's eager limits, so rank 0 never blocks sending one). */
 #define NIDEC_SCHED_MAX_CHUNK 256
+/* A worker posts the results it holds when its last post is this old. */
+#define NIDEC_SCHED_PART_SECONDS 2.0
 /* Result bytes a worker may have in flight before it waits for rank 0. */
 #define NIDEC_SCHED_MAX_INFLIGHT ((size_t)256 << 20)
 

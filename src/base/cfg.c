@@ -60,8 +60,8 @@ static const struct key keys[NIDEC_CFG_N_KEYS] = {
 	{ "output", "dir", "results", NULL },
 	{ "output", "report", "true", NULL },
 	{ "output", "progress", "10", NULL },
+	{ "output", "checkpoint_interval", "30", NULL },
 	/* reserved slots keep NIDEC_CFG_N_KEYS stable while keys are added */
-	{ NULL, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -654,6 +654,7 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 		return bad_value(cfg, k - 1, "give an output directory", err);
 	NIDEC_TRY(parse_enum(cfg, k++, bool_names, &cfg->report, err));
 	NIDEC_TRY(parse_double(cfg, k++, 0, 1e6, 0, &cfg->progress, err));
+	NIDEC_TRY(parse_double(cfg, k++, 0, 1e9, 0, &cfg->checkpoint_interval, err));
 
 	NIDEC_TRY(check_combinations(cfg, err));
 	cfg->finished = 1;

@@ -29,6 +29,15 @@ static const char usage_text[] =
 	"  --timing             print stage times (min/mean/max over ranks), tasks and\n"
 	"                       busy time per rank and the parallel efficiency; also\n"
 	"                       stored in summary.json (default: off)\n"
+	"  --resume             continue an interrupted run from its checkpoint\n"
+	"                       (<[output] dir>/results.ledger): finished tasks are not\n"
+	"                       run again and the outputs are those of an uninterrupted\n"
+	"                       run; without a checkpoint, start from the beginning\n"
+	"                       (default: off: a new run replaces an old checkpoint)\n"
+	"  --checkpoint-interval SEC\n"
+	"                       seconds between syncs of the checkpoint to disk (every\n"
+	"                       result is written to it as it arrives); the same as\n"
+	"                       --set output.checkpoint_interval=SEC (default 30)\n"
 	"  --set SEC.KEY=VAL    override a config key, any number of times\n"
 	"                       (e.g. --set cv.scheme=kfold --set model.C=0.1,1,10)\n"
 	"  --progress SEC       seconds between progress lines on stderr (default 10, 0 = off)\n"
@@ -36,15 +45,22 @@ static const char usage_text[] =
 	"  -v, --verbose        more detail (twice: debug)\n"
 	"  -h, --help           this text\n"
 	"\n"
+	"SIGTERM (Slurm's time limit or preemption), SIGUSR1 (forwarded by mpirun) or\n"
+	"SIGINT stop the run: no new tasks, the running ones finish, the checkpoint is\n"
+	"saved and every rank exits with status 3; run the same command again with\n"
+	"--resume.  Exit status: 0 ok, 1 error, 2 bad command line, 3 interrupted.\n"
+	"\n"
 	"Writes scores.tsv, grid_scores.tsv, predictions.tsv, summary.json, model.h5,\n"
-	"results.h5 and weights_<class>.nii.gz / weights_std_<class>.nii.gz into the\n"
-	"output directory; prints the score table on stdout.\n";
+	"results.h5, weights_<class>.nii.gz / weights_std_<class>.nii.gz and, with\n"
+	"[cv] permutations > 0, null_scores.tsv into the output directory; prints the\n"
+	"score table (and the permutation p-values) on stdout.\n";
 
 /* Options that take an argument (so pass 1 can skip their values). */
 static int takes_arg(const char *a)
 {
 	return !strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set") ||
-	       !strcmp(a, "--progress");
+	       !strcmp(a, "--progress") ||
+	       !strcmp(a, "--checkpoint-interval");
 }
 
 static int usage_error(nidec_comm *comm, const char *fmt, ...)
@@ -68,7 +84,7 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_cfg cfg;
 	nidec_err err = NIDEC_ERR_INIT;
-	nidec_cvjob job = { NULL, 0 };
+	nidec_cvjob job = NIDEC_CVJOB_INIT;
 	const char *config = NULL;
 	int i, rc = 0, ret;
 
@@ -122,6 +138,11 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 			rc = nidec_cfg_put(&cfg, "output", "dir", argv[++i], "-o", &err);
 		} else if (!strcmp(a, "--timing")) {
 			job.timing = 1;
+		} else if (!strcmp(a, "--resume")) {
+			job.resume = 1;
+		} else if (!strcmp(a, "--checkpoint-interval")) {
+			rc = nidec_cfg_put(&cfg, "output", "checkpoint_interval", argv[++i],
+					   "--checkpoint-interval", &err);
 		} else {
 			nidec_cfg_release(&cfg);
 			return usage_error(comm, "unknown option '%s'", a);

@@ -9,269 +9,76 @@
  * failure anywhere ends every rank with the same status and the error is
  * printed once.
  *
- * Statistics for model.h5: the column mean and standard deviation of all
- * analysed samples (ddof 1 for zscore_sample, 0 for zscore; a std below
- * float64 epsilon counts as 1, as nilearn).  `nidec predict` applies them
- * to new images outside compat mode (README "Outputs").
+ * Checkpoint and resume (cvjob.h): rank 0 opens the ledger once the plan
+ * is valid (after the output directory is checked), hands finished
+ * results to it from the scheduler's on_result hook, and polls the stop
+ * signals from its should_stop hook.  A resumed run reads the ledger (or,
+ * for a run that had completed, the copy in results.h5) into the result
+ * table before the scheduler starts; the scheduler skips those tasks, and
+ * the reduce sees the same bytes as an uninterrupted run, so the outputs
+ * are byte-identical (STYLE.md "Determinism").
  */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "cvdata.h"
 #include "cvjob.h"
 #include "nidec/dataset.h"
+#include "nidec/ledger.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/plan.h"
 #include "nidec/report.h"
 #include "nidec/results.h"
 #include "nidec/sched.h"
+#include "signals.h"
 
 /* What one rank holds during the job. */
 struct job {
-	nidec_dataset *ds;
-	float *X;              /* [n x p] analysed samples */
-	size_t n, p;
-	size_t *rows;          /* [n] dataset row of each sample */
-	char **classes;        /* [n_classes] borrowed from ds->conditions or labels */
-	size_t n_classes;
-	int *y;                /* [n] */
-	int *runs;             /* [n] */
-	int *fold_of_sample;   /* [n] or NULL */
-	nidec_plan *plan;
+	nidec_cvdata d;
 	nidec_result **results;
 	nidec_outcome *outcome;
-	double *mean, *scale;  /* [p] model.h5 statistics */
 	int report;            /* report.html written */
+	char ledger_path[4200];/* <dir>/results.ledger (rank 0) */
 };
 
-static int cmp_str(const void *a, const void *b)
+/* The scheduler hooks of rank 0: the ledger and the stop signals. */
+struct ckpt {
+	nidec_ledger *lg;
+	int sig;               /* the stop signal seen, 0 = none */
+};
+
+static int ckpt_on_result(void *arg, const nidec_result *r, nidec_err *err)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	struct ckpt *c = arg;
+
+	return c->lg ? nidec_ledger_append(c->lg, r, err) : 0;
 }
 
-static int class_index(char **classes, size_t n, const char *label)
+/* Rank 0 decides for every rank (signals.h).  The ledger is synced at
+ * once, before the running tasks arrive: under mpirun a SIGTERM is
+ * followed by SIGKILL one second later. */
+static int ckpt_should_stop(void *arg)
 {
-	size_t lo = 0, hi = n;
+	struct ckpt *c = arg;
+	int sig = nidec_signals_caught();
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(classes[mid], label);
-		if (!c)
-			return (int)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* Keep the samples whose condition is in [data] conditions (all if the
- * list is empty); classes = the kept conditions in byte order. */
-static int select_samples(struct job *j, const nidec_cfg *cfg, nidec_err *err)
-{
-	nidec_dataset *ds = j->ds;
-	size_t i, k;
-
-	j->classes = nidec_calloc_e(ds->n_conditions + 1, sizeof(char *), "the class list", err);
-	if (!j->classes)
-		return NIDEC_ENOMEM;
-	if (cfg->n_conditions) {
-		for (k = 0; k < cfg->n_conditions; k++) {
-			size_t c;
-			for (c = 0; c < ds->n_conditions; c++)
-				if (!strcmp(ds->conditions[c], cfg->conditions[k]))
-					break;
-			if (c == ds->n_conditions) {
-				nidec_sbuf have = NIDEC_SBUF_INIT;
-				for (c = 0; c < ds->n_conditions; c++)
-					nidec_sbuf_addf(&have, "%s%s", c ? ", " : "", ds->conditions[c]);
-				nidec_fail(err, NIDEC_EINPUT,
-					   "[data] conditions: '%s' is not a condition of dataset '%s' (it has: %s); fix the list or re-convert",
-					   cfg->conditions[k], ds->path, have.buf);
-				nidec_sbuf_release(&have);
-				return NIDEC_EINPUT;
-			}
-			for (c = 0; c < j->n_classes; c++)
-				if (!strcmp(j->classes[c], cfg->conditions[k]))
-					break;
-			if (c == j->n_classes)
-				j->classes[j->n_classes++] = cfg->conditions[k];
-		}
-	} else {
-		for (k = 0; k < ds->n_conditions; k++)
-			j->classes[j->n_classes++] = ds->conditions[k];
-	}
-	qsort(j->classes, j->n_classes, sizeof(char *), cmp_str);
-	if (j->n_classes < 2)
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "decoding needs at least two conditions, dataset '%s' selection has %zu; set [data] conditions = a, b",
-				  ds->path, j->n_classes);
-
-	j->rows = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(size_t), "the sample list", err);
-	j->y = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the labels", err);
-	j->runs = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the runs", err);
-	if (!j->rows || !j->y || !j->runs)
-		return NIDEC_ENOMEM;
-	for (i = 0; i < ds->n_samples; i++) {
-		int c = class_index(j->classes, j->n_classes, ds->labels[i]);
-		if (c < 0)
-			continue;
-		j->rows[j->n] = i;
-		j->y[j->n] = c;
-		j->runs[j->n] = ds->runs[i];
-		j->n++;
-	}
-	if (j->n == 0)
-		return nidec_fail(err, NIDEC_EINPUT, "dataset '%s' has no sample of the selected conditions",
-				  ds->path);
-	/* compact X to the kept rows (ascending, so in place) */
-	for (i = 0; i < j->n; i++)
-		if (j->rows[i] != i)
-			memmove(j->X + i * j->p, j->X + j->rows[i] * j->p, j->p * sizeof(float));
-	return 0;
-}
-
-/* [cv] folds_file: a TSV with a header naming columns `sample` and `fold`
- * (sample = index among the analysed samples; fold >= 0, or -1 = never
- * tested).  Samples not listed are never tested. */
-static int read_folds_file(struct job *j, const char *path, nidec_err *err)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	int col_s = -1, col_f = -1, lineno = 0, rc = 0;
-	size_t i;
-
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "cannot open [cv] folds_file '%s': %s", path, strerror(errno));
-	j->fold_of_sample = nidec_malloc_e(j->n, sizeof(int), "the fold assignment", err);
-	if (!j->fold_of_sample) {
-		fclose(f);
-		return NIDEC_ENOMEM;
-	}
-	for (i = 0; i < j->n; i++)
-		j->fold_of_sample[i] = -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *tok, *save = NULL;
-		long s = -1, fo = -2;
-		int c = 0;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (col_s < 0) {
-			for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
-				if (!strcmp(tok, "sample"))
-					col_s = c;
-				else if (!strcmp(tok, "fold"))
-					col_f = c;
-			}
-			if (col_s < 0 || col_f < 0) {
-				rc = nidec_fail(err, NIDEC_EINPUT,
-						"[cv] folds_file '%s' line %d: the header must name the columns 'sample' and 'fold'",
-						path, lineno);
-				break;
-			}
-			continue;
-		}
-		for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
-			char *end;
-			long v;
-			if (c != col_s && c != col_f)
-				continue;
-			errno = 0;
-			v = strtol(tok, &end, 10);
-			if (*end || errno || end == tok) {
-				rc = nidec_fail(err, NIDEC_EINPUT,
-						"[cv] folds_file '%s' line %d: '%s' is not a whole number",
-						path, lineno, tok);
-				break;
-			}
-			if (c == col_s)
-				s = v;
-			else
-				fo = v;
-		}
-		if (rc < 0)
-			break;
-		if (s < 0 || (size_t)s >= j->n || fo < -1 || fo > 1000000) {
-			rc = nidec_fail(err, NIDEC_EINPUT,
-					"[cv] folds_file '%s' line %d: sample must be in 0..%zu and fold >= -1",
-					path, lineno, j->n - 1);
-			break;
-		}
-		j->fold_of_sample[s] = (int)fo;
-	}
-	if (rc == 0 && ferror(f))
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read [cv] folds_file '%s'", path);
-	if (rc == 0 && col_s < 0)
-		rc = nidec_fail(err, NIDEC_EINPUT, "[cv] folds_file '%s' is empty; give a header 'sample fold' and one line per sample",
-				path);
-	fclose(f);
-	return rc;
-}
-
-static int load(struct job *j, const nidec_cfg *cfg, const char *dataset, nidec_err *err)
-{
-	NIDEC_TRY(nidec_ds_open(dataset, &j->ds, err));
-	j->p = j->ds->n_voxels;
-	NIDEC_TRY(nidec_ds_read_matrix(j->ds, &j->X, err));
-	NIDEC_TRY(select_samples(j, cfg, err));
-	if (cfg->scheme == NIDEC_CV_FOLDS_FILE)
-		NIDEC_TRY(read_folds_file(j, cfg->folds_file, err));
-	return 0;
-}
-
-static int make_plan(struct job *j, const nidec_cfg *cfg, nidec_err *err)
-{
-	nidec_labels lab;
-
-	memset(&lab, 0, sizeof(lab));
-	lab.n = j->n;
-	lab.p = j->p;
-	lab.y = j->y;
-	lab.runs = j->runs;
-	lab.n_classes = j->n_classes;
-	lab.class_names = (const char *const *)j->classes;
-	lab.voxel_volume_mm3 = nidec_ds_voxel_volume(j->ds);
-	lab.fold_of_sample = j->fold_of_sample;
-	return nidec_plan_create(cfg, &lab, &j->plan, err);
-}
-
-/* Column statistics of X for model.h5 (see the file comment). */
-static int column_stats(struct job *j, const nidec_cfg *cfg, nidec_err *err)
-{
-	size_t i, v;
-	double ddof;
-
-	if (cfg->standardize == NIDEC_STD_NONE)
+	if (!sig)
 		return 0;
-	ddof = cfg->standardize == NIDEC_STD_ZSCORE_SAMPLE ? 1.0 : 0.0;
-	j->mean = nidec_calloc_e(j->p ? j->p : 1, sizeof(double), "column means", err);
-	j->scale = nidec_calloc_e(j->p ? j->p : 1, sizeof(double), "column scales", err);
-	if (!j->mean || !j->scale)
-		return NIDEC_ENOMEM;
-	for (i = 0; i < j->n; i++)
-		for (v = 0; v < j->p; v++)
-			j->mean[v] += j->X[i * j->p + v];
-	for (v = 0; v < j->p; v++)
-		j->mean[v] /= (double)j->n;
-	for (i = 0; i < j->n; i++)
-		for (v = 0; v < j->p; v++) {
-			double d = j->X[i * j->p + v] - j->mean[v];
-			j->scale[v] += d * d;
-		}
-	for (v = 0; v < j->p; v++) {
-		double s = (double)j->n > ddof ? sqrt(j->scale[v] / ((double)j->n - ddof)) : 0;
-		j->scale[v] = s < DBL_EPSILON ? 1.0 : s;
+	if (!c->sig) {
+		nidec_err e = NIDEC_ERR_INIT;
+		c->sig = sig;
+		nidec_info("%s: no new tasks; waiting for the running ones, then saving the checkpoint",
+			   nidec_signals_name(sig));
+		if (c->lg && nidec_ledger_sync(c->lg, &e) < 0)
+			nidec_warn("%s", e.msg);
 	}
-	return 0;
+	return 1;
 }
 
 static void print_table(const nidec_outcome *o, const nidec_cfg *cfg)
@@ -324,10 +131,13 @@ static void print_table(const nidec_outcome *o, const nidec_cfg *cfg)
 		nidec_out("accuracy of the predicted labels: %.4f (mean over %zu fold%s)\n",
 			  a / (double)o->n_folds, o->n_folds, o->n_folds == 1 ? "" : "s");
 	}
-	if (o->n_perm > 0 && o->p_value)
+	if (o->n_perm > 0 && o->p_value) {
 		for (k = 0; k < o->n_keys; k++)
 			nidec_out("p-value %-16s %.4g (%ld permutations)\n", o->keys[k], o->p_value[k],
 				  o->n_perm);
+		nidec_out("p-value %-16s %.4g (%ld permutations)\n", "mean score", o->p_value_mean,
+			  o->n_perm);
+	}
 }
 
 static void print_files(const char *dir, const nidec_outcome *o)
@@ -338,6 +148,8 @@ static void print_files(const char *dir, const nidec_outcome *o)
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		nidec_out("wrote %s/%s\n", dir, names[i]);
+	if (o->n_perm > 0)
+		nidec_out("wrote %s/null_scores.tsv\n", dir);
 	for (i = 0; i < o->n_keys; i++) {
 		char safe[256];
 		nidec_results_safe_name(o->keys[i], safe, sizeof(safe));
@@ -396,24 +208,28 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 	double t[N_STAGES] = { 0 }, t0, smin[N_STAGES], smax[N_STAGES], smean[N_STAGES];
 	nidec_sched_opts so = NIDEC_SCHED_OPTS_INIT;
 	nidec_sched_stats st = NIDEC_SCHED_STATS_INIT;
+	struct ckpt ck = { NULL, 0 };
 	size_t n_tasks = 0;
 
 	memset(&j, 0, sizeof(j));
+	/* first, so that a signal during the read is not lost (polled later) */
+	rc = nidec_signals_install(err);
+	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
 
 	/* 1. every rank reads the dataset itself */
 	t0 = nidec_now();
-	rc = load(&j, cfg, cj->dataset, err);
+	rc = nidec_cvdata_load(&j.d, cfg, cj->dataset, err);
 	t[ST_READ] = nidec_now() - t0;
 	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
 
 	/* 2. the plan checks everything that needs the labels */
 	t0 = nidec_now();
-	rc = make_plan(&j, cfg, err);
+	rc = nidec_cvdata_plan(&j.d, cfg, err);
 	t[ST_PLAN] = nidec_now() - t0;
 	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
-	n_tasks = nidec_plan_n_tasks(j.plan);
+	n_tasks = nidec_plan_n_tasks(j.d.plan);
 	nidec_verbose("%zu samples x %zu voxels, %zu classes, %zu outer folds, %zu tasks",
-		      j.n, j.p, j.n_classes, nidec_plan_n_outer(j.plan), n_tasks);
+		      j.d.n, j.d.p, j.d.n_classes, nidec_plan_n_outer(j.d.plan), n_tasks);
 
 	/* 3. only now touch the output directory (rank 0) */
 	if (rank == 0) {
@@ -423,11 +239,17 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 			if (!j.results)
 				rc = NIDEC_ENOMEM;
 		}
+		if (rc == 0) {
+			nidec_cvdata_ckpt cp = { cj->resume, 1, cfg->checkpoint_interval, "" };
+			size_t loaded;
+			rc = nidec_cvdata_open_ledger(&j.d, cfg, &cp, j.results, n_tasks, j.ledger_path,
+						      sizeof(j.ledger_path), &ck.lg, &loaded, err);
+		}
 	}
 	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
 
 	t0 = nidec_now();
-	rc = nidec_plan_prepare(j.plan, j.X, err);
+	rc = nidec_plan_prepare(j.d.plan, j.d.X, err);
 	t[ST_PREPARE] = nidec_now() - t0;
 	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
 
@@ -437,43 +259,56 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 	/* with many ranks rank 0 is busier answering workers than it would be
 	 * useful computing (it polls only between its own tasks) */
 	so.rank0_works = nidec_comm_size(comm) <= 8;
+	if (rank == 0) {
+		so.on_result = ckpt_on_result;
+		so.should_stop = ckpt_should_stop;
+		so.arg = &ck;
+	}
 	t0 = nidec_now();
-	NIDEC_TRY_GOTO(rc, nidec_sched_run(comm, j.plan, &so, j.results, &st, err), done);
+	rc = nidec_sched_run(comm, j.d.plan, &so, j.results, &st, err);
 	t[ST_CV] = nidec_now() - t0;
+	if (rc < 0) {
+		if (rank == 0 && ck.lg) {
+			/* keep what finished: the ledger is the run's state now */
+			size_t saved = nidec_ledger_count(ck.lg);
+			nidec_err e = NIDEC_ERR_INIT;
+			int sync_rc = nidec_ledger_close(&ck.lg, &e);
+			if (rc == NIDEC_EINTR && sync_rc == 0)
+				nidec_fail(err, NIDEC_EINTR,
+					   "interrupted by %s: %zu/%zu tasks saved in '%s'; run again with --resume",
+					   nidec_signals_name(ck.sig), saved, n_tasks, j.ledger_path);
+			else if (rc == NIDEC_EINTR)
+				nidec_fail(err, NIDEC_EINTR, "interrupted by %s, and the checkpoint was not saved: %s",
+					   nidec_signals_name(ck.sig), e.msg);
+			else if (sync_rc < 0)
+				nidec_warn("%s", e.msg);
+		}
+		goto done;
+	}
 
 	/* 5. reduce and write (rank 0) */
 	if (rank == 0) {
 		t0 = nidec_now();
-		rc = nidec_plan_reduce(j.plan, j.results, &j.outcome, err);
+		rc = nidec_ledger_close(&ck.lg, err);
+		if (rc == 0)
+			rc = nidec_plan_reduce(j.d.plan, j.results, &j.outcome, err);
 		nidec_sched_results_free(&j.results, n_tasks);
 		t[ST_REDUCE] = nidec_now() - t0;
 		if (rc == 0)
-			rc = column_stats(&j, cfg, err);
+			rc = nidec_cvdata_stats(&j.d, cfg, err);
 	}
 	NIDEC_TRY_GOTO(rc, nidec_comm_agree(comm, rc, err), done);
 	/* free the data before writing: rank 0 needs only the outcome now */
-	nidec_free(j.X);
-	j.X = NULL;
-	nidec_plan_free(&j.plan);
+	nidec_free(j.d.X);
+	j.d.X = NULL;
+	nidec_plan_free(&j.d.plan);
 
 	if (rank == 0) {
 		nidec_results_info info;
 		nidec_results_timing tm;
 
-		memset(&info, 0, sizeof(info));
 		memset(&tm, 0, sizeof(tm));
-		info.cfg = cfg;
-		info.ds = j.ds;
-		info.n_samples = j.n;
-		info.rows = j.rows;
-		info.class_names = (const char *const *)j.classes;
-		info.n_classes = j.n_classes;
-		info.std_mean = j.mean;
-		info.std_scale = j.scale;
-		info.version = nidec_version;
-		info.command_line = nidec_cli_command_line();
-		info.mpi_version = nidec_comm_library_version();
-		info.n_ranks = nidec_comm_size(comm);
+		nidec_cvdata_info(&j.d, cfg, comm, j.ledger_path, &info);
 		if (cj->timing) {
 			tm.n_ranks = st.n_ranks;
 			tm.wall = st.wall;
@@ -489,6 +324,9 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 		}
 		t0 = nidec_now();
 		rc = nidec_results_write(cfg->dir, j.outcome, &info, err);
+		/* complete, and the ledger is in results.h5: the sidecar goes */
+		if (rc == 0 && unlink(j.ledger_path) < 0 && errno != ENOENT)
+			nidec_warn("cannot remove the checkpoint '%s': %s", j.ledger_path, strerror(errno));
 		if (rc == 0 && cfg->report) {
 			/* the results are complete without it: a failing report
 			 * is a warning, not a failed run */
@@ -515,18 +353,15 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 			print_timing(&st, smin, smax, smean);
 	}
 done:
+	if (ck.lg) {
+		nidec_err e = NIDEC_ERR_INIT;
+		if (nidec_ledger_close(&ck.lg, &e) < 0)
+			nidec_warn("%s", e.msg);
+	}
+	nidec_signals_restore();
 	nidec_sched_stats_release(&st);
 	nidec_sched_results_free(&j.results, n_tasks);
 	nidec_outcome_free(&j.outcome);
-	nidec_plan_free(&j.plan);
-	nidec_free(j.X);
-	nidec_free(j.rows);
-	nidec_free(j.classes);
-	nidec_free(j.y);
-	nidec_free(j.runs);
-	nidec_free(j.fold_of_sample);
-	nidec_free(j.mean);
-	nidec_free(j.scale);
-	nidec_ds_close(&j.ds);
+	nidec_cvdata_release(&j.d);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nidec/ledger.h"
 #include "nidec/mem.h"
 #include "nidec/nii.h"
 #include "nidec/results.h"
@@ -276,6 +277,32 @@ int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
 	return ret;
 }
 
+int nidec_results_write_null(const char *path, const nidec_outcome *o, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t k;
+	long i;
+	int rc = 0, ret;
+
+	if (o->n_perm <= 0 || !o->null_scores)
+		return 0;
+	rc |= nidec_sbuf_adds(&sb, "permutation");
+	for (k = 0; k < o->n_keys; k++)
+		rc |= nidec_sbuf_addf(&sb, "\t%s", o->keys[k]);
+	rc |= nidec_sbuf_adds(&sb, "\n");
+	for (i = 0; i < o->n_perm; i++) {
+		rc |= nidec_sbuf_addf(&sb, "%ld", i + 1);
+		for (k = 0; k < o->n_keys; k++) {
+			rc |= nidec_sbuf_adds(&sb, "\t");
+			rc |= add_num(&sb, o->null_scores[(size_t)i * o->n_keys + k]);
+		}
+		rc |= nidec_sbuf_adds(&sb, "\n");
+	}
+	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	nidec_sbuf_release(&sb);
+	return ret;
+}
+
 /* ---- summary.json -------------------------------------------------------- */
 
 static json_t *jnum(double v)
@@ -323,6 +350,46 @@ static void mean_std(const double *v, size_t n, double *mean, double *std)
 		if (isfinite(v[i]))
 			ss += (v[i] - *mean) * (v[i] - *mean);
 	*std = sqrt(ss / (double)m);
+}
+
+/* The permutation test (README "Permutation test"): the null
+ * distribution [n_perm][n_keys], the observed scores it is compared with
+ * and the p-values (1 + #{null >= observed}) / (n + 1). */
+static json_t *permutations_json(const nidec_outcome *o, const nidec_results_info *info,
+				 double sum_mean)
+{
+	json_t *perm = json_object(), *nul = json_array(), *pv = json_object(), *obs = json_object();
+	size_t k;
+	long i;
+
+	if (!perm || !nul || !pv || !obs) {
+		json_decref(perm);
+		json_decref(nul);
+		json_decref(pv);
+		json_decref(obs);
+		return NULL;
+	}
+	json_object_set_new(perm, "n", json_integer((json_int_t)o->n_perm));
+	if (info->cfg)
+		json_object_set_new(perm, "permute_within",
+				    json_string(info->cfg->permute_within == NIDEC_PERM_RUN ? "run" : "all"));
+	json_object_set_new(perm, "statistic",
+			    json_string("mean over outer folds of the fold scores, per class; mean over classes for the mean score"));
+	json_object_set_new(perm, "p_value_rule", json_string("(1 + #{null >= observed}) / (n + 1)"));
+	for (k = 0; k < o->n_keys; k++) {
+		double m, sd;
+		mean_std(o->score + k * o->n_folds, o->n_folds, &m, &sd);
+		json_object_set_new(obs, o->keys[k], jnum(m));
+		json_object_set_new(pv, o->keys[k], jnum(o->p_value ? o->p_value[k] : NAN));
+	}
+	json_object_set_new(obs, "mean", jnum(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
+	json_object_set_new(perm, "observed", obs);
+	json_object_set_new(perm, "p_value", pv);
+	json_object_set_new(perm, "p_value_mean", jnum(o->p_value_mean));
+	for (i = 0; o->null_scores && i < o->n_perm; i++)
+		json_array_append_new(nul, jnum_array(o->null_scores + (size_t)i * o->n_keys, o->n_keys, 1));
+	json_object_set_new(perm, "null_scores", nul);
+	return perm;
 }
 
 static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *info)
@@ -426,12 +493,8 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 		json_object_set_new(conf, "counts", rows);
 		json_object_set_new(root, "confusion_matrix", conf);
 	}
-	if (o->n_perm > 0) {
-		json_t *perm = json_object();
-		json_object_set_new(perm, "n", json_integer((json_int_t)o->n_perm));
-		json_object_set_new(perm, "p_value_mean", jnum(o->p_value_mean));
-		json_object_set_new(root, "permutations", perm);
-	}
+	if (o->n_perm > 0)
+		json_object_set_new(root, "permutations", permutations_json(o, info, sum_mean));
 
 	if (cfg && nidec_cfg_dump(cfg, &ini) == 0)
 		json_object_set_new(root, "config", json_string(ini.buf));
@@ -658,6 +721,106 @@ static int h5_attr_i64(hid_t loc, const char *name, int64_t v, const char *path,
 		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
 	if (space >= 0)
 		H5Sclose(space);
+	return rc;
+}
+
+static int h5_attr_f64(hid_t loc, const char *name, double v, const char *path, nidec_err *err)
+{
+	hid_t space = H5Screate(H5S_SCALAR), a = -1;
+	int rc = 0;
+
+	if (space >= 0)
+		a = H5Acreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
+	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
+	if (space >= 0)
+		H5Sclose(space);
+	return rc;
+}
+
+/* Bytes moved per piece between a file and an HDF5 byte dataset. */
+#define COPY_PIECE ((size_t)8 << 20)
+
+/* Dataset `name` (uint8 [size of src]) holding the bytes of file `src`,
+ * copied in pieces of COPY_PIECE bytes (memory does not grow with it). */
+static int h5_copy_file(hid_t loc, const char *name, const char *src, const char *path,
+			nidec_err *err)
+{
+	hid_t space = -1, dset = -1, dcpl = -1, mspace = -1, fspace = -1;
+	hsize_t dims[1], chunk[1], off[1], cnt[1];
+	unsigned char *buf = NULL;
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot read checkpoint '%s': %s", src, strerror(errno));
+		goto done;
+	}
+	dims[0] = (hsize_t)st.st_size;
+	chunk[0] = dims[0] < (hsize_t)(1 << 20) ? (dims[0] ? dims[0] : 1) : (hsize_t)(1 << 20);
+	space = H5Screate_simple(1, dims, NULL);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	/* deflate level 1: the records compress about 2-3 times, at a few
+	 * hundred MB/s */
+	if (space < 0 || dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
+	    H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_deflate(dcpl, 1) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot set up dataset '%s'", path, name);
+		goto done;
+	}
+	dset = H5Dcreate2(loc, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (dset < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create dataset '%s'", path, name);
+		goto done;
+	}
+	buf = nidec_malloc_e(COPY_PIECE, 1, "a copy buffer", err);
+	if (!buf) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (off[0] = 0; off[0] < dims[0]; off[0] += cnt[0]) {
+		size_t want = dims[0] - off[0] < COPY_PIECE ? (size_t)(dims[0] - off[0]) : COPY_PIECE, got = 0;
+
+		while (got < want) {
+			ssize_t r = read(fd, buf + got, want - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				rc = nidec_fail(err, NIDEC_EIO, "cannot read checkpoint '%s': %s", src,
+						r < 0 ? strerror(errno) : "it shrank while being copied");
+				goto done;
+			}
+			got += (size_t)r;
+		}
+		cnt[0] = (hsize_t)want;
+		mspace = H5Screate_simple(1, cnt, NULL);
+		fspace = H5Dget_space(dset);
+		if (mspace < 0 || fspace < 0 ||
+		    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
+		    H5Dwrite(dset, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf) < 0) {
+			rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write dataset '%s'", path, name);
+			goto done;
+		}
+		H5Sclose(mspace);
+		H5Sclose(fspace);
+		mspace = fspace = -1;
+	}
+done:
+	nidec_free(buf);
+	if (mspace >= 0)
+		H5Sclose(mspace);
+	if (fspace >= 0)
+		H5Sclose(fspace);
+	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close dataset '%s'", path, name);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	if (space >= 0)
+		H5Sclose(space);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -911,12 +1074,30 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
-	/* The checkpoint ledger of finished tasks goes here (issue 5). */
+	if (o->n_perm > 0) {
+		g = H5Gopen2(f, "permutations", H5P_DEFAULT);
+		if (g < 0)
+			return nidec_fail(err, NIDEC_EIO, "'%s': cannot open group 'permutations'", path);
+		rc = h5_attr_f64(g, "p_value_mean", o->p_value_mean, path, err);
+		if (rc == 0)
+			rc = h5_attr_str(g, "permute_within",
+					 info->cfg && info->cfg->permute_within == NIDEC_PERM_ALL ? "all" : "run",
+					 path, err);
+		H5Gclose(g);
+		NIDEC_TRY(rc);
+	}
+
+	/* the checkpoint ledger: every task result of the run (ledger.h) */
 	g = h5_group(f, "ledger", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
-	rc = h5_attr_str(g, "note", "finished-task ledger for --resume (empty: the run completed in one go)",
-			 path, err);
+	rc = h5_attr_str(g, "format", NIDEC_LEDGER_FORMAT, path, err);
+	if (rc == 0)
+		rc = h5_attr_str(g, "note",
+				 "records: the bytes of the run's checkpoint ledger (docs/FORMAT.md, 'Checkpoint ledger'); nidec cv/run --resume reads them back",
+				 path, err);
+	if (rc == 0 && info->ledger_path)
+		rc = h5_copy_file(g, "records", info->ledger_path, path, err);
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
@@ -990,6 +1171,11 @@ int nidec_results_write(const char *dir, const nidec_outcome *o,
 	NIDEC_TRY(nidec_results_write_model(path, o, info, err));
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "results.h5", err));
 	NIDEC_TRY(nidec_results_write_h5(path, o, info, err));
+	NIDEC_TRY(path_join(path, sizeof(path), dir, "null_scores.tsv", err));
+	if (o->n_perm > 0)
+		NIDEC_TRY(nidec_results_write_null(path, o, err));
+	else if (unlink(path) < 0 && errno != ENOENT)
+		return nidec_fail(err, NIDEC_EIO, "cannot remove the stale '%s': %s", path, strerror(errno));
 	/* summary.json last: its presence says the directory is complete */
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
 	return nidec_results_write_summary(path, o, info, err);
@@ -1241,4 +1427,107 @@ done:
 	}
 	*out = m;
 	return 0;
+}
+
+/* ---- the ledger kept in results.h5 ------------------------------------------ */
+
+int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, int *found,
+				 nidec_err *err)
+{
+	hid_t f = -1, d = -1, fspace = -1, mspace = -1;
+	hsize_t dims[1], off[1], cnt[1];
+	unsigned char *buf = NULL;
+	char tmp[4200];
+	htri_t has;
+	int fd = -1, rc = 0, n, made = 0;
+
+	*found = 0;
+	if (access(h5path, F_OK) < 0)
+		return 0;
+	h5_quiet();
+	f = H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "cannot open '%s' to resume from its checkpoint: not a readable HDF5 file; delete it to start over",
+				  h5path);
+	has = H5Lexists(f, "ledger", H5P_DEFAULT);
+	if (has > 0)
+		has = H5Lexists(f, "ledger/records", H5P_DEFAULT);
+	if (has <= 0)
+		goto done; /* an older results.h5, or one without a ledger */
+	d = H5Dopen2(f, "ledger/records", H5P_DEFAULT);
+	fspace = d >= 0 ? H5Dget_space(d) : -1;
+	if (fspace < 0 || H5Sget_simple_extent_ndims(fspace) != 1 ||
+	    H5Sget_simple_extent_dims(fspace, dims, NULL) < 0) {
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /ledger/records is not a byte array", h5path);
+		goto done;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", ledger_path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		rc = nidec_fail(err, NIDEC_EINPUT, "checkpoint path '%s' is too long", ledger_path);
+		goto done;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	made = 1;
+	buf = nidec_malloc_e(COPY_PIECE, 1, "a copy buffer", err);
+	if (!buf) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (off[0] = 0; off[0] < dims[0]; off[0] += cnt[0]) {
+		size_t want = dims[0] - off[0] < COPY_PIECE ? (size_t)(dims[0] - off[0]) : COPY_PIECE, put = 0;
+
+		cnt[0] = (hsize_t)want;
+		mspace = H5Screate_simple(1, cnt, NULL);
+		if (mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
+		    H5Dread(d, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf) < 0) {
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read /ledger/records", h5path);
+			goto done;
+		}
+		H5Sclose(mspace);
+		mspace = -1;
+		while (put < want) {
+			ssize_t w = write(fd, buf + put, want - put);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path,
+						w < 0 ? strerror(errno) : "short write");
+				goto done;
+			}
+			put += (size_t)w;
+		}
+	}
+	if (fsync(fd) < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path, strerror(errno));
+		goto done;
+	}
+	n = close(fd);
+	fd = -1;
+	if (n < 0) {
+		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path, strerror(errno));
+		goto done;
+	}
+	made = 0; /* commit_temp removes it on failure */
+	rc = commit_temp(tmp, ledger_path, err);
+	if (rc == 0)
+		*found = 1;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (made)
+		unlink(tmp);
+	nidec_free(buf);
+	if (mspace >= 0)
+		H5Sclose(mspace);
+	if (fspace >= 0)
+		H5Sclose(fspace);
+	if (d >= 0)
+		H5Dclose(d);
+	H5Fclose(f);
+	return rc;
 }

@@ -10,8 +10,22 @@
  *   ERROR        worker -> rank 0  i32 code, message; ends a chunk, the worker
  *                                  is then "failed" and answers further chunks
  *                                  with empty RESULT_LASTs until STOP
+ *   CANCEL       rank 0 -> worker  one byte: the run stops (a failure, or
+ *                                  should_stop, e.g. SIGTERM); the worker
+ *                                  ends its chunk after the task it is
+ *                                  running (RESULT_LAST with what it did)
+ *                                  and answers further chunks with empty
+ *                                  RESULT_LASTs until STOP
  * MPI keeps the order of messages between two ranks, so a STOP sent right
  * after a worker's last chunk is only read once that chunk is done.
+ *
+ * Results reach rank 0 within NIDEC_SCHED_PART_SECONDS of being computed
+ * (a worker posts what it has as a RESULT_PART when the last post is that
+ * old), whatever the chunk size: a checkpoint ledger on rank 0 then loses
+ * at most that much of a worker's work when the worker is killed.  A stop
+ * (CANCEL) waits only for the task each worker is running, not for whole
+ * chunks; results that arrive after a failure or a stop are still stored
+ * (and passed to on_result), so a stopped run keeps everything finished.
  *
  * Progress (why almost everything is non-blocking): MPI moves a message
  * only while both ends are inside MPI, and a rank computing a task is not.
@@ -39,10 +53,12 @@
  * order; nothing here combines floating-point values across ranks except
  * the timing statistics.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nidec/log.h"
 #include "nidec/mem.h"
@@ -51,7 +67,7 @@
 
 enum {
 	TAG_WORK = 7101, TAG_STOP = 7102, TAG_RESULT_PART = 7103, TAG_RESULT_LAST = 7104,
-	TAG_ERROR = 7105,
+	TAG_ERROR = 7105, TAG_CANCEL = 7106,
 	TAG_SYNC = 16 /* added to a RESULT tag: sent with a blocking send */
 };
 
@@ -70,6 +86,33 @@ static int is_last(int tag)
 }
 
 #define HDR_BYTES sizeof(uint64_t)
+
+/* Test hook: NIDEC_TEST_TASK_DELAY=SECONDS makes every task sleep that
+ * long after it ran (tests/e2e/t15xx: a run slow enough to be killed in
+ * the middle without burning CPU).  Results are unchanged. */
+static double task_delay(void)
+{
+	const char *v = getenv("NIDEC_TEST_TASK_DELAY");
+	char *end;
+	double d;
+
+	if (!v || !*v)
+		return 0;
+	d = strtod(v, &end);
+	return *end || !(d > 0) || d > 60 ? 0 : d;
+}
+
+static void sleep_seconds(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 void nidec_sched_format_seconds(double s, char *buf, size_t len)
 {
@@ -133,6 +176,9 @@ struct worker {
 	const nidec_task_source *src;
 	nidec_sbuf out;       /* RESULT message being built */
 	size_t n_out;         /* entries in `out` */
+	double t_posted;      /* when results were last posted */
+	double delay;         /* test hook (task_delay) */
+	int cancelled;        /* CANCEL received: run nothing more */
 	double busy;
 	size_t ran;
 };
@@ -160,6 +206,7 @@ static int out_send(struct worker *w, int tag, nidec_err *err)
 	int rc;
 
 	put_u64((unsigned char *)w->out.buf, (uint64_t)w->n_out);
+	w->t_posted = nidec_now();
 	if (w->out.len >= SYNC_BYTES) {
 		NIDEC_TRY(nidec_comm_send(w->comm, w->out.buf, w->out.len, 0, tag + TAG_SYNC, err));
 		return out_reset(w, err);
@@ -174,6 +221,24 @@ static int out_send(struct worker *w, int tag, nidec_err *err)
 	if (nidec_comm_pending_bytes(w->comm) > NIDEC_SCHED_MAX_INFLIGHT)
 		NIDEC_TRY(nidec_comm_flush_sends(w->comm, err));
 	return out_reset(w, err);
+}
+
+/* Has rank 0 cancelled the run?  Takes its CANCEL message if so. */
+static int check_cancel(struct worker *w, nidec_err *err)
+{
+	void *msg = NULL;
+	size_t len = 0;
+	int ready = 0;
+
+	if (w->cancelled)
+		return 0;
+	NIDEC_TRY(nidec_comm_probe(w->comm, 0, TAG_CANCEL, &ready, err));
+	if (!ready)
+		return 0;
+	NIDEC_TRY(nidec_comm_recv_alloc(w->comm, &msg, &len, 0, TAG_CANCEL, NULL, NULL, err));
+	nidec_free(msg);
+	w->cancelled = 1;
+	return 0;
 }
 
 /* Run one chunk; results go to rank 0 in messages of at most 1 GiB.
@@ -199,11 +264,15 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 		if (id >= w->src->n_tasks)
 			return nidec_fail(err, NIDEC_EINTERNAL, "task id %llu out of range",
 					  (unsigned long long)id);
+		NIDEC_TRY(check_cancel(w, err));
+		if (w->cancelled)
+			break; /* the rest of the chunk stays undone */
 		NIDEC_TRY(w->src->run(w->src->ctx, (size_t)id, &r, err));
 		rc = nidec_result_pack(r, &packed, &plen, err);
 		nidec_result_free(&r);
 		if (rc < 0)
 			return rc;
+		sleep_seconds(w->delay);
 		w->busy += nidec_now() - t0;
 		w->ran++;
 		if (HDR_BYTES + sizeof(lenbuf) + plen > NIDEC_COMM_MAX_MSG) {
@@ -226,6 +295,9 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 		}
 		nidec_free(packed);
 		w->n_out++;
+		/* results older than NIDEC_SCHED_PART_SECONDS go now (file comment) */
+		if (i + 1 < n && nidec_now() - w->t_posted >= NIDEC_SCHED_PART_SECONDS)
+			NIDEC_TRY(out_send(w, TAG_RESULT_PART, err));
 		/* let the results posted earlier move while we compute */
 		NIDEC_TRY(nidec_comm_test_sends(w->comm, err));
 	}
@@ -251,6 +323,8 @@ static int worker_loop(struct worker *w, nidec_err *err)
 	int failed = 0;
 
 	NIDEC_TRY(out_reset(w, err));
+	w->t_posted = nidec_now();
+	w->delay = task_delay();
 	for (;;) {
 		void *msg = NULL;
 		size_t len = 0;
@@ -261,11 +335,16 @@ static int worker_loop(struct worker *w, nidec_err *err)
 			nidec_free(msg);
 			break;
 		}
+		if (tag == TAG_CANCEL) {
+			nidec_free(msg);
+			w->cancelled = 1;
+			continue;
+		}
 		if (tag != TAG_WORK) {
 			nidec_free(msg);
 			return nidec_fail(err, NIDEC_EINTERNAL, "unexpected message (tag %d) from rank 0", tag);
 		}
-		if (failed) {
+		if (failed || w->cancelled) {
 			/* acknowledge the chunk without running it */
 			nidec_free(msg);
 			NIDEC_TRY(out_reset(w, err));
@@ -286,8 +365,12 @@ static int worker_loop(struct worker *w, nidec_err *err)
 	/* rank 0 receives until every chunk is answered, so this returns */
 	NIDEC_TRY(nidec_comm_flush_sends(w->comm, err));
 	if (failed) {
-		*err = local;
-		return local.code < 0 ? local.code : NIDEC_EINTERNAL;
+		/* Rank 0 got this error (ERROR message) and reports the first
+		 * failure of the run, this one or an earlier one: one error
+		 * line, not one per failing rank (the others follow from it). */
+		int code = local.code < 0 ? local.code : NIDEC_EINTERNAL;
+		nidec_debug("failed task, reported by rank 0: %s", local.msg);
+		return nidec_fail(err, code, "another rank failed (see its error above)");
 	}
 	return 0;
 }
@@ -305,6 +388,8 @@ struct master {
 	size_t front, back;  /* order[front .. back) not handed out yet */
 	int *chunks_out;     /* [n_ranks] chunks a worker has not finished */
 	int *stopped;        /* [n_ranks] STOP sent */
+	int *cancelled;      /* [n_ranks] CANCEL sent */
+	double delay;        /* test hook (task_delay) */
 	size_t done;         /* results present (including preloaded ones) */
 	double cost_todo, cost_done;
 	double t_start, t_last_progress;
@@ -374,10 +459,17 @@ static int dispatch(struct master *m, int w, nidec_err *err)
 	return nidec_comm_isend(m->comm, buf, sizeof(uint64_t) * (1 + chunk), w, TAG_WORK, err);
 }
 
+/* After a failure or a stop: workers still busy with chunks end them
+ * after their current task (CANCEL goes before STOP). */
 static int stop_all(struct master *m, nidec_err *err)
 {
 	int w;
 
+	for (w = 1; w < m->n_ranks; w++)
+		if (!m->stopped[w] && !m->cancelled[w] && m->chunks_out[w] > 0) {
+			m->cancelled[w] = 1;
+			NIDEC_TRY(nidec_comm_isend(m->comm, "", 1, w, TAG_CANCEL, err));
+		}
 	for (w = 1; w < m->n_ranks; w++)
 		if (!m->stopped[w]) {
 			m->stopped[w] = 1;
@@ -500,7 +592,8 @@ static int handle_message(struct master *m, const struct pending *p, unsigned ch
 		m->chunks_out[p->from]--;
 		return dispatch(m, p->from, err);
 	}
-	if (m->rc == 0 && handle_result(m, p->from, buf, len, &local) < 0)
+	/* after a failure or a stop too: what finished is kept (and ledgered) */
+	if (handle_result(m, p->from, buf, len, &local) < 0)
 		master_failed(m, &local);
 	return 0;
 }
@@ -575,6 +668,7 @@ static int master_run_one(struct master *m, size_t id)
 		master_failed(m, &local);
 		return 0;
 	}
+	sleep_seconds(m->delay);
 	m->busy += nidec_now() - t0;
 	m->ran++;
 	if (store(m, r, &local) < 0)
@@ -641,8 +735,10 @@ static int master_setup(struct master *m, nidec_err *err)
 	m->order = nidec_malloc_e(n ? n : 1, sizeof(*m->order), "the task order", err);
 	m->chunks_out = nidec_calloc_e((size_t)m->n_ranks, sizeof(int), "the scheduler state", err);
 	m->stopped = nidec_calloc_e((size_t)m->n_ranks, sizeof(int), "the scheduler state", err);
+	m->cancelled = nidec_calloc_e((size_t)m->n_ranks, sizeof(int), "the scheduler state", err);
+	m->delay = task_delay();
 	c = nidec_malloc_e(n ? n : 1, sizeof(*c), "the task order", err);
-	if (!m->cost || !m->order || !m->chunks_out || !m->stopped || !c) {
+	if (!m->cost || !m->order || !m->chunks_out || !m->stopped || !m->cancelled || !c) {
 		nidec_free(c);
 		return NIDEC_ENOMEM;
 	}
@@ -749,6 +845,7 @@ int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 	nidec_free(m.order);
 	nidec_free(m.chunks_out);
 	nidec_free(m.stopped);
+	nidec_free(m.cancelled);
 	for (k = 0; k < (int)m.n_pend; k++)
 		nidec_comm_msg_free(&m.pend[k].msg);
 	nidec_free(m.pend);
