@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "synth", cmd_synth, "write a synthetic subject (per-run NIfTI, mask, BIDS events)" },
 	{ "plot", cmd_plot, "PNG figures of NIfTI images: mean EPI, a mask, a weight map" },
 	{ "report", cmd_report, "self-contained HTML report of a results directory" },
+	{ "sweep", cmd_sweep, "many subjects in one launch (or a Slurm job array), with group statistics" },
 };
 
 static char *command_line;

@@ -1,0 +1,763 @@
+/*
+ * sweep_spec.c - the sweep file ([sweep] section), the subject list
+ * (explicit, or discovered under a BIDS root) and each subject's config
+ * (see sweep.h; the user's side is docs/SWEEP.md).
+ *
+ * Parsing follows src/base/cfg.c's rules with libinih: one section, keys
+ * known in advance, an unknown key is an error with a "did you mean", a
+ * key given twice is an error, `--set sweep.KEY=VALUE` wins over the file.
+ * Values stay strings until nidec_sweep_resolve() checks them together.
+ *
+ * Subject discovery (bids_root): the directories <root>/sub-<label>
+ * (natural order); the runs are <root>/sub-<label>/func/
+ * sub-<label>_*task-<task>_*run-*_bold.nii[.gz], each with its
+ * _events.tsv (the name up to the run entity, BIDS's inheritance for
+ * derivatives' longer names).  The subject's [data] keys are then globs
+ * that nidec_convert expands in the same natural order.  A subject with
+ * no run or a run without events fails on its own (status + error), the
+ * sweep goes on.
+ *
+ * Not collective; no MPI.  Every rank resolves the same list from the
+ * same (shared) file system; cmd_sweep.c checks that they agree.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nidec/convert.h"
+#include "nidec/mem.h"
+#include "nidec/sbuf.h"
+#include "sweep.h"
+
+enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
+       K_CHANCE, K_NAME, N_KEYS };
+
+static const char *const key_names[N_KEYS] = {
+	"analysis", "subjects", "bids_root", "task", "bold", "mask", "labels", "events",
+	"chance", "name"
+};
+
+/* The raw values live in a side table until resolve (file order does not
+ * matter; --set overrides).  Kept in the struct's string fields directly:
+ * raw[k] points into them. */
+static char **field(nidec_sweep *sw, int k)
+{
+	switch (k) {
+	case K_ANALYSIS: return &sw->analysis;
+	case K_BIDS_ROOT: return &sw->bids_root;
+	case K_TASK: return &sw->task;
+	case K_BOLD: return &sw->bold;
+	case K_MASK: return &sw->mask;
+	case K_LABELS: return &sw->labels;
+	case K_EVENTS: return &sw->events;
+	case K_NAME: return &sw->name;
+	default: return NULL;
+	}
+}
+
+void nidec_sweep_init(nidec_sweep *sw)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->chance = NAN;
+}
+
+static void subject_release(nidec_sweep_subject *s)
+{
+	nidec_free(s->label);
+	nidec_free(s->bold);
+	nidec_free(s->mask);
+	nidec_free(s->labels);
+	nidec_free(s->events);
+	nidec_free(s->error);
+	memset(s, 0, sizeof(*s));
+}
+
+void nidec_sweep_release(nidec_sweep *sw)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < N_KEYS; k++) {
+		char **f = field(sw, k);
+		if (f)
+			nidec_free(*f);
+	}
+	nidec_free(sw->path);
+	nidec_strv_free(sw->subjects, sw->n_listed);
+	for (i = 0; i < sw->n_subjects; i++)
+		subject_release(&sw->subject[i]);
+	nidec_free(sw->subject);
+	nidec_sweep_init(sw);
+}
+
+/* Edit distance for "did you mean" (short names only). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0], tmp;
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
+					      tolower((unsigned char)b[j - 1]));
+			tmp = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static int find_key(const char *name)
+{
+	int k;
+
+	for (k = 0; k < N_KEYS; k++)
+		if (!strcmp(key_names[k], name))
+			return k;
+	return -1;
+}
+
+static int unknown_key(const char *where, const char *name, nidec_err *err)
+{
+	size_t best = 4, d;
+	int k, hit = -1;
+
+	for (k = 0; k < N_KEYS; k++) {
+		d = edit_distance(name, key_names[k]);
+		if (d < best) {
+			best = d;
+			hit = k;
+		}
+	}
+	if (hit >= 0)
+		return nidec_fail(err, NIDEC_EINPUT, "%s: unknown key '%s' in [sweep]; did you mean '%s'?",
+				  where, name, key_names[hit]);
+	return nidec_fail(err, NIDEC_EINPUT,
+			  "%s: unknown key '%s' in [sweep]; keys are analysis, subjects, bids_root, task, bold, mask, labels, events, chance, name (docs/SWEEP.md)",
+			  where, name);
+}
+
+static int parse_chance(nidec_sweep *sw, const char *where, const char *v, nidec_err *err)
+{
+	char *end;
+	double c;
+
+	if (!strcmp(v, "auto") || !v[0]) {
+		sw->chance = NAN;
+		return 0;
+	}
+	errno = 0;
+	c = strtod(v, &end);
+	if (end == v || *end || errno || !(c > 0 && c < 1))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [sweep] chance = '%s' is invalid; give auto or a number between 0 and 1 (the score a guessing decoder gets)",
+				  where, v);
+	sw->chance = c;
+	return 0;
+}
+
+/* Store one value (later wins). */
+static int put(nidec_sweep *sw, int k, const char *value, const char *where, nidec_err *err)
+{
+	char **f = field(sw, k), *v;
+
+	if (k == K_CHANCE)
+		return parse_chance(sw, where, value, err);
+	if (k == K_SUBJECTS) {
+		char **items = NULL;
+		size_t n = 0;
+		NIDEC_TRY(nidec_split_list(value, &items, &n, err));
+		nidec_strv_free(sw->subjects, sw->n_listed);
+		sw->subjects = items;
+		sw->n_listed = n;
+		return 0;
+	}
+	v = value[0] ? nidec_strdup_e(value, err) : NULL;
+	if (value[0] && !v)
+		return NIDEC_ENOMEM;
+	nidec_free(*f);
+	*f = v;
+	return 0;
+}
+
+struct load_ctx {
+	nidec_sweep *sw;
+	const char *path;
+	nidec_err *err;
+	int seen[N_KEYS];
+	int failed;
+};
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *c = user;
+	char where[512];
+	int k;
+
+	if (c->failed)
+		return 0;
+	snprintf(where, sizeof(where), "sweep file '%s'", c->path);
+	if (strcmp(section, "sweep")) {
+		if (!section[0])
+			nidec_fail(c->err, NIDEC_EINPUT,
+				   "%s: key '%s' is outside any section; put it under [sweep]", where, name);
+		else
+			nidec_fail(c->err, NIDEC_EINPUT,
+				   "%s: unknown section [%s]%s; a sweep file has one [sweep] section and names the analysis config with 'analysis = FILE'",
+				   where, section,
+				   edit_distance(section, "sweep") < 3 ? " (did you mean [sweep]?)" : "");
+		c->failed = 1;
+		return 0;
+	}
+	k = find_key(name);
+	if (k < 0) {
+		unknown_key(where, name, c->err);
+		c->failed = 1;
+		return 0;
+	}
+	if (c->seen[k]) {
+		nidec_fail(c->err, NIDEC_EINPUT, "%s: key '%s' appears twice in [sweep]; keep one", where, name);
+		c->failed = 1;
+		return 0;
+	}
+	c->seen[k] = 1;
+	if (put(c->sw, k, value, where, c->err) < 0) {
+		c->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int nidec_sweep_load(nidec_sweep *sw, const char *path, nidec_err *err)
+{
+	struct load_ctx c;
+	FILE *f;
+	int rc;
+	char *p;
+
+	memset(&c, 0, sizeof(c));
+	c.sw = sw;
+	c.path = path;
+	c.err = err;
+	f = fopen(path, "r");
+	if (!f)
+		return nidec_fail(err, NIDEC_EIO, "cannot open sweep file '%s': %s", path, strerror(errno));
+	rc = ini_parse_file(f, on_entry, &c);
+	fclose(f);
+	if (c.failed)
+		return err && err->code ? err->code : NIDEC_EINPUT;
+	if (rc > 0)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s' line %d: cannot parse; expected '[sweep]', 'key = value' or a ';' comment",
+				  path, rc);
+	if (rc < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot read sweep file '%s'", path);
+	p = nidec_strdup_e(path, err);
+	if (!p)
+		return NIDEC_ENOMEM;
+	nidec_free(sw->path);
+	sw->path = p;
+	return 0;
+}
+
+int nidec_sweep_set(nidec_sweep *sw, const char *assignment, nidec_err *err)
+{
+	const char *eq = strchr(assignment, '='), *name = assignment + 6;
+	char key[64], where[96];
+	size_t n;
+	int k;
+
+	if (strncmp(assignment, "sweep.", 6) || !eq || eq == name)
+		return nidec_fail(err, NIDEC_EINPUT, "--set '%s': expected sweep.key=value", assignment);
+	n = (size_t)(eq - name);
+	if (n >= sizeof(key))
+		return unknown_key("--set", name, err);
+	memcpy(key, name, n);
+	key[n] = '\0';
+	snprintf(where, sizeof(where), "--set sweep.%s", key);
+	k = find_key(key);
+	if (k < 0)
+		return unknown_key("--set", key, err);
+	return put(sw, k, eq + 1, where, err);
+}
+
+/* ---- subjects ---------------------------------------------------------- */
+
+/* A BIDS label: letters and digits; "sub-" is dropped if given. */
+static int check_label(const char *given, const char **label, nidec_err *err)
+{
+	const char *l = strncmp(given, "sub-", 4) ? given : given + 4;
+	const char *p;
+
+	if (!l[0])
+		return nidec_fail(err, NIDEC_EINPUT, "[sweep] subjects: '%s' has no label; give e.g. 01 or sub-01",
+				  given);
+	for (p = l; *p; p++)
+		if (!isalnum((unsigned char)*p))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[sweep] subjects: '%s' is not a BIDS label; use letters and digits only (e.g. 01)",
+					  given);
+	*label = l;
+	return 0;
+}
+
+/* Replace every {subject} in `pat` by `label`; other {names} are errors. */
+static int expand(const char *key, const char *pat, const char *label, char **out, nidec_err *err)
+{
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	const char *p = pat;
+	int rc = 0;
+
+	while (*p && rc == 0) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			if (close && (size_t)(close - p) == 8 && !strncmp(p, "{subject}", 9)) {
+				rc = nidec_sbuf_adds(&sb, label);
+				p = close + 1;
+				continue;
+			}
+			nidec_sbuf_release(&sb);
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[sweep] %s = '%s': unknown placeholder at '%.20s'; the only one is {subject}",
+					  key, pat, p);
+		}
+		rc = nidec_sbuf_add(&sb, p, 1);
+		p++;
+	}
+	if (rc < 0) {
+		nidec_sbuf_release(&sb);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory expanding [sweep] %s", key);
+	}
+	*out = nidec_sbuf_detach(&sb, NULL);
+	if (!*out)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory expanding [sweep] %s", key);
+	return 0;
+}
+
+static int has_placeholder(const char *s)
+{
+	return s && strstr(s, "{subject}") != NULL;
+}
+
+static int add_subject(nidec_sweep *sw, const char *label, nidec_err *err)
+{
+	nidec_sweep_subject *v;
+	size_t i;
+
+	for (i = 0; i < sw->n_subjects; i++)
+		if (!strcmp(sw->subject[i].label, label))
+			return nidec_fail(err, NIDEC_EINPUT, "[sweep] subjects: sub-%s is listed twice; keep one",
+					  label);
+	v = nidec_realloc(sw->subject, (sw->n_subjects + 1) * sizeof(*v));
+	if (!v)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing subjects");
+	sw->subject = v;
+	memset(&v[sw->n_subjects], 0, sizeof(*v));
+	v[sw->n_subjects].label = nidec_strdup_e(label, err);
+	if (!v[sw->n_subjects].label)
+		return NIDEC_ENOMEM;
+	sw->n_subjects++;
+	return 0;
+}
+
+static int subject_fail(nidec_sweep_subject *s, nidec_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record a subject's own failure (the sweep goes on without it); fails
+ * only if the message cannot be stored. */
+static int subject_fail(nidec_sweep_subject *s, nidec_err *err, const char *fmt, ...)
+{
+	char msg[NIDEC_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	nidec_free(s->error);
+	s->error = nidec_strdup_e(msg, err);
+	s->status = NIDEC_EINPUT;
+	return s->error ? 0 : NIDEC_ENOMEM;
+}
+
+static int cmp_natural(const void *a, const void *b)
+{
+	return nidec_natural_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The sub-* directories of the BIDS root, labels in natural order. */
+static int bids_labels(const char *root, char ***out, size_t *n, nidec_err *err)
+{
+	char pat[4096], **v = NULL;
+	glob_t g;
+	size_t i, k = 0;
+	int grc, rc = 0;
+	struct stat st;
+
+	if (stat(root, &st) < 0)
+		return nidec_fail(err, NIDEC_EIO, "[sweep] bids_root = '%s': %s; check the path (relative paths start from the current directory)",
+				  root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return nidec_fail(err, NIDEC_EINPUT, "[sweep] bids_root = '%s' is not a directory; point it at the root of a BIDS dataset",
+				  root);
+	if ((size_t)snprintf(pat, sizeof(pat), "%s/sub-*", root) >= sizeof(pat))
+		return nidec_fail(err, NIDEC_EINPUT, "[sweep] bids_root = '%s' is too long", root);
+	memset(&g, 0, sizeof(g));
+	grc = glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g);
+	if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
+		globfree(&g);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[sweep] bids_root = '%s' has no sub-<label> directory; point it at the root of a BIDS dataset",
+				  root);
+	}
+	if (grc != 0) {
+		globfree(&g);
+		return nidec_fail(err, NIDEC_EIO, "[sweep] bids_root = '%s': cannot list it", root);
+	}
+	v = nidec_calloc_e(g.gl_pathc, sizeof(*v), "the subject list", err);
+	if (!v) {
+		globfree(&g);
+		return NIDEC_ENOMEM;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/');
+		const char *l = base ? base + 5 : g.gl_pathv[i] + 4;
+		const char *p;
+		int ok = l[0] != '\0';
+
+		for (p = l; *p; p++)
+			ok &= isalnum((unsigned char)*p) != 0;
+		if (stat(g.gl_pathv[i], &st) < 0 || !S_ISDIR(st.st_mode) || !ok)
+			continue;
+		v[k] = nidec_strdup_e(l, err);
+		if (!v[k]) {
+			rc = NIDEC_ENOMEM;
+			break;
+		}
+		k++;
+	}
+	globfree(&g);
+	if (rc < 0) {
+		nidec_strv_free(v, k);
+		return rc;
+	}
+	qsort(v, k, sizeof(*v), cmp_natural);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* The events file of a BIDS bold file: same name with _events.tsv, or
+ * the name up to its run entity (derivatives' longer names).  *events
+ * gets a new string, or NULL if neither exists. */
+static int events_of(const char *bold, char **events, nidec_err *err)
+{
+	size_t len = strlen(bold), stem;
+	const char *suffixes[] = { "_bold.nii.gz", "_bold.nii" };
+	char *e;
+	size_t i;
+	struct stat st;
+
+	*events = NULL;
+	stem = len;
+	for (i = 0; i < 2; i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (len > sl && !strcmp(bold + len - sl, suffixes[i])) {
+			stem = len - sl;
+			break;
+		}
+	}
+	e = nidec_malloc_e(len + 16, 1, "a file name", err);
+	if (!e)
+		return NIDEC_ENOMEM;
+	snprintf(e, len + 16, "%.*s_events.tsv", (int)stem, bold);
+	if (stat(e, &st) == 0) {
+		*events = e;
+		return 0;
+	}
+	{
+		/* cut after "_run-<digits>" */
+		const char *base = strrchr(bold, '/'), *r;
+		base = base ? base + 1 : bold;
+		r = strstr(base, "_run-");
+		if (r && r < bold + stem) {
+			const char *q = r + 5;
+			while (isdigit((unsigned char)*q))
+				q++;
+			snprintf(e, len + 16, "%.*s_events.tsv", (int)(q - bold), bold);
+			if (stat(e, &st) == 0) {
+				*events = e;
+				return 0;
+			}
+		}
+	}
+	nidec_free(e);
+	return 0;
+}
+
+/* Fill subject s's patterns from the BIDS layout. */
+static int bids_subject(const nidec_sweep *sw, nidec_sweep_subject *sub, nidec_err *err)
+{
+	char func[4096], bold[4600], events[4600], **files = NULL;
+	size_t n = 0, i;
+	nidec_err local = NIDEC_ERR_INIT;
+	int rc;
+
+	if ((size_t)snprintf(func, sizeof(func), "%s/sub-%s/func", sw->bids_root, sub->label) >= sizeof(func))
+		return nidec_fail(err, NIDEC_EINPUT, "[sweep] bids_root = '%s' is too long", sw->bids_root);
+	snprintf(bold, sizeof(bold), "%s/sub-%s_*task-%s_*run-*_bold.nii*", func, sub->label, sw->task);
+	snprintf(events, sizeof(events), "%s/sub-%s_*task-%s_*run-*_events.tsv", func, sub->label,
+		 sw->task);
+	sub->bold = nidec_strdup_e(bold, err);
+	sub->events = nidec_strdup_e(events, err);
+	if (!sub->bold || !sub->events)
+		return NIDEC_ENOMEM;
+	rc = nidec_glob_natural(bold, "[sweep] bids_root", &files, &n, &local);
+	if (rc == NIDEC_ENOMEM) {
+		*err = local;
+		return rc;
+	}
+	if (rc < 0) {
+		return subject_fail(sub, err,
+				    "sub-%s: no run of task '%s' under '%s' (looked for sub-%s_*task-%s_*run-*_bold.nii[.gz]); check [sweep] task or remove the subject",
+				    sub->label, sw->task, func, sub->label, sw->task);
+	}
+	for (i = 0; i < n; i++) {
+		char *ev = NULL;
+		if (events_of(files[i], &ev, err) < 0) {
+			nidec_strv_free(files, n);
+			return NIDEC_ENOMEM;
+		}
+		if (!ev) {
+			int rc2 = subject_fail(sub, err,
+					       "sub-%s: '%s' has no events file (looked for the same name ending in _events.tsv); add it or remove the run",
+					       sub->label, files[i]);
+			nidec_strv_free(files, n);
+			return rc2;
+		}
+		nidec_free(ev);
+	}
+	nidec_strv_free(files, n);
+	return 0;
+}
+
+int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
+{
+	const char *where = sw->path ? sw->path : "the sweep file";
+	size_t i;
+
+	if (!sw->analysis)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s': [sweep] analysis is missing; name the analysis config (analysis = configs/haxby-slice.ini)",
+				  where);
+	if (!sw->mask)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s': [sweep] mask is missing; give the mask, per subject with {subject} (mask = masks/sub-{subject}_mask.nii.gz)",
+				  where);
+	if (sw->labels && sw->events)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s': give either [sweep] labels or [sweep] events, not both", where);
+	for (i = 0; i < sw->n_subjects; i++)
+		subject_release(&sw->subject[i]);
+	sw->n_subjects = 0;
+
+	if (sw->bids_root) {
+		char **found = NULL;
+		size_t n = 0;
+
+		if (!sw->task)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] bids_root needs task = <label> (the task-<label> of the BOLD files)",
+					  where);
+		for (i = 0; sw->task[i]; i++)
+			if (!isalnum((unsigned char)sw->task[i]))
+				return nidec_fail(err, NIDEC_EINPUT,
+						  "sweep file '%s': [sweep] task = '%s' is not a BIDS label; letters and digits only",
+						  where, sw->task);
+		if (sw->bold || sw->labels || sw->events)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] %s is found under bids_root; remove it, or remove bids_root and list the subjects",
+					  where, sw->bold ? "bold" : sw->labels ? "labels" : "events");
+		NIDEC_TRY(bids_labels(sw->bids_root, &found, &n, err));
+		if (sw->n_listed) {
+			/* the listed ones, in natural order; missing ones fail alone */
+			char **want = NULL;
+			size_t k;
+			int rc = 0;
+
+			want = nidec_calloc_e(sw->n_listed, sizeof(*want), "the subject list", err);
+			for (k = 0; want && rc == 0 && k < sw->n_listed; k++) {
+				const char *l;
+				rc = check_label(sw->subjects[k], &l, err);
+				if (rc == 0 && !(want[k] = nidec_strdup_e(l, err)))
+					rc = NIDEC_ENOMEM;
+			}
+			if (!want)
+				rc = NIDEC_ENOMEM;
+			if (rc == 0)
+				qsort(want, sw->n_listed, sizeof(*want), cmp_natural);
+			for (k = 0; rc == 0 && k < sw->n_listed; k++) {
+				size_t j;
+				rc = add_subject(sw, want[k], err);
+				for (j = 0; rc == 0 && j < n; j++)
+					if (!strcmp(found[j], want[k]))
+						break;
+				if (rc == 0 && j == n)
+					rc = subject_fail(&sw->subject[sw->n_subjects - 1], err,
+							  "sub-%s: no directory '%s/sub-%s'; fix [sweep] subjects",
+							  want[k], sw->bids_root, want[k]);
+			}
+			if (want)
+				nidec_strv_free(want, sw->n_listed);
+			if (rc < 0) {
+				nidec_strv_free(found, n);
+				return rc;
+			}
+		} else {
+			for (i = 0; i < n; i++) {
+				int rc = add_subject(sw, found[i], err);
+				if (rc < 0) {
+					nidec_strv_free(found, n);
+					return rc;
+				}
+			}
+		}
+		nidec_strv_free(found, n);
+		for (i = 0; i < sw->n_subjects; i++) {
+			nidec_sweep_subject *sub = &sw->subject[i];
+			if (sub->status == 0)
+				NIDEC_TRY(bids_subject(sw, sub, err));
+		}
+	} else {
+		if (!sw->n_listed)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': no subjects; list them (subjects = 01, 02) or give bids_root and task",
+					  where);
+		if (!sw->bold)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] bold is missing; give the BOLD files per subject (bold = data/sub-{subject}/func/*_bold.nii.gz)",
+					  where);
+		if (!has_placeholder(sw->bold))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] bold = '%s' has no {subject}; every subject would get the same data",
+					  where, sw->bold);
+		if (sw->task)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] task is used with bids_root only; remove it",
+					  where);
+		for (i = 0; i < sw->n_listed; i++) {
+			const char *l;
+			NIDEC_TRY(check_label(sw->subjects[i], &l, err));
+			NIDEC_TRY(add_subject(sw, l, err));
+		}
+		for (i = 0; i < sw->n_subjects; i++) {
+			nidec_sweep_subject *sub = &sw->subject[i];
+			NIDEC_TRY(expand("bold", sw->bold, sub->label, &sub->bold, err));
+			if (sw->labels)
+				NIDEC_TRY(expand("labels", sw->labels, sub->label, &sub->labels, err));
+			if (sw->events)
+				NIDEC_TRY(expand("events", sw->events, sub->label, &sub->events, err));
+		}
+	}
+	for (i = 0; i < sw->n_subjects; i++)
+		NIDEC_TRY(expand("mask", sw->mask, sw->subject[i].label, &sw->subject[i].mask, err));
+	return 0;
+}
+
+long nidec_sweep_find(const nidec_sweep *sw, const char *label)
+{
+	const char *l = strncmp(label, "sub-", 4) ? label : label + 4;
+	size_t i;
+
+	for (i = 0; i < sw->n_subjects; i++)
+		if (!strcmp(sw->subject[i].label, l))
+			return (long)i;
+	return -1;
+}
+
+int nidec_sweep_subject_dir(const char *root, const char *label, char *buf, size_t len,
+			    nidec_err *err)
+{
+	int n = snprintf(buf, len, "%s/sub-%s", root, label);
+
+	if (n < 0 || (size_t)n >= len)
+		return nidec_fail(err, NIDEC_EINPUT, "[output] dir '%s' is too long", root);
+	return 0;
+}
+
+static int load_base(const nidec_sweep *sw, char *const *sets, size_t n_sets, nidec_cfg *cfg,
+		     nidec_err *err)
+{
+	size_t i;
+
+	NIDEC_TRY(nidec_cfg_load(cfg, sw->analysis, err));
+	for (i = 0; i < n_sets; i++)
+		NIDEC_TRY(nidec_cfg_set(cfg, sets[i], err));
+	if (nidec_cfg_is_set(cfg, "data", "dataset"))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "analysis config '%s': [data] dataset cannot be set in a sweep (each subject's dataset is <[output] dir>/sub-<label>/dataset.h5); remove it",
+				  sw->analysis);
+	return 0;
+}
+
+int nidec_sweep_base_cfg(const nidec_sweep *sw, char *const *sets, size_t n_sets,
+			 nidec_cfg *cfg, nidec_err *err)
+{
+	NIDEC_TRY(load_base(sw, sets, n_sets, cfg, err));
+	return nidec_cfg_finish(cfg, err);
+}
+
+int nidec_sweep_subject_cfg(const nidec_sweep *sw, size_t s, char *const *sets, size_t n_sets,
+			    const char *root, nidec_cfg *cfg, nidec_err *err)
+{
+	const nidec_sweep_subject *sub = &sw->subject[s];
+	char dir[4096], origin[128];
+
+	NIDEC_TRY(load_base(sw, sets, n_sets, cfg, err));
+	snprintf(origin, sizeof(origin), "sweep file (sub-%s)", sub->label);
+	NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
+	NIDEC_TRY(nidec_cfg_put(cfg, "data", "mask", sub->mask, origin, err));
+	if (sub->labels || sub->events) {
+		/* the subject's labels replace whatever the analysis config had */
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "labels", sub->labels ? sub->labels : "", origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "events", sub->events ? sub->events : "", origin, err));
+	}
+	NIDEC_TRY(nidec_sweep_subject_dir(root, sub->label, dir, sizeof(dir), err));
+	NIDEC_TRY(nidec_cfg_put(cfg, "output", "dir", dir, origin, err));
+	return nidec_cfg_finish(cfg, err);
+}
+
+double nidec_sweep_chance(const nidec_sweep *sw, int scoring, size_t n_classes)
+{
+	if (!isnan(sw->chance))
+		return sw->chance;
+	switch (scoring) {
+	case NIDEC_SCORE_ROC_AUC:
+	case NIDEC_SCORE_BALANCED_ACCURACY:
+		return 0.5;
+	case NIDEC_SCORE_ACCURACY:
+		if (n_classes < 2)
+			return NAN;
+		/* K = 2: one binary problem; K > 2: one-vs-rest problems, where
+		 * always answering "rest" scores (K-1)/K on balanced classes */
+		return n_classes == 2 ? 0.5 : (double)(n_classes - 1) / (double)n_classes;
+	default:
+		return NAN;
+	}
+}
