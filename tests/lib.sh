@@ -21,6 +21,12 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPIRUN=${MPIRUN:-mpirun}
+# Sanitizer builds (make SANITIZE=address,undefined check): full stacks, so
+# that tests/lsan.supp can name Open MPI's own leaks; any other report makes
+# nidec exit non-zero and the test fail.  Harmless for other builds.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:malloc_context_size=30:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TESTS_DIR/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 SCRIPT=$(basename "$0" .sh)
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/nidec-$SCRIPT.XXXXXX")
 test_count=0
@@ -55,6 +61,22 @@ test_expect_error() {
 		test_failed=$((test_failed + 1))
 		say "not ok $test_count - $desc (exit $rc, wanted $want_rc and '$want_msg')"
 		sed 's/^/#   /' "$TRASH/.out.$test_count" | tail -n 20 >&2
+	fi
+}
+
+# A test of a known bug (git's test_expect_failure): BODY states the wanted
+# behaviour.  While it fails it is reported as "skip ... (known bug ...)" and
+# does not fail the run; once it passes it says so: drop the mark.
+#   test_expect_failure 'BUG-3: NaN voxels are refused' '...'
+test_expect_failure() {
+	test_count=$((test_count + 1))
+	desc=$1
+	body=$2
+	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1; then
+		say "ok $test_count - $desc (known bug fixed: remove its mark)"
+	else
+		test_skipped=$((test_skipped + 1))
+		say "skip $test_count - $desc (known bug, still broken)"
 	fi
 }
 

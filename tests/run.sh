@@ -10,6 +10,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 log=${TMPDIR:-/tmp}/nidec-tests.$$
 mkdir -p "$log"
 passed=0 failed=0 skipped=0
+# sanitizer builds: the same settings as tests/lib.sh (for the unit tests)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:malloc_context_size=30:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	for t in ${UNIT_BINS:-}; do
