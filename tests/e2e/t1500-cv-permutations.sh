@@ -32,6 +32,23 @@ test_expect_success 'strong signal, 19 permutations: p = 1/20 for each class and
 	EOF
 '
 
+test_expect_success 'the report of that run shows each null histogram with the observed score' '
+	$NIDEC report out -o report.html -q &&
+	"$PYTHON" - <<-EOF
+	import json, re
+	page = open("report.html").read()
+	sec = re.search(r"<section id=\"permutations\">(.*?)</section>", page, re.S).group(1)
+	assert "19 permutations of the labels; p-value of the mean score: <b>0.05</b>" in sec, sec[:300]
+	svgs = re.findall(r"<svg.*?</svg>", sec, re.S)
+	assert len(svgs) == 2, len(svgs)          # one histogram per class
+	obs = json.load(open("out/summary.json"))["permutations"]["observed"]
+	for k, svg in zip(("cat", "face"), svgs):
+	    assert "null (19)" in svg and "p = 0.05" in svg, svg[:300]
+	    assert "observed %.3f" % obs[k] in svg, (k, obs[k])
+	    assert len(re.findall(r"<rect", svg)) > 3, "no bars"
+	EOF
+'
+
 test_expect_success 'null_scores.tsv, summary.json and results.h5 agree; p-values follow the rule' '
 	ln -sfn null syn &&
 	perm_run 2 out --set cv.permutations=30 >stdout &&
