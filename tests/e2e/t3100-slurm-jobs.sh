@@ -181,31 +181,47 @@ test_expect_success 'a sweep job stopped as at its time limit exits 3, requeues,
 	cmp term-ref/group_summary.json term-slurm/group_summary.json
 '
 
-if "$NIDEC" run --help 2>&1 | grep -q -- --resume; then
-	test_expect_success 'jobs/nidec-permutations.sbatch: stopped as at its time limit, requeued, resumed identically' '
-		$NIDEC run big/sub-09/func/synth.ini -q --progress 0 --set output.dir=perm-ref \
-			--set output.report=false --set cv.permutations=60 >/dev/null &&
-		j=$(PERMUTATIONS=60 sbatch --parsable -n 2 -o perm-%j.out "$JOBS/nidec-permutations.sbatch" \
-			big/sub-09/func/synth.ini --set output.dir=perm-slurm --set output.report=false --progress 1) &&
-		log_has perm-$j.out "tasks (" &&
-		scancel --signal=TERM --batch $j &&
-		requeued $j &&
-		slurm_wait $j && cat perm-$j.out &&
-		grep -q "nidec-permutations: interrupted, checkpoint saved; requeueing" perm-$j.out &&
-		grep -q "nidec-permutations: done" perm-$j.out &&
-		same_dir perm-ref perm-slurm &&
-		$PYTHON -c "
+test_expect_success 'jobs/nidec-permutations.sbatch: stopped as at its time limit, requeued, resumed identically' '
+	$NIDEC run big/sub-09/func/synth.ini -q --progress 0 --set output.dir=perm-ref \
+		--set output.report=false --set cv.permutations=60 >/dev/null &&
+	j=$(PERMUTATIONS=60 sbatch --parsable -n 2 -o perm-%j.out "$JOBS/nidec-permutations.sbatch" \
+		big/sub-09/func/synth.ini --set output.dir=perm-slurm --set output.report=false --progress 1) &&
+	log_has perm-$j.out "tasks (" &&
+	scancel --signal=TERM --batch $j &&
+	requeued $j &&
+	slurm_wait $j && cat perm-$j.out &&
+	grep -q "nidec-permutations: interrupted, checkpoint saved; requeueing" perm-$j.out &&
+	grep -q "nidec-permutations: done" perm-$j.out &&
+	same_dir perm-ref perm-slurm &&
+	$PYTHON -c "
 import json
 a, b = json.load(open(\"perm-ref/summary.json\")), json.load(open(\"perm-slurm/summary.json\"))
 for k in a[\"scores\"]:
     assert a[\"scores\"][k][\"p_value\"] == b[\"scores\"][k][\"p_value\"], k
 assert a[\"permutations\"] == b[\"permutations\"]
 "
-	'
-else
-	test_skip 'jobs/nidec-permutations.sbatch: time limit, requeue and --resume' \
-		"'nidec run --help' does not mention --resume yet (checkpoint/resume not built in)"
-fi
+'
+
+# A real time limit, not a simulated one: Slurm itself ends the job at
+# --time=1 (its tasks get TERM from slurmstepd; rank 0 saves the checkpoint
+# and every rank exits 3, or KILL comes first: the ledger holds every result
+# received), the job ends TIMEOUT, and the same command with --resume
+# completes it to the reference files.  Tasks are slowed (sleeping, no CPU)
+# so that the run cannot finish in a minute; about 1.5 min of the suite.
+test_expect_success 'jobs/nidec-run.sbatch past its real time limit (--time=1): --resume completes it identically' '
+	j=$(NIDEC_TEST_TASK_DELAY=0.5 sbatch --parsable -n 2 --time=1 -o tl-%j.out \
+		"$JOBS/nidec-run.sbatch" big/sub-09/func/synth.ini --set output.dir=perm-tl \
+		--set output.report=false --set cv.permutations=60 --progress 5) &&
+	{ slurm_wait $j >tl-wait.out; cat tl-wait.out tl-$j.out; } &&
+	grep -q "JobId=$j TIMEOUT" tl-wait.out &&
+	test -s perm-tl/results.ledger && ! test -e perm-tl/summary.json &&
+	j=$(sbatch --parsable -n 2 -o tl2-%j.out "$JOBS/nidec-run.sbatch" big/sub-09/func/synth.ini \
+		--set output.dir=perm-tl --set output.report=false --set cv.permutations=60 --resume) &&
+	slurm_wait $j && cat tl2-$j.out &&
+	grep -q "resume: [1-9][0-9]* of [0-9]* tasks already done" tl2-$j.out &&
+	same_dir perm-ref perm-tl &&
+	cmp perm-ref/null_scores.tsv perm-tl/null_scores.tsv
+'
 
 test_expect_success 'no job left in the queue' '
 	test -z "$(squeue -h -o %i)"
