@@ -15,7 +15,12 @@
  * (a "fit unit").  It fits every binary problem and every C of the grid on
  * that part, so the part's standardisation, screening pass, solver matrix
  * (or Gram matrix) are built once and each C starts from the previous C's
- * solution (warm start; src/core/task.c).  Its result is a pure function
+ * solution (warm start; src/core/task.c).  When a part shares nothing
+ * costly between its problems (nilearn's whole-data standardisation with
+ * the plan-wide Gram matrix) and there are several problems, each problem
+ * of a part is its own task instead (nidec_task.problem >= 0), for a
+ * better balance over the ranks; the fits and their results are the same
+ * bits either way.  Its result is a pure function
  * of (plan, task id, X): the liblinear seed of every fit is derived from
  * (permutation, folds, problem, C), never from the rank, so any schedule
  * gives byte-identical results.  Reduction works on results ordered by
@@ -81,13 +86,14 @@ typedef struct nidec_task {
 	long perm;     /* 0 = true labels, 1..N = permutations */
 	int outer;     /* outer fold */
 	int inner;     /* inner fold, or -1 for a fit on the whole outer training part */
-	int problem;   /* -1: a task runs every binary problem (see above) */
+	int problem;   /* -1: a task runs every binary problem, else only this one (see above) */
 	int c_index;   /* -1: a task runs every C of the grid */
 } nidec_task;
 
 /*
- * The result of one task: one "fit" per (problem q, C index c), fit
- * f = q * n_C + c (n_C = the plan's grid, 1 for the dummy estimator).
+ * The result of one task: one "fit" per (problem q, C index c) of the task,
+ * fit f = q * n_C + c (n_C = the plan's grid, 1 for the dummy estimator);
+ * for a task of one problem (nidec_task.problem >= 0), f = c.
  */
 typedef struct nidec_result {
 	size_t task;       /* task id */
@@ -182,7 +188,8 @@ size_t nidec_plan_n_tasks(const nidec_plan *plan);
 void nidec_plan_task(const nidec_plan *plan, size_t t, nidec_task *out);
 /* A relative cost guess for task t (bigger first when scheduling). */
 double nidec_plan_task_cost(const nidec_plan *plan, size_t t);
-/* Fits per task (problems x C); fit f = problem * n_C + c_index. */
+/* Fits per task: problems x C, fit f = problem * n_C + c_index; or C when
+ * each task holds one problem (then f = c_index). */
 size_t nidec_plan_n_fit(const nidec_plan *plan);
 size_t nidec_plan_n_outer(const nidec_plan *plan);
 /* Binary problems: 1 for two classes, K for K > 2 (one-vs-rest). */
@@ -216,7 +223,8 @@ void nidec_outcome_free(nidec_outcome **out);
  * = automatic (src/core/task.c states the rule), 1 = primal (rows), 2 =
  * kernel (Gram matrix); warm = 1 (default) starts each C from the previous
  * C's solution, 0 from zero as liblinear.  Every choice gives the same
- * solutions to the solver's tolerance.  Call before nidec_plan_prepare.
+ * solutions to the solver's tolerance.  Call before nidec_plan_prepare and
+ * before reading the task list (the form may change how tasks are cut).
  */
 void nidec_plan_set_solver(nidec_plan *plan, int form, int warm);
 

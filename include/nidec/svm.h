@@ -130,6 +130,9 @@ typedef struct nidec_dcd_problem {
 	const size_t *kidx;    /* KERNEL: sample i is row and column kidx[i] of K, all
 				* distinct and < m; NULL: row i, m = l */
 	size_t m;              /* KERNEL with kidx: columns of K (<= ld) */
+	double *kbuf;          /* KERNEL: scratch of >= l * l doubles for the compacted
+				* block (contents not kept; reused across calls so that
+				* it is not mapped afresh), or NULL: allocated per call */
 } nidec_dcd_problem;
 
 /*
@@ -139,8 +142,8 @@ typedef struct nidec_dcd_problem {
  * which must belong together (a previous call's output on the same problem,
  * e.g. for the previous C of the grid).  The kernel form does not return w:
  * the caller forms w = sum_i alpha_i y_i x_i.  seed as nidec_dcd_l2svc.
- * Allocates O(l) (primal) or O(l^2) (kernel: a compacted working block);
- * NIDEC_ENOMEM on failure.
+ * Allocates O(l) (primal) or O(l^2) (kernel: a compacted working block,
+ * unless pb->kbuf provides it); NIDEC_ENOMEM on failure.
  */
 int nidec_dcd_solve(const nidec_dcd_problem *pb, double C, double eps, int max_iter,
 		    int liblinear_order, unsigned seed, double *alpha, double *wv, int warm,

@@ -57,14 +57,21 @@ struct nidec_plan {
 	nidec_folds *inner;   /* [outer.n], empty in MODE_TESTFOLD */
 	size_t n_inner_max;
 
-	/* task numbering: t = perm * block + fold_off[f] + unit, unit 0 = the
-	 * outer fit (if has_outer_fit), then the inner folds.  A task fits
-	 * every problem and every C of its unit: fit q * n_C + c. */
+	/* task numbering: t = perm * block + fold_off[f] + unit * tpu + q',
+	 * unit 0 = the outer fit (if has_outer_fit), then the inner folds.
+	 * tpu = 1: a task fits every problem and every C of its unit (fit
+	 * q * n_C + c, q' = 0); tpu = n_problems: one task per problem of the
+	 * unit (q' = q, fit c), chosen by layout_tasks when the unit's work is
+	 * all in the fits (plan-wide Gram matrix), so that the scheduler can
+	 * balance many small tasks. */
 	int has_outer_fit;
 	size_t *fold_off;     /* [outer.n + 1] */
-	size_t block;
+	size_t n_units;       /* training parts per permutation */
+	size_t tpu;           /* tasks per unit: 1 or n_problems */
+	int no_split;         /* tests: never one task per problem */
+	size_t block;         /* tasks per permutation: n_units * tpu */
 	size_t n_tasks;
-	size_t n_fit;         /* n_problems * n_C */
+	size_t n_fit;         /* fits per task: n_problems * n_C / tpu */
 
 	/* solver of svc + dcd (see task.c): form rule and warm start */
 	int form;             /* PLAN_FORM_* */
@@ -76,21 +83,30 @@ struct nidec_plan {
 	 * its Gram matrix (+1) over all samples, shared by every task */
 	double *Zg;           /* [n * p] or NULL */
 	double *Kg;           /* [n * n] or NULL */
+	void *gram_mem;       /* the allocation holding Zg and Kg */
 
-	/* per-rank scratch memory reused from task to task (solver rows), so
-	 * that large buffers are not mapped and faulted in again by every
-	 * task; contents never carry from one task to the next */
+	/* per-rank scratch memory reused from task to task (solver rows, the
+	 * kernel solver's block), so that large buffers are not mapped and
+	 * faulted in again by every task; contents never carry from one task
+	 * to the next */
 	struct plan_scratch *scratch;
 };
 
 struct plan_scratch {
 	float *x;             /* solver rows of a group of problems */
 	size_t x_cap;         /* floats */
+	void *x_mem;          /* the allocation holding x (in huge pages, bigmem.h) */
+	double *kb;           /* the kernel solver's block (nidec_dcd_problem.kbuf) */
+	size_t kb_cap;        /* doubles */
+	void *kb_mem;         /* the allocation holding kb */
 };
 
 /* A scratch buffer of at least n floats (contents undefined), or NULL with
  * err set.  Valid until the next call or nidec_plan_free. */
 float *plan_scratch_floats(const struct nidec_plan *pl, size_t n, nidec_err *err);
+
+/* The same for the kernel solver's block: n doubles, in huge pages. */
+double *plan_scratch_kblock(const struct nidec_plan *pl, size_t n, nidec_err *err);
 
 /* Solver forms for svc + dcd: automatic (task.c's rule), or forced. */
 enum { PLAN_FORM_AUTO = 0, PLAN_FORM_PRIMAL = 1, PLAN_FORM_KERNEL = 2 };
@@ -103,14 +119,32 @@ static inline signed char plan_ypm(const struct nidec_plan *pl, const int *y, si
 	return y[i] == pos ? 1 : -1;
 }
 
+/* Tests: allow (1, the default) or forbid (0) one task per problem, and
+ * lay the tasks out again.  Call before nidec_plan_prepare. */
+void plan_allow_split(struct nidec_plan *pl, int allow);
+
 /* Labels of permutation perm (perm 0: a copy of the true labels). */
 int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);
 
 /* Describe task t ("permutation 0, fold 3 (run 3), inner fold 2, class 'face', C = 10"). */
 void plan_task_desc(const struct nidec_plan *pl, const nidec_task *tk, char *buf, size_t len);
 
-/* Task id of (perm, outer, inner); inner -1 = the outer fit. */
+/* Task id of (perm, outer, inner); inner -1 = the outer fit.  With one
+ * task per problem (tpu > 1), the task of problem 0. */
 size_t plan_task_id(const struct nidec_plan *pl, long perm, int outer, int inner);
+
+/* Task id holding fit (q, c) of unit (perm, outer, inner), and the index of
+ * that fit in the task's result. */
+static inline size_t plan_fit_task(const struct nidec_plan *pl, long perm, int outer, int inner,
+				   size_t q)
+{
+	return plan_task_id(pl, perm, outer, inner) + (pl->tpu > 1 ? q : 0);
+}
+
+static inline size_t plan_fit_index(const struct nidec_plan *pl, size_t q, size_t c)
+{
+	return (pl->tpu > 1 ? 0 : q) * pl->n_C + c;
+}
 
 /* 1 if task.c will solve the plan's problems in kernel form with the
  * plan-wide Gram matrix (decided in nidec_plan_prepare). */

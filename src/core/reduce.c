@@ -36,14 +36,14 @@
 #include "nidec/metrics.h"
 #include "plan_int.h"
 
-/* The task of (perm, outer f, inner i) and its fit (q, c). */
-#define R(perm, f, i) results[plan_task_id(pl, (perm), (f), (i))]
-#define FIT(q, c) ((size_t)(q) * pl->n_C + (size_t)(c))
-#define SCORE(perm, f, i, q, c) (R(perm, f, i)->score[FIT(q, c)])
-#define FIT_C(perm, f, i, q, c) (R(perm, f, i)->C[FIT(q, c)])
-#define DEC(perm, f, i, q, c) (R(perm, f, i)->decision + FIT(q, c) * R(perm, f, i)->n_test)
+/* The task holding fit (q, c) of (perm, outer f, inner i), and that fit. */
+#define R(perm, f, i, q) results[plan_fit_task(pl, (perm), (f), (i), (size_t)(q))]
+#define FIT(q, c) plan_fit_index(pl, (size_t)(q), (size_t)(c))
+#define SCORE(perm, f, i, q, c) (R(perm, f, i, q)->score[FIT(q, c)])
+#define FIT_C(perm, f, i, q, c) (R(perm, f, i, q)->C[FIT(q, c)])
+#define DEC(perm, f, i, q, c) (R(perm, f, i, q)->decision + FIT(q, c) * R(perm, f, i, q)->n_test)
 #define COEF(perm, f, i, q, c) \
-	(R(perm, f, i)->n_coef ? R(perm, f, i)->coef + FIT(q, c) * R(perm, f, i)->n_coef : NULL)
+	(R(perm, f, i, q)->n_coef ? R(perm, f, i, q)->coef + FIT(q, c) * R(perm, f, i, q)->n_coef : NULL)
 
 struct pick {
 	double score, inner_score, C;

@@ -11,7 +11,11 @@
  *
  * Why a task is a whole training part rather than one fit: everything but
  * the solver's iterations is shared by the fits of a part, and at full size
- * (30,000 voxels) that shared work is most of the cost.  Built once per
+ * (30,000 voxels) that shared work is most of the cost.  (Except with the
+ * plan-wide Gram matrix, where a part shares nothing costly: there a task
+ * is one problem of a part, tk->problem, and runs only that problem's fits
+ * exactly as the task of the whole part would; plan.c, layout_tasks.)
+ * Built once per
  * task: the standardisation statistics and the ANOVA F scores of every
  * problem (one pass over the data, nidec_prep_fit_fclassif), the
  * standardised test rows, and the solver's matrix: float32 training rows
@@ -65,11 +69,13 @@
 #include "nidec/metrics.h"
 #include "nidec/rng.h"
 #include "nidec/svm.h"
+#include "bigmem.h"
 #include "plan_int.h"
 
 /* What the fits of one task share. */
 struct unit {
 	const nidec_split *os;
+	size_t q0, q1;               /* the task's problems: q0 .. q1-1 */
 	const size_t *tr, *sc;       /* training and scoring rows */
 	size_t n_tr, n_sc;
 	const nidec_scaler *s_tr, *s_sc, *s_ex;
@@ -150,6 +156,8 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 	size_t P = pl->n_problems, q, i;
 
 	u->os = os;
+	u->q0 = tk->problem >= 0 ? (size_t)tk->problem : 0;
+	u->q1 = tk->problem >= 0 ? u->q0 + 1 : P;
 	u->tr = is ? is->train : os->train;
 	u->sc = is ? is->test : os->test;
 	u->n_tr = is ? is->n_train : os->n_train;
@@ -235,7 +243,7 @@ static int generic_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 	nidec_view v_tr, v_sc, v_ex;
 	nidec_svm_param par;
 	nidec_svm_model model = NIDEC_SVM_MODEL_INIT;
-	size_t f = q * pl->n_C + c, i, n_feat = u->n_feat[q];
+	size_t f = plan_fit_index(pl, q, c), i, n_feat = u->n_feat[q];
 	const size_t *feat = u->feat[q];
 	const signed char *ypm_tr = u->ypm_tr + q * u->n_tr, *ypm_sc = u->ypm_sc + q * u->n_sc;
 	double C = pl->C[c];
@@ -328,6 +336,7 @@ static double *std_rows(const struct nidec_plan *pl, const size_t *rows, size_t 
 	Z = nidec_malloc_e(np, sizeof(double), "standardised rows", err);
 	if (!Z)
 		return NULL;
+	nidec_hint_huge(Z, np * sizeof(double));
 	for (i = 0; i < n; i++)
 		nidec_prep_row(s, pl->X + rows[i] * pl->p, NULL, pl->p, Z + i * pl->p);
 	return Z;
@@ -356,7 +365,7 @@ static int finish_fit(const struct nidec_plan *pl, const nidec_task *tk, struct 
 		      size_t q, size_t c, const double *w, double b, int n_iter, nidec_result *r,
 		      nidec_err *err)
 {
-	size_t f = q * pl->n_C + c, k, nf = u->n_feat[q];
+	size_t f = plan_fit_index(pl, q, c), k, nf = u->n_feat[q];
 	const size_t *feat = u->feat[q];
 
 	decide(u->Zs, pl->p, u->n_sc, feat, nf, w, b, u->dec);
@@ -396,6 +405,9 @@ static int kernel_problem(const struct nidec_plan *pl, const nidec_task *tk, str
 	pb.l = l;
 	pb.y = u->yq;
 	pb.kidx = u->kidx;
+	pb.kbuf = plan_scratch_kblock(pl, l * l, err); /* (l * l: checked by fast_fits) */
+	if (!pb.kbuf)
+		return NIDEC_ENOMEM;
 	if (global) {
 		for (a = 0; a < l; a++)
 			u->kidx[a] = u->tr[u->ord[a]];
@@ -564,7 +576,7 @@ static int fast_fits(const struct nidec_plan *pl, const nidec_task *tk, struct u
 	kern = nidec_malloc_e(P, sizeof(int), "solver forms", err);
 	if (!kern)
 		return NIDEC_ENOMEM;
-	for (q = 0; q < P; q++) {
+	for (q = u->q0; q < u->q1; q++) {
 		size_t d = u->n_feat[q] + 1;
 		kern[q] = global || plan_kernel_form(pl, l, d, u->feat[q] ? 1 : P);
 		any_kernel |= kern[q];
@@ -596,9 +608,11 @@ static int fast_fits(const struct nidec_plan *pl, const nidec_task *tk, struct u
 			u->Zt = nidec_malloc_e(sz, sizeof(double), "standardised training rows", err);
 			if (!u->Kt || !u->Zt)
 				goto nomem;
+			nidec_hint_huge(u->Kt, ll * sizeof(double));
+			nidec_hint_huge(u->Zt, sz * sizeof(double));
 		}
 	}
-	for (q = 0; q < P && rc == 0;) {
+	for (q = u->q0; q < u->q1 && rc == 0;) {
 		size_t q1 = q, bytes = 0;
 		if (kern[q]) {
 			solver_order(u, q);
@@ -609,7 +623,7 @@ static int fast_fits(const struct nidec_plan *pl, const nidec_task *tk, struct u
 			continue;
 		}
 		/* the next primal problems whose rows fit in PRIMAL_GROUP_BYTES */
-		while (q1 < P && !kern[q1]) {
+		while (q1 < u->q1 && !kern[q1]) {
 			size_t b;
 			if (nidec_mul_size(l, primal_ld(u->n_feat[q1]) * sizeof(float), &b) < 0)
 				goto toobig;
@@ -676,7 +690,7 @@ static int run_unit(const struct nidec_plan *pl, const nidec_task *tk, struct un
 		return NIDEC_ENOMEM;
 	if (fast_path(pl))
 		return fast_fits(pl, tk, u, r, err);
-	for (q = 0; q < pl->n_problems; q++)
+	for (q = u->q0; q < u->q1; q++)
 		for (c = 0; c < pl->n_C; c++) {
 			int rc = generic_fit(pl, tk, u, q, c, r, err);
 			if (rc < 0) {

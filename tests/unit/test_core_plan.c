@@ -18,6 +18,7 @@
 #include "nidec/mem.h"
 #include "nidec/plan.h"
 #include "nidec/rng.h"
+#include "core/plan_int.h" /* plan_allow_split (white box) */
 
 #define RUNS 4
 #define PER_RUN 8
@@ -383,6 +384,61 @@ static void test_core_plan__solver_forms_agree(void **state)
 	}
 }
 
+/* nilearn's whole-data standardisation with the plan-wide Gram matrix and
+ * 3 classes: one task per (fold, class), each with the fits of its C grid;
+ * the outcome is the same bits as with one task per fold (every score,
+ * pick, decision and weight), whatever the order the tasks run in */
+static void test_core_plan__one_task_per_problem(void **state)
+{
+	static const char *const sets[] = { "cv.compat=nilearn", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(3, Y3);
+	nidec_outcome *o[2] = { NULL, NULL };
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t t, i, split;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	for (split = 0; split < 2; split++) {
+		nidec_plan *plan = NULL;
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+		nidec_plan_set_solver(plan, 2, 1); /* kernel form: the plan-wide Gram matrix */
+		if (!split)
+			plan_allow_split(plan, 0);
+		assert_int_equal(nidec_plan_n_tasks(plan), split ? 12 : 4);
+		assert_int_equal(nidec_plan_n_fit(plan), split ? 3 : 9);
+		for (t = 0; t < nidec_plan_n_tasks(plan); t++) {
+			nidec_task tk;
+			char desc[200];
+			nidec_plan_task(plan, t, &tk);
+			assert_int_equal(tk.outer, (int)(split ? t / 3 : t));
+			assert_int_equal(tk.inner, -1);
+			assert_int_equal(tk.problem, split ? (int)(t % 3) : -1);
+			assert_true(nidec_plan_task_cost(plan, t) > 0);
+			nidec_plan_task_desc(plan, t, desc, sizeof(desc));
+			if (split)
+				assert_non_null(strstr(desc, names3[t % 3]));
+		}
+		assert_int_equal(run_all(plan, split ? 7 : 0, &o[split], &err), 0);
+		nidec_plan_free(&plan);
+	}
+	check_outcome_sane(o[1], 3);
+	assert_int_equal(o[0]->n_pred, o[1]->n_pred);
+	for (i = 0; i < 3 * 4; i++) {
+		assert_memory_equal(&o[0]->score[i], &o[1]->score[i], sizeof(double));
+		assert_memory_equal(&o[0]->chosen_C[i], &o[1]->chosen_C[i], sizeof(double));
+	}
+	assert_memory_equal(o[0]->grid_score, o[1]->grid_score, 3 * 4 * 3 * sizeof(double));
+	assert_memory_equal(o[0]->pred_decision, o[1]->pred_decision, o[0]->n_pred * 3 * sizeof(double));
+	assert_memory_equal(o[0]->pred_label, o[1]->pred_label, o[0]->n_pred * sizeof(int));
+	assert_memory_equal(o[0]->coef_mean, o[1]->coef_mean, 3 * P * sizeof(double));
+	assert_memory_equal(o[0]->coef_std, o[1]->coef_std, 3 * P * sizeof(double));
+	assert_memory_equal(o[0]->model_intercept, o[1]->model_intercept, 3 * sizeof(double));
+	nidec_outcome_free(&o[0]);
+	nidec_outcome_free(&o[1]);
+	nidec_cfg_release(&cfg);
+}
+
 /* errors before any work, naming the fold, the class and the fix */
 static void test_core_plan__refused(void **state)
 {
@@ -490,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_core_plan__decoder_inside_split_multiclass),
 		cmocka_unit_test(test_core_plan__permutations),
 		cmocka_unit_test(test_core_plan__solver_forms_agree),
+		cmocka_unit_test(test_core_plan__one_task_per_problem),
 		cmocka_unit_test(test_core_plan__refused),
 		cmocka_unit_test(test_core_plan__alloc_faults),
 	};
