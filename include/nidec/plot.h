@@ -70,6 +70,13 @@ typedef struct nidec_vol {
 int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
 		      nidec_canvas **out, nidec_err *err);
 
+/* The same into a canvas kept from figure to figure (many figures, e.g.
+ * the report): a non-NULL *cv is reset and drawn on (nidec_canvas_reset:
+ * its memory is reused), a NULL one is created.  On failure *cv is still
+ * the caller's to destroy (a reused canvas then holds no valid figure). */
+int nidec_plot_render_reuse(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
+			    nidec_canvas **cv, nidec_err *err);
+
 /* Resample `src` onto the grid (dims, affine) of `grid`, nearest neighbour:
  * *out is a new array of grid's size (0 outside src; free with nidec_free). */
 int nidec_plot_resample_nn(const nidec_vol *src, const nidec_vol *grid, float **out, nidec_err *err);

@@ -10,7 +10,12 @@
  *     when there is no background) on the two in-plane axes; one scale in
  *     pixels per mm for both axes, so the aspect ratio is the voxel sizes';
  *  3. each pixel centre is a world point, mapped into each layer's voxel
- *     grid with the inverse affine and rounded (nearest neighbour);
+ *     grid with the inverse affine and rounded (nearest neighbour); for
+ *     speed (the report draws six to twenty figures at the end of every
+ *     run) an axis-aligned layer is mapped once per panel column and row,
+ *     a pixel row whose voxels are those of the row above is copied, and a
+ *     colour is computed once per run of pixels on one voxel: the same
+ *     pixels as mapping every pixel (see struct panel_map);
  *  4. layers: grey background with robust limits (2nd-98th percentile of
  *     the non-zero voxels; dimmed under overlays), then the mask fill and
  *     outline, or the stat map in nilearn's "cold_hot" colours, symmetric
@@ -111,21 +116,38 @@ static int layer_init(struct layer *l, const nidec_vol *v, nidec_err *err)
 	return 0;
 }
 
+/* Voxel index along axis `a` of the voxel nearest to a world point, or -1
+ * outside the grid.  The one place that maps world to voxels: sampling,
+ * resampling and the panel tables of draw_panel() all go through it, so
+ * they agree to the bit. */
+static int64_t layer_axis(const struct layer *l, int a, const double p[3])
+{
+	double f = l->inv[4 * a] * p[0] + l->inv[4 * a + 1] * p[1] + l->inv[4 * a + 2] * p[2] +
+		   l->inv[4 * a + 3];
+	double q = floor(f + 0.5);
+
+	if (!(q >= 0) || q >= (double)l->v->dims[a])
+		return -1;
+	return (int64_t)q;
+}
+
+/* Linear index (x fastest) of the voxel nearest to a world point; -1
+ * outside the grid. */
+static int64_t layer_index(const struct layer *l, const double p[3])
+{
+	int64_t i = layer_axis(l, 0, p), j = layer_axis(l, 1, p), k = layer_axis(l, 2, p);
+
+	if (i < 0 || j < 0 || k < 0)
+		return -1;
+	return i + l->v->dims[0] * (j + l->v->dims[1] * k);
+}
+
 /* Value at a world point, nearest neighbour; NaN outside the grid. */
 static double layer_sample(const struct layer *l, const double p[3])
 {
-	int64_t ijk[3];
-	int r;
+	int64_t q = layer_index(l, p);
 
-	for (r = 0; r < 3; r++) {
-		double f = l->inv[4 * r] * p[0] + l->inv[4 * r + 1] * p[1] + l->inv[4 * r + 2] * p[2] +
-			   l->inv[4 * r + 3];
-		double q = floor(f + 0.5);
-		if (!(q >= 0) || q >= (double)l->v->dims[r])
-			return NAN;
-		ijk[r] = (int64_t)q;
-	}
-	return l->v->data[ijk[0] + l->v->dims[0] * (ijk[1] + l->v->dims[1] * ijk[2])];
+	return q < 0 ? NAN : l->v->data[q];
 }
 
 /* World bounding box of a grid: lo[3], hi[3] over the voxel corners. */
@@ -600,59 +622,230 @@ static void pixel_world(const struct figure *f, const struct panel *p, int c, in
 	w[view_n[view]] = p->cut;
 }
 
-static int draw_panel(const struct figure *f, const struct panel *p, nidec_canvas *cv,
-		      unsigned char *mask_buf)
+/* Where a layer's voxels fall on a panel.  When every voxel axis of the
+ * layer depends on at most one of the panel's pixel axes (the inverse
+ * affine has no term mixing them: every axis-aligned image), the voxel
+ * under pixel (c, r) is col[c] + row[r] (-1 in either: outside the grid),
+ * and only iw + ih points are mapped.  Exact: at pixel (c, r) the axis's
+ * sum in layer_axis differs from the sum at (c, 0) (or (0, r)) only by a
+ * term whose coefficient is 0, i.e. by adding +0 or -0 at the same place,
+ * which can change the sign of a zero but not floor(f + 0.5); so every
+ * pixel gets the voxel layer_index() gives it.  Otherwise (`sep` 0) each
+ * pixel is mapped on its own. */
+struct panel_map {
+	const struct layer *l;  /* NULL: the layer is not drawn */
+	int sep;
+	int64_t *col, *row;     /* [iw], [ih], when sep */
+};
+
+/* Scratch memory of one figure's panels (sized by the figure). */
+struct scratch {
+	unsigned char *mask;    /* [iw * ih]: roi: the mask under each pixel */
+	unsigned char *hrun;    /* [2 * iw * ih]: roi: H_1, H_2 of draw_roi() */
+	uint32_t *line;         /* [iw]: one row of colours */
+	int64_t *tab;           /* [3 * (iw + ih)]: the col/row tables of 3 maps */
+};
+
+static void map_panel(const struct figure *f, const struct panel *p, const struct layer *l, int slot,
+		      struct scratch *sc, struct panel_map *m)
+{
+	int view = f->o->view, uw = view_u[view], vw = view_v[view], a, c, r;
+	int dep_u[3], dep_v[3];
+	int64_t stride[3];
+	double w[3];
+
+	m->l = l;
+	m->sep = 0;
+	if (!l)
+		return;
+	m->col = sc->tab + (size_t)slot * (size_t)(f->iw + f->ih);
+	m->row = m->col + f->iw;
+	stride[0] = 1;
+	stride[1] = l->v->dims[0];
+	stride[2] = l->v->dims[0] * l->v->dims[1];
+	for (a = 0; a < 3; a++) {
+		dep_u[a] = l->inv[4 * a + uw] != 0;
+		dep_v[a] = l->inv[4 * a + vw] != 0;
+		if (dep_u[a] && dep_v[a])
+			return;
+	}
+	/* axes on neither pixel axis (constant on the panel) go with the columns */
+	for (c = 0; c < f->iw; c++) {
+		int64_t off = 0;
+		pixel_world(f, p, c, 0, w);
+		for (a = 0; a < 3 && off >= 0; a++)
+			if (!dep_v[a]) {
+				int64_t q = layer_axis(l, a, w);
+				off = q < 0 ? -1 : off + q * stride[a];
+			}
+		m->col[c] = off;
+	}
+	for (r = 0; r < f->ih; r++) {
+		int64_t off = 0;
+		pixel_world(f, p, 0, r, w);
+		for (a = 0; a < 3 && off >= 0; a++)
+			if (dep_v[a]) {
+				int64_t q = layer_axis(l, a, w);
+				off = q < 0 ? -1 : off + q * stride[a];
+			}
+		m->row[r] = off;
+	}
+	m->sep = 1;
+}
+
+/* The voxel of map m under pixel (c, r), or -1. */
+static int64_t map_at(const struct figure *f, const struct panel *p, const struct panel_map *m, int c, int r)
+{
+	double w[3];
+
+	if (!m->l)
+		return -1;
+	if (m->sep)
+		return m->col[c] < 0 || m->row[r] < 0 ? -1 : m->col[c] + m->row[r];
+	pixel_world(f, p, c, r, w);
+	return layer_index(m->l, w);
+}
+
+/* Pixel row r of the panel gets the same voxels as row r - 1 in every map. */
+static int same_row(const struct panel_map *m, size_t n, int r)
+{
+	size_t k;
+
+	if (r == 0)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (m[k].l && (!m[k].sep || m[k].row[r] != m[k].row[r - 1]))
+			return 0;
+	return 1;
+}
+
+/* Copy n colours to the canvas row y from column x on, clipped as
+ * nidec_canvas_put clips. */
+static void put_line(nidec_canvas *cv, int x, int y, const uint32_t *col, int n)
+{
+	int c;
+
+	if (y < 0 || y >= cv->h)
+		return;
+	for (c = x < 0 ? -x : 0; c < n && x + c < cv->w; c++) {
+		unsigned char *q = cv->px + 4 * ((size_t)y * (size_t)cv->w + (size_t)(x + c));
+		q[0] = (unsigned char)(col[c] >> 24);
+		q[1] = (unsigned char)(col[c] >> 16);
+		q[2] = (unsigned char)(col[c] >> 8);
+		q[3] = (unsigned char)col[c];
+	}
+}
+
+/* The mask layer of a roi panel, from sc->mask: fill, and an outline on
+ * the mask's own edge pixels (two pixels wide at most), so every coloured
+ * pixel lies inside the mask.  A mask pixel is an edge pixel when a pixel
+ * within city-block distance t of it is outside the mask or the panel.
+ * With H_k(r, c) = "pixels c-k..c+k of row r are all in the mask" (H_0 is
+ * the mask), a pixel is inside when H_(t-|dy|)(r+dy, c) holds for every
+ * dy in -t..t: the diamond is a stack of centred row segments. */
+static void draw_roi(const struct figure *f, const struct panel *p, nidec_canvas *cv, struct scratch *sc)
+{
+	const unsigned char *h[3];
+	size_t iw = (size_t)f->iw, n = iw * (size_t)f->ih;
+	int t = f->s >= 3 ? 2 : 1, r, c, k;
+	uint32_t last_in = 0, last_out = 0;
+	int have_last = 0;
+
+	h[0] = sc->mask;
+	for (k = 1; k <= t; k++) {
+		unsigned char *hk = sc->hrun + (size_t)(k - 1) * n;
+		const unsigned char *prev = h[k - 1];
+		for (r = 0; r < f->ih; r++)
+			for (c = 0; c < f->iw; c++) {
+				size_t i = (size_t)r * iw + (size_t)c;
+				/* H_1 = m(c-1) m(c) m(c+1); H_k = H_(k-1)(c-1) H_(k-1)(c+1) for k >= 2 */
+				hk[i] = c > 0 && c + 1 < f->iw && prev[i - 1] && prev[i + 1] && (k > 1 || prev[i]);
+			}
+		h[k] = hk;
+	}
+	for (r = 0; r < f->ih; r++) {
+		int y = p->iy + r;
+		for (c = 0; c < f->iw; c++) {
+			size_t i = (size_t)r * iw + (size_t)c;
+			int inside = 1, dy, x = p->ix + c;
+			if (!sc->mask[i])
+				continue;
+			for (dy = -t; dy <= t && inside; dy++) {
+				int rr = r + dy;
+				inside = rr >= 0 && rr < f->ih && h[t - abs(dy)][(size_t)rr * iw + (size_t)c];
+			}
+			if (!inside) {
+				nidec_canvas_put(cv, x, y, ROI_EDGE);
+			} else if (!f->o->outline_only) {
+				/* the fill is the same blend of the few background colours */
+				uint32_t in = nidec_canvas_get(cv, x, y);
+				if (!have_last || in != last_in) {
+					nidec_canvas_blend(cv, x, y, ROI_FILL);
+					last_in = in;
+					last_out = nidec_canvas_get(cv, x, y);
+					have_last = x >= 0 && y >= 0 && x < cv->w && y < cv->h;
+				} else {
+					nidec_canvas_put(cv, x, y, last_out);
+				}
+			}
+		}
+	}
+}
+
+static int draw_panel(const struct figure *f, const struct panel *p, nidec_canvas *cv, struct scratch *sc)
 {
 	const nidec_plot_opts *o = f->o;
 	const struct layer *bg = f->has_back ? &f->back : o->kind == NIDEC_PLOT_EPI ? &f->main : NULL;
 	double dim = o->kind == NIDEC_PLOT_EPI ? 1.0 : 0.8;
+	struct panel_map m[3];   /* background, stat map, roi */
+	unsigned char *mask_buf = sc->mask;
 	int c, r;
 
-	for (r = 0; r < f->ih; r++)
-		for (c = 0; c < f->iw; c++) {
-			double w[3], x;
-			uint32_t col = BLACK;
+	map_panel(f, p, bg, 0, sc, &m[0]);
+	map_panel(f, p, o->kind == NIDEC_PLOT_STAT ? &f->main : NULL, 1, sc, &m[1]);
+	map_panel(f, p, o->kind == NIDEC_PLOT_ROI ? &f->roi_l : NULL, 2, sc, &m[2]);
+	for (r = 0; r < f->ih; r++) {
+		unsigned char *mrow = mask_buf + (size_t)r * (size_t)f->iw;
+		int64_t pb = -2, pm = -2;     /* voxels of the last colour computed */
+		uint32_t pcol = BLACK;
 
-			pixel_world(f, p, c, r, w);
-			if (bg) {
-				x = layer_sample(bg, w);
-				if (isfinite(x))
-					col = grey(dim * (x - f->glo) / (f->ghi - f->glo));
+		if (same_row(m, 3, r)) {
+			/* same voxels as the row above: same colours, same mask */
+			if (o->kind == NIDEC_PLOT_ROI)
+				memcpy(mrow, mrow - f->iw, (size_t)f->iw);
+			put_line(cv, p->ix, p->iy + r, sc->line, f->iw);
+			continue;
+		}
+		for (c = 0; c < f->iw; c++) {
+			int64_t jb = map_at(f, p, &m[0], c, r), jm = map_at(f, p, &m[1], c, r);
+
+			if (jb != pb || jm != pm) {
+				double x;
+				pcol = BLACK;
+				if (jb >= 0) {
+					x = bg->v->data[jb];
+					if (isfinite(x))
+						pcol = grey(dim * (x - f->glo) / (f->ghi - f->glo));
+				}
+				if (jm >= 0) {
+					x = f->main.v->data[jm];
+					if (isfinite(x) && fabs(x) > o->threshold)
+						pcol = cold_hot(x / f->vmax);
+				}
+				pb = jb;
+				pm = jm;
 			}
-			nidec_canvas_put(cv, p->ix + c, p->iy + r, col);
-			if (o->kind == NIDEC_PLOT_STAT) {
-				x = layer_sample(&f->main, w);
-				if (isfinite(x) && fabs(x) > o->threshold)
-					nidec_canvas_put(cv, p->ix + c, p->iy + r, cold_hot(x / f->vmax));
-			} else if (o->kind == NIDEC_PLOT_ROI) {
-				x = layer_sample(&f->roi_l, w);
-				mask_buf[(size_t)r * (size_t)f->iw + (size_t)c] = isfinite(x) && x != 0;
+			sc->line[c] = pcol;
+			if (o->kind == NIDEC_PLOT_ROI) {
+				int64_t jr = map_at(f, p, &m[2], c, r);
+				double x = jr < 0 ? NAN : f->roi_l.v->data[jr];
+				mrow[c] = isfinite(x) && x != 0;
 			}
 		}
-	if (o->kind == NIDEC_PLOT_ROI) {
-		/* fill, and an outline on the mask's own edge pixels (two pixels
-		 * wide at most), so every coloured pixel lies inside the mask */
-		int t = f->s >= 3 ? 2 : 1;
-		for (r = 0; r < f->ih; r++)
-			for (c = 0; c < f->iw; c++) {
-				int edge = 0, dx, dy;
-				if (!mask_buf[(size_t)r * (size_t)f->iw + (size_t)c])
-					continue;
-				for (dy = -t; dy <= t && !edge; dy++)
-					for (dx = -t; dx <= t && !edge; dx++) {
-						int rr = r + dy, cc = c + dx;
-						if (abs(dx) + abs(dy) > t)
-							continue;
-						if (rr < 0 || cc < 0 || rr >= f->ih || cc >= f->iw ||
-						    !mask_buf[(size_t)rr * (size_t)f->iw + (size_t)cc])
-							edge = 1;
-					}
-				if (edge)
-					nidec_canvas_put(cv, p->ix + c, p->iy + r, ROI_EDGE);
-				else if (!o->outline_only)
-					nidec_canvas_blend(cv, p->ix + c, p->iy + r, ROI_FILL);
-			}
+		put_line(cv, p->ix, p->iy + r, sc->line, f->iw);
 	}
+	if (o->kind == NIDEC_PLOT_ROI)
+		draw_roi(f, p, cv, sc);
 	return 0;
 }
 
@@ -753,13 +946,15 @@ static int check_overlap(const nidec_vol *a, const nidec_vol *b, nidec_err *err)
 	return 0;
 }
 
-int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
-		      nidec_canvas **out, nidec_err *err)
+/* Render into *io: reused when `reuse` and non-NULL, else a new canvas
+ * set on success only. */
+static int render(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
+		  nidec_canvas **io, int reuse, nidec_err *err)
 {
 	struct figure f;
-	nidec_canvas *cv = NULL;
+	nidec_canvas *cv = NULL, *mine = NULL;  /* drawn on; created here */
 	float *roi_own = NULL;
-	unsigned char *mask_buf = NULL;
+	struct scratch sc = { NULL, NULL, NULL, NULL };
 	size_t nv, i, k;
 	int rc = 0;
 
@@ -815,9 +1010,19 @@ int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nide
 		NIDEC_TRY_GOTO(rc, layer_init(&f.roi_l, &f.roi_vol, err), done);
 	}
 	NIDEC_TRY_GOTO(rc, layout(&f, bg ? bg : img), done);
-	NIDEC_TRY_GOTO(rc, nidec_canvas_create(f.W, f.H, BLACK, &cv, err), done);
-	mask_buf = nidec_malloc_e((size_t)f.iw * (size_t)f.ih, 1, "a panel mask", err);
-	if (!mask_buf) {
+	if (reuse && *io) {
+		cv = *io;
+		NIDEC_TRY_GOTO(rc, nidec_canvas_reset(cv, f.W, f.H, BLACK, err), done);
+	} else {
+		NIDEC_TRY_GOTO(rc, nidec_canvas_create(f.W, f.H, BLACK, &mine, err), done);
+		cv = mine;
+	}
+	sc.mask = nidec_malloc_e((size_t)f.iw * (size_t)f.ih, 1, "a panel mask", err);
+	sc.hrun = o->kind != NIDEC_PLOT_ROI ? NULL :
+		  nidec_malloc_e(2 * (size_t)f.iw * (size_t)f.ih, 1, "a panel mask", err);
+	sc.line = nidec_malloc_e((size_t)f.iw, sizeof(*sc.line), "a panel row", err);
+	sc.tab = nidec_malloc_e(3 * ((size_t)f.iw + (size_t)f.ih), sizeof(*sc.tab), "panel tables", err);
+	if (!sc.mask || !sc.line || !sc.tab || (o->kind == NIDEC_PLOT_ROI && !sc.hrun)) {
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
@@ -827,7 +1032,7 @@ int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nide
 				  TITLE_SCALE, WHITE);
 	}
 	for (k = 0; k < f.n; k++) {
-		NIDEC_TRY_GOTO(rc, draw_panel(&f, &f.p[k], cv, mask_buf), done);
+		NIDEC_TRY_GOTO(rc, draw_panel(&f, &f.p[k], cv, &sc), done);
 		draw_labels(&f, &f.p[k], cv);
 	}
 	if (o->kind == NIDEC_PLOT_STAT)
@@ -835,12 +1040,27 @@ int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nide
 	nidec_canvas_text(cv, MARGIN, f.H - MARGIN - nidec_text_height(SCALE) + 2,
 			  "neurological view: left is on the left", SCALE, 0xa0a0a0ffu);
 	NIDEC_TRY_GOTO(rc, figure_text(&f, cv, err), done);
-	*out = cv;
-	cv = NULL;
+	*io = cv;
+	mine = NULL;
 done:
-	nidec_canvas_destroy(&cv);
-	nidec_free(mask_buf);
+	nidec_canvas_destroy(&mine);
+	nidec_free(sc.mask);
+	nidec_free(sc.hrun);
+	nidec_free(sc.line);
+	nidec_free(sc.tab);
 	nidec_free(roi_own);
 	nidec_free(f.p);
 	return rc;
+}
+
+int nidec_plot_render(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
+		      nidec_canvas **out, nidec_err *err)
+{
+	return render(o, img, bg, out, 0, err);
+}
+
+int nidec_plot_render_reuse(const nidec_plot_opts *o, const nidec_vol *img, const nidec_vol *bg,
+			    nidec_canvas **cv, nidec_err *err)
+{
+	return render(o, img, bg, cv, 1, err);
 }

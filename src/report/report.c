@@ -331,6 +331,7 @@ struct report {
 	char mask_what[1024];
 	char mask_why[512];
 	char *bold_path, *mask_path;  /* from the config */
+	nidec_canvas *canvas;      /* the figures' canvas, reused (plot_figure) */
 };
 
 #define ADD(r, ...) ((r)->oom |= nidec_sbuf_addf(&(r)->h, __VA_ARGS__) < 0)
@@ -736,15 +737,14 @@ static void plot_figure(struct report *r, const nidec_plot_opts *o, const nidec_
 			const nidec_vol *bg, const char *alt, const char *caption)
 {
 	nidec_err e = NIDEC_ERR_INIT;
-	nidec_canvas *cv = NULL;
 
-	if (nidec_plot_render(o, img, bg, &cv, &e) < 0) {
+	/* one canvas for every figure of the page (nidec_plot_render_reuse) */
+	if (nidec_plot_render_reuse(o, img, bg, &r->canvas, &e) < 0) {
 		not_available(r, e.msg);
 		nidec_warn("report: %s", e.msg);
 		return;
 	}
-	add_figure(r, cv, alt, caption);
-	nidec_canvas_destroy(&cv);
+	add_figure(r, r->canvas, alt, caption);
 }
 
 /* ---- sections ----------------------------------------------------------- */
@@ -1812,6 +1812,7 @@ done:
 	strv_free(r.classes, r.n_classes);
 	nidec_free(r.bg_data);
 	nidec_free(r.mask_data);
+	nidec_canvas_destroy(&r.canvas);
 	nidec_free(r.bold_path);
 	nidec_free(r.mask_path);
 	nidec_free(def_out);
