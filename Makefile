@@ -6,8 +6,13 @@
 #   make check      deps + build + every test (unit, MPI, end-to-end, oracles)
 #   make check-deps grep for layering violations (mpi.h, hdf5.h, linear.h outside their modules)
 #   make valgrind   unit tests and a few end-to-end runs under valgrind memcheck
-#   make bench      benchmarks (bench/README.md)
+#   make bench      issue 9's workloads 1-4 and their floors, one table of ratios (bench/README.md)
+#   make bench-all  every benchmark script of bench/ (convert, cv, perf, permutations, workloads)
 #   make SANITIZE=address,undefined check    the same tests with sanitizers
+#                                             (use its own BUILD=build-asan;
+#                                             NIDEC_LSAN_SCRIPTS=t5 limits LeakSanitizer
+#                                             to those scripts, tests/lib.sh)
+#   make fuzz / make fuzz-ci                  libFuzzer targets (tests/fuzz/README.md)
 #   make DEVELOPER=1                          adds -Werror
 #
 # On a cluster, override the flags of libraries without a .pc file:
@@ -77,9 +82,10 @@ export OMPI_MCA_btl_vader_single_copy_mechanism = none
 DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
 	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
 	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
-	python3-nibabel python3-h5py python3-pil chromium chromium-driver
+	python3-nibabel python3-h5py python3-pil chromium chromium-driver \
+	clang libclang-rt-14-dev
 
-.PHONY: all deps demo check check-unit check-mpi e2e check-deps valgrind bench clean
+.PHONY: all deps demo check check-unit check-mpi e2e check-deps valgrind bench bench-all clean
 
 all: $(BUILD)/nidec
 
@@ -138,6 +144,9 @@ valgrind: $(BUILD)/nidec $(UNIT_BINS)
 	@NIDEC=$(CURDIR)/$(BUILD)/nidec UNIT_BINS="$(UNIT_BINS)" sh tests/valgrind.sh
 
 bench: $(BUILD)/nidec
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec sh bench/workloads.sh
+
+bench-all: $(BUILD)/nidec
 	@NIDEC=$(CURDIR)/$(BUILD)/nidec sh bench/run.sh
 
 clean:

@@ -75,6 +75,27 @@ if [ -x "$NIDEC" ]; then
 		run bad-model 1 "$NIDEC" predict "$G/dataset.h5" "$G/bold.nii" -o "$out/bad8.tsv" -q
 		run bad-image 1 "$NIDEC" predict "$G/cv/model.h5" "$B/nii_truncated_data.nii" \
 			-o "$out/bad9.tsv" -q
+		# the paths of the fixed bugs (tests/bad/README.md): NaN voxels
+		# replaced, damaged datasets and models refused
+		run nan-voxels 0 "$NIDEC" convert --bold "$B/nii_nan_voxel.nii" --mask "$G/mask.nii" \
+			--labels "$G/labels.txt" --conditions face,cat -o "$out/nan.h5" -q
+		if "$PYTHON" "$here/bad/make_cases.py" h5 "$B" >/dev/null; then
+			run bad-model-ijk 1 "$NIDEC" predict "$B/model_ijk_outside.h5" "$G/bold.nii" \
+				-o "$out/bad10.tsv" -q
+			run bad-dataset-runs 1 "$NIDEC" info "$B/ds_runs_huge.h5"
+			run bad-dataset-nan 1 "$NIDEC" cv "$B/ds_X_nan.h5" -o "$out/bad11" -q
+		else
+			failed=$((failed + 1)); echo "valgrind FAILED: cannot make the HDF5 cases" >&2
+		fi
+		# a full disk while cv writes (HDF5 cannot flush model.h5): the
+		# file is rescued into memory and closed (src/io/dataset.c)
+		full=$out/full
+		mkdir -p "$full"
+		if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=60k nidec-valgrind "$full" 2>/dev/null; then
+			run disk-full 1 "$NIDEC" cv "$G/dataset.h5" -o "$full/cv" --progress 0 -q \
+				--set output.report=false
+			umount "$full"
+		fi
 	else
 		failed=$((failed + 1)); echo "valgrind FAILED: cannot make the tiny subject" >&2
 	fi

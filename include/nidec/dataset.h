@@ -29,6 +29,8 @@
 
 #define NIDEC_DS_FORMAT_VERSION 1
 #define NIDEC_DS_FORMAT_NAME "nidec-dataset"
+/* Run ids of /runs are below this (nidec_ds_open refuses others). */
+#define NIDEC_DS_MAX_RUNS (1 << 20)
 
 typedef struct nidec_dataset {
 	char *path;
@@ -49,9 +51,15 @@ typedef struct nidec_dataset {
 	void *priv;             /* HDF5 handles (dataset.c only) */
 } nidec_dataset;
 
+/* Open `path` and read its metadata (not /X).  Refused, naming the file
+ * and the object: not HDF5, not a nidec dataset, a newer format version,
+ * shapes that disagree, /mask/ijk outside /mask/dims, a run id outside
+ * 0 .. NIDEC_DS_MAX_RUNS - 1, a label missing from /conditions. */
 int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err);
 
-/* Rows r0 .. r0+n-1 into buf (n * n_voxels floats, row-major). */
+/* Rows r0 .. r0+n-1 into buf (n * n_voxels floats, row-major).  A NaN or
+ * Inf among them is an error (convert never writes one: the file was
+ * damaged or made by another tool). */
 int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err);
 
 /* The whole matrix in a new buffer (free with nidec_free). */
@@ -114,6 +122,17 @@ int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *ro
 int nidec_ds_commit(nidec_ds_writer **w, nidec_err *err);
 /* Give up: close and remove the temporary file; NULL-safe. */
 void nidec_ds_abort(nidec_ds_writer **w);
+
+/* Flush HDF5 file `file` (an hid_t: int64_t since HDF5 1.10), every open
+ * object's cached data included, before it is closed.  0: close it (and its
+ * objects) as usual.  On failure (a full disk, an I/O error) `err` names
+ * `path` and the reason; the file's descriptor is then moved onto an
+ * in-memory file and the file flushed there, so that it can be closed
+ * safely (*can_close = 1), and the caller should remove it from disk.  If
+ * *can_close is 0 the caller must not close the file or any object in it:
+ * after a failed close HDF5 1.10 crashes at MPI_Finalize (see dataset.c).
+ * Used by the writers of dataset.h5, model.h5 and results.h5. */
+int nidec_h5_flush_written(int64_t file, int *can_close, const char *path, nidec_err *err);
 
 /* ---- describing any HDF5 file (nidec info) ---- */
 

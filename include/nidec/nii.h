@@ -100,18 +100,26 @@ int nidec_nii_write_masked(const char *path, const nidec_dataset *ds,
 /* Load images (3D or 4D files) and extract the voxels of a mask given by
  * grid, affine and ijk: *X becomes a new (n_volumes x n_voxels) row-major
  * float32 matrix.  The images must be on that grid (same shape and affine,
- * within 1e-4 mm); used by `nidec predict`.  Memory: the matrix plus one
- * volume. */
+ * within 1e-4 mm), and every ijk must lie inside dims (an error otherwise);
+ * used by `nidec predict`.  NaN and Inf voxel values become 0 with a
+ * warning naming the file and their number (as nilearn's maskers,
+ * ensure_finite=True).  Memory: the matrix plus one volume. */
 int nidec_nii_extract(const char *const *paths, size_t n_paths, const int64_t dims[3],
 		      const double affine[16], const int32_t *ijk, size_t n_voxels,
 		      float **X, size_t *n_volumes, nidec_err *err);
+
+/* Replace every NaN and +-Inf among v[0..n) by 0; returns how many were
+ * replaced.  The rule for voxel values of BOLD images (convert, predict):
+ * tests/bad/README.md "Decisions". */
+size_t nidec_zero_nonfinite(float *v, size_t n);
 
 /* ---- masks (src/io/mask.c) ---- */
 
 /* Nearest-neighbour resampling of a mask onto a target grid, as nilearn's
  * resample_img(interpolation="nearest"): target voxel ijk is inside when
  * round(A_mask^-1 * A_target * ijk) falls inside the mask grid on a
- * non-zero value.  mask: mdims[0]*mdims[1]*mdims[2] values, x fastest;
+ * finite non-zero value (NaN and Inf are outside, as nilearn).
+ * mask: mdims[0]*mdims[1]*mdims[2] values, x fastest;
  * out: dims[0]*dims[1]*dims[2] bytes (1 inside, 0 outside), x fastest.
  * Fails if A_mask is singular. */
 int nidec_mask_resample(const float *mask, const int64_t mdims[3], const double maff[16],

@@ -33,7 +33,7 @@ static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
 	nidec_dataset *ds = NULL;
 	nidec_ds_input *in = NULL;
 	size_t n_in = 0, i, c, r, n_runs = 0, *counts = NULL, width = 5;
-	int rc = 0;
+	int rc = 0, add = 0;
 	const double *a;
 
 	NIDEC_TRY(nidec_ds_open(path, &ds, err));
@@ -59,51 +59,55 @@ static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
 		counts[n_runs * (ds->n_conditions + 1) + ds->n_conditions]++;
 	}
 	a = ds->affine;
-	nidec_sbuf_addf(out, "dataset     %s (%s format %d)\n", path, NIDEC_DS_FORMAT_NAME,
+	add |= nidec_sbuf_addf(out, "dataset     %s (%s format %d)\n", path, NIDEC_DS_FORMAT_NAME,
 			NIDEC_DS_FORMAT_VERSION);
-	nidec_sbuf_addf(out, "samples     %zu\n", ds->n_samples);
-	nidec_sbuf_addf(out, "voxels      %zu (%.1f mm^3 each)\n", ds->n_voxels, nidec_ds_voxel_volume(ds));
-	nidec_sbuf_addf(out, "grid        %lld x %lld x %lld\n", (long long)ds->dims[0],
+	add |= nidec_sbuf_addf(out, "samples     %zu\n", ds->n_samples);
+	add |= nidec_sbuf_addf(out, "voxels      %zu (%.1f mm^3 each)\n", ds->n_voxels, nidec_ds_voxel_volume(ds));
+	add |= nidec_sbuf_addf(out, "grid        %lld x %lld x %lld\n", (long long)ds->dims[0],
 			(long long)ds->dims[1], (long long)ds->dims[2]);
-	nidec_sbuf_addf(out, "voxel size  %g x %g x %g mm\n", ds->pixdim[0], ds->pixdim[1], ds->pixdim[2]);
-	nidec_sbuf_addf(out, "TR          %g s\n", ds->pixdim[3]);
+	add |= nidec_sbuf_addf(out, "voxel size  %g x %g x %g mm\n", ds->pixdim[0], ds->pixdim[1], ds->pixdim[2]);
+	add |= nidec_sbuf_addf(out, "TR          %g s\n", ds->pixdim[3]);
 	/* + 0.0 prints -0 as 0 */
-	nidec_sbuf_addf(out, "affine      [%g %g %g %g; %g %g %g %g; %g %g %g %g]\n", a[0] + 0.0,
+	add |= nidec_sbuf_addf(out, "affine      [%g %g %g %g; %g %g %g %g; %g %g %g %g]\n", a[0] + 0.0,
 			a[1] + 0.0, a[2] + 0.0, a[3] + 0.0, a[4] + 0.0, a[5] + 0.0, a[6] + 0.0,
 			a[7] + 0.0, a[8] + 0.0, a[9] + 0.0, a[10] + 0.0, a[11] + 0.0);
-	nidec_sbuf_addf(out, "runs        %zu\n", n_runs);
-	nidec_sbuf_addf(out, "conditions  %zu:", ds->n_conditions);
+	add |= nidec_sbuf_addf(out, "runs        %zu\n", n_runs);
+	add |= nidec_sbuf_addf(out, "conditions  %zu:", ds->n_conditions);
 	for (c = 0; c < ds->n_conditions; c++) {
-		nidec_sbuf_addf(out, "%s %s", c ? "," : "", ds->conditions[c]);
+		add |= nidec_sbuf_addf(out, "%s %s", c ? "," : "", ds->conditions[c]);
 		if (strlen(ds->conditions[c]) > width)
 			width = strlen(ds->conditions[c]);
 	}
-	nidec_sbuf_adds(out, "\n\nsamples per condition and run:\n");
-	nidec_sbuf_addf(out, "%5s", "run");
+	add |= nidec_sbuf_adds(out, "\n\nsamples per condition and run:\n");
+	add |= nidec_sbuf_addf(out, "%5s", "run");
 	for (c = 0; c < ds->n_conditions; c++)
-		nidec_sbuf_addf(out, "  %*s", (int)width, ds->conditions[c]);
-	nidec_sbuf_addf(out, "  %*s\n", (int)width, "total");
+		add |= nidec_sbuf_addf(out, "  %*s", (int)width, ds->conditions[c]);
+	add |= nidec_sbuf_addf(out, "  %*s\n", (int)width, "total");
 	for (r = 0; r <= n_runs; r++) {
 		if (r < n_runs)
-			nidec_sbuf_addf(out, "%5zu", r);
+			add |= nidec_sbuf_addf(out, "%5zu", r);
 		else
-			nidec_sbuf_addf(out, "%5s", "total");
+			add |= nidec_sbuf_addf(out, "%5s", "total");
 		for (c = 0; c <= ds->n_conditions; c++)
-			nidec_sbuf_addf(out, "  %*zu", (int)width, counts[r * (ds->n_conditions + 1) + c]);
-		nidec_sbuf_adds(out, "\n");
+			add |= nidec_sbuf_addf(out, "  %*zu", (int)width, counts[r * (ds->n_conditions + 1) + c]);
+		add |= nidec_sbuf_adds(out, "\n");
 	}
-	nidec_sbuf_adds(out, "\nprovenance:\n");
+	add |= nidec_sbuf_adds(out, "\nprovenance:\n");
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		char *v = NULL;
 		NIDEC_TRY_GOTO(rc, nidec_ds_attr(ds, attrs[i], &v, err), done);
-		nidec_sbuf_addf(out, "  %-18s %s\n", attrs[i], v ? v : "(not recorded)");
+		add |= nidec_sbuf_addf(out, "  %-18s %s\n", attrs[i], v ? v : "(not recorded)");
 		nidec_free(v);
 	}
 	NIDEC_TRY_GOTO(rc, nidec_ds_inputs(ds, &in, &n_in, err), done);
-	nidec_sbuf_addf(out, "inputs (%zu):\n", n_in);
+	add |= nidec_sbuf_addf(out, "inputs (%zu):\n", n_in);
 	for (i = 0; i < n_in; i++)
-		nidec_sbuf_addf(out, "  %-7s %s  %lld bytes  sha256 %s\n", in[i].role, in[i].path,
+		add |= nidec_sbuf_addf(out, "  %-7s %s  %lld bytes  sha256 %s\n", in[i].role, in[i].path,
 				(long long)in[i].size, in[i].sha256);
+	/* every line or none: a failed append is an error, not a shorter
+	 * listing (tests/bad/README.md B12) */
+	if (add < 0)
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting the description of '%s'", path);
 done:
 	nidec_ds_inputs_free(in, n_in);
 	nidec_free(counts);

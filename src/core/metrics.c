@@ -89,6 +89,16 @@ int nidec_metric_roc_auc(const signed char *ypm, const double *dec, size_t n, do
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "roc_auc is undefined: the %zu test samples are all of one class",
 				  n);
+	/* A NaN decision has no rank: the AUC is NaN (never a number from a
+	 * sort whose comparator is not a total order, which is undefined
+	 * behaviour in qsort).  Inputs are finite (convert and the dataset
+	 * reader see to it, tests/bad/README.md B3); this keeps the metric
+	 * defined on its own. */
+	for (i = 0; i < n; i++)
+		if (isnan(dec[i])) {
+			*auc = NAN;
+			return 0;
+		}
 	s = nidec_malloc_e(n, sizeof(*s), "ROC sort", err);
 	buf = nidec_malloc_e(5 * (n + 1), sizeof(double), "ROC curve", err);
 	if (!s || !buf) {

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,7 +410,29 @@ static void grid_text(const nidec_nii *h, char *buf, size_t n)
 		 (long long)h->dims[2]);
 }
 
-/* Headers of every run: 4D, one grid. */
+/* det of the 3x3 part of a row-major 4x4 affine. */
+static double affine_det(const double a[16])
+{
+	return a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) +
+	       a[2] * (a[4] * a[9] - a[5] * a[8]);
+}
+
+/* A usable voxel-to-world affine: finite, and its 3x3 part invertible (the
+ * same bound as the mask resampler, mask.c invert_affine).  A singular one
+ * (a zero sform that nibabel still uses) maps every voxel onto a plane:
+ * refused (tests/bad/README.md B8). */
+static int affine_ok(const double a[16])
+{
+	double det = affine_det(a);
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (!isfinite(a[i]))
+			return 0;
+	return isfinite(det) && fabs(det) >= 1e-12;
+}
+
+/* Headers of every run: 4D, one grid, an invertible affine. */
 static int read_headers(struct job *j, nidec_err *err)
 {
 	size_t f;
@@ -429,6 +452,13 @@ static int read_headers(struct job *j, nidec_err *err)
 					  "[data] bold: '%s' is 3D (%s); nidec needs 4D images (x, y, z, time): one 4D series, or one 4D file per run",
 					  j->bold[f], g0);
 		}
+		if (!affine_ok(h->affine))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "[data] bold: '%s' has a singular affine (%s, determinant %g: a voxel has no volume, so the mask cannot be placed on its grid); fix the header's %s",
+					  j->bold[f], h->sform_code > 0 ? "sform srow_x/y/z" :
+					  h->qform_code > 0 ? "qform" : "pixdim", affine_det(h->affine),
+					  h->sform_code > 0 ? "sform (srow_x, srow_y, srow_z) or set sform_code 0 to use the qform" :
+					  h->qform_code > 0 ? "qform (quatern_*, pixdim)" : "voxel sizes (pixdim[1..3])");
 		if (f > 0 && !nidec_nii_same_grid(h->dims, h->affine, j->hdr[0]->dims,
 						  j->hdr[0]->affine, 1e-4)) {
 			grid_text(h, g1, sizeof(g1));
@@ -635,7 +665,7 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 		return NIDEC_ENOMEM;
 	for (f = 0; f < j->n_bold; f++) {
 		int64_t t, nt;
-		size_t kept = 0;
+		size_t kept = 0, bad = 0;
 		double t0 = nidec_now();
 		NIDEC_TRY_GOTO(rc, nidec_nii_stream_open(j->bold[f], &s, err), done);
 		nt = nidec_nii_stream_header(s)->dims[3];
@@ -649,6 +679,7 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 				continue;
 			}
 			NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, j->idx, p, buf + filled * p, err), done);
+			bad += nidec_zero_nonfinite(buf + filled * p, p);
 			kept++;
 			if (++filled == block) {
 				NIDEC_TRY_GOTO(rc, nidec_ds_write_rows(w, r0, filled, buf, err), done);
@@ -658,6 +689,9 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 		}
 		NIDEC_TRY_GOTO(rc, nidec_nii_stream_finish(s, err), done);
 		nidec_nii_stream_close(&s);
+		if (bad)
+			nidec_warn("[data] bold: '%s' has %zu non-finite voxel value%s (NaN or Inf) inside the mask: replaced by 0, as nilearn does; check the preprocessing that wrote it",
+				   j->bold[f], bad, bad == 1 ? "" : "s");
 		nidec_verbose("convert: run %zu/%zu '%s': %lld volumes, %zu kept (%.2fs)", f + 1,
 			      j->n_bold, j->bold[f], (long long)nt, kept, nidec_now() - t0);
 	}

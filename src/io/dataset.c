@@ -24,10 +24,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include <hdf5.h>
 
 #include "nidec/dataset.h"
+#include "nidec/log.h"
 #include "nidec/mem.h"
+
+/* nidec_h5_flush_written() takes an hid_t as int64_t (dataset.h) */
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is a 64-bit integer since HDF5 1.10");
 
 struct ds_priv {
 	hid_t file;
@@ -58,16 +64,113 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
 	return 0;
 }
 
-/* Record "'path': cannot OP 'OBJ' (HDF5: innermost message)". */
-static int h5fail(nidec_err *err, int code, const char *path, const char *obj, const char *op)
+/* HDF5's innermost message on one line.  A failed system call comes as
+ * "file write failed: time = ..., filename = ..., errno = 28, error
+ * message = '...', buf = 0x..., ..." over two lines: it becomes "file
+ * write failed: No space left on device".  Other control characters become
+ * blanks.  Returns the errno named in the message, or 0. */
+static int h5_msg_clean(char *text, size_t cap)
+{
+	const char *e = strstr(text, "errno = ");
+	int errnum = 0;
+	char *p;
+
+	if (e) {
+		char *colon = strchr(text, ':');
+		char why[128];
+		errnum = atoi(e + 8);
+		snprintf(why, sizeof(why), "%s", strerror(errnum));
+		if (colon)
+			*colon = '\0';
+		snprintf(text + strlen(text), cap - strlen(text), ": %s", why);
+	}
+	for (p = text; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	return errnum;
+}
+
+/* " (HDF5: innermost message)" or "", and a hint when the disk is full;
+ * clears HDF5's error stack. */
+static void h5_reason(char *buf, size_t cap)
 {
 	struct h5_msg m;
+	int errnum;
 
 	m.text[0] = '\0';
 	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &m);
 	H5Eclear2(H5E_DEFAULT);
-	return nidec_fail(err, code, "'%s': cannot %s '%s'%s%s%s", path, op, obj,
-			  m.text[0] ? " (HDF5: " : "", m.text, m.text[0] ? ")" : "");
+	errnum = h5_msg_clean(m.text, sizeof(m.text));
+	snprintf(buf, cap, "%s%s%s%s", m.text[0] ? " (HDF5: " : "", m.text, m.text[0] ? ")" : "",
+		 errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG
+			 ? "; free some space or choose another output location" : "");
+}
+
+/* Record "'path': cannot OP 'OBJ' (HDF5: innermost message)". */
+static int h5fail(nidec_err *err, int code, const char *path, const char *obj, const char *op)
+{
+	char why[400];
+
+	h5_reason(why, sizeof(why));
+	return nidec_fail(err, code, "'%s': cannot %s '%s'%s", path, op, obj, why);
+}
+
+/* Closing a file that HDF5 cannot flush (a full disk) is not safe with
+ * HDF5 1.10 (Debian 12 ships 1.10.8): when H5Fclose's flush fails it frees
+ * the file but keeps its ID, and H5close at MPI_Finalize closes the freed
+ * file again and crashes in H5F__close_cb (HDF5 pull request 2291 fixed it
+ * in later releases).  A failed flush also leaves the metadata cache with
+ * dirty entries and its skip list enabled, so every later flush and close
+ * fails the same way.  So a file being written is flushed first, and when
+ * that fails its descriptor is moved onto an anonymous in-memory file
+ * (memfd; the caller then removes the temporary file, whose disk space is
+ * freed at once) and it is flushed again, into memory: the cache gets
+ * clean and the file can be closed as usual.  Should that fail too, the
+ * file is abandoned: never closed by us (HDF5 closes it at shutdown).
+ * Only the sec2 driver (the default) is redirected.  Returns 1 when the
+ * file may be closed. */
+static int h5_rescue(hid_t file)
+{
+	hid_t fapl = H5Fget_access_plist(file);
+	int *fdp = NULL, mfd, moved = 0, i;
+
+	if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2 &&
+	    H5Fget_vfd_handle(file, H5P_DEFAULT, (void **)&fdp) >= 0 && fdp && *fdp >= 0) {
+		mfd = memfd_create("nidec-discarded-hdf5", MFD_CLOEXEC);
+		if (mfd >= 0) {
+			moved = dup2(mfd, *fdp) >= 0;
+			close(mfd);
+		}
+	}
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	/* the first flush after a failed one fails at its start (the skip
+	 * list is still enabled) but writes the dirty entries; the next one
+	 * then finds a clean cache */
+	for (i = 0; moved && i < 3; i++)
+		if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) {
+			H5Eclear2(H5E_DEFAULT);
+			return 1;
+		}
+	H5Eclear2(H5E_DEFAULT);
+	nidec_debug("an HDF5 file that could not be flushed is left to HDF5's shutdown");
+	return 0;
+}
+
+int nidec_h5_flush_written(int64_t file, int *can_close, const char *path, nidec_err *err)
+{
+	int rc;
+
+	*can_close = 1;
+	if (H5Fflush((hid_t)file, H5F_SCOPE_GLOBAL) >= 0)
+		return 0;
+	{
+		char why[400];
+		h5_reason(why, sizeof(why));
+		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s'%s", path, why);
+	}
+	*can_close = h5_rescue((hid_t)file);
+	return rc;
 }
 
 static void h5_quiet(void)
@@ -445,8 +548,16 @@ int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *ro
 int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
 {
 	nidec_ds_writer *w = *wp;
-	int rc = 0;
+	int rc = 0, can_close;
 
+	/* flush first: a file that cannot be flushed must not be closed as
+	 * is (see h5_rescue) */
+	rc = nidec_h5_flush_written(w->file, &can_close, w->path, err);
+	if (rc < 0) {
+		if (!can_close)
+			w->X = w->file = -1; /* abandoned */
+		goto fail;
+	}
 	if (H5Dclose(w->X) < 0) {
 		w->X = -1;
 		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "close dataset");
@@ -476,14 +587,18 @@ fail:
 void nidec_ds_abort(nidec_ds_writer **wp)
 {
 	nidec_ds_writer *w;
+	int can_close;
 
 	if (!wp || !*wp)
 		return;
 	w = *wp;
-	if (w->X >= 0)
-		H5Dclose(w->X);
-	if (w->file >= 0)
+	/* closed only once it could be flushed (see h5_rescue) */
+	if (w->file >= 0 && (nidec_h5_flush_written(w->file, &can_close, w->path, NULL) == 0 ||
+			     can_close)) {
+		if (w->X >= 0)
+			H5Dclose(w->X);
 		H5Fclose(w->file);
+	}
 	H5Eclear2(H5E_DEFAULT);
 	if (w->tmp)
 		unlink(w->tmp);
@@ -555,7 +670,10 @@ static int read_strings(hid_t obj, int is_attr, size_t n, char ***out, const cha
 			rc = NIDEC_ENOMEM;
 			goto done;
 		}
+		/* the same character set as the file's (HDF5 does not convert
+		 * between ASCII and UTF-8: model.h5 writes UTF-8) */
 		if (mtype < 0 || H5Tset_size(mtype, size) < 0 ||
+		    H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
 		    (n > 0 && (is_attr ? H5Aread(obj, mtype, fixed)
 			       : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed)) < 0)) {
 			rc = h5fail(err, NIDEC_EFORMAT, file, name, "read");
@@ -753,6 +871,32 @@ void nidec_ds_close(nidec_dataset **dsp)
 	*dsp = NULL;
 }
 
+/* /runs and /labels of an opened dataset, against what convert writes
+ * (tests/bad/README.md B6, B7): every run id is a 0-based run number
+ * (below NIDEC_DS_MAX_RUNS, so that a table per run stays small), every
+ * label one of /conditions.  A file that breaks them was damaged or made by
+ * another tool; readers downstream (info's tables, the folds) rely on it. */
+static int check_rows(const nidec_dataset *ds, nidec_err *err)
+{
+	size_t i, c;
+
+	for (i = 0; i < ds->n_samples; i++)
+		if (ds->runs[i] < 0 || ds->runs[i] >= NIDEC_DS_MAX_RUNS)
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': /runs holds %ld at row %zu, but run ids are 0-based run numbers (0 to %d); the file is damaged or not written by nidec convert: convert again",
+					  ds->path, (long)ds->runs[i], i, NIDEC_DS_MAX_RUNS - 1);
+	for (i = 0; i < ds->n_samples; i++) {
+		for (c = 0; c < ds->n_conditions; c++)
+			if (!strcmp(ds->labels[i], ds->conditions[c]))
+				break;
+		if (c == ds->n_conditions)
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': /labels holds '%s' at row %zu, which is not one of /conditions (%zu listed); the file is damaged or not written by nidec convert: convert again",
+					  ds->path, ds->labels[i], i, ds->n_conditions);
+	}
+	return 0;
+}
+
 int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 {
 	nidec_dataset *ds = NULL;
@@ -899,6 +1043,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	H5Gclose(g);
 	g = -1;
 	NIDEC_TRY_GOTO(rc, get_attr_string(pv->file, path, "inputs_sha256", &ds->inputs_sha256, err), fail);
+	NIDEC_TRY_GOTO(rc, check_rows(ds, err), fail);
 	{
 		size_t v;
 		for (v = 0; v < ds->n_voxels; v++) {
@@ -930,8 +1075,22 @@ fail:
 int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err)
 {
 	struct ds_priv *pv = ds->priv;
+	size_t i, cells;
 
-	return rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err);
+	NIDEC_TRY(rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err));
+	/* nidec convert never writes NaN or Inf (it replaces them by 0): one
+	 * in /X comes from another writer and would silently turn decisions
+	 * and scores into NaN (tests/bad/README.md B3) */
+	if (nidec_mul_size(n, ds->n_voxels, &cells) < 0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': %zu x %zu rows", ds->path, n,
+				  ds->n_voxels);
+	for (i = 0; i < cells; i++)
+		if (!isfinite(buf[i]))
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': /X holds %s at row %zu, column %zu (0-based); a nidec dataset has finite values only: convert the images again (nidec convert replaces NaN/Inf voxel values by 0)",
+					  ds->path, isnan(buf[i]) ? "NaN" : "Inf",
+					  r0 + i / ds->n_voxels, i % ds->n_voxels);
+	return 0;
 }
 
 int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err)
@@ -1087,7 +1246,7 @@ done:
 struct describe_ctx {
 	nidec_sbuf *out;
 	const char *path;
-	int failed;
+	int failed;     /* < 0 once an append or a read ran out of memory */
 };
 
 static const char *class_name(H5T_class_t c, hid_t t)
@@ -1122,28 +1281,33 @@ static herr_t describe_attr(hid_t loc, const char *name, const H5A_info_t *info,
 	if (cls == H5T_STRING && n >= 1 && n <= 64) {
 		char **v = NULL;
 		hssize_t i;
-		if (read_strings(a, 1, (size_t)n, &v, c->path, name, NULL) == 0) {
-			nidec_sbuf_addf(c->out, "  %-18s ", name);
+		int rrc = read_strings(a, 1, (size_t)n, &v, c->path, name, NULL);
+		if (rrc == NIDEC_ENOMEM)
+			c->failed = rrc;
+		if (rrc == 0) {
+			c->failed |= nidec_sbuf_addf(c->out, "  %-18s ", name);
 			for (i = 0; i < n; i++) {
+				/* one line per attribute: a multi-line value (the
+				 * config) shows its first line */
 				const char *s = v[i];
-				size_t l = strlen(s);
-				nidec_sbuf_addf(c->out, "%s%.*s%s", i ? ", " : "", (int)(l > 160 ? 160 : l), s,
-						l > 160 ? "..." : "");
+				size_t l = strcspn(s, "\r\n"), cut = l > 160 ? 160 : l;
+				c->failed |= nidec_sbuf_addf(c->out, "%s%.*s%s", i ? ", " : "", (int)cut, s,
+							     cut < strlen(s) ? " ..." : "");
 			}
-			nidec_sbuf_adds(c->out, "\n");
+			c->failed |= nidec_sbuf_adds(c->out, "\n");
 			free_strings(v, (size_t)n);
 		}
 	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 && n <= 16) {
 		double v[16];
 		hssize_t i;
 		if (H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
-			nidec_sbuf_addf(c->out, "  %-18s ", name);
+			c->failed |= nidec_sbuf_addf(c->out, "  %-18s ", name);
 			for (i = 0; i < n; i++)
-				nidec_sbuf_addf(c->out, "%s%.10g", i ? ", " : "", v[i]);
-			nidec_sbuf_adds(c->out, "\n");
+				c->failed |= nidec_sbuf_addf(c->out, "%s%.10g", i ? ", " : "", v[i]);
+			c->failed |= nidec_sbuf_adds(c->out, "\n");
 		}
 	} else {
-		nidec_sbuf_addf(c->out, "  %-18s (%s, %lld values)\n", name, class_name(cls, t), (long long)n);
+		c->failed |= nidec_sbuf_addf(c->out, "  %-18s (%s, %lld values)\n", name, class_name(cls, t), (long long)n);
 	}
 done:
 	H5Eclear2(H5E_DEFAULT);
@@ -1181,11 +1345,14 @@ static herr_t describe_obj(hid_t loc, const char *name, const H5O_info_t *info, 
 		r = 8;
 	if (r > 0)
 		H5Sget_simple_extent_dims(sp, dims, NULL);
-	nidec_sbuf_addf(c->out, "  /%-28s %s%zu [", name, class_name(H5Tget_class(t), t),
-			H5Tget_class(t) == H5T_STRING ? (size_t)0 : 8 * H5Tget_size(t));
+	if (H5Tget_class(t) == H5T_STRING)
+		c->failed |= nidec_sbuf_addf(c->out, "  /%-28s string [", name);
+	else
+		c->failed |= nidec_sbuf_addf(c->out, "  /%-28s %s%zu [", name,
+					     class_name(H5Tget_class(t), t), 8 * H5Tget_size(t));
 	for (i = 0; i < r; i++)
-		nidec_sbuf_addf(c->out, "%s%llu", i ? " x " : "", (unsigned long long)dims[i]);
-	nidec_sbuf_adds(c->out, r == 0 ? "scalar]\n" : "]\n");
+		c->failed |= nidec_sbuf_addf(c->out, "%s%llu", i ? " x " : "", (unsigned long long)dims[i]);
+	c->failed |= nidec_sbuf_adds(c->out, r == 0 ? "scalar]\n" : "]\n");
 	H5Sclose(sp);
 	H5Tclose(t);
 	H5Dclose(d);
@@ -1205,10 +1372,10 @@ int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
 	c.out = out;
 	c.path = path;
 	c.failed = 0;
-	nidec_sbuf_addf(out, "file: %s (HDF5)\nattributes:\n", path);
+	c.failed |= nidec_sbuf_addf(out, "file: %s (HDF5)\nattributes:\n", path);
 	if (H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, &idx, describe_attr, &c) < 0)
 		H5Eclear2(H5E_DEFAULT);
-	nidec_sbuf_adds(out, "datasets:\n");
+	c.failed |= nidec_sbuf_adds(out, "datasets:\n");
 #if H5_VERSION_GE(1, 12, 0)
 	if (H5Ovisit3(f, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c, H5O_INFO_BASIC) < 0) {
 #else
@@ -1218,5 +1385,8 @@ int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
 		return h5fail(err, NIDEC_EFORMAT, path, "/", "list the objects of");
 	}
 	H5Fclose(f);
+	/* every line or none (tests/bad/README.md B12) */
+	if (c.failed < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing '%s'", path);
 	return 0;
 }

@@ -60,6 +60,14 @@ static int read_text(const char *path, char **out, size_t *len, nidec_err *err)
 				path);
 		goto done;
 	}
+	/* a leading UTF-8 byte order mark (Windows editors, Excel's "UTF-8
+	 * CSV") is not part of the first column's name: skip it, as pandas
+	 * (nilearn's tutorial reads labels.txt with it) and libinih do
+	 * (tests/bad/README.md "Decisions") */
+	if (n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		memmove(buf, buf + 3, n - 3);
+		n -= 3;
+	}
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;

@@ -6,7 +6,7 @@
  * each BOLD voxel's centre is mapped into the mask's voxel space
  * (A_mask^-1 A_bold ijk) and rounded to the nearest voxel (floor(x + 0.5),
  * as scipy.ndimage's order-0 interpolation under nilearn); the BOLD voxel is inside when that voxel exists and is
- * non-zero.  The voxel list is in C order over (i, j, k), k fastest: the
+ * non-zero and finite (NaN and Inf are outside, as nilearn's load_mask_img).  The voxel list is in C order over (i, j, k), k fastest: the
  * column order of nibabel's img.get_fdata()[mask] and nilearn's maskers.
  * Depends on base and nifti_clib's matrix helpers; no MPI, no HDF5.
  */
@@ -41,6 +41,15 @@ static int invert_affine(const double a[16], double inv[16])
 	return 0;
 }
 
+/* A mask voxel is inside when it is a finite non-zero value: NaN and
+ * +-Inf are outside, as nilearn's load_mask_img (safe_get_data with
+ * ensure_finite=True replaces them by 0 first; tests/bad/README.md
+ * "Decisions"). */
+static int inside(float v)
+{
+	return v != 0 && isfinite(v);
+}
+
 int nidec_mask_resample(const float *mask, const int64_t mdims[3], const double maff[16],
 			const int64_t dims[3], const double aff[16], unsigned char *out,
 			nidec_err *err)
@@ -62,24 +71,24 @@ int nidec_mask_resample(const float *mask, const int64_t mdims[3], const double 
 			for (i = 0; i < dims[0]; i++) {
 				double p[3];
 				int64_t q[3];
-				int inside = 1;
+				int in_box = 1;
 				for (r = 0; r < 3; r++) {
 					p[r] = M[r * 4 + 0] * (double)i + M[r * 4 + 1] * (double)j +
 					       M[r * 4 + 2] * (double)k + M[r * 4 + 3];
 					/* floor(x + 0.5); a tiny tolerance keeps exact
 					 * half points from flipping on rounding noise */
 					if (!isfinite(p[r]) || p[r] < -1 || p[r] > (double)mdims[r]) {
-						inside = 0;
+						in_box = 0;
 						q[r] = 0;
 						continue;
 					}
 					q[r] = (int64_t)floor(p[r] + 0.5 + 1e-9);
 					if (q[r] < 0 || q[r] >= mdims[r])
-						inside = 0;
+						in_box = 0;
 				}
 				out[(size_t)i + (size_t)dims[0] * ((size_t)j + (size_t)dims[1] * (size_t)k)] =
-					inside && mask[(size_t)q[0] + (size_t)mdims[0] *
-						       ((size_t)q[1] + (size_t)mdims[1] * (size_t)q[2])] != 0;
+					in_box && inside(mask[(size_t)q[0] + (size_t)mdims[0] *
+							      ((size_t)q[1] + (size_t)mdims[1] * (size_t)q[2])]);
 			}
 	return 0;
 }
@@ -101,12 +110,15 @@ int nidec_mask_on_grid(const nidec_nii *mask, const int64_t dims[3], const doubl
 	if (!mask->data)
 		return nidec_fail(err, NIDEC_EINTERNAL, "mask '%s' has no data loaded", mask->path);
 	nm = mask->n_vox3;
-	for (v = 0; v < nm && mask->data[v] == 0; v++)
+	for (v = 0; v < nm && !inside(mask->data[v]); v++)
 		;
-	if (v == nm)
+	if (v == nm) {
+		for (v = 0; v < nm && mask->data[v] == 0; v++)
+			;
 		return nidec_fail(err, NIDEC_EINPUT,
-				  "mask '%s' is empty (every voxel is 0); give a mask with non-zero voxels inside the brain",
-				  mask->path);
+				  "mask '%s' is empty (every voxel is 0%s); give a mask with non-zero voxels inside the brain",
+				  mask->path, v == nm ? "" : " or not a finite number");
+	}
 	if (nidec_mul_size((size_t)dims[0], (size_t)dims[1], &n3) < 0 ||
 	    nidec_mul_size(n3, (size_t)dims[2], &n3) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "BOLD grid too large");
@@ -116,7 +128,7 @@ int nidec_mask_on_grid(const nidec_nii *mask, const int64_t dims[3], const doubl
 	same = nidec_nii_same_grid(mask->dims, mask->affine, dims, affine, 1e-4);
 	if (same) {
 		for (v = 0; v < n3; v++)
-			in[v] = mask->data[v] != 0;
+			in[v] = (unsigned char)inside(mask->data[v]);
 	} else {
 		rc = nidec_mask_resample(mask->data, mask->dims, mask->affine, dims, affine, in, err);
 		if (rc < 0) {

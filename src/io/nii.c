@@ -869,6 +869,18 @@ int nidec_nii_write_masked(const char *path, const nidec_dataset *ds, const floa
 	return rc;
 }
 
+size_t nidec_zero_nonfinite(float *v, size_t n)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i])) {
+			v[i] = 0;
+			bad++;
+		}
+	return bad;
+}
+
 int nidec_nii_extract(const char *const *paths, size_t n_paths, const int64_t dims[3],
 		      const double affine[16], const int32_t *ijk, size_t n_voxels,
 		      float **X, size_t *n_volumes, nidec_err *err)
@@ -898,9 +910,20 @@ int nidec_nii_extract(const char *const *paths, size_t n_paths, const int64_t di
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
-	for (v = 0; v < n_voxels; v++)
-		idx[v] = (size_t)ijk[3 * v] + (size_t)dims[0] * ((size_t)ijk[3 * v + 1] +
-				(size_t)dims[1] * (size_t)ijk[3 * v + 2]);
+	for (v = 0; v < n_voxels; v++) {
+		const int32_t *q = ijk + 3 * v;
+		/* the caller's voxel list comes from a file (model.h5): an index
+		 * outside the grid would read outside the volume */
+		if (q[0] < 0 || q[0] >= dims[0] || q[1] < 0 || q[1] >= dims[1] || q[2] < 0 ||
+		    q[2] >= dims[2]) {
+			rc = nidec_fail(err, NIDEC_EINTERNAL,
+					"voxel %zu (%d, %d, %d) lies outside the %lldx%lldx%lld grid", v,
+					(int)q[0], (int)q[1], (int)q[2], (long long)dims[0],
+					(long long)dims[1], (long long)dims[2]);
+			goto done;
+		}
+		idx[v] = (size_t)q[0] + (size_t)dims[0] * ((size_t)q[1] + (size_t)dims[1] * (size_t)q[2]);
+	}
 	if (nidec_mul_size(total, n_voxels, &cells) < 0) {
 		rc = nidec_fail(err, NIDEC_ENOMEM, "%zu volumes x %zu voxels is too large", total, n_voxels);
 		goto done;
@@ -913,11 +936,21 @@ int nidec_nii_extract(const char *const *paths, size_t n_paths, const int64_t di
 	/* pass 2: stream the voxels */
 	for (f = 0; f < n_paths; f++) {
 		int64_t t;
+		size_t bad = 0;
 		NIDEC_TRY_GOTO(rc, nidec_nii_stream_open(paths[f], &s, err), done);
-		for (t = 0; t < s->hdr->dims[3]; t++, row++)
+		if (row + (size_t)s->hdr->dims[3] > total) {
+			rc = nidec_fail(err, NIDEC_EIO, "'%s' changed while it was read; run again", paths[f]);
+			goto done;
+		}
+		for (t = 0; t < s->hdr->dims[3]; t++, row++) {
 			NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, idx, n_voxels, M + row * n_voxels, err), done);
+			bad += nidec_zero_nonfinite(M + row * n_voxels, n_voxels);
+		}
 		NIDEC_TRY_GOTO(rc, nidec_nii_stream_finish(s, err), done);
 		nidec_nii_stream_close(&s);
+		if (bad)
+			nidec_warn("'%s' has %zu non-finite voxel value%s (NaN or Inf) inside the mask: replaced by 0, as nilearn does",
+				   paths[f], bad, bad == 1 ? "" : "s");
 	}
 	*X = M;
 	*n_volumes = total;

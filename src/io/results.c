@@ -17,6 +17,7 @@
  * predictions.tsv, model.h5's arrays and the weight maps are byte-identical
  * for any number of ranks (tests/e2e/t1100).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -215,7 +216,12 @@ int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err
 	size_t k, f, c;
 	int rc = 0, ret;
 
-	rc |= nidec_sbuf_adds(&sb, "class\tfold\tC\tscore\tinner_score\n");
+	/* as scores.tsv: an inner_score column only when C is chosen on inner
+	 * folds (nested); choosing it on the test fold (compat = nilearn,
+	 * selection = test-fold) has no inner score, and a column of nan
+	 * would only say so (tests/bad/README.md B13) */
+	rc |= nidec_sbuf_adds(&sb, o->nested ? "class\tfold\tC\tscore\tinner_score\n"
+					     : "class\tfold\tC\tscore\n");
 	for (k = 0; k < o->n_keys; k++)
 		for (f = 0; f < o->n_folds; f++)
 			for (c = 0; c < o->n_C; c++) {
@@ -224,8 +230,10 @@ int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err
 				rc |= add_num(&sb, o->C[c]);
 				rc |= nidec_sbuf_adds(&sb, "\t");
 				rc |= add_num(&sb, o->grid_score ? o->grid_score[i] : NAN);
-				rc |= nidec_sbuf_adds(&sb, "\t");
-				rc |= add_num(&sb, o->grid_inner ? o->grid_inner[i] : NAN);
+				if (o->nested) {
+					rc |= nidec_sbuf_adds(&sb, "\t");
+					rc |= add_num(&sb, o->grid_inner ? o->grid_inner[i] : NAN);
+				}
 				rc |= nidec_sbuf_adds(&sb, "\n");
 			}
 	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
@@ -850,15 +858,28 @@ static hid_t h5_create_temp(const char *path, char *tmp, size_t len, nidec_err *
 	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	if (f < 0) {
 		unlink(tmp);
-		nidec_fail(err, NIDEC_EIO, "cannot create HDF5 file '%s'", tmp);
+		nidec_fail(err, NIDEC_EIO, "cannot create HDF5 file '%s'", path);
 	}
 	return f;
 }
 
+/* Close a file written under `tmp` and rename it to `path` (rc == 0) or
+ * remove it.  It is flushed first: a file HDF5 cannot flush (a full disk)
+ * is closed only once nidec_h5_flush_written says it can be (HDF5 1.10
+ * crashes at MPI_Finalize after a failed H5Fclose; see dataset.h). */
 static int h5_finish(hid_t f, int rc, const char *tmp, const char *path, nidec_err *err)
 {
-	if (H5Fclose(f) < 0 && rc == 0)
+	nidec_err ferr = NIDEC_ERR_INIT;
+	int can_close;
+
+	if (nidec_h5_flush_written(f, &can_close, path, &ferr) < 0) {
+		if (rc == 0)
+			rc = nidec_fail(err, ferr.code, "%s", ferr.msg);
+		if (can_close)
+			H5Fclose(f);
+	} else if (H5Fclose(f) < 0 && rc == 0) {
 		rc = nidec_fail(err, NIDEC_EIO, "cannot close HDF5 file '%s'", path);
+	}
 	if (rc < 0) {
 		unlink(tmp);
 		return rc;
@@ -957,6 +978,163 @@ int nidec_results_write_model(const char *path, const nidec_outcome *o,
 	if (f < 0)
 		return err && err->code ? err->code : NIDEC_EIO;
 	return h5_finish(f, model_body(f, o, info, path, err), tmp, path, err);
+}
+
+/* results.h5 /timing (--timing only; docs/FORMAT.md "Timing"): one row per
+ * task and per result message, compound datasets written field by field
+ * from native structs into packed little-endian file types. */
+struct timing_task_row {
+	uint64_t task;
+	int32_t rank;
+	double seconds, cost, done;
+	uint64_t bytes;
+	int32_t keep;
+	double cpu;
+};
+
+struct timing_msg_row {
+	int32_t from;
+	uint64_t results, bytes;
+	double seconds, at;
+};
+
+/* The compound type of a /timing table (msg = 0: tasks, 1: messages);
+ * file = 1 gives the packed little-endian file type. */
+static hid_t timing_type(int file, int msg)
+{
+	static const char *const tn[] = { "task", "rank", "seconds", "cost", "done", "bytes", "keep",
+					  "cpu" };
+	static const char *const mn[] = { "from", "results", "bytes", "seconds", "at" };
+	hid_t tm[8], tf[8];
+	size_t off[8], sz, o = 0;
+	hid_t t;
+	int i, nf = msg ? 5 : 8;
+
+	if (!msg) {
+		hid_t m0[8] = { H5T_NATIVE_UINT64, H5T_NATIVE_INT32, H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE,
+				H5T_NATIVE_DOUBLE, H5T_NATIVE_UINT64, H5T_NATIVE_INT32, H5T_NATIVE_DOUBLE };
+		hid_t f0[8] = { H5T_STD_U64LE, H5T_STD_I32LE, H5T_IEEE_F64LE, H5T_IEEE_F64LE, H5T_IEEE_F64LE,
+				H5T_STD_U64LE, H5T_STD_I32LE, H5T_IEEE_F64LE };
+		size_t o0[8] = { offsetof(struct timing_task_row, task), offsetof(struct timing_task_row, rank),
+				 offsetof(struct timing_task_row, seconds), offsetof(struct timing_task_row, cost),
+				 offsetof(struct timing_task_row, done), offsetof(struct timing_task_row, bytes),
+				 offsetof(struct timing_task_row, keep), offsetof(struct timing_task_row, cpu) };
+		memcpy(tm, m0, sizeof(tm));
+		memcpy(tf, f0, sizeof(tf));
+		memcpy(off, o0, sizeof(off));
+		sz = sizeof(struct timing_task_row);
+	} else {
+		hid_t m0[5] = { H5T_NATIVE_INT32, H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, H5T_NATIVE_DOUBLE,
+				H5T_NATIVE_DOUBLE };
+		hid_t f0[5] = { H5T_STD_I32LE, H5T_STD_U64LE, H5T_STD_U64LE, H5T_IEEE_F64LE, H5T_IEEE_F64LE };
+		size_t o0[5] = { offsetof(struct timing_msg_row, from), offsetof(struct timing_msg_row, results),
+				 offsetof(struct timing_msg_row, bytes), offsetof(struct timing_msg_row, seconds),
+				 offsetof(struct timing_msg_row, at) };
+		memcpy(tm, m0, 5 * sizeof(hid_t));
+		memcpy(tf, f0, 5 * sizeof(hid_t));
+		memcpy(off, o0, 5 * sizeof(size_t));
+		sz = sizeof(struct timing_msg_row);
+	}
+	if (file)
+		for (sz = 0, i = 0; i < nf; i++)
+			sz += H5Tget_size(tf[i]);
+	t = H5Tcreate(H5T_COMPOUND, sz);
+	for (i = 0; t >= 0 && i < nf; i++) {
+		if (H5Tinsert(t, msg ? mn[i] : tn[i], file ? o : off[i], file ? tf[i] : tm[i]) < 0) {
+			H5Tclose(t);
+			return -1;
+		}
+		o += H5Tget_size(tf[i]);
+	}
+	return t;
+}
+
+static int timing_table(hid_t g, const char *name, int msg, size_t n, const void *rows,
+			const char *path, nidec_err *err)
+{
+	hid_t mt = timing_type(0, msg), ft = timing_type(1, msg);
+	hsize_t d[1];
+	int rc;
+
+	d[0] = n;
+	if (mt < 0 || ft < 0)
+		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create the type of /timing/%s", path, name);
+	else
+		rc = h5_write(g, name, mt, ft, 1, d, rows, path, err);
+	if (mt >= 0)
+		H5Tclose(mt);
+	if (ft >= 0)
+		H5Tclose(ft);
+	return rc;
+}
+
+static int timing_group(hid_t f, const nidec_results_timing *t, const char *path, nidec_err *err)
+{
+	struct timing_task_row *tr = NULL;
+	struct timing_msg_row *mr = NULL;
+	hid_t g;
+	size_t i;
+	int rc = 0;
+
+	g = h5_group(f, "timing", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	rc = h5_attr_i64(g, "ranks", t->n_ranks, path, err);
+	if (rc == 0)
+		rc = h5_attr_f64(g, "wall_seconds", t->wall, path, err);
+	if (rc == 0)
+		rc = h5_attr_f64(g, "parallel_efficiency", t->efficiency, path, err);
+	if (rc == 0)
+		rc = h5_attr_i64(g, "rank0_works", t->rank0_works, path, err);
+	if (rc == 0)
+		rc = h5_attr_i64(g, "messages", (int64_t)t->n_msgs, path, err);
+	if (rc == 0)
+		rc = h5_attr_i64(g, "max_message_bytes", (int64_t)t->max_msg, path, err);
+	if (rc == 0)
+		rc = h5_attr_f64(g, "message_seconds", t->msg_seconds, path, err);
+	if (rc == 0 && t->n_ranks > 0 && t->busy && t->ran) {
+		hsize_t d[1];
+		d[0] = (hsize_t)t->n_ranks;
+		rc = h5_f64(g, "busy", 1, d, t->busy, path, err);
+		if (rc == 0)
+			rc = h5_f64(g, "ran", 1, d, t->ran, path, err);
+	}
+	if (rc == 0 && t->task_rank && t->task_seconds && t->task_cost && t->task_done && t->task_bytes &&
+	    t->task_keep && t->task_cpu) {
+		tr = nidec_malloc_e(t->n_tasks ? t->n_tasks : 1, sizeof(*tr), "the task timing", err);
+		if (!tr)
+			rc = NIDEC_ENOMEM;
+		for (i = 0; rc == 0 && i < t->n_tasks; i++) {
+			tr[i].task = (uint64_t)i;
+			tr[i].rank = t->task_rank[i];
+			tr[i].seconds = t->task_seconds[i];
+			tr[i].cost = t->task_cost[i];
+			tr[i].done = t->task_done[i];
+			tr[i].bytes = t->task_bytes[i] >= 0 ? (uint64_t)t->task_bytes[i] : 0;
+			tr[i].keep = t->task_keep[i];
+			tr[i].cpu = t->task_cpu[i];
+		}
+		if (rc == 0)
+			rc = timing_table(g, "tasks", 0, t->n_tasks, tr, path, err);
+	}
+	if (rc == 0 && t->msg_from && t->msg_results && t->msg_bytes && t->msg_seconds_each && t->msg_at) {
+		mr = nidec_malloc_e(t->n_msgs ? t->n_msgs : 1, sizeof(*mr), "the message timing", err);
+		if (!mr)
+			rc = NIDEC_ENOMEM;
+		for (i = 0; rc == 0 && i < t->n_msgs; i++) {
+			mr[i].from = t->msg_from[i];
+			mr[i].results = (uint64_t)t->msg_results[i];
+			mr[i].bytes = (uint64_t)t->msg_bytes[i];
+			mr[i].seconds = t->msg_seconds_each[i];
+			mr[i].at = t->msg_at[i];
+		}
+		if (rc == 0)
+			rc = timing_table(g, "messages", 1, t->n_msgs, mr, path, err);
+	}
+	nidec_free(tr);
+	nidec_free(mr);
+	H5Gclose(g);
+	return rc;
 }
 
 static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_info *info,
@@ -1101,6 +1279,10 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
+	/* only with --timing: without it the file is the same for any rank count */
+	if (info->timing)
+		NIDEC_TRY(timing_group(f, info->timing, path, err));
+
 	NIDEC_TRY(h5_attr_i64(f, "ranks", info->n_ranks, path, err));
 	NIDEC_TRY(h5_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
 	if (info->liblinear_version)
@@ -1154,12 +1336,13 @@ static int write_maps(const char *dir, const nidec_outcome *o, const nidec_resul
 	return rc;
 }
 
-int nidec_results_write(const char *dir, const nidec_outcome *o,
-			const nidec_results_info *info, nidec_err *err)
+/* Every output file, under its final name, into directory `dir` (the
+ * staging directory of nidec_results_write). */
+static int write_all(const char *dir, const nidec_outcome *o, const nidec_results_info *info,
+		     nidec_err *err)
 {
 	char path[4096];
 
-	NIDEC_TRY(mkdir_p(dir, err));
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "scores.tsv", err));
 	NIDEC_TRY(nidec_results_write_scores(path, o, err));
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "grid_scores.tsv", err));
@@ -1171,14 +1354,128 @@ int nidec_results_write(const char *dir, const nidec_outcome *o,
 	NIDEC_TRY(nidec_results_write_model(path, o, info, err));
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "results.h5", err));
 	NIDEC_TRY(nidec_results_write_h5(path, o, info, err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "null_scores.tsv", err));
-	if (o->n_perm > 0)
+	if (o->n_perm > 0) {
+		NIDEC_TRY(path_join(path, sizeof(path), dir, "null_scores.tsv", err));
 		NIDEC_TRY(nidec_results_write_null(path, o, err));
-	else if (unlink(path) < 0 && errno != ENOENT)
-		return nidec_fail(err, NIDEC_EIO, "cannot remove the stale '%s': %s", path, strerror(errno));
-	/* summary.json last: its presence says the directory is complete */
+	}
 	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
 	return nidec_results_write_summary(path, o, info, err);
+}
+
+/* Remove staging directory `stage` and every file in it (best effort: an
+ * error path). */
+static void stage_remove(const char *stage)
+{
+	char p[4096];
+	int pass;
+
+	/* entries removed while a directory is read may hide others: read it
+	 * again until it is empty */
+	for (pass = 0; pass < 4 && rmdir(stage) < 0 && errno == ENOTEMPTY; pass++) {
+		DIR *d = opendir(stage);
+		struct dirent *e;
+		if (!d)
+			return;
+		while ((e = readdir(d)) != NULL) {
+			int n;
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			n = snprintf(p, sizeof(p), "%s/%s", stage, e->d_name);
+			if (n > 0 && (size_t)n < sizeof(p))
+				unlink(p);
+		}
+		closedir(d);
+	}
+}
+
+/* Move every file of `stage` into `dir` (rename: same file system, no
+ * space needed), summary.json last. */
+static int stage_commit(const char *stage, const char *dir, nidec_err *err)
+{
+	char from[4096], to[4096];
+	int pass, rc = 0;
+
+	for (pass = 0; rc == 0 && pass < 2; pass++) {
+		DIR *d = opendir(stage);
+		struct dirent *e;
+		if (!d)
+			return nidec_fail(err, NIDEC_EIO, "cannot read the staging directory '%s': %s", stage,
+					  strerror(errno));
+		while (rc == 0 && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.' || (pass == 0) == !strcmp(e->d_name, "summary.json"))
+				continue;
+			rc = path_join(from, sizeof(from), stage, e->d_name, err);
+			if (rc == 0)
+				rc = path_join(to, sizeof(to), dir, e->d_name, err);
+			if (rc == 0 && rename(from, to) < 0)
+				rc = nidec_fail(err, NIDEC_EIO, "cannot move '%s' to '%s': %s", from, to,
+						strerror(errno));
+		}
+		closedir(d);
+	}
+	return rc;
+}
+
+/* Name `dir` instead of `stage` in a message (the user knows the final
+ * names only): the staging path is `dir` plus a suffix, so the message
+ * only gets shorter. */
+static void unstage_message(nidec_err *err, const char *stage, const char *dir)
+{
+	size_t ls = strlen(stage), ld = strlen(dir);
+	char *at;
+
+	if (!err || ld > ls)
+		return;
+	while ((at = strstr(err->msg, stage)) != NULL) {
+		memcpy(at, dir, ld);
+		memmove(at + ld, at + ls, strlen(at + ls) + 1);
+	}
+}
+
+/* All or nothing (tests/bad/README.md B11): every file is written into a
+ * hidden staging directory inside `dir` first; only when all of them are
+ * complete are they moved into `dir`, summary.json last.  On any failure
+ * the staging directory is removed and `dir` keeps what it held before. */
+int nidec_results_write(const char *dir, const nidec_outcome *o,
+			const nidec_results_info *info, nidec_err *err)
+{
+	char stage[4096], path[4096];
+	int rc;
+
+	NIDEC_TRY(mkdir_p(dir, err));
+	NIDEC_TRY(path_join(stage, sizeof(stage), dir, ".nidec-staging.XXXXXX", err));
+	if (!mkdtemp(stage))
+		return nidec_fail(err, NIDEC_EIO,
+				  "cannot create a staging directory in output directory '%s': %s; check its permissions and free space, or choose another [output] dir",
+				  dir, strerror(errno));
+	rc = write_all(stage, o, info, err);
+	if (rc == 0) {
+		/* while the files move the directory is not complete: no
+		 * summary.json says so; a stale null_scores.tsv goes */
+		static const char *const stale[] = { "summary.json", "null_scores.tsv" };
+		size_t i;
+		for (i = 0; rc == 0 && i < 2; i++) {
+			if (i == 1 && o->n_perm > 0)
+				continue;
+			rc = path_join(path, sizeof(path), dir, stale[i], err);
+			if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
+				rc = nidec_fail(err, NIDEC_EIO, "cannot remove the old '%s': %s", path,
+						strerror(errno));
+		}
+	}
+	if (rc == 0)
+		rc = stage_commit(stage, dir, err);
+	stage_remove(stage);
+	if (rc < 0 && err) {
+		unstage_message(err, stage, dir);
+		if (rc == NIDEC_EIO && !strstr(err->msg, "; ")) {
+			char msg[NIDEC_ERR_MSG_MAX];
+			memcpy(msg, err->msg, sizeof(msg));
+			nidec_fail(err, rc, "%.800s; no output was written: check the free space and permissions of '%.150s'",
+				   msg, dir);
+		}
+	}
+	return rc;
 }
 
 /* ---- model reader ---------------------------------------------------------- */
@@ -1345,6 +1642,103 @@ done:
 	return rc;
 }
 
+/* The root's format_version: this nidec reads 1 .. NIDEC_MODEL_FORMAT_VERSION
+ * (tests/bad/README.md B2). */
+static int model_check_version(hid_t f, const char *path, nidec_err *err)
+{
+	int64_t version = 0;
+	hid_t a;
+
+	if (H5Aexists(f, "format_version") <= 0)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' has no attribute 'format_version'; is it a model.h5 written by nidec cv?",
+				  path);
+	a = H5Aopen(f, "format_version", H5P_DEFAULT);
+	if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &version) < 0) {
+		if (a >= 0)
+			H5Aclose(a);
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s': cannot read attribute 'format_version' as an integer; is it a model.h5 written by nidec cv?",
+				  path);
+	}
+	H5Aclose(a);
+	if (version < 1 || version > NIDEC_MODEL_FORMAT_VERSION)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' has model format version %lld, which this nidec does not read (it reads version %d); use the nidec that wrote it, or run nidec cv again",
+				  path, (long long)version, NIDEC_MODEL_FORMAT_VERSION);
+	return 0;
+}
+
+static int all_finite(const double *v, size_t n, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i])) {
+			*at = i;
+			return 0;
+		}
+	return 1;
+}
+
+/* What predict relies on, checked once it is all read (tests/bad/README.md
+ * B1, B9): a grid of positive dims, an invertible finite affine, every
+ * mask voxel inside the grid, finite coefficients, intercepts and
+ * preprocessing statistics (scales > 0).  A model that breaks one was
+ * damaged or edited: refused, naming the file and the object. */
+static int model_check(const nidec_model *m, const char *path, nidec_err *err)
+{
+	static const char fix[] = "the file is damaged: run nidec cv again to rewrite it";
+	const double *a = m->affine;
+	double det;
+	size_t i, at, n3 = 1;
+
+	if (m->p == 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s': 'coef' has no voxel; %s", path, fix);
+	for (i = 0; i < 3; i++)
+		if (m->dims[i] < 1 || m->dims[i] > INT32_MAX ||
+		    nidec_mul_size(n3, (size_t)m->dims[i], &n3) < 0)
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': mask/dims is %lld x %lld x %lld, not a grid; %s", path,
+					  (long long)m->dims[0], (long long)m->dims[1],
+					  (long long)m->dims[2], fix);
+	det = a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) +
+	      a[2] * (a[4] * a[9] - a[5] * a[8]);
+	if (!all_finite(a, 16, &at) || !isfinite(det) || fabs(det) < 1e-12)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s': mask/affine is not finite or is singular; %s", path, fix);
+	for (i = 0; i < m->p; i++) {
+		const int32_t *q = m->ijk + 3 * i;
+		if (q[0] < 0 || q[0] >= m->dims[0] || q[1] < 0 || q[1] >= m->dims[1] || q[2] < 0 ||
+		    q[2] >= m->dims[2])
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': mask/ijk row %zu (%ld, %ld, %ld) lies outside mask/dims (%lld x %lld x %lld); %s",
+					  path, i, (long)q[0], (long)q[1], (long)q[2],
+					  (long long)m->dims[0], (long long)m->dims[1],
+					  (long long)m->dims[2], fix);
+	}
+	if (!all_finite(m->coef, m->n_problems * m->p, &at))
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s': 'coef' holds a non-finite value (NaN or Inf) at problem %zu, voxel %zu; %s",
+				  path, at / m->p, at % m->p, fix);
+	if (!all_finite(m->intercept, m->n_problems, &at))
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s': 'intercept' holds a non-finite value (NaN or Inf) at problem %zu; %s",
+				  path, at, fix);
+	if (m->has_stats) {
+		if (!all_finite(m->mean, m->p, &at))
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': 'preprocess/mean' holds a non-finite value at voxel %zu; %s",
+					  path, at, fix);
+		for (i = 0; i < m->p; i++)
+			if (!(m->scale[i] > 0) || !isfinite(m->scale[i]))
+				return nidec_fail(err, NIDEC_EFORMAT,
+						  "'%s': 'preprocess/scale' is %g at voxel %zu, not a positive number; %s",
+						  path, m->scale[i], i, fix);
+	}
+	return 0;
+}
+
 int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 {
 	nidec_model *m;
@@ -1367,6 +1761,7 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 		return NIDEC_ENOMEM;
 	}
 	NIDEC_TRY_GOTO(rc, read_classes(f, m, path, err), done);
+	NIDEC_TRY_GOTO(rc, model_check_version(f, path, err), done);
 	d[0] = 0;
 	d[1] = 0;
 	NIDEC_TRY_GOTO(rc, h5_read(f, "coef", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
@@ -1418,6 +1813,7 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 		m->scale = p;
 		m->has_stats = 1;
 	}
+	NIDEC_TRY_GOTO(rc, model_check(m, path, err), done);
 done:
 	if (H5Fclose(f) < 0 && rc == 0)
 		rc = nidec_fail(err, NIDEC_EIO, "cannot close model '%s'", path);

@@ -48,11 +48,14 @@ test_expect_success 'constant voxels (everywhere, in one run, per run): finite r
 		--set cv.n_folds=3 &&
 	all_finite o3
 '
-# compat = nilearn chooses C on the test fold: grid_scores.tsv has no inner
-# score there (its inner_score column says nan, see README)
+# compat = nilearn chooses C on the test fold: there is no inner score, so
+# grid_scores.tsv has no inner_score column (as scores.tsv; README B13)
 test_expect_success 'constant voxels under compat = nilearn: finite results' '
 	decode constant_voxels o4 --set cv.compat=nilearn &&
-	all_finite o4
+	all_finite o4 && finite o4/grid_scores.tsv &&
+	printf "class\tfold\tC\tscore\n" >expect &&
+	head -n 1 o4/grid_scores.tsv >actual && test_cmp expect actual &&
+	head -n 1 o4/scores.tsv >actual && test_cmp expect actual
 '
 
 test_expect_success 'a class present in only one run: leave-one-run-out says why it cannot train' '
