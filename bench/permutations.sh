@@ -50,6 +50,7 @@ $NIDEC convert $repo/configs/haxby-slice.ini $data -o "$work/dataset.h5" -q >/de
 # nidec_timed NAME RANKS PERMS: one timed run; writes $work/NAME.{time,err,out}
 nidec_timed() {
 	name=$1 ranks=$2 perms=$3
+	printf '%s ' "$(cut -d' ' -f1 /proc/loadavg)" >>"$work/load"
 	/usr/bin/time -f "%e %U %S" -o "$work/$name.time" \
 		$MPIRUN -n "$ranks" /usr/bin/time -f "rss_kb %M" \
 		$NIDEC run $common --set data.dataset="$work/dataset.h5" --set output.dir="$work/$name" \
@@ -66,19 +67,24 @@ echo "nidec, 1 and 2 ranks, $EFF_N permutations ..." >&2
 nidec_timed eff1 1 "$EFF_N"
 nidec_timed eff2 2 "$EFF_N"
 echo "scikit-learn, n_jobs=1, $SK_N permutations ..." >&2
+printf '%s ' "$(cut -d' ' -f1 /proc/loadavg)" >>"$work/load"
 /usr/bin/time -f "%e %U %S" -o "$work/sk.time" $PY "$here/sklearn_perm.py" "$DATA" "$SK_N" 1 >"$work/sk.out"
 
 grep -h '^p-value mean' "$work/big2.out" >&2 || true
+# the recorded task costs replayed for other rank counts (bench/simulate.py)
+"$PY" "$here/simulate.py" "$work/big2/results.h5" --ranks 1,2,4,8,16,32,64,128,256,512,1024 \
+	--markdown >"$work/sim.md" || true
 cat "$work/sk.out" >&2
 grep -h '^timing: ' "$work/big2.err" >&2 || true
 
 # per permutation: (time of N + 1 cross-validations) / (N + 1)
 "$PY" - "$N" "$EFF_N" "$SK_N" "$(wall big2) $(cpu big2)" "$(wall eff1) $(cpu eff1)" \
-	"$(wall eff2) $(cpu eff2)" "$(wall sk) $(cpu sk)" "$(eff big2)" "$(rss big2)" "$(rss eff1)" <<'EOF'
+	"$(wall eff2) $(cpu eff2)" "$(wall sk) $(cpu sk)" "$(eff big2)" "$(rss big2)" "$(rss eff1)" \
+	"$(rss eff2)" "$(cat "$work/load")" <<'EOF'
 import sys
 n, en, sn = (int(v) for v in sys.argv[1:4])
 big2, eff1, eff2, sk = ([float(x) for x in a.split()] for a in sys.argv[4:8])
-timing_eff, rss2, rss1 = sys.argv[8], sys.argv[9], sys.argv[10]
+timing_eff, rss2, rss1, rss2e, loads = sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11], sys.argv[12]
 per = lambda t, k: t / (k + 1)
 sk_n = [per(v, sn) * (n + 1) for v in sk]          # extrapolated to n
 n1 = [per(v, en) * (n + 1) for v in eff1]          # nidec 1 rank, scaled to n
@@ -95,5 +101,13 @@ print(f"- scikit-learn on one core / nidec on 2 ranks, {n} permutations: wall {s
 print(f"- parallel efficiency 1 -> 2 ranks ({en} permutations): T1 / (2 T2) = {eff1[0] / (2 * eff2[0]) * 100:.0f} % "
       f"(CPU of the 2-rank run / CPU of the 1-rank run: {eff2[1] / eff1[1]:.2f})")
 print(f"- `--timing` of the {n}-permutation run: parallel efficiency {timing_eff} % (busy / (ranks x wall))")
-print(f"- peak RSS of a rank: {rss2} MiB with {n} permutations on 2 ranks, {rss1} MiB with {en} on 1 rank")
+print(f"- peak RSS of a rank: {rss2} MiB with {n} permutations on 2 ranks, {rss2e} MiB with {en} on 2 ranks, "
+      f"{rss1} MiB with {en} on 1 rank")
+print(f"- 1-minute load average before each run (big2, eff1, eff2, sklearn): {loads}")
 EOF
+if [ -s "$work/sim.md" ]; then
+	echo
+	echo "The $N-permutation run's task costs replayed for other rank counts (bench/simulate.py):"
+	echo
+	cat "$work/sim.md"
+fi

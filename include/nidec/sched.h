@@ -13,7 +13,11 @@
  *    most NIDEC_COMM_MAX_MSG bytes.
  *  - Rank 0 works too: between messages it runs single tasks from the
  *    *back* of the order (the cheapest), so it answers workers quickly.
- *    With one rank it runs everything, without any message.
+ *    With one rank it runs everything, without any message.  For a plan
+ *    (nidec_sched_run), rank 0 first runs the tasks whose results carry
+ *    the weights (the outer folds' fits on the true labels), up to half
+ *    its share of the work, so those large results are never sent (a
+ *    worker would wait in a blocking send for rank 0's current task).
  *  - Results land in results[task id]; nidec_plan_reduce() then reads them
  *    in id order, so outputs never depend on the rank count, the schedule
  *    or the order of completion (STYLE.md "Determinism").
@@ -45,7 +49,18 @@
  * Memory: rank 0 holds every result; a worker holds the packed results of
  * the chunk it runs plus those still in flight (at most
  * NIDEC_SCHED_MAX_INFLIGHT bytes).  No message exceeds NIDEC_COMM_MAX_MSG
- * (1 GiB).
+ * (1 GiB, below MPI's INT_MAX count): a WORK message is at most 2,056
+ * bytes, a RESULT message packs whole results up to that size, and a task
+ * whose packed result alone would exceed it fails with an error naming
+ * the task and its size, on whichever rank runs it (rank 0 checks its own
+ * results too, so whether a run fails never depends on the rank count).
+ *
+ * Timing (opts->record_tasks, e.g. --timing): rank 0 also records, per
+ * task, the rank that ran it, the result's `seconds`, the CPU seconds of
+ * the task (measured by the rank that ran it and sent with the result),
+ * the cost guess, the result's size and when it arrived, and per result
+ * message its sender, size and rank 0's time handling it (stats below; bench/simulate.py replays them through
+ * this file's policy for other rank counts).  Recording changes no result.
  */
 #ifndef NIDEC_SCHED_H
 #define NIDEC_SCHED_H
@@ -72,9 +87,16 @@ typedef struct nidec_sched_opts {
 	int (*on_result)(void *arg, const nidec_result *r, nidec_err *err);
 	int (*should_stop)(void *arg);
 	void *arg;              /* passed to on_result and should_stop */
+	int record_tasks;       /* 1: fill the per-task and per-message arrays of stats */
 } nidec_sched_opts;
 
-#define NIDEC_SCHED_OPTS_INIT { "tasks", 10.0, 1, NULL, NULL, NULL }
+#define NIDEC_SCHED_OPTS_INIT { "tasks", 10.0, 1, NULL, NULL, NULL, 0 }
+
+/* Chunk policy (guided self-scheduling): a chunk is the tasks not handed
+ * out yet / (NIDEC_SCHED_CHUNK_DIV x ranks), at least 1, at most
+ * NIDEC_SCHED_MAX_CHUNK; a worker holds up to NIDEC_SCHED_CHUNKS_HELD. */
+#define NIDEC_SCHED_CHUNK_DIV 4
+#define NIDEC_SCHED_CHUNKS_HELD 2
 
 typedef struct nidec_sched_stats {
 	int n_ranks;
@@ -84,9 +106,31 @@ typedef struct nidec_sched_stats {
 	double *busy;           /* [n_ranks] seconds spent running and packing tasks (rank 0) */
 	double *ran;            /* [n_ranks] tasks run by each rank (rank 0) */
 	double efficiency;      /* sum(busy) / (n_ranks * wall), rank 0 */
+	int rank0_works;        /* rank 0 ran tasks itself (opts->rank0_works or one rank) */
+	/* rank 0, every run: result messages received, the largest in bytes,
+	 * and rank 0's seconds completing, unpacking and storing them
+	 * (on_result included) */
+	size_t n_msgs;
+	size_t max_msg;
+	double msg_seconds;
+	/* rank 0, only with opts->record_tasks (else NULL), [n_tasks] each: */
+	int *task_rank;         /* rank that ran task t; -1 = taken from `results` (resume) */
+	double *task_seconds;   /* the result's `seconds` (wall time of the task) */
+	double *task_cost;      /* the cost guess that ordered it */
+	double *task_done;      /* seconds from the start until rank 0 stored it */
+	double *task_bytes;     /* size of its packed result (what a worker sends) */
+	int *task_keep;         /* 1: rank 0 may keep it for itself (large result, see sched.c) */
+	double *task_cpu;       /* CPU seconds of the thread that ran it (NaN: resumed) */
+	/* rank 0, only with opts->record_tasks, [n_msgs] each, arrival order: */
+	int *msg_from;          /* sending rank */
+	double *msg_results;    /* results in the message */
+	double *msg_bytes;      /* its size */
+	double *msg_seconds_each; /* rank 0's time handling it */
+	double *msg_at;         /* seconds from the start when it was handled */
 } nidec_sched_stats;
 
-#define NIDEC_SCHED_STATS_INIT { 0, 0, 0, 0.0, NULL, NULL, 0.0 }
+#define NIDEC_SCHED_STATS_INIT { 0, 0, 0, 0.0, NULL, NULL, 0.0, 0, 0, 0, 0.0, \
+				 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Run every task of `plan` that is not done yet.  Collective.
  * `plan` must be prepared (nidec_plan_prepare) on every rank.

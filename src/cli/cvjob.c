@@ -259,6 +259,7 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 	/* with many ranks rank 0 is busier answering workers than it would be
 	 * useful computing (it polls only between its own tasks) */
 	so.rank0_works = nidec_comm_size(comm) <= 8;
+	so.record_tasks = cj->timing;
 	if (rank == 0) {
 		so.on_result = ckpt_on_result;
 		so.should_stop = ckpt_should_stop;
@@ -320,6 +321,24 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 			tm.n_stages = ST_WRITE;
 			tm.stage = stage_names;
 			tm.stage_min = tm.stage_max = tm.stage_mean = t;
+			/* per task and message: results.h5 /timing */
+			tm.rank0_works = st.rank0_works;
+			tm.n_tasks = st.task_rank ? n_tasks : 0;
+			tm.task_rank = st.task_rank;
+			tm.task_seconds = st.task_seconds;
+			tm.task_cost = st.task_cost;
+			tm.task_done = st.task_done;
+			tm.task_bytes = st.task_bytes;
+			tm.task_keep = st.task_keep;
+			tm.task_cpu = st.task_cpu;
+			tm.n_msgs = st.n_msgs;
+			tm.max_msg = st.max_msg;
+			tm.msg_seconds = st.msg_seconds;
+			tm.msg_from = st.msg_from;
+			tm.msg_results = st.msg_results;
+			tm.msg_bytes = st.msg_bytes;
+			tm.msg_seconds_each = st.msg_seconds_each;
+			tm.msg_at = st.msg_at;
 			info.timing = &tm;
 		}
 		t0 = nidec_now();

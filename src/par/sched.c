@@ -5,8 +5,9 @@
  * Talks MPI only through comm.h.  Messages (tags below), all bytes:
  *   WORK         rank 0 -> worker  u64 n, u64 id[n]     (n <= NIDEC_SCHED_MAX_CHUNK)
  *   STOP         rank 0 -> worker  one byte; comes after the worker's last WORK
- *   RESULT_PART  worker -> rank 0  u64 n, then n x (u64 len, len bytes of
- *   RESULT_LAST                    nidec_result_pack); LAST ends a chunk
+ *   RESULT_PART  worker -> rank 0  u64 n, then n x (u64 len, f64 CPU seconds
+ *   RESULT_LAST                    of the task, len bytes of nidec_result_pack);
+ *                                  LAST ends a chunk
  *   ERROR        worker -> rank 0  i32 code, message; ends a chunk, the worker
  *                                  is then "failed" and answers further chunks
  *                                  with empty RESULT_LASTs until STOP
@@ -47,13 +48,27 @@
  *
  * Why rank 0 runs the *cheapest* tasks: it polls messages only between its
  * own tasks, so short ones keep it responsive; workers take the expensive
- * ones from the front of the order.
+ * ones from the front of the order.  The exception are a plan's tasks with
+ * large results (keep_tasks): rank 0 runs those first, so they are never
+ * sent.
+ *
+ * Rank 0 probes twice when the first probe finds nothing (poll_incoming):
+ * Open MPI's ob1 matches a probe before it progresses the transport, so
+ * the first probe after a computation misses what arrived meanwhile.
+ *
+ * --timing (opts->record_tasks): rank 0 records per task who ran it, its
+ * wall and CPU seconds (a worker measures the CPU time of the thread and
+ * sends it in front of the result), the cost guess, the result's size and
+ * when it arrived, and per message its size and rank 0's time handling it
+ * (sched.h "Timing"; results.h5 /timing, bench/simulate.py).
  *
  * Invariant: results[id] is written once, by id, whatever the arrival
  * order; nothing here combines floating-point values across ranks except
  * the timing statistics.
  */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +101,43 @@ static int is_last(int tag)
 }
 
 #define HDR_BYTES sizeof(uint64_t)
+/* Before each result of a RESULT message: u64 length, f64 CPU seconds. */
+#define ENTRY_BYTES (2 * sizeof(uint64_t))
+
+/* No MPI message over 2 GiB (issue 9): MPI counts are int, and every
+ * message of this file stays within NIDEC_COMM_MAX_MSG. */
+_Static_assert(NIDEC_COMM_MAX_MSG <= (size_t)INT_MAX, "a message must fit MPI's int count");
+_Static_assert(sizeof(uint64_t) * (1 + NIDEC_SCHED_MAX_CHUNK) <= 4096,
+	       "a WORK message must stay below Open MPI's eager limit");
+
+/* Bytes of a packed result (src/core/result.c, format 2: 58 fixed bytes,
+ * the message, 20 per fit, 8 per decision value and per weight), or
+ * SIZE_MAX when that does not even fit a size_t. */
+static size_t packed_bytes(const nidec_result *r)
+{
+	size_t fits, dec, coef, t = 58 + strnlen(r->msg, sizeof(r->msg));
+
+	if (nidec_mul_size(r->n_fit, 20, &fits) < 0 || nidec_mul_size(r->n_fit, r->n_test, &dec) < 0 ||
+	    nidec_mul_size(dec, 8, &dec) < 0 || nidec_mul_size(r->n_fit, r->n_coef, &coef) < 0 ||
+	    nidec_mul_size(coef, 8, &coef) < 0 || fits > SIZE_MAX - t || dec > SIZE_MAX - t - fits ||
+	    coef > SIZE_MAX - t - fits - dec)
+		return SIZE_MAX;
+	return t + fits + dec + coef;
+}
+
+/* The guard: a result that one message cannot carry (with its 16 bytes of
+ * framing) is an error, on every rank, before anything is sent. */
+static int check_result_size(const nidec_result *r, size_t id, nidec_err *err)
+{
+	size_t n = packed_bytes(r);
+
+	if (n > NIDEC_COMM_MAX_MSG - HDR_BYTES - ENTRY_BYTES)
+		return nidec_fail(err, NIDEC_ENOMEM,
+				  "the result of task %zu takes %s%zu bytes (%zu fits x %zu weights), more than one MPI message may carry (%zu); use fewer voxels (mask, screening), classes or C values",
+				  id, n == SIZE_MAX ? "more than " : "", n, r->n_fit, r->n_coef,
+				  NIDEC_COMM_MAX_MSG - HDR_BYTES - ENTRY_BYTES);
+	return 0;
+}
 
 /* Test hook: NIDEC_TEST_TASK_DELAY=SECONDS makes every task sleep that
  * long after it ran (tests/e2e/t15xx: a run slow enough to be killed in
@@ -100,6 +152,17 @@ static double task_delay(void)
 		return 0;
 	d = strtod(v, &end);
 	return *end || !(d > 0) || d > 60 ? 0 : d;
+}
+
+/* CPU seconds of the calling thread: a task's cost without the time the
+ * rank waited for a core (the machine may be shared), for --timing. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void sleep_seconds(double s)
@@ -156,6 +219,18 @@ void nidec_sched_stats_release(nidec_sched_stats *stats)
 		return;
 	nidec_free(stats->busy);
 	nidec_free(stats->ran);
+	nidec_free(stats->task_rank);
+	nidec_free(stats->task_seconds);
+	nidec_free(stats->task_cost);
+	nidec_free(stats->task_done);
+	nidec_free(stats->task_bytes);
+	nidec_free(stats->task_keep);
+	nidec_free(stats->task_cpu);
+	nidec_free(stats->msg_from);
+	nidec_free(stats->msg_results);
+	nidec_free(stats->msg_bytes);
+	nidec_free(stats->msg_seconds_each);
+	nidec_free(stats->msg_at);
 	memset(stats, 0, sizeof(*stats));
 }
 
@@ -208,7 +283,11 @@ static int out_send(struct worker *w, int tag, nidec_err *err)
 	put_u64((unsigned char *)w->out.buf, (uint64_t)w->n_out);
 	w->t_posted = nidec_now();
 	if (w->out.len >= SYNC_BYTES) {
+		double t0 = nidec_now();
 		NIDEC_TRY(nidec_comm_send(w->comm, w->out.buf, w->out.len, 0, tag + TAG_SYNC, err));
+		w->t_posted = nidec_now();
+		nidec_debug("sent %zu bytes of results to rank 0 (blocking send: %.3f s)", w->out.len,
+			    w->t_posted - t0);
 		return out_reset(w, err);
 	}
 	buf = nidec_sbuf_detach(&w->out, &len);
@@ -257,8 +336,9 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 		nidec_result *r = NULL;
 		void *packed = NULL;
 		size_t plen = 0;
-		unsigned char lenbuf[sizeof(uint64_t)];
-		double t0 = nidec_now();
+		unsigned char lenbuf[ENTRY_BYTES];
+		double t0 = nidec_now(), c0 = cpu_now(), cpu;
+		uint64_t cpu_bits;
 		int rc;
 
 		if (id >= w->src->n_tasks)
@@ -268,18 +348,23 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 		if (w->cancelled)
 			break; /* the rest of the chunk stays undone */
 		NIDEC_TRY(w->src->run(w->src->ctx, (size_t)id, &r, err));
+		if ((rc = check_result_size(r, (size_t)id, err)) < 0) {
+			nidec_result_free(&r);
+			return rc;
+		}
 		rc = nidec_result_pack(r, &packed, &plen, err);
 		nidec_result_free(&r);
 		if (rc < 0)
 			return rc;
+		cpu = cpu_now() - c0;
 		sleep_seconds(w->delay);
 		w->busy += nidec_now() - t0;
 		w->ran++;
 		if (HDR_BYTES + sizeof(lenbuf) + plen > NIDEC_COMM_MAX_MSG) {
+			/* check_result_size() is an upper bound: cannot happen */
 			nidec_free(packed);
-			return nidec_fail(err, NIDEC_ENOMEM,
-					  "the result of task %llu takes %zu bytes, more than one message may carry (%zu); reduce the number of voxels",
-					  (unsigned long long)id, plen, NIDEC_COMM_MAX_MSG);
+			return nidec_fail(err, NIDEC_EINTERNAL, "the result of task %llu takes %zu bytes",
+					  (unsigned long long)id, plen);
 		}
 		if (w->out.len + sizeof(lenbuf) + plen > NIDEC_COMM_MAX_MSG &&
 		    (rc = out_send(w, TAG_RESULT_PART, err)) < 0) {
@@ -287,6 +372,8 @@ static int worker_chunk(struct worker *w, const unsigned char *msg, size_t len, 
 			return rc;
 		}
 		put_u64(lenbuf, (uint64_t)plen);
+		memcpy(&cpu_bits, &cpu, sizeof(cpu_bits));
+		put_u64(lenbuf + sizeof(uint64_t), cpu_bits);
 		if (nidec_sbuf_add(&w->out, lenbuf, sizeof(lenbuf)) < 0 ||
 		    nidec_sbuf_add(&w->out, packed, plen) < 0) {
 			nidec_free(packed);
@@ -399,6 +486,17 @@ struct master {
 	size_t ran;
 	struct pending *pend;/* receives in progress */
 	size_t n_pend, cap_pend;
+	/* timing (sched.h "Timing"); the arrays only with opts->record_tasks */
+	size_t n_msgs, cap_msgs, max_msg;
+	double msg_seconds;
+	int *t_rank, *t_keep;
+	double *t_seconds, *t_done, *t_bytes, *t_cpu;
+	int *m_from;
+	double *m_results, *m_bytes, *m_seconds, *m_at;
+	/* tasks rank 0 keeps for itself (see keep_tasks), costliest first */
+	int (*keep)(void *ctx, size_t t);
+	size_t *mine;
+	size_t n_mine, i_mine;
 };
 
 struct pending {
@@ -446,7 +544,7 @@ static int dispatch(struct master *m, int w, nidec_err *err)
 		return nidec_comm_isend(m->comm, buf, 1, w, TAG_STOP, err);
 	}
 	/* guided self-scheduling: big chunks first, single tasks at the end */
-	chunk = left / (4 * (size_t)m->n_ranks);
+	chunk = left / (NIDEC_SCHED_CHUNK_DIV * (size_t)m->n_ranks);
 	if (chunk < 1)
 		chunk = 1;
 	if (chunk > NIDEC_SCHED_MAX_CHUNK)
@@ -478,8 +576,10 @@ static int stop_all(struct master *m, nidec_err *err)
 	return 0;
 }
 
-/* Store a result under its task id (it is then owned by the table). */
-static int store(struct master *m, nidec_result *r, nidec_err *err)
+/* Store a result of rank `from` under its task id (it is then owned by
+ * the table). */
+static int store(struct master *m, nidec_result *r, int from, size_t bytes, double cpu,
+		 nidec_err *err)
 {
 	if (r->task >= m->src->n_tasks || m->results[r->task]) {
 		size_t id = r->task;
@@ -495,6 +595,13 @@ static int store(struct master *m, nidec_result *r, nidec_err *err)
 		}
 	}
 	m->cost_done += m->cost[r->task];
+	if (m->t_rank) {
+		m->t_rank[r->task] = from;
+		m->t_seconds[r->task] = r->seconds;
+		m->t_done[r->task] = nidec_now() - m->t_start;
+		m->t_bytes[r->task] = (double)bytes;
+		m->t_cpu[r->task] = cpu;
+	}
 	m->results[r->task] = r;
 	m->done++;
 	return 0;
@@ -511,18 +618,21 @@ static int handle_result(struct master *m, int from, const unsigned char *msg, s
 		return nidec_fail(err, NIDEC_EINTERNAL, "short result message from rank %d", from);
 	n = get_u64(msg);
 	for (i = 0; i < n; i++) {
-		uint64_t plen;
+		uint64_t plen, cpu_bits;
 		nidec_result *r = NULL;
+		double cpu;
 
-		if (len - off < sizeof(uint64_t))
+		if (len - off < ENTRY_BYTES)
 			return nidec_fail(err, NIDEC_EINTERNAL, "truncated result message from rank %d", from);
 		plen = get_u64(msg + off);
-		off += sizeof(uint64_t);
+		cpu_bits = get_u64(msg + off + sizeof(uint64_t));
+		memcpy(&cpu, &cpu_bits, sizeof(cpu));
+		off += ENTRY_BYTES;
 		if (plen > len - off)
 			return nidec_fail(err, NIDEC_EINTERNAL, "truncated result message from rank %d", from);
 		NIDEC_TRY(nidec_result_unpack(msg + off, (size_t)plen, &r, err));
 		off += (size_t)plen;
-		NIDEC_TRY(store(m, r, err));
+		NIDEC_TRY(store(m, r, from, (size_t)plen, cpu, err));
 	}
 	return 0;
 }
@@ -534,11 +644,23 @@ static int complete_one(struct master *m, size_t i, int wait, int *done, nidec_e
  * arrived.  Only MPI failures are returned; others land in m->rc. */
 static int poll_incoming(struct master *m, nidec_err *err)
 {
+	int retried = 0;
+
 	for (;;) {
 		nidec_comm_msg *msg = NULL;
 		int from = -1, tag = -1;
 
 		NIDEC_TRY(nidec_comm_irecv(m->comm, -1, -1, &msg, &from, &tag, err));
+		if (!msg && !retried) {
+			/* Open MPI's ob1 matches a probe against the messages it
+			 * already took in and only then progresses the transport,
+			 * so a message that reached shared memory while rank 0
+			 * computed is seen by the second probe, not the first
+			 * (measured: every result, and a worker blocked in a large
+			 * send, waited one more of rank 0's tasks).  Probe again. */
+			retried = 1;
+			NIDEC_TRY(nidec_comm_irecv(m->comm, -1, -1, &msg, &from, &tag, err));
+		}
 		if (!msg)
 			return 0;
 		if (from < 1 || from >= m->n_ranks || (!is_result(tag) && tag != TAG_ERROR)) {
@@ -572,11 +694,45 @@ static int poll_incoming(struct master *m, nidec_err *err)
 	}
 }
 
+/* One more entry in the per-message record (record_tasks only). */
+static int record_msg(struct master *m, const struct pending *p, size_t len, double t0,
+		      double t1, size_t n_results, nidec_err *err)
+{
+	if (!m->t_rank)
+		return 0;
+	if (m->n_msgs == m->cap_msgs) {
+		size_t cap = m->cap_msgs ? 2 * m->cap_msgs : 256;
+		int *from = nidec_realloc(m->m_from, cap * sizeof(*from));
+		double *v[4];
+		double **dst[4] = { &m->m_results, &m->m_bytes, &m->m_seconds, &m->m_at };
+		int k;
+
+		if (from)
+			m->m_from = from;
+		for (k = 0; k < 4; k++) {
+			v[k] = nidec_realloc(*dst[k], cap * sizeof(double));
+			if (v[k])
+				*dst[k] = v[k];
+		}
+		if (!from || !v[0] || !v[1] || !v[2] || !v[3])
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory recording the timing of messages");
+		m->cap_msgs = cap;
+	}
+	m->m_from[m->n_msgs] = p->from;
+	m->m_results[m->n_msgs] = (double)n_results;
+	m->m_bytes[m->n_msgs] = (double)len;
+	m->m_seconds[m->n_msgs] = t1 - t0;
+	m->m_at[m->n_msgs] = t1 - m->t_start;
+	return 0;
+}
+
 /* Act on one received message. */
 static int handle_message(struct master *m, const struct pending *p, unsigned char *buf,
-			  size_t len, nidec_err *err)
+			  size_t len, double t0, nidec_err *err)
 {
 	nidec_err local = NIDEC_ERR_INIT;
+	size_t before = m->done;
+	double t1;
 
 	if (p->tag == TAG_ERROR) {
 		int32_t code = NIDEC_EINTERNAL;
@@ -595,6 +751,12 @@ static int handle_message(struct master *m, const struct pending *p, unsigned ch
 	/* after a failure or a stop too: what finished is kept (and ledgered) */
 	if (handle_result(m, p->from, buf, len, &local) < 0)
 		master_failed(m, &local);
+	t1 = nidec_now();
+	NIDEC_TRY(record_msg(m, p, len, t0, t1, m->done - before, err));
+	m->n_msgs++;
+	m->msg_seconds += t1 - t0;
+	if (len > m->max_msg)
+		m->max_msg = len;
 	return 0;
 }
 
@@ -606,6 +768,7 @@ static int complete_one(struct master *m, size_t i, int wait, int *done, nidec_e
 	void *buf = NULL;
 	size_t len = 0;
 	int fin = 0, rc;
+	double t0 = nidec_now();
 
 	NIDEC_TRY(nidec_comm_msg_test(m->comm, &m->pend[i].msg, wait, &fin, &buf, &len, err));
 	if (done)
@@ -615,7 +778,7 @@ static int complete_one(struct master *m, size_t i, int wait, int *done, nidec_e
 	/* keep arrival order for the rest */
 	memmove(m->pend + i, m->pend + i + 1, (m->n_pend - i - 1) * sizeof(*m->pend));
 	m->n_pend--;
-	rc = handle_message(m, &p, buf, len, err);
+	rc = handle_message(m, &p, buf, len, t0, err);
 	nidec_free(buf);
 	return rc;
 }
@@ -662,16 +825,22 @@ static int master_run_one(struct master *m, size_t id)
 {
 	nidec_err local = NIDEC_ERR_INIT;
 	nidec_result *r = NULL;
-	double t0 = nidec_now();
+	double t0 = nidec_now(), c0 = cpu_now(), cpu;
 
 	if (m->src->run(m->src->ctx, id, &r, &local) < 0) {
 		master_failed(m, &local);
 		return 0;
 	}
+	cpu = cpu_now() - c0;
 	sleep_seconds(m->delay);
 	m->busy += nidec_now() - t0;
 	m->ran++;
-	if (store(m, r, &local) < 0)
+	if (check_result_size(r, id, &local) < 0) {
+		nidec_result_free(&r);
+		master_failed(m, &local);
+		return 0;
+	}
+	if (store(m, r, 0, packed_bytes(r), cpu, &local) < 0)
 		master_failed(m, &local);
 	return 0;
 }
@@ -690,7 +859,7 @@ static int master_loop(struct master *m, nidec_err *err)
 {
 	int w, k, self = m->opts->rank0_works || m->n_ranks == 1;
 
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < NIDEC_SCHED_CHUNKS_HELD; k++)
 		for (w = 1; w < m->n_ranks; w++)
 			NIDEC_TRY(dispatch(m, w, err));
 	for (;;) {
@@ -707,6 +876,12 @@ static int master_loop(struct master *m, nidec_err *err)
 		}
 		if (m->rc < 0)
 			NIDEC_TRY(stop_all(m, err));
+		if (m->rc == 0 && self && m->i_mine < m->n_mine) {
+			/* a task kept for rank 0 (keep_tasks): its big result is
+			 * not sent anywhere */
+			NIDEC_TRY(master_run_one(m, m->mine[m->i_mine++]));
+			continue;
+		}
 		if (m->rc == 0 && self && m->front < m->back) {
 			/* the cheapest task left: rank 0 must stay responsive */
 			NIDEC_TRY(master_run_one(m, m->order[--m->back]));
@@ -726,6 +901,43 @@ static int master_loop(struct master *m, nidec_err *err)
 	return 0;
 }
 
+/*
+ * Tasks whose results are large (a plan's outer-fold fits on the true
+ * labels carry every fit's weights: n_fit x (voxels + 1) doubles, 5.4 MiB
+ * for 8 classes x 3 C x 29,500 voxels) are run by rank 0 itself when it
+ * works, so they are never sent.  A worker sends a result of SYNC_BYTES or
+ * more with a blocking send and waits until rank 0 is done with the task
+ * it is running (issue 9, workload 2 on 2 ranks: the worker spent 20-25 %
+ * of the cv stage in those waits for 12 results).  Rank 0 keeps them,
+ * costliest first, up to half of its share of the guessed cost (so it
+ * does not become the last rank), and runs them before its usual
+ * cheapest-first tasks; the others stay in the hand-out order.  Results
+ * are stored by task id, so the outputs do not change.
+ */
+static int keep_tasks(struct master *m, nidec_err *err)
+{
+	size_t i, j, k = m->back;
+	double cap, took = 0;
+
+	if (!m->keep || m->n_ranks < 2 || !m->opts->rank0_works || k == 0)
+		return 0;
+	m->mine = nidec_malloc_e(k, sizeof(*m->mine), "the task order", err);
+	if (!m->mine)
+		return NIDEC_ENOMEM;
+	cap = m->cost_todo / (2.0 * (double)m->n_ranks);
+	for (i = j = 0; i < k; i++) {
+		size_t t = m->order[i];
+		if (m->keep(m->src->ctx, t) && took + m->cost[t] <= cap) {
+			took += m->cost[t];
+			m->mine[m->n_mine++] = t;
+		} else {
+			m->order[j++] = t;
+		}
+	}
+	m->back = j;
+	return 0;
+}
+
 static int master_setup(struct master *m, nidec_err *err)
 {
 	size_t n = m->src->n_tasks, i, k = 0;
@@ -738,6 +950,18 @@ static int master_setup(struct master *m, nidec_err *err)
 	m->cancelled = nidec_calloc_e((size_t)m->n_ranks, sizeof(int), "the scheduler state", err);
 	m->delay = task_delay();
 	c = nidec_malloc_e(n ? n : 1, sizeof(*c), "the task order", err);
+	if (m->opts->record_tasks) {
+		m->t_rank = nidec_malloc_e(n ? n : 1, sizeof(*m->t_rank), "the task timing", err);
+		m->t_seconds = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
+		m->t_done = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
+		m->t_bytes = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
+		m->t_keep = nidec_malloc_e(n ? n : 1, sizeof(int), "the task timing", err);
+		m->t_cpu = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
+		if (!m->t_rank || !m->t_seconds || !m->t_done || !m->t_bytes || !m->t_keep || !m->t_cpu) {
+			nidec_free(c);
+			return NIDEC_ENOMEM;
+		}
+	}
 	if (!m->cost || !m->order || !m->chunks_out || !m->stopped || !m->cancelled || !c) {
 		nidec_free(c);
 		return NIDEC_ENOMEM;
@@ -746,6 +970,15 @@ static int master_setup(struct master *m, nidec_err *err)
 		m->cost[i] = m->src->cost(m->src->ctx, i);
 		if (!(m->cost[i] > 0))
 			m->cost[i] = 1e-9; /* unknown or zero: still counted */
+		if (m->t_rank) {
+			/* a result taken from `results` keeps the time it took */
+			m->t_rank[i] = -1;
+			m->t_seconds[i] = m->results[i] ? m->results[i]->seconds : NAN;
+			m->t_done[i] = m->results[i] ? 0.0 : NAN;
+			m->t_bytes[i] = m->results[i] ? (double)packed_bytes(m->results[i]) : NAN;
+			m->t_keep[i] = m->keep ? m->keep(m->src->ctx, i) : 0;
+			m->t_cpu[i] = NAN; /* not measured (resumed) */
+		}
 		if (m->results[i]) {
 			m->done++;
 			continue;
@@ -760,7 +993,7 @@ static int master_setup(struct master *m, nidec_err *err)
 	nidec_free(c);
 	m->front = 0;
 	m->back = k;
-	return 0;
+	return keep_tasks(m, err);
 }
 
 static double plan_cost(void *ctx, size_t t)
@@ -773,6 +1006,19 @@ static int plan_run(void *ctx, size_t t, nidec_result **res, nidec_err *err)
 	return nidec_task_run(ctx, t, res, err);
 }
 
+/* The fits of an outer fold on the true labels carry the weights. */
+static int plan_keep(void *ctx, size_t t)
+{
+	nidec_task tk;
+
+	nidec_plan_task(ctx, t, &tk);
+	return tk.perm == 0 && tk.inner < 0;
+}
+
+static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep)(void *, size_t),
+		      const nidec_sched_opts *opts, nidec_result **results, nidec_sched_stats *stats,
+		      nidec_err *err);
+
 int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_opts *opts,
 		    nidec_result **results, nidec_sched_stats *stats, nidec_err *err)
 {
@@ -782,12 +1028,19 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 	src.cost = plan_cost;
 	src.run = plan_run;
 	src.ctx = (void *)plan; /* the callbacks only read it */
-	return nidec_sched_run_source(comm, &src, opts, results, stats, err);
+	return run_source(comm, &src, plan_keep, opts, results, stats, err);
 }
 
 int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 			   const nidec_sched_opts *opts, nidec_result **results,
 			   nidec_sched_stats *stats, nidec_err *err)
+{
+	return run_source(comm, src, NULL, opts, results, stats, err);
+}
+
+static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep)(void *, size_t),
+		      const nidec_sched_opts *opts, nidec_result **results, nidec_sched_stats *stats,
+		      nidec_err *err)
 {
 	static const nidec_sched_opts defaults = NIDEC_SCHED_OPTS_INIT;
 	int rank = nidec_comm_rank(comm), size = nidec_comm_size(comm), rc = 0, k;
@@ -806,6 +1059,7 @@ int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 		m.src = src;
 		m.opts = opts;
 		m.results = results;
+		m.keep = keep;
 		m.n_ranks = size;
 		m.t_start = m.t_last_progress = t0;
 		g_busy = nidec_calloc_e((size_t)size, sizeof(double), "timing", &local);
@@ -841,8 +1095,8 @@ int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 		ran = (double)w.ran;
 	}
 	nidec_sbuf_release(&w.out);
-	nidec_free(m.cost);
 	nidec_free(m.order);
+	nidec_free(m.mine);
 	nidec_free(m.chunks_out);
 	nidec_free(m.stopped);
 	nidec_free(m.cancelled);
@@ -866,7 +1120,27 @@ int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 		s.n_ranks = size;
 		s.n_tasks = src->n_tasks;
 		s.wall = wall;
+		s.rank0_works = opts->rank0_works || size == 1;
 		if (rank == 0) {
+			s.n_msgs = m.n_msgs;
+			s.max_msg = m.max_msg;
+			s.msg_seconds = m.msg_seconds;
+			s.task_rank = m.t_rank;
+			s.task_seconds = m.t_seconds;
+			s.task_done = m.t_done;
+			s.task_bytes = m.t_bytes;
+			s.task_keep = m.t_keep;
+			s.task_cpu = m.t_cpu;
+			s.task_cost = m.t_rank ? m.cost : NULL;
+			s.msg_from = m.m_from;
+			s.msg_results = m.m_results;
+			s.msg_bytes = m.m_bytes;
+			s.msg_seconds_each = m.m_seconds;
+			s.msg_at = m.m_at;
+			m.t_rank = m.t_keep = NULL;
+			m.t_seconds = m.t_done = m.t_bytes = m.t_cpu = m.cost = NULL;
+			m.m_from = NULL;
+			m.m_results = m.m_bytes = m.m_seconds = m.m_at = NULL;
 			for (total = 0, k = 0; k < size; k++) {
 				sum += g_busy[k];
 				total += g_ran[k];
@@ -882,5 +1156,17 @@ int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
 done:
 	nidec_free(g_busy);
 	nidec_free(g_ran);
+	nidec_free(m.cost);
+	nidec_free(m.t_rank);
+	nidec_free(m.t_seconds);
+	nidec_free(m.t_done);
+	nidec_free(m.t_bytes);
+	nidec_free(m.t_keep);
+	nidec_free(m.t_cpu);
+	nidec_free(m.m_from);
+	nidec_free(m.m_results);
+	nidec_free(m.m_bytes);
+	nidec_free(m.m_seconds);
+	nidec_free(m.m_at);
 	return rc;
 }
