@@ -16,7 +16,7 @@
  *     nidec_ds_commit(&w, &err);                            close and rename
  *     (on any error: nidec_ds_abort(&w) removes the temporary file)
  *
- * Not collective.  hdf5.h is included only by src/io/dataset.c.
+ * Not collective.  hdf5.h is included only by src/io's .c files.
  */
 #ifndef NIDEC_DATASET_H
 #define NIDEC_DATASET_H

@@ -21,7 +21,7 @@
  * 0-based run index.
  *
  * Not collective; no MPI (callers pass what they know about MPI as text).
- * hdf5.h stays inside src/io/results.c.
+ * hdf5.h stays inside src/io (results.c, model.c, h5w.c).
  */
 #ifndef NIDEC_RESULTS_H
 #define NIDEC_RESULTS_H

@@ -3,7 +3,7 @@
  * rank), plus a generic listing for `nidec info` (see dataset.h and
  * docs/FORMAT.md for the layout).
  *
- * The only file of nidec that includes hdf5.h (the parallel HDF5 build
+ * hdf5.h is included only in src/io's .c files (the parallel HDF5 build
  * pulls in mpi.h, so it must stay out of headers).  Files are opened with
  * the default, serial file access property list by one process at a time
  * for writing, by any number of processes independently for reading: no

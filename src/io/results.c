@@ -1,8 +1,11 @@
 /*
  * results.c - the output directory of a cross-validation (see
- * include/nidec/results.h): TSV tables, summary.json (jansson), model.h5
- * and results.h5 (HDF5), weight maps (through nii.h), and the model reader
- * of `nidec predict`.
+ * include/nidec/results.h): TSV tables, summary.json (jansson),
+ * results.h5 (HDF5, with the /timing group of --timing and the checkpoint
+ * ledger, which nidec_results_extract_ledger reads back for --resume),
+ * weight maps (through nii.h), and the staging directory through which
+ * nidec_results_write puts them all in place at once.  model.h5 is
+ * written and read by model.c; the HDF5 helpers both use are in h5w.c.
  *
  * Rank 0 writes; this file makes no MPI call.  Every file goes to a
  * temporary name in its final directory (mkstemp / ".tmp" suffix) and is
@@ -19,7 +22,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <jansson.h>
 #include <math.h>
@@ -34,6 +36,8 @@
 #include "nidec/nii.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
+
+#include "h5w.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -70,43 +74,11 @@ static int path_join(char *out, size_t len, const char *dir, const char *name, n
 	return 0;
 }
 
-/* A temporary name next to `path` ("dir/.name.tmp.XXXXXX"), created. */
-static int make_temp(const char *path, char *tmp, size_t len, nidec_err *err)
-{
-	const char *slash = strrchr(path, '/');
-	int n, fd;
-
-	if (slash)
-		n = snprintf(tmp, len, "%.*s/.%s.tmp.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		n = snprintf(tmp, len, ".%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= len)
-		return nidec_fail(err, NIDEC_EINPUT, "output path '%s' is too long", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-		nidec_fail(err, NIDEC_EIO, "cannot create a temporary file for '%s': %s", path,
-			   strerror(e));
-		errno = e;
-	}
-	return fd;
-}
-
-static int commit_temp(const char *tmp, const char *path, nidec_err *err)
-{
-	if (chmod(tmp, 0644) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-				  strerror(e));
-	}
-	return 0;
-}
 
 int nidec_results_write_text(const char *path, const char *text, size_t len, nidec_err *err)
 {
 	char tmp[4096];
-	int fd = make_temp(path, tmp, sizeof(tmp), err);
+	int fd = nidec_h5w_make_temp(path, tmp, sizeof(tmp), err);
 	size_t off = 0;
 
 	if (fd < 0)
@@ -129,7 +101,7 @@ int nidec_results_write_text(const char *path, const char *text, size_t len, nid
 		unlink(tmp);
 		return nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path, strerror(e));
 	}
-	return commit_temp(tmp, path, err);
+	return nidec_h5w_commit_temp(tmp, path, err);
 }
 
 static int write_sbuf(const char *path, nidec_sbuf *sb, int add_rc, nidec_err *err)
@@ -172,7 +144,7 @@ int nidec_results_prepare_dir(const char *dir, nidec_err *err)
 
 	NIDEC_TRY(mkdir_p(dir, err));
 	NIDEC_TRY(path_join(probe, sizeof(probe), dir, "nidec-write-test", err));
-	fd = make_temp(probe, tmp, sizeof(tmp), err);
+	fd = nidec_h5w_make_temp(probe, tmp, sizeof(tmp), err);
 	if (fd < 0)
 		return nidec_fail(err, NIDEC_EIO,
 				  "cannot write in output directory '%s': %s; choose another [output] dir or -o",
@@ -584,401 +556,8 @@ int nidec_results_write_summary(const char *path, const nidec_outcome *o,
 	return rc;
 }
 
-/* ---- HDF5 ------------------------------------------------------------- */
 
-/* Every HDF5 call is checked; on failure the message names the file and
- * the object.  Automatic error printing is switched off once. */
-static void h5_quiet(void)
-{
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static int h5_write(hid_t loc, const char *name, hid_t mtype, hid_t ftype, int rank,
-		    const hsize_t *dims, const void *data, const char *path, nidec_err *err)
-{
-	hid_t space = -1, dset = -1, dcpl = -1;
-	int rc = 0;
-
-	space = H5Screate_simple(rank, dims, NULL);
-	if (space < 0)
-		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create the dataspace of '%s'", path, name);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	/* no modification times: the same results give the same bytes */
-	if (dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot set up dataset '%s'", path, name);
-		goto done;
-	}
-	dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	if (dset < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create dataset '%s'", path, name);
-		goto done;
-	}
-	{
-		hssize_t npoints = H5Sget_simple_extent_npoints(space);
-		if (npoints > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-			rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write dataset '%s'", path, name);
-	}
-done:
-	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close dataset '%s'", path, name);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	H5Sclose(space);
-	return rc;
-}
-
-static int h5_f64(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *v,
-		  const char *path, nidec_err *err)
-{
-	return h5_write(loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v, path, err);
-}
-
-static int h5_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v,
-		  const char *path, nidec_err *err)
-{
-	return h5_write(loc, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, v, path, err);
-}
-
-static int h5_int(hid_t loc, const char *name, int rank, const hsize_t *dims, const int *v,
-		  const char *path, nidec_err *err)
-{
-	return h5_write(loc, name, H5T_NATIVE_INT, H5T_STD_I32LE, rank, dims, v, path, err);
-}
-
-static int h5_i64(hid_t loc, const char *name, int rank, const hsize_t *dims, const int64_t *v,
-		  const char *path, nidec_err *err)
-{
-	return h5_write(loc, name, H5T_NATIVE_INT64, H5T_STD_I64LE, rank, dims, v, path, err);
-}
-
-/* A fixed-length, NUL-terminated string type of `size` bytes. */
-static hid_t h5_strtype(size_t size)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-
-	if (t < 0)
-		return -1;
-	if (H5Tset_size(t, size ? size : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
-	    H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-		H5Tclose(t);
-		return -1;
-	}
-	return t;
-}
-
-static int h5_strings(hid_t loc, const char *name, const char *const *v, size_t n,
-		      const char *path, nidec_err *err)
-{
-	size_t w = 1, i;
-	char *buf;
-	hid_t t;
-	hsize_t dims[1];
-	int rc;
-
-	for (i = 0; i < n; i++)
-		if (strlen(v[i]) + 1 > w)
-			w = strlen(v[i]) + 1;
-	buf = nidec_calloc_e(n ? n : 1, w, "a string table", err);
-	if (!buf)
-		return NIDEC_ENOMEM;
-	for (i = 0; i < n; i++)
-		memcpy(buf + i * w, v[i], strlen(v[i]));
-	t = h5_strtype(w);
-	if (t < 0) {
-		nidec_free(buf);
-		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create a string type", path);
-	}
-	dims[0] = n;
-	rc = h5_write(loc, name, t, t, 1, dims, buf, path, err);
-	H5Tclose(t);
-	nidec_free(buf);
-	return rc;
-}
-
-static int h5_attr_str(hid_t loc, const char *name, const char *value, const char *path,
-		       nidec_err *err)
-{
-	hid_t t = h5_strtype(strlen(value) + 1), space = -1, a = -1;
-	int rc = 0;
-
-	if (t < 0)
-		return nidec_fail(err, NIDEC_EIO, "'%s': cannot create a string type", path);
-	space = H5Screate(H5S_SCALAR);
-	if (space >= 0)
-		a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, t, value) < 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
-	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
-	if (space >= 0)
-		H5Sclose(space);
-	H5Tclose(t);
-	return rc;
-}
-
-static int h5_attr_i64(hid_t loc, const char *name, int64_t v, const char *path, nidec_err *err)
-{
-	hid_t space = H5Screate(H5S_SCALAR), a = -1;
-	int rc = 0;
-
-	if (space >= 0)
-		a = H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &v) < 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
-	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
-	if (space >= 0)
-		H5Sclose(space);
-	return rc;
-}
-
-static int h5_attr_f64(hid_t loc, const char *name, double v, const char *path, nidec_err *err)
-{
-	hid_t space = H5Screate(H5S_SCALAR), a = -1;
-	int rc = 0;
-
-	if (space >= 0)
-		a = H5Acreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write attribute '%s'", path, name);
-	if (a >= 0 && H5Aclose(a) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close attribute '%s'", path, name);
-	if (space >= 0)
-		H5Sclose(space);
-	return rc;
-}
-
-/* Bytes moved per piece between a file and an HDF5 byte dataset. */
-#define COPY_PIECE ((size_t)8 << 20)
-
-/* Dataset `name` (uint8 [size of src]) holding the bytes of file `src`,
- * copied in pieces of COPY_PIECE bytes (memory does not grow with it). */
-static int h5_copy_file(hid_t loc, const char *name, const char *src, const char *path,
-			nidec_err *err)
-{
-	hid_t space = -1, dset = -1, dcpl = -1, mspace = -1, fspace = -1;
-	hsize_t dims[1], chunk[1], off[1], cnt[1];
-	unsigned char *buf = NULL;
-	struct stat st;
-	int fd, rc = 0;
-
-	fd = open(src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read checkpoint '%s': %s", src, strerror(errno));
-		goto done;
-	}
-	dims[0] = (hsize_t)st.st_size;
-	chunk[0] = dims[0] < (hsize_t)(1 << 20) ? (dims[0] ? dims[0] : 1) : (hsize_t)(1 << 20);
-	space = H5Screate_simple(1, dims, NULL);
-	dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	/* deflate level 1: the records compress about 2-3 times, at a few
-	 * hundred MB/s */
-	if (space < 0 || dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
-	    H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_deflate(dcpl, 1) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot set up dataset '%s'", path, name);
-		goto done;
-	}
-	dset = H5Dcreate2(loc, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	if (dset < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create dataset '%s'", path, name);
-		goto done;
-	}
-	buf = nidec_malloc_e(COPY_PIECE, 1, "a copy buffer", err);
-	if (!buf) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	for (off[0] = 0; off[0] < dims[0]; off[0] += cnt[0]) {
-		size_t want = dims[0] - off[0] < COPY_PIECE ? (size_t)(dims[0] - off[0]) : COPY_PIECE, got = 0;
-
-		while (got < want) {
-			ssize_t r = read(fd, buf + got, want - got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				rc = nidec_fail(err, NIDEC_EIO, "cannot read checkpoint '%s': %s", src,
-						r < 0 ? strerror(errno) : "it shrank while being copied");
-				goto done;
-			}
-			got += (size_t)r;
-		}
-		cnt[0] = (hsize_t)want;
-		mspace = H5Screate_simple(1, cnt, NULL);
-		fspace = H5Dget_space(dset);
-		if (mspace < 0 || fspace < 0 ||
-		    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
-		    H5Dwrite(dset, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf) < 0) {
-			rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot write dataset '%s'", path, name);
-			goto done;
-		}
-		H5Sclose(mspace);
-		H5Sclose(fspace);
-		mspace = fspace = -1;
-	}
-done:
-	nidec_free(buf);
-	if (mspace >= 0)
-		H5Sclose(mspace);
-	if (fspace >= 0)
-		H5Sclose(fspace);
-	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot close dataset '%s'", path, name);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	if (space >= 0)
-		H5Sclose(space);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-static hid_t h5_group(hid_t loc, const char *name, const char *path, nidec_err *err)
-{
-	hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
-
-	if (gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
-		g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-	if (gcpl >= 0)
-		H5Pclose(gcpl);
-	if (g < 0)
-		nidec_fail(err, NIDEC_EIO, "'%s': cannot create group '%s'", path, name);
-	return g;
-}
-
-/* Create a new HDF5 file under a temporary name next to `path`. */
-static hid_t h5_create_temp(const char *path, char *tmp, size_t len, nidec_err *err)
-{
-	int fd = make_temp(path, tmp, len, err);
-	hid_t f;
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	h5_quiet();
-	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	if (f < 0) {
-		unlink(tmp);
-		nidec_fail(err, NIDEC_EIO, "cannot create HDF5 file '%s'", path);
-	}
-	return f;
-}
-
-/* Close a file written under `tmp` and rename it to `path` (rc == 0) or
- * remove it.  It is flushed first: a file HDF5 cannot flush (a full disk)
- * is closed only once nidec_h5_flush_written says it can be (HDF5 1.10
- * crashes at MPI_Finalize after a failed H5Fclose; see dataset.h). */
-static int h5_finish(hid_t f, int rc, const char *tmp, const char *path, nidec_err *err)
-{
-	nidec_err ferr = NIDEC_ERR_INIT;
-	int can_close;
-
-	if (nidec_h5_flush_written(f, &can_close, path, &ferr) < 0) {
-		if (rc == 0)
-			rc = nidec_fail(err, ferr.code, "%s", ferr.msg);
-		if (can_close)
-			H5Fclose(f);
-	} else if (H5Fclose(f) < 0 && rc == 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot close HDF5 file '%s'", path);
-	}
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return commit_temp(tmp, path, err);
-}
-
-static const char *std_name(int s)
-{
-	return s == NIDEC_STD_NONE ? "none" : s == NIDEC_STD_ZSCORE ? "zscore" : "zscore_sample";
-}
-
-static int provenance_attrs(hid_t f, const nidec_results_info *info, const char *path,
-			    nidec_err *err)
-{
-	nidec_sbuf ini = NIDEC_SBUF_INIT;
-	int rc = 0;
-
-	NIDEC_TRY(h5_attr_str(f, "nidec_version", info->version ? info->version : "?", path, err));
-	NIDEC_TRY(h5_attr_str(f, "command_line", info->command_line ? info->command_line : "", path, err));
-	if (info->ds) {
-		NIDEC_TRY(h5_attr_str(f, "dataset", info->ds->path ? info->ds->path : "", path, err));
-		NIDEC_TRY(h5_attr_str(f, "inputs_sha256",
-				      info->ds->inputs_sha256 ? info->ds->inputs_sha256 : "", path, err));
-	}
-	if (info->cfg) {
-		if (nidec_cfg_dump(info->cfg, &ini) < 0)
-			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-		rc = h5_attr_str(f, "config", ini.buf, path, err);
-		nidec_sbuf_release(&ini);
-		NIDEC_TRY(rc);
-		NIDEC_TRY(h5_attr_i64(f, "seed", (int64_t)info->cfg->seed, path, err));
-	}
-	return 0;
-}
-
-static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info *info,
-		      const char *path, nidec_err *err)
-{
-	const nidec_dataset *ds = info->ds;
-	hsize_t d2[2], d1[1];
-	hid_t g;
-	int rc;
-
-	d2[0] = o->n_problems;
-	d2[1] = o->p;
-	NIDEC_TRY(h5_f64(f, "coef", 2, d2, o->model_coef, path, err));
-	d1[0] = o->n_problems;
-	NIDEC_TRY(h5_f64(f, "intercept", 1, d1, o->model_intercept, path, err));
-	NIDEC_TRY(h5_strings(f, "classes", info->class_names, info->n_classes, path, err));
-	if (!ds || ds->n_voxels != o->p)
-		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': the model has %zu weights but the mask %zu voxels",
-				  path, o->p, ds ? ds->n_voxels : 0);
-	g = h5_group(f, "mask", path, err);
-	if (g < 0)
-		return NIDEC_EIO;
-	d2[0] = ds->n_voxels;
-	d2[1] = 3;
-	rc = h5_i32(g, "ijk", 2, d2, ds->ijk, path, err);
-	d1[0] = 3;
-	if (rc == 0)
-		rc = h5_i64(g, "dims", 1, d1, ds->dims, path, err);
-	d2[0] = d2[1] = 4;
-	if (rc == 0)
-		rc = h5_f64(g, "affine", 2, d2, ds->affine, path, err);
-	H5Gclose(g);
-	NIDEC_TRY(rc);
-	g = h5_group(f, "preprocess", path, err);
-	if (g < 0)
-		return NIDEC_EIO;
-	d1[0] = o->p;
-	rc = 0;
-	if (info->std_mean && info->std_scale) {
-		rc = h5_f64(g, "mean", 1, d1, info->std_mean, path, err);
-		if (rc == 0)
-			rc = h5_f64(g, "scale", 1, d1, info->std_scale, path, err);
-	}
-	H5Gclose(g);
-	NIDEC_TRY(rc);
-	NIDEC_TRY(h5_attr_i64(f, "format_version", NIDEC_MODEL_FORMAT_VERSION, path, err));
-	if (info->cfg) {
-		NIDEC_TRY(h5_attr_str(f, "standardize", std_name(info->cfg->standardize), path, err));
-		NIDEC_TRY(h5_attr_str(f, "compat", info->cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none",
-				      path, err));
-		NIDEC_TRY(h5_attr_str(f, "estimator", nidec_estimator_name(info->cfg->estimator), path, err));
-	}
-	return provenance_attrs(f, info, path, err);
-}
-
-int nidec_results_write_model(const char *path, const nidec_outcome *o,
-			      const nidec_results_info *info, nidec_err *err)
-{
-	char tmp[4096];
-	hid_t f = h5_create_temp(path, tmp, sizeof(tmp), err);
-
-	if (f < 0)
-		return err && err->code ? err->code : NIDEC_EIO;
-	return h5_finish(f, model_body(f, o, info, path, err), tmp, path, err);
-}
+/* ---- results.h5 ------------------------------------------------------------ */
 
 /* results.h5 /timing (--timing only; docs/FORMAT.md "Timing"): one row per
  * task and per result message, compound datasets written field by field
@@ -1060,7 +639,7 @@ static int timing_table(hid_t g, const char *name, int msg, size_t n, const void
 	if (mt < 0 || ft < 0)
 		rc = nidec_fail(err, NIDEC_EIO, "'%s': cannot create the type of /timing/%s", path, name);
 	else
-		rc = h5_write(g, name, mt, ft, 1, d, rows, path, err);
+		rc = nidec_h5w_write(g, name, mt, ft, 1, d, rows, path, err);
 	if (mt >= 0)
 		H5Tclose(mt);
 	if (ft >= 0)
@@ -1076,28 +655,28 @@ static int timing_group(hid_t f, const nidec_results_timing *t, const char *path
 	size_t i;
 	int rc = 0;
 
-	g = h5_group(f, "timing", path, err);
+	g = nidec_h5w_group(f, "timing", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
-	rc = h5_attr_i64(g, "ranks", t->n_ranks, path, err);
+	rc = nidec_h5w_attr_i64(g, "ranks", t->n_ranks, path, err);
 	if (rc == 0)
-		rc = h5_attr_f64(g, "wall_seconds", t->wall, path, err);
+		rc = nidec_h5w_attr_f64(g, "wall_seconds", t->wall, path, err);
 	if (rc == 0)
-		rc = h5_attr_f64(g, "parallel_efficiency", t->efficiency, path, err);
+		rc = nidec_h5w_attr_f64(g, "parallel_efficiency", t->efficiency, path, err);
 	if (rc == 0)
-		rc = h5_attr_i64(g, "rank0_works", t->rank0_works, path, err);
+		rc = nidec_h5w_attr_i64(g, "rank0_works", t->rank0_works, path, err);
 	if (rc == 0)
-		rc = h5_attr_i64(g, "messages", (int64_t)t->n_msgs, path, err);
+		rc = nidec_h5w_attr_i64(g, "messages", (int64_t)t->n_msgs, path, err);
 	if (rc == 0)
-		rc = h5_attr_i64(g, "max_message_bytes", (int64_t)t->max_msg, path, err);
+		rc = nidec_h5w_attr_i64(g, "max_message_bytes", (int64_t)t->max_msg, path, err);
 	if (rc == 0)
-		rc = h5_attr_f64(g, "message_seconds", t->msg_seconds, path, err);
+		rc = nidec_h5w_attr_f64(g, "message_seconds", t->msg_seconds, path, err);
 	if (rc == 0 && t->n_ranks > 0 && t->busy && t->ran) {
 		hsize_t d[1];
 		d[0] = (hsize_t)t->n_ranks;
-		rc = h5_f64(g, "busy", 1, d, t->busy, path, err);
+		rc = nidec_h5w_f64(g, "busy", 1, d, t->busy, path, err);
 		if (rc == 0)
-			rc = h5_f64(g, "ran", 1, d, t->ran, path, err);
+			rc = nidec_h5w_f64(g, "ran", 1, d, t->ran, path, err);
 	}
 	if (rc == 0 && t->task_rank && t->task_seconds && t->task_cost && t->task_done && t->task_bytes &&
 	    t->task_keep && t->task_cpu) {
@@ -1147,41 +726,41 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	int64_t *sample = NULL;
 	int32_t *run = NULL;
 
-	NIDEC_TRY(h5_strings(f, "keys", (const char *const *)o->keys, o->n_keys, path, err));
-	NIDEC_TRY(h5_strings(f, "classes", info->class_names, info->n_classes, path, err));
+	NIDEC_TRY(nidec_h5w_strings(f, "keys", (const char *const *)o->keys, o->n_keys, path, err));
+	NIDEC_TRY(nidec_h5w_strings(f, "classes", info->class_names, info->n_classes, path, err));
 	d[0] = o->n_C;
-	NIDEC_TRY(h5_f64(f, "C", 1, d, o->C, path, err));
+	NIDEC_TRY(nidec_h5w_f64(f, "C", 1, d, o->C, path, err));
 
-	g = h5_group(f, "scores", path, err);
+	g = nidec_h5w_group(f, "scores", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
 	d[0] = o->n_keys;
 	d[1] = o->n_folds;
 	d[2] = o->n_C;
-	rc = h5_f64(g, "score", 2, d, o->score, path, err);
+	rc = nidec_h5w_f64(g, "score", 2, d, o->score, path, err);
 	if (rc == 0)
-		rc = h5_f64(g, "inner_score", 2, d, o->inner_score, path, err);
+		rc = nidec_h5w_f64(g, "inner_score", 2, d, o->inner_score, path, err);
 	if (rc == 0)
-		rc = h5_f64(g, "chosen_C", 2, d, o->chosen_C, path, err);
+		rc = nidec_h5w_f64(g, "chosen_C", 2, d, o->chosen_C, path, err);
 	if (rc == 0 && o->grid_score)
-		rc = h5_f64(g, "grid_score", 3, d, o->grid_score, path, err);
+		rc = nidec_h5w_f64(g, "grid_score", 3, d, o->grid_score, path, err);
 	if (rc == 0 && o->grid_inner)
-		rc = h5_f64(g, "grid_inner_score", 3, d, o->grid_inner, path, err);
+		rc = nidec_h5w_f64(g, "grid_inner_score", 3, d, o->grid_inner, path, err);
 	if (rc == 0 && o->pred_accuracy)
-		rc = h5_f64(g, "accuracy", 1, d + 1, o->pred_accuracy, path, err);
+		rc = nidec_h5w_f64(g, "accuracy", 1, d + 1, o->pred_accuracy, path, err);
 	if (rc == 0 && o->n_inner && o->inner_C && o->inner_fold_score) {
 		hsize_t di[3];
 		di[0] = o->n_keys;
 		di[1] = o->n_folds;
 		di[2] = o->n_inner;
-		rc = h5_f64(g, "inner_C", 3, di, o->inner_C, path, err);
+		rc = nidec_h5w_f64(g, "inner_C", 3, di, o->inner_C, path, err);
 		if (rc == 0)
-			rc = h5_f64(g, "inner_fold_score", 3, di, o->inner_fold_score, path, err);
+			rc = nidec_h5w_f64(g, "inner_fold_score", 3, di, o->inner_fold_score, path, err);
 	}
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
-	g = h5_group(f, "predictions", path, err);
+	g = nidec_h5w_group(f, "predictions", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
 	sample = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(*sample), "predictions", err);
@@ -1196,32 +775,32 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	d[0] = o->n_pred;
 	d[1] = o->n_problems;
 	if (rc == 0)
-		rc = h5_i64(g, "sample", 1, d, sample, path, err);
+		rc = nidec_h5w_i64(g, "sample", 1, d, sample, path, err);
 	if (rc == 0)
-		rc = h5_i32(g, "run", 1, d, run, path, err);
+		rc = nidec_h5w_i32(g, "run", 1, d, run, path, err);
 	if (rc == 0)
-		rc = h5_int(g, "fold", 1, d, o->pred_fold, path, err);
+		rc = nidec_h5w_int(g, "fold", 1, d, o->pred_fold, path, err);
 	if (rc == 0)
-		rc = h5_int(g, "true", 1, d, o->pred_true, path, err);
+		rc = nidec_h5w_int(g, "true", 1, d, o->pred_true, path, err);
 	if (rc == 0)
-		rc = h5_int(g, "predicted", 1, d, o->pred_label, path, err);
+		rc = nidec_h5w_int(g, "predicted", 1, d, o->pred_label, path, err);
 	if (rc == 0)
-		rc = h5_f64(g, "decision", 2, d, o->pred_decision, path, err);
+		rc = nidec_h5w_f64(g, "decision", 2, d, o->pred_decision, path, err);
 	H5Gclose(g);
 	nidec_free(sample);
 	nidec_free(run);
 	NIDEC_TRY(rc);
 
-	g = h5_group(f, "weights", path, err);
+	g = nidec_h5w_group(f, "weights", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
 	d[0] = o->n_keys;
 	d[1] = o->p;
-	rc = h5_f64(g, "mean", 2, d, o->coef_mean, path, err);
+	rc = nidec_h5w_f64(g, "mean", 2, d, o->coef_mean, path, err);
 	if (rc == 0)
-		rc = h5_f64(g, "std", 2, d, o->coef_std, path, err);
+		rc = nidec_h5w_f64(g, "std", 2, d, o->coef_std, path, err);
 	if (rc == 0)
-		rc = h5_f64(g, "intercept", 1, d, o->intercept, path, err);
+		rc = nidec_h5w_f64(g, "intercept", 1, d, o->intercept, path, err);
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
@@ -1232,22 +811,22 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 		for (i = 0; i < o->n_classes * o->n_classes; i++)
 			c[i] = o->confusion[i];
 		d[0] = d[1] = o->n_classes;
-		rc = h5_i64(f, "confusion", 2, d, c, path, err);
+		rc = nidec_h5w_i64(f, "confusion", 2, d, c, path, err);
 		nidec_free(c);
 		NIDEC_TRY(rc);
 	}
 
-	g = h5_group(f, "permutations", path, err);
+	g = nidec_h5w_group(f, "permutations", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
-	rc = h5_attr_i64(g, "n", (int64_t)o->n_perm, path, err);
+	rc = nidec_h5w_attr_i64(g, "n", (int64_t)o->n_perm, path, err);
 	if (rc == 0 && o->n_perm > 0 && o->null_scores && o->p_value) {
 		d[0] = (hsize_t)o->n_perm;
 		d[1] = o->n_keys;
-		rc = h5_f64(g, "null_scores", 2, d, o->null_scores, path, err);
+		rc = nidec_h5w_f64(g, "null_scores", 2, d, o->null_scores, path, err);
 		d[0] = o->n_keys;
 		if (rc == 0)
-			rc = h5_f64(g, "p_value", 1, d, o->p_value, path, err);
+			rc = nidec_h5w_f64(g, "p_value", 1, d, o->p_value, path, err);
 	}
 	H5Gclose(g);
 	NIDEC_TRY(rc);
@@ -1256,26 +835,26 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 		g = H5Gopen2(f, "permutations", H5P_DEFAULT);
 		if (g < 0)
 			return nidec_fail(err, NIDEC_EIO, "'%s': cannot open group 'permutations'", path);
-		rc = h5_attr_f64(g, "p_value_mean", o->p_value_mean, path, err);
+		rc = nidec_h5w_attr_f64(g, "p_value_mean", o->p_value_mean, path, err);
 		if (rc == 0)
-			rc = h5_attr_str(g, "permute_within",
-					 info->cfg && info->cfg->permute_within == NIDEC_PERM_ALL ? "all" : "run",
-					 path, err);
+			rc = nidec_h5w_attr_str(g, "permute_within",
+						info->cfg && info->cfg->permute_within == NIDEC_PERM_ALL ? "all" : "run",
+						path, err);
 		H5Gclose(g);
 		NIDEC_TRY(rc);
 	}
 
 	/* the checkpoint ledger: every task result of the run (ledger.h) */
-	g = h5_group(f, "ledger", path, err);
+	g = nidec_h5w_group(f, "ledger", path, err);
 	if (g < 0)
 		return NIDEC_EIO;
-	rc = h5_attr_str(g, "format", NIDEC_LEDGER_FORMAT, path, err);
+	rc = nidec_h5w_attr_str(g, "format", NIDEC_LEDGER_FORMAT, path, err);
 	if (rc == 0)
-		rc = h5_attr_str(g, "note",
-				 "records: the bytes of the run's checkpoint ledger (docs/FORMAT.md, 'Checkpoint ledger'); nidec cv/run --resume reads them back",
-				 path, err);
+		rc = nidec_h5w_attr_str(g, "note",
+					"records: the bytes of the run's checkpoint ledger (docs/FORMAT.md, 'Checkpoint ledger'); nidec cv/run --resume reads them back",
+					path, err);
 	if (rc == 0 && info->ledger_path)
-		rc = h5_copy_file(g, "records", info->ledger_path, path, err);
+		rc = nidec_h5w_copy_file(g, "records", info->ledger_path, path, err);
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 
@@ -1283,23 +862,23 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	if (info->timing)
 		NIDEC_TRY(timing_group(f, info->timing, path, err));
 
-	NIDEC_TRY(h5_attr_i64(f, "ranks", info->n_ranks, path, err));
-	NIDEC_TRY(h5_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
+	NIDEC_TRY(nidec_h5w_attr_i64(f, "ranks", info->n_ranks, path, err));
+	NIDEC_TRY(nidec_h5w_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
 	if (info->liblinear_version)
-		NIDEC_TRY(h5_attr_str(f, "liblinear", info->liblinear_version, path, err));
-	NIDEC_TRY(h5_attr_str(f, "kind", "nidec results", path, err));
-	return provenance_attrs(f, info, path, err);
+		NIDEC_TRY(nidec_h5w_attr_str(f, "liblinear", info->liblinear_version, path, err));
+	NIDEC_TRY(nidec_h5w_attr_str(f, "kind", "nidec results", path, err));
+	return nidec_h5w_provenance(f, info, path, err);
 }
 
 int nidec_results_write_h5(const char *path, const nidec_outcome *o,
 			   const nidec_results_info *info, nidec_err *err)
 {
 	char tmp[4096];
-	hid_t f = h5_create_temp(path, tmp, sizeof(tmp), err);
+	hid_t f = nidec_h5w_create_temp(path, tmp, sizeof(tmp), err);
 
 	if (f < 0)
 		return err && err->code ? err->code : NIDEC_EIO;
-	return h5_finish(f, results_body(f, o, info, path, err), tmp, path, err);
+	return nidec_h5w_finish(f, results_body(f, o, info, path, err), tmp, path, err);
 }
 
 /* ---- weight maps ---------------------------------------------------------- */
@@ -1478,353 +1057,6 @@ int nidec_results_write(const char *dir, const nidec_outcome *o,
 	return rc;
 }
 
-/* ---- model reader ---------------------------------------------------------- */
-
-void nidec_model_free(nidec_model **mp)
-{
-	nidec_model *m;
-
-	if (!mp || !*mp)
-		return;
-	m = *mp;
-	nidec_free(m->coef);
-	nidec_free(m->intercept);
-	nidec_strv_free(m->classes, m->n_classes);
-	nidec_free(m->ijk);
-	nidec_free(m->mean);
-	nidec_free(m->scale);
-	nidec_free(m);
-	*mp = NULL;
-}
-
-/* Read a dataset of `rank` dims into a new buffer; dims must match `want`
- * where want[i] != 0 (0 = any, filled in). */
-static int h5_read(hid_t loc, const char *name, hid_t mtype, size_t elem, int rank,
-		   hsize_t *want, void **out, const char *path, nidec_err *err)
-{
-	hid_t d = -1, s = -1;
-	hsize_t dims[4];
-	size_t n = 1;
-	int i, rc = 0;
-	void *buf = NULL;
-
-	d = H5Dopen2(loc, name, H5P_DEFAULT);
-	if (d < 0)
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s' has no dataset '%s'; is it a model.h5 written by nidec cv?",
-				  path, name);
-	s = H5Dget_space(d);
-	if (s < 0 || H5Sget_simple_extent_ndims(s) != rank ||
-	    H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' should have %d dimension(s)",
-				path, name, rank);
-		goto done;
-	}
-	for (i = 0; i < rank; i++) {
-		if (want[i] && want[i] != dims[i]) {
-			rc = nidec_fail(err, NIDEC_EFORMAT,
-					"'%s': dataset '%s' has %llu entries in dimension %d, expected %llu",
-					path, name, (unsigned long long)dims[i], i,
-					(unsigned long long)want[i]);
-			goto done;
-		}
-		want[i] = dims[i];
-		if (nidec_mul_size(n, (size_t)dims[i], &n) < 0) {
-			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' is too large", path, name);
-			goto done;
-		}
-	}
-	buf = nidec_malloc_e(n ? n : 1, elem, name, err);
-	if (!buf) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	if (n && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read dataset '%s'", path, name);
-		nidec_free(buf);
-		buf = NULL;
-		goto done;
-	}
-	*out = buf;
-done:
-	if (s >= 0)
-		H5Sclose(s);
-	H5Dclose(d);
-	return rc;
-}
-
-static int h5_read_attr_str(hid_t loc, const char *name, char *buf, size_t len, const char *path,
-			    nidec_err *err)
-{
-	hid_t a, t = -1, mt = -1;
-	size_t size;
-	char *tmp;
-	int rc = 0;
-
-	a = H5Aopen(loc, name, H5P_DEFAULT);
-	if (a < 0)
-		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no attribute '%s'", path, name);
-	t = H5Aget_type(a);
-	if (t < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': attribute '%s' is not a fixed-length string",
-				path, name);
-		goto done;
-	}
-	size = H5Tget_size(t);
-	tmp = nidec_calloc_e(size + 1, 1, name, err);
-	if (!tmp) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	mt = h5_strtype(size);
-	if (mt < 0 || H5Aread(a, mt, tmp) < 0)
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read attribute '%s'", path, name);
-	else
-		snprintf(buf, len, "%s", tmp);
-	nidec_free(tmp);
-done:
-	if (mt >= 0)
-		H5Tclose(mt);
-	if (t >= 0)
-		H5Tclose(t);
-	H5Aclose(a);
-	return rc;
-}
-
-static int read_classes(hid_t f, nidec_model *m, const char *path, nidec_err *err)
-{
-	hid_t d, t = -1, s = -1, mt = -1;
-	hsize_t n = 0;
-	size_t w, i;
-	char *buf = NULL;
-	int rc = 0;
-
-	d = H5Dopen2(f, "classes", H5P_DEFAULT);
-	if (d < 0)
-		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no dataset 'classes'", path);
-	t = H5Dget_type(d);
-	s = H5Dget_space(d);
-	if (t < 0 || s < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 ||
-	    H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &n, NULL) < 0 || n < 2) {
-		rc = nidec_fail(err, NIDEC_EFORMAT,
-				"'%s': 'classes' should hold at least two fixed-length strings", path);
-		goto done;
-	}
-	w = H5Tget_size(t);
-	buf = nidec_calloc_e((size_t)n, w + 1, "class names", err);
-	m->classes = nidec_calloc_e((size_t)n, sizeof(char *), "class names", err);
-	if (!buf || !m->classes) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	m->n_classes = (size_t)n;
-	mt = h5_strtype(w + 1);
-	if (mt < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read 'classes'", path);
-		goto done;
-	}
-	for (i = 0; i < (size_t)n; i++) {
-		m->classes[i] = nidec_strdup_e(buf + i * (w + 1), err);
-		if (!m->classes[i]) {
-			rc = NIDEC_ENOMEM;
-			goto done;
-		}
-	}
-done:
-	nidec_free(buf);
-	if (mt >= 0)
-		H5Tclose(mt);
-	if (t >= 0)
-		H5Tclose(t);
-	if (s >= 0)
-		H5Sclose(s);
-	H5Dclose(d);
-	return rc;
-}
-
-/* The root's format_version: this nidec reads 1 .. NIDEC_MODEL_FORMAT_VERSION
- * (tests/bad/README.md B2). */
-static int model_check_version(hid_t f, const char *path, nidec_err *err)
-{
-	int64_t version = 0;
-	hid_t a;
-
-	if (H5Aexists(f, "format_version") <= 0)
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s' has no attribute 'format_version'; is it a model.h5 written by nidec cv?",
-				  path);
-	a = H5Aopen(f, "format_version", H5P_DEFAULT);
-	if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &version) < 0) {
-		if (a >= 0)
-			H5Aclose(a);
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s': cannot read attribute 'format_version' as an integer; is it a model.h5 written by nidec cv?",
-				  path);
-	}
-	H5Aclose(a);
-	if (version < 1 || version > NIDEC_MODEL_FORMAT_VERSION)
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s' has model format version %lld, which this nidec does not read (it reads version %d); use the nidec that wrote it, or run nidec cv again",
-				  path, (long long)version, NIDEC_MODEL_FORMAT_VERSION);
-	return 0;
-}
-
-static int all_finite(const double *v, size_t n, size_t *at)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!isfinite(v[i])) {
-			*at = i;
-			return 0;
-		}
-	return 1;
-}
-
-/* What predict relies on, checked once it is all read (tests/bad/README.md
- * B1, B9): a grid of positive dims, an invertible finite affine, every
- * mask voxel inside the grid, finite coefficients, intercepts and
- * preprocessing statistics (scales > 0).  A model that breaks one was
- * damaged or edited: refused, naming the file and the object. */
-static int model_check(const nidec_model *m, const char *path, nidec_err *err)
-{
-	static const char fix[] = "the file is damaged: run nidec cv again to rewrite it";
-	const double *a = m->affine;
-	double det;
-	size_t i, at, n3 = 1;
-
-	if (m->p == 0)
-		return nidec_fail(err, NIDEC_EFORMAT, "'%s': 'coef' has no voxel; %s", path, fix);
-	for (i = 0; i < 3; i++)
-		if (m->dims[i] < 1 || m->dims[i] > INT32_MAX ||
-		    nidec_mul_size(n3, (size_t)m->dims[i], &n3) < 0)
-			return nidec_fail(err, NIDEC_EFORMAT,
-					  "'%s': mask/dims is %lld x %lld x %lld, not a grid; %s", path,
-					  (long long)m->dims[0], (long long)m->dims[1],
-					  (long long)m->dims[2], fix);
-	det = a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) +
-	      a[2] * (a[4] * a[9] - a[5] * a[8]);
-	if (!all_finite(a, 16, &at) || !isfinite(det) || fabs(det) < 1e-12)
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s': mask/affine is not finite or is singular; %s", path, fix);
-	for (i = 0; i < m->p; i++) {
-		const int32_t *q = m->ijk + 3 * i;
-		if (q[0] < 0 || q[0] >= m->dims[0] || q[1] < 0 || q[1] >= m->dims[1] || q[2] < 0 ||
-		    q[2] >= m->dims[2])
-			return nidec_fail(err, NIDEC_EFORMAT,
-					  "'%s': mask/ijk row %zu (%ld, %ld, %ld) lies outside mask/dims (%lld x %lld x %lld); %s",
-					  path, i, (long)q[0], (long)q[1], (long)q[2],
-					  (long long)m->dims[0], (long long)m->dims[1],
-					  (long long)m->dims[2], fix);
-	}
-	if (!all_finite(m->coef, m->n_problems * m->p, &at))
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s': 'coef' holds a non-finite value (NaN or Inf) at problem %zu, voxel %zu; %s",
-				  path, at / m->p, at % m->p, fix);
-	if (!all_finite(m->intercept, m->n_problems, &at))
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s': 'intercept' holds a non-finite value (NaN or Inf) at problem %zu; %s",
-				  path, at, fix);
-	if (m->has_stats) {
-		if (!all_finite(m->mean, m->p, &at))
-			return nidec_fail(err, NIDEC_EFORMAT,
-					  "'%s': 'preprocess/mean' holds a non-finite value at voxel %zu; %s",
-					  path, at, fix);
-		for (i = 0; i < m->p; i++)
-			if (!(m->scale[i] > 0) || !isfinite(m->scale[i]))
-				return nidec_fail(err, NIDEC_EFORMAT,
-						  "'%s': 'preprocess/scale' is %g at voxel %zu, not a positive number; %s",
-						  path, m->scale[i], i, fix);
-	}
-	return 0;
-}
-
-int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
-{
-	nidec_model *m;
-	hid_t f;
-	hsize_t d[2];
-	char text[64];
-	void *p;
-	int rc = 0;
-	htri_t has;
-
-	h5_quiet();
-	if (access(path, R_OK) < 0)
-		return nidec_fail(err, NIDEC_EIO, "cannot open model '%s': %s", path, strerror(errno));
-	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (f < 0)
-		return nidec_fail(err, NIDEC_EFORMAT, "cannot open model '%s': not an HDF5 file", path);
-	m = nidec_calloc_e(1, sizeof(*m), "a model", err);
-	if (!m) {
-		H5Fclose(f);
-		return NIDEC_ENOMEM;
-	}
-	NIDEC_TRY_GOTO(rc, read_classes(f, m, path, err), done);
-	NIDEC_TRY_GOTO(rc, model_check_version(f, path, err), done);
-	d[0] = 0;
-	d[1] = 0;
-	NIDEC_TRY_GOTO(rc, h5_read(f, "coef", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
-	m->coef = p;
-	m->n_problems = (size_t)d[0];
-	m->p = (size_t)d[1];
-	if (m->n_problems != (m->n_classes == 2 ? 1 : m->n_classes)) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': %zu problems for %zu classes", path,
-				m->n_problems, m->n_classes);
-		goto done;
-	}
-	d[1] = 0;
-	NIDEC_TRY_GOTO(rc, h5_read(f, "intercept", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
-	m->intercept = p;
-	d[0] = m->p;
-	d[1] = 3;
-	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/ijk", H5T_NATIVE_INT32, sizeof(int32_t), 2, d, &p, path, err), done);
-	m->ijk = p;
-	d[0] = 3;
-	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/dims", H5T_NATIVE_INT64, sizeof(int64_t), 1, d, &p, path, err), done);
-	memcpy(m->dims, p, sizeof(m->dims));
-	nidec_free(p);
-	d[0] = d[1] = 4;
-	NIDEC_TRY_GOTO(rc, h5_read(f, "mask/affine", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
-	memcpy(m->affine, p, sizeof(m->affine));
-	nidec_free(p);
-
-	NIDEC_TRY_GOTO(rc, h5_read_attr_str(f, "standardize", text, sizeof(text), path, err), done);
-	if (!strcmp(text, "none"))
-		m->standardize = NIDEC_STD_NONE;
-	else if (!strcmp(text, "zscore"))
-		m->standardize = NIDEC_STD_ZSCORE;
-	else if (!strcmp(text, "zscore_sample"))
-		m->standardize = NIDEC_STD_ZSCORE_SAMPLE;
-	else {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': unknown standardize '%s'", path, text);
-		goto done;
-	}
-	NIDEC_TRY_GOTO(rc, h5_read_attr_str(f, "compat", text, sizeof(text), path, err), done);
-	m->compat = !strcmp(text, "nilearn") ? NIDEC_COMPAT_NILEARN : NIDEC_COMPAT_NONE;
-
-	has = H5Lexists(f, "preprocess/mean", H5P_DEFAULT);
-	if (has > 0) {
-		d[0] = m->p;
-		NIDEC_TRY_GOTO(rc, h5_read(f, "preprocess/mean", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
-		m->mean = p;
-		d[0] = m->p;
-		NIDEC_TRY_GOTO(rc, h5_read(f, "preprocess/scale", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
-		m->scale = p;
-		m->has_stats = 1;
-	}
-	NIDEC_TRY_GOTO(rc, model_check(m, path, err), done);
-done:
-	if (H5Fclose(f) < 0 && rc == 0)
-		rc = nidec_fail(err, NIDEC_EIO, "cannot close model '%s'", path);
-	if (rc < 0) {
-		nidec_model_free(&m);
-		return rc;
-	}
-	*out = m;
-	return 0;
-}
-
 /* ---- the ledger kept in results.h5 ------------------------------------------ */
 
 int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, int *found,
@@ -1840,7 +1072,7 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 	*found = 0;
 	if (access(h5path, F_OK) < 0)
 		return 0;
-	h5_quiet();
+	nidec_h5w_quiet();
 	f = H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f < 0)
 		return nidec_fail(err, NIDEC_EFORMAT,
@@ -1869,13 +1101,13 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 		goto done;
 	}
 	made = 1;
-	buf = nidec_malloc_e(COPY_PIECE, 1, "a copy buffer", err);
+	buf = nidec_malloc_e(NIDEC_H5W_COPY_PIECE, 1, "a copy buffer", err);
 	if (!buf) {
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
 	for (off[0] = 0; off[0] < dims[0]; off[0] += cnt[0]) {
-		size_t want = dims[0] - off[0] < COPY_PIECE ? (size_t)(dims[0] - off[0]) : COPY_PIECE, put = 0;
+		size_t want = dims[0] - off[0] < NIDEC_H5W_COPY_PIECE ? (size_t)(dims[0] - off[0]) : NIDEC_H5W_COPY_PIECE, put = 0;
 
 		cnt[0] = (hsize_t)want;
 		mspace = H5Screate_simple(1, cnt, NULL);
@@ -1908,8 +1140,8 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path, strerror(errno));
 		goto done;
 	}
-	made = 0; /* commit_temp removes it on failure */
-	rc = commit_temp(tmp, ledger_path, err);
+	made = 0; /* nidec_h5w_commit_temp removes it on failure */
+	rc = nidec_h5w_commit_temp(tmp, ledger_path, err);
 	if (rc == 0)
 		*found = 1;
 done:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t4050-report-sections: `nidec report` on a results directory made here
-# with Python (files in the format src/io/results.c writes), so the report
+# with Python (files in the format src/io/results.c and model.c write), so the report
 # is tested on its own: every section present, images inlined as valid
 # PNG data: URIs, nothing loaded from the network, no script; each missing
 # file turns its section into "not available" and the page is still
