@@ -130,10 +130,16 @@ typedef struct nidec_dcd_problem {
 	const size_t *kidx;    /* KERNEL: sample i is row and column kidx[i] of K, all
 				* distinct and < m; NULL: row i, m = l */
 	size_t m;              /* KERNEL with kidx: columns of K (<= ld) */
-	double *kbuf;          /* KERNEL: scratch of >= l * l doubles for the compacted
-				* block (contents not kept; reused across calls so that
-				* it is not mapped afresh), or NULL: allocated per call */
+	double *kbuf;          /* KERNEL: scratch of >= NIDEC_DCD_KBUF_LEN(l) doubles for
+				* the compacted block (contents not kept; reused across
+				* calls so that it is not mapped afresh), or NULL:
+				* allocated per call */
 } nidec_dcd_problem;
+
+/* The kernel form's block rows are padded with zeros to a multiple of
+ * NIDEC_DCD_KPAD values, so its dot products have no scalar tail. */
+#define NIDEC_DCD_KPAD 32
+#define NIDEC_DCD_KBUF_LEN(l) ((l) * ((l) + NIDEC_DCD_KPAD))
 
 /*
  * The same solver on any form.  alpha[l] are the duals; wv is w[d] for the

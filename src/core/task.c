@@ -405,7 +405,7 @@ static int kernel_problem(const struct nidec_plan *pl, const nidec_task *tk, str
 	pb.l = l;
 	pb.y = u->yq;
 	pb.kidx = u->kidx;
-	pb.kbuf = plan_scratch_kblock(pl, l * l, err); /* (l * l: checked by fast_fits) */
+	pb.kbuf = plan_scratch_kblock(pl, NIDEC_DCD_KBUF_LEN(l), err); /* (checked by fast_fits) */
 	if (!pb.kbuf)
 		return NIDEC_ENOMEM;
 	if (global) {
@@ -596,7 +596,8 @@ static int fast_fits(const struct nidec_plan *pl, const nidec_task *tk, struct u
 	if (!u->ord || !u->yq || !u->alpha || !u->wv || !u->w)
 		goto nomem;
 	if (any_kernel) {
-		if (nidec_mul_size(l, l, &ll) < 0)
+		/* the Gram matrix, and the solver's padded block (NIDEC_DCD_KBUF_LEN) */
+		if (nidec_mul_size(l, l, &ll) < 0 || nidec_mul_size(l, l + NIDEC_DCD_KPAD, &sz) < 0)
 			goto toobig;
 		u->kidx = nidec_malloc_e(l, sizeof(*u->kidx), "solver order", err);
 		if (!u->kidx)
