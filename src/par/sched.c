@@ -1131,14 +1131,17 @@ static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep
 			s.task_bytes = m.t_bytes;
 			s.task_keep = m.t_keep;
 			s.task_cpu = m.t_cpu;
-			s.task_cost = m.t_rank ? m.cost : NULL;
+			if (m.t_rank) { /* the costs go with the other task arrays */
+				s.task_cost = m.cost;
+				m.cost = NULL;
+			}
 			s.msg_from = m.m_from;
 			s.msg_results = m.m_results;
 			s.msg_bytes = m.m_bytes;
 			s.msg_seconds_each = m.m_seconds;
 			s.msg_at = m.m_at;
 			m.t_rank = m.t_keep = NULL;
-			m.t_seconds = m.t_done = m.t_bytes = m.t_cpu = m.cost = NULL;
+			m.t_seconds = m.t_done = m.t_bytes = m.t_cpu = NULL;
 			m.m_from = NULL;
 			m.m_results = m.m_bytes = m.m_seconds = m.m_at = NULL;
 			for (total = 0, k = 0; k < size; k++) {
