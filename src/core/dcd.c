@@ -112,6 +112,27 @@ typedef float v8f __attribute__((vector_size(32)));
 		memcpy(&f_, (p), sizeof(f_));        \
 		(v) = __builtin_convertvector(f_, v8d); \
 	} while (0)
+/* The 32 partial sums of w[0..) . x[0..) over whole blocks of DPART into
+ * a0..a3, loading x with LDX (LD8 or LD8F); j ends at the first element
+ * of the tail. */
+#define DOT_BLOCKS(j, d, w, x, LDX, a0, a1, a2, a3)           \
+	do {                                                   \
+		v8d w0_, w1_, w2_, w3_, x0_, x1_, x2_, x3_;    \
+		for ((j) = 0; (j) + DPART <= (d); (j) += DPART) { \
+			LD8(w0_, (w) + (j));                   \
+			LD8(w1_, (w) + (j) + 8);               \
+			LD8(w2_, (w) + (j) + 16);              \
+			LD8(w3_, (w) + (j) + 24);              \
+			LDX(x0_, (x) + (j));                   \
+			LDX(x1_, (x) + (j) + 8);               \
+			LDX(x2_, (x) + (j) + 16);              \
+			LDX(x3_, (x) + (j) + 24);              \
+			(a0) += w0_ * x0_;                     \
+			(a1) += w1_ * x1_;                     \
+			(a2) += w2_ * x2_;                     \
+			(a3) += w3_ * x3_;                     \
+		}                                              \
+	} while (0)
 #define FINISH32(ret, a0, a1, a2, a3)             \
 	do {                                      \
 		double r_[DPART];                 \
@@ -125,24 +146,11 @@ typedef float v8f __attribute__((vector_size(32)));
 NIDEC_CLONES
 static double dot32(const double *restrict w, const double *restrict x, size_t d)
 {
-	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, w0, w1, w2, w3, x0, x1, x2, x3;
+	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 	double ret;
 	size_t j;
 
-	for (j = 0; j + DPART <= d; j += DPART) {
-		LD8(w0, w + j);
-		LD8(w1, w + j + 8);
-		LD8(w2, w + j + 16);
-		LD8(w3, w + j + 24);
-		LD8(x0, x + j);
-		LD8(x1, x + j + 8);
-		LD8(x2, x + j + 16);
-		LD8(x3, x + j + 24);
-		a0 += w0 * x0;
-		a1 += w1 * x1;
-		a2 += w2 * x2;
-		a3 += w3 * x3;
-	}
+	DOT_BLOCKS(j, d, w, x, LD8, a0, a1, a2, a3);
 	FINISH32(ret, a0, a1, a2, a3);
 	for (; j < d; j++)
 		ret += w[j] * x[j];
@@ -161,24 +169,11 @@ static double dot32(const double *restrict w, const double *restrict x, size_t d
 NIDEC_CLONES
 static double dotk(const double *restrict u, const double *restrict k, size_t n)
 {
-	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, u0, u1, u2, u3, k0, k1, k2, k3, sv;
+	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, sv;
 	double s[8], ret;
 	size_t j;
 
-	for (j = 0; j + DPART <= n; j += DPART) {
-		LD8(u0, u + j);
-		LD8(u1, u + j + 8);
-		LD8(u2, u + j + 16);
-		LD8(u3, u + j + 24);
-		LD8(k0, k + j);
-		LD8(k1, k + j + 8);
-		LD8(k2, k + j + 16);
-		LD8(k3, k + j + 24);
-		a0 += u0 * k0;
-		a1 += u1 * k1;
-		a2 += u2 * k2;
-		a3 += u3 * k3;
-	}
+	DOT_BLOCKS(j, n, u, k, LD8, a0, a1, a2, a3);
 	sv = (a0 + a1) + (a2 + a3);
 	memcpy(s, &sv, sizeof(s));
 	ret = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
@@ -190,24 +185,11 @@ static double dotk(const double *restrict u, const double *restrict k, size_t n)
 NIDEC_CLONES
 static double dot32f(const double *restrict w, const float *restrict x, size_t d)
 {
-	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, w0, w1, w2, w3, x0, x1, x2, x3;
+	v8d a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 	double ret;
 	size_t j;
 
-	for (j = 0; j + DPART <= d; j += DPART) {
-		LD8(w0, w + j);
-		LD8(w1, w + j + 8);
-		LD8(w2, w + j + 16);
-		LD8(w3, w + j + 24);
-		LD8F(x0, x + j);
-		LD8F(x1, x + j + 8);
-		LD8F(x2, x + j + 16);
-		LD8F(x3, x + j + 24);
-		a0 += w0 * x0;
-		a1 += w1 * x1;
-		a2 += w2 * x2;
-		a3 += w3 * x3;
-	}
+	DOT_BLOCKS(j, d, w, x, LD8F, a0, a1, a2, a3);
 	FINISH32(ret, a0, a1, a2, a3);
 	for (; j < d; j++)
 		ret += w[j] * (double)x[j];
