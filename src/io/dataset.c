@@ -32,6 +32,8 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 
+#include "h5w.h"
+
 /* nidec_h5_flush_written() takes an hid_t as int64_t (dataset.h) */
 _Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is a 64-bit integer since HDF5 1.10");
 
@@ -460,7 +462,18 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 		w->tmp = NULL; /* nothing to remove */
 		goto fail;
 	}
+	/* room for HDF5's first blocks before H5Fcreate (h5w.h
+	 * NIDEC_H5W_CREATE_RESERVE: HDF5 1.10.8 leaks when it cannot write
+	 * them) */
+	rc = posix_fallocate(fd, 0, NIDEC_H5W_CREATE_RESERVE);
 	close(fd);
+	if (rc != 0 && rc != EINVAL && rc != EOPNOTSUPP) {
+		rc = nidec_fail(err, NIDEC_EIO,
+				"cannot create '%s': %s; free some space or choose another output location (-o FILE or [data] dataset)",
+				w->tmp, strerror(rc));
+		goto fail;
+	}
+	rc = 0;
 	w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	if (w->file < 0) {
 		rc = h5fail(err, NIDEC_EIO, w->tmp, "/", "create HDF5 file");

@@ -22,9 +22,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "nidec/err.h"
 #include "nidec/results.h"
+
+/* Bytes nidec_h5w_create_temp makes sure of before H5Fcreate (a new
+ * file's superblock and root group take about 1 KiB). */
+#define NIDEC_H5W_CREATE_RESERVE ((off_t)8192)
 
 /* Bytes moved per piece between a file and an HDF5 byte dataset. */
 #define NIDEC_H5W_COPY_PIECE ((size_t)8 << 20)
