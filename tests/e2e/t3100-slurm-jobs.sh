@@ -163,8 +163,11 @@ test_expect_success 'setup: a bigger subject, a sweep with permutations, referen
 	$MPIRUN -n 2 $NIDEC sweep term.ini -q --set output.dir=term-ref --set cv.permutations=60 >/dev/null
 '
 
+# Unslowed, sub-09 completes about a second after sub-01: the tasks sleep
+# 10 ms each (NIDEC_TEST_TASK_DELAY), so that the TERM sent once sub-01 is
+# written always finds sub-09 unfinished.
 test_expect_success 'a sweep job stopped as at its time limit exits 3, requeues, resumes to identical files' '
-	j=$(sbatch --parsable -n 2 -o term-%j.out "$JOBS/nidec-sweep.sbatch" term.ini \
+	j=$(NIDEC_TEST_TASK_DELAY=0.01 sbatch --parsable -n 2 -o term-%j.out "$JOBS/nidec-sweep.sbatch" term.ini \
 		--set output.dir=term-slurm --set cv.permutations=60 --progress 1) &&
 	log_has term-$j.out "sub-01: written" &&
 	scancel --signal=TERM --batch $j &&
@@ -181,10 +184,14 @@ test_expect_success 'a sweep job stopped as at its time limit exits 3, requeues,
 	cmp term-ref/group_summary.json term-slurm/group_summary.json
 '
 
+# The job's 2,196 tasks take about 1.5 s on two ranks: slowed to about 11 s
+# (NIDEC_TEST_TASK_DELAY, a sleep per task, exported through sbatch and
+# srun), so that the TERM always arrives before the run could complete.
 test_expect_success 'jobs/nidec-permutations.sbatch: stopped as at its time limit, requeued, resumed identically' '
 	$NIDEC run big/sub-09/func/synth.ini -q --progress 0 --set output.dir=perm-ref \
 		--set output.report=false --set cv.permutations=60 >/dev/null &&
-	j=$(PERMUTATIONS=60 sbatch --parsable -n 2 -o perm-%j.out "$JOBS/nidec-permutations.sbatch" \
+	j=$(NIDEC_TEST_TASK_DELAY=0.01 PERMUTATIONS=60 sbatch --parsable -n 2 -o perm-%j.out \
+		"$JOBS/nidec-permutations.sbatch" \
 		big/sub-09/func/synth.ini --set output.dir=perm-slurm --set output.report=false --progress 1) &&
 	log_has perm-$j.out "tasks (" &&
 	scancel --signal=TERM --batch $j &&
