@@ -13,7 +13,8 @@ result bytes, keep flag) and one per result message rank 0 handled
 
 The policy replayed (constants read from include/nidec/sched.h,
 src/par/sched.c and src/cli/cvjob.c when the repository is at hand):
- - tasks in costliest-first order of the cost guess (ties by task id);
+ - tasks in permutation order (nidec_plan_task_group), and within a
+   permutation in costliest-first order of the cost guess (ties by task id);
  - up to RANK0_WORKS_MAX ranks rank 0 works: it keeps the tasks flagged
    `keep` (results carrying weights), costliest first, up to half its
    share of the guessed cost, runs those first, then the cheapest task
@@ -152,14 +153,18 @@ def replicate(cols, n_perm, n_target):
     return out
 
 
-def simulate(sec, cost, nbytes, R, pol, msg_cost, latency, bandwidth, keep=None):
+def simulate(sec, cost, nbytes, R, pol, msg_cost, latency, bandwidth, keep=None, group=None):
     """Replay the tasks on R ranks.  Returns (makespan, rank 0's seconds
     handling messages, messages, worker seconds blocked in large sends).
     keep: optional boolean array, tasks rank 0 reserves for itself (what
-    the scheduler does with nidec_task_source.keep, see sched.h)."""
+    the scheduler does with nidec_task_source.keep, see sched.h); group:
+    the tasks' permutations (nidec_task_source.group), None = one group."""
     n = len(sec)
     a, b, c = msg_cost
-    order = np.lexsort((np.arange(n), -cost))  # costliest first, ties by id
+    if group is None:
+        group = np.zeros(n, dtype=np.int64)
+    # by group, then costliest first, ties by id
+    order = np.lexsort((np.arange(n), -cost, group))
     sec_l = sec.tolist()
     bytes_l = nbytes.tolist()
     if R == 1:
@@ -353,6 +358,9 @@ def main():
                  f"{args.costs} seconds")
     sec, cost, nbytes = cols[:3]
     keep = cols[3] if keep is not None else None
+    # task ids are permutation-major: block tasks per permutation
+    block = len(sec) // ((args.perms if args.perms is not None else n_perm) + 1)
+    group = np.arange(len(sec)) // block
     W = float(sec.sum())
     big = float(sec.max())
     a, b, c = msg_cost
@@ -364,13 +372,13 @@ def main():
           f"rank 0 keeps {0 if keep is None else int(keep.sum())} tasks; policy {pol}")
     if measured_R > 1 and args.perms is None and args.costs == "wall":
         mk, _, _, bl = simulate(sec, cost, nbytes, measured_R, pol, msg_cost, args.latency,
-                                args.bandwidth, keep)
+                                args.bandwidth, keep, group)
         print(f"simulate: check against the measured run: {measured_R} ranks, cv stage "
               f"{measured_wall:.2f} s measured, {mk:.2f} s predicted")
     rows = []
     for R in (int(x) for x in args.ranks.split(",")):
         mk, handling, msgs, bl = simulate(sec, cost, nbytes, R, pol, msg_cost, args.latency,
-                                          args.bandwidth, keep)
+                                          args.bandwidth, keep, group)
         eff = W / (R * mk)
         computing = R if (R == 1 or R <= pol["RANK0_WORKS_MAX"]) else R - 1
         share = W / computing

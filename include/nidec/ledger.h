@@ -80,17 +80,25 @@ int nidec_ledger_config_hash(const nidec_cfg *cfg, nidec_sbuf *text,
 int nidec_ledger_create(const char *path, const nidec_ledger_id *id, double sync_interval,
 			nidec_ledger **out, nidec_err *err);
 
+/* Called for each result read back, right after results[t] is set; it
+ * may take results out of the table (free them, set the entries to NULL),
+ * as nidec_sched_opts.on_stored does; an error ends the resume. */
+typedef int (*nidec_ledger_loaded_fn)(void *arg, nidec_result **results, size_t t,
+				      nidec_err *err);
+
 /* Continue the ledger at `file` (`shown`: the name messages use, NULL =
  * file; e.g. results.h5's name for the copy taken out of it): check its
  * header against `id` (a mismatch is NIDEC_EINPUT naming the first key
  * that differs), read every record into results[task] (entries already
- * set are kept: a duplicate record is skipped), drop a torn last record,
- * and open the file for appending.  *n_loaded (may be NULL) gets the
- * results read.  On error every result read is freed again (results as
- * on entry) and *out is untouched. */
+ * set are kept: a duplicate record is skipped) and pass it to on_loaded
+ * (may be NULL), drop a torn last record, and open the file for
+ * appending.  *n_loaded (may be NULL) gets the results read.  On error
+ * every result read and still in the table is freed again and *out is
+ * untouched (what on_loaded took is the caller's to discard). */
 int nidec_ledger_resume(const char *file, const char *shown, const nidec_ledger_id *id,
 			double sync_interval, nidec_result **results, size_t n_results,
-			size_t *n_loaded, nidec_ledger **out, nidec_err *err);
+			nidec_ledger_loaded_fn on_loaded, void *arg, size_t *n_loaded,
+			nidec_ledger **out, nidec_err *err);
 
 /* Append one result (skipped if its status is non-zero); write(2) at
  * once, fdatasync when the last sync is more than sync_interval seconds

@@ -3,7 +3,8 @@
  * on rank 0, indexed by task id.
  *
  * Scheme (dynamic master/worker, as guided self-scheduling):
- *  - Rank 0 orders the tasks still to run by nidec_plan_task_cost(),
+ *  - Rank 0 orders the tasks still to run by group (for a plan, the
+ *    permutation: nidec_plan_task_group), then by nidec_plan_task_cost(),
  *    largest first (ties by task id), and hands out chunks of task ids from
  *    the front of that order; chunks shrink as the queue empties (remaining
  *    / (4 x ranks), at most NIDEC_SCHED_MAX_CHUNK ids), and each worker
@@ -23,9 +24,10 @@
  *    or the order of completion (STYLE.md "Determinism").
  *
  * Resume: entries of `results` that are non-NULL on entry (e.g. read back
- * from a checkpoint ledger) are taken as done and not run again.  Every
- * result that arrives is passed to opts->on_result (rank 0, arrival order)
- * before it is stored, which is where a ledger appends.
+ * from a checkpoint ledger), and tasks opts->is_done says are done, are
+ * not run again.  Every result that arrives is passed to opts->on_result
+ * (rank 0, arrival order) before it is stored, which is where a ledger
+ * appends, and to opts->on_stored after, which may reduce and free it.
  *
  * Failure: a task whose *result* has a non-zero status is stored like any
  * other (the reduce reports it).  A failing *call* (out of memory, MPI)
@@ -46,7 +48,8 @@
  * task sleep that long after running (e2e tests that kill a run in the
  * middle); results do not change.
  *
- * Memory: rank 0 holds every result; a worker holds the packed results of
+ * Memory: rank 0 holds every result on_stored leaves in the table, and
+ * per task its cost and place in the order (16 bytes); a worker holds the packed results of
  * the chunk it runs plus those still in flight (at most
  * NIDEC_SCHED_MAX_INFLIGHT bytes).  No message exceeds NIDEC_COMM_MAX_MSG
  * (1 GiB, below MPI's INT_MAX count): a WORK message is at most 2,056
@@ -88,9 +91,18 @@ typedef struct nidec_sched_opts {
 	int (*should_stop)(void *arg);
 	void *arg;              /* passed to on_result and should_stop */
 	int record_tasks;       /* 1: fill the per-task and per-message arrays of stats */
+	/* rank 0 only, may be NULL: called right after results[t] is stored;
+	 * it may take results out of the table (free them, set the entries
+	 * to NULL), e.g. an incremental reduce (nidec_reducer_add); an error
+	 * stops the run like a failing task */
+	int (*on_stored)(void *arg, nidec_result **results, size_t t, nidec_err *err);
+	/* rank 0 only, may be NULL: 1 if task t is done although results[t]
+	 * is NULL (its result was taken out before this call, e.g. reduced
+	 * while a checkpoint was read back) */
+	int (*is_done)(void *arg, size_t t);
 } nidec_sched_opts;
 
-#define NIDEC_SCHED_OPTS_INIT { "tasks", 10.0, 1, NULL, NULL, NULL, 0 }
+#define NIDEC_SCHED_OPTS_INIT { "tasks", 10.0, 1, NULL, NULL, NULL, 0, NULL, NULL }
 
 /* Chunk policy (guided self-scheduling): a chunk is the tasks not handed
  * out yet / (NIDEC_SCHED_CHUNK_DIV x ranks), at least 1, at most
@@ -150,6 +162,9 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 typedef struct nidec_task_source {
 	size_t n_tasks;
 	double (*cost)(void *ctx, size_t t);
+	/* may be NULL (one group): tasks run by ascending group first, then
+	 * by cost (see the scheme above) */
+	size_t (*group)(void *ctx, size_t t);
 	int (*run)(void *ctx, size_t t, nidec_result **res, nidec_err *err);
 	void *ctx;
 } nidec_task_source;

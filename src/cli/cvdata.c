@@ -305,7 +305,7 @@ int nidec_cvdata_open_ledger(const nidec_cvdata *d, const nidec_cfg *cfg,
 		}
 		if (access(path, F_OK) == 0) {
 			rc = nidec_ledger_resume(path, extracted ? h5 : NULL, &id, ck->interval, results,
-						 n_tasks, n_loaded, lg, err);
+						 n_tasks, ck->on_loaded, ck->arg, n_loaded, lg, err);
 			if (rc < 0 && extracted)
 				unlink(path);
 			if (rc == 0)

@@ -70,6 +70,8 @@ typedef struct nidec_cvdata_ckpt {
 	int from_results_h5;
 	double interval;       /* seconds between syncs */
 	const char *who;
+	nidec_ledger_loaded_fn on_loaded; /* may be NULL: see nidec_ledger_resume */
+	void *arg;
 } nidec_cvdata_ckpt;
 
 int nidec_cvdata_open_ledger(const nidec_cvdata *d, const nidec_cfg *cfg,

@@ -17,6 +17,10 @@
  * table before the scheduler starts; the scheduler skips those tasks, and
  * the reduce sees the same bytes as an uninterrupted run, so the outputs
  * are byte-identical (STYLE.md "Determinism").
+ *
+ * Rank 0 reduces incrementally (nidec_reducer): each permutation as soon
+ * as its last result is stored or read back, its results then freed, so
+ * memory does not grow with the number of permutations.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,14 +46,17 @@
 struct job {
 	nidec_cvdata d;
 	nidec_result **results;
+	nidec_reducer *reducer;  /* rank 0: reduces each permutation as it completes */
 	nidec_outcome *outcome;
 	int report;            /* report.html written */
 	char ledger_path[4200];/* <dir>/results.ledger (rank 0) */
 };
 
-/* The scheduler hooks of rank 0: the ledger and the stop signals. */
+/* The scheduler hooks of rank 0: the ledger, the incremental reduce and
+ * the stop signals. */
 struct ckpt {
 	nidec_ledger *lg;
+	nidec_reducer *rd;
 	int sig;               /* the stop signal seen, 0 = none */
 };
 
@@ -58,6 +65,22 @@ static int ckpt_on_result(void *arg, const nidec_result *r, nidec_err *err)
 	struct ckpt *c = arg;
 
 	return c->lg ? nidec_ledger_append(c->lg, r, err) : 0;
+}
+
+/* After a result is stored (or read back from the checkpoint): reduce
+ * its permutation if it is complete, freeing its results. */
+static int ckpt_on_stored(void *arg, nidec_result **results, size_t t, nidec_err *err)
+{
+	struct ckpt *c = arg;
+
+	return nidec_reducer_add(c->rd, results, t, err);
+}
+
+static int ckpt_is_done(void *arg, size_t t)
+{
+	struct ckpt *c = arg;
+
+	return nidec_reducer_done(c->rd, t);
 }
 
 /* Rank 0 decides for every rank (signals.h).  The ledger is synced at
@@ -208,7 +231,7 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 	double t[N_STAGES] = { 0 }, t0, smin[N_STAGES], smax[N_STAGES], smean[N_STAGES];
 	nidec_sched_opts so = NIDEC_SCHED_OPTS_INIT;
 	nidec_sched_stats st = NIDEC_SCHED_STATS_INIT;
-	struct ckpt ck = { NULL, 0 };
+	struct ckpt ck = { NULL, NULL, 0 };
 	size_t n_tasks = 0;
 
 	memset(&j, 0, sizeof(j));
@@ -239,8 +262,12 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 			if (!j.results)
 				rc = NIDEC_ENOMEM;
 		}
+		if (rc == 0)
+			rc = nidec_reducer_create(j.d.plan, &j.reducer, err);
+		ck.rd = j.reducer;
 		if (rc == 0) {
-			nidec_cvdata_ckpt cp = { cj->resume, 1, cfg->checkpoint_interval, "" };
+			nidec_cvdata_ckpt cp = { cj->resume, 1, cfg->checkpoint_interval, "",
+						 ckpt_on_stored, &ck };
 			size_t loaded;
 			rc = nidec_cvdata_open_ledger(&j.d, cfg, &cp, j.results, n_tasks, j.ledger_path,
 						      sizeof(j.ledger_path), &ck.lg, &loaded, err);
@@ -262,6 +289,8 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 	so.record_tasks = cj->timing;
 	if (rank == 0) {
 		so.on_result = ckpt_on_result;
+		so.on_stored = ckpt_on_stored;
+		so.is_done = ckpt_is_done;
 		so.should_stop = ckpt_should_stop;
 		so.arg = &ck;
 	}
@@ -292,7 +321,8 @@ int nidec_cvjob_run(nidec_comm *comm, const nidec_cfg *cfg, const nidec_cvjob *c
 		t0 = nidec_now();
 		rc = nidec_ledger_close(&ck.lg, err);
 		if (rc == 0)
-			rc = nidec_plan_reduce(j.d.plan, j.results, &j.outcome, err);
+			rc = nidec_reducer_finish(j.reducer, &j.outcome, err);
+		nidec_reducer_free(&j.reducer);
 		nidec_sched_results_free(&j.results, n_tasks);
 		t[ST_REDUCE] = nidec_now() - t0;
 		if (rc == 0)
@@ -380,6 +410,7 @@ done:
 	nidec_signals_restore();
 	nidec_sched_stats_release(&st);
 	nidec_sched_results_free(&j.results, n_tasks);
+	nidec_reducer_free(&j.reducer);
 	nidec_outcome_free(&j.outcome);
 	nidec_cvdata_release(&j.d);
 	return rc;

@@ -455,7 +455,7 @@ static int load_all(struct run *R, nidec_err *err)
  * skipped before, so there is no results.h5 copy to look at). */
 static int open_ledger(struct run *R, struct sj *j, nidec_err *err)
 {
-	nidec_cvdata_ckpt ck = { R->opt->resume, 0, j->cfg.checkpoint_interval, NULL };
+	nidec_cvdata_ckpt ck = { R->opt->resume, 0, j->cfg.checkpoint_interval, NULL, NULL, NULL };
 	char who[128];
 	int rc;
 
@@ -587,6 +587,7 @@ int nidec_sweep_run(nidec_comm *comm, nidec_sweep *sw, char *const *sets, size_t
 			   R.total, nidec_comm_size(comm), nidec_comm_size(comm) == 1 ? "" : "s");
 		src.n_tasks = R.total;
 		src.cost = src_cost;
+		src.group = NULL;
 		src.run = src_run;
 		src.ctx = &R;
 		so.label = "sweep";

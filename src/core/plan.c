@@ -274,6 +274,11 @@ double nidec_plan_task_cost(const nidec_plan *pl, size_t t)
 				  3.0 * (double)pl->p);
 }
 
+size_t nidec_plan_task_group(const nidec_plan *pl, size_t t)
+{
+	return t / pl->block; /* task ids are permutation-major (plan_int.h) */
+}
+
 static void layout_tasks(struct nidec_plan *pl);
 
 void nidec_plan_set_solver(nidec_plan *plan, int form, int warm)

@@ -4,7 +4,14 @@
  *
  * Everything is computed in task-id order from results[t], so the outcome
  * is a pure function of the results and does not depend on which rank ran
- * what or when it arrived (README "Determinism").  Means over folds are
+ * what or when it arrived (README "Determinism").  The unit of reduction is
+ * one permutation (its block of task ids): permutation 0 gives the scores,
+ * predictions and weights, each permutation p > 0 one row of null scores.
+ * The incremental reducer (nidec_reducer_add) reduces a permutation as soon
+ * as its last result is in and frees its results, so rank 0 holds the
+ * results of unfinished permutations only, not of the whole run: with the
+ * scheduler running permutations in order (nidec_plan_task_group) that is
+ * a few permutations' worth, whatever their number.  Means over folds are
  * sums in fold order; means of scores use numpy's summation order
  * (nidec_mean_numpy) so that exact ties between C, and the printed means,
  * are nilearn's and scikit-learn's.
@@ -235,14 +242,15 @@ void nidec_outcome_free(nidec_outcome **out)
 	*out = NULL;
 }
 
-/* Every result present, successful and of the expected shape. */
-static int check_results(const struct nidec_plan *pl, nidec_result *const *results,
+/* Every result of permutation perm present, successful and of the
+ * expected shape. */
+static int check_results(const struct nidec_plan *pl, nidec_result *const *results, long perm,
 			 nidec_err *err)
 {
-	size_t t;
+	size_t t, t0 = (size_t)perm * pl->block;
 	char desc[200];
 
-	for (t = 0; t < pl->n_tasks; t++) {
+	for (t = t0; t < t0 + pl->block; t++) {
 		const nidec_result *r = results[t];
 		nidec_task tk;
 		size_t want_test = 0, want_coef = 0;
@@ -462,24 +470,49 @@ done:
 	return rc;
 }
 
-/* Permutations 1..N: null mean score per key and the p-values. */
-static int reduce_null(const struct nidec_plan *pl, nidec_result *const *results,
-		       nidec_outcome *o, int *y, signed char *ypm, double *tmp, nidec_err *err)
+/* Permutation perm > 0: its null score per key, the mean over outer folds
+ * of the fold scores, into row[K]. */
+static int null_row(const struct nidec_plan *pl, nidec_result *const *results, long perm,
+		    int *y, signed char *ypm, double *tmp, double *row, nidec_err *err)
 {
 	size_t F = pl->outer.n, K = pl->K, f, k, q;
-	double *fs = NULL, *obs = NULL, *nullm = NULL, obs_mean;
-	long perm;
+	double *fs;
 	int rc = 0;
+
+	fs = nidec_malloc_e(F * pl->n_problems, sizeof(double), "fold scores", err);
+	if (!fs)
+		return NIDEC_ENOMEM;
+	NIDEC_TRY_GOTO(rc, plan_labels(pl, perm, y, err), done);
+	for (q = 0; q < pl->n_problems; q++)
+		for (f = 0; f < F; f++) {
+			struct pick pk;
+			rc = select_fold(pl, results, perm, (int)f, (int)q, y, 0, NULL, NULL, NULL, NULL,
+					 ypm, tmp, &pk, err);
+			fs[q * F + f] = pk.score;
+			pick_release(&pk);
+			if (rc < 0)
+				goto done;
+		}
+	for (k = 0; k < K; k++)
+		row[k] = nidec_mean_numpy(fs + (K == 2 ? 0 : k) * F, F);
+done:
+	nidec_free(fs);
+	return rc;
+}
+
+/* p = (1 + number of null scores >= observed) / (N + 1), per key and for
+ * the mean over keys, from the null rows (permutation order). */
+static int p_values(const struct nidec_plan *pl, nidec_outcome *o, nidec_err *err)
+{
+	size_t F = pl->outer.n, K = pl->K, k;
+	double *obs, obs_mean;
+	long perm;
 
 	if (pl->n_perm == 0)
 		return 0;
-	fs = nidec_malloc_e(F * pl->n_problems, sizeof(double), "fold scores", err);
 	obs = nidec_malloc_e(K, sizeof(double), "observed scores", err);
-	nullm = nidec_malloc_e(K, sizeof(double), "null scores", err);
-	if (!fs || !obs || !nullm) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
+	if (!obs)
+		return NIDEC_ENOMEM;
 	for (k = 0; k < K; k++) {
 		obs[k] = nidec_mean_numpy(o->score + k * F, F);
 		o->p_value[k] = 1;
@@ -487,71 +520,153 @@ static int reduce_null(const struct nidec_plan *pl, nidec_result *const *results
 	obs_mean = nidec_mean_numpy(obs, K);
 	o->p_value_mean = 1;
 	for (perm = 1; perm <= pl->n_perm; perm++) {
-		double *row = o->null_scores + (size_t)(perm - 1) * K;
-		NIDEC_TRY_GOTO(rc, plan_labels(pl, perm, y, err), done);
-		for (q = 0; q < pl->n_problems; q++)
-			for (f = 0; f < F; f++) {
-				struct pick pk;
-				rc = select_fold(pl, results, perm, (int)f, (int)q, y, 0, NULL, NULL,
-						 NULL, NULL, ypm, tmp, &pk, err);
-				fs[q * F + f] = pk.score;
-				pick_release(&pk);
-				if (rc < 0)
-					goto done;
-			}
-		for (k = 0; k < K; k++) {
-			q = K == 2 ? 0 : k;
-			row[k] = nidec_mean_numpy(fs + q * F, F);
+		const double *row = o->null_scores + (size_t)(perm - 1) * K;
+		for (k = 0; k < K; k++)
 			if (row[k] >= obs[k])
 				o->p_value[k] += 1;
-			nullm[k] = row[k];
-		}
-		if (nidec_mean_numpy(nullm, K) >= obs_mean)
+		if (nidec_mean_numpy(row, K) >= obs_mean)
 			o->p_value_mean += 1;
 	}
 	for (k = 0; k < K; k++)
 		o->p_value[k] /= (double)(pl->n_perm + 1);
 	o->p_value_mean /= (double)(pl->n_perm + 1);
-done:
-	nidec_free(fs);
 	nidec_free(obs);
-	nidec_free(nullm);
-	return rc;
+	return 0;
+}
+
+/* ---- the incremental reduce (plan.h "nidec_reducer") ------------------- */
+
+struct nidec_reducer {
+	const struct nidec_plan *pl;
+	nidec_outcome *o;
+	int *y;
+	signed char *ypm;
+	double *tmp;
+	size_t *stored;          /* [n_perm + 1] results of each permutation in the table */
+	unsigned char *reduced;  /* [n_perm + 1] 1 once the permutation is reduced */
+	long n_reduced;
+};
+
+void nidec_reducer_free(nidec_reducer **rdp)
+{
+	nidec_reducer *rd;
+
+	if (!rdp || !*rdp)
+		return;
+	rd = *rdp;
+	nidec_outcome_free(&rd->o);
+	nidec_free(rd->y);
+	nidec_free(rd->ypm);
+	nidec_free(rd->tmp);
+	nidec_free(rd->stored);
+	nidec_free(rd->reduced);
+	nidec_free(rd);
+	*rdp = NULL;
+}
+
+int nidec_reducer_create(const nidec_plan *pl, nidec_reducer **out, nidec_err *err)
+{
+	nidec_reducer *rd;
+	size_t nmax = pl->n_inner_max > pl->outer.n ? pl->n_inner_max : pl->outer.n;
+	size_t blocks = (size_t)pl->n_perm + 1;
+	int rc;
+
+	rd = nidec_calloc_e(1, sizeof(*rd), "reducer", err);
+	if (!rd)
+		return NIDEC_ENOMEM;
+	rd->pl = pl;
+	rd->o = nidec_calloc_e(1, sizeof(*rd->o), "outcome", err);
+	rd->y = nidec_malloc_e(pl->n, sizeof(int), "labels", err);
+	rd->ypm = nidec_malloc_e(pl->n, 1, "labels", err);
+	rd->tmp = nidec_malloc_e(nmax ? nmax : 1, sizeof(double), "scores", err);
+	rd->stored = nidec_calloc_e(blocks, sizeof(size_t), "reducer counts", err);
+	rd->reduced = nidec_calloc_e(blocks, 1, "reducer counts", err);
+	if (!rd->o || !rd->y || !rd->ypm || !rd->tmp || !rd->stored || !rd->reduced) {
+		nidec_reducer_free(&rd);
+		return NIDEC_ENOMEM;
+	}
+	rc = alloc_outcome(pl, rd->o, err);
+	if (rc < 0) {
+		nidec_reducer_free(&rd);
+		return rc;
+	}
+	*out = rd;
+	return 0;
+}
+
+/* Reduce permutation perm from the table (every result of it present). */
+static int reduce_perm(nidec_reducer *rd, nidec_result *const *results, long perm,
+		       nidec_err *err)
+{
+	const struct nidec_plan *pl = rd->pl;
+
+	NIDEC_TRY(check_results(pl, results, perm, err));
+	if (perm == 0)
+		NIDEC_TRY(reduce_true(pl, results, rd->o, rd->y, rd->ypm, rd->tmp, err));
+	else
+		NIDEC_TRY(null_row(pl, results, perm, rd->y, rd->ypm, rd->tmp,
+				   rd->o->null_scores + (size_t)(perm - 1) * pl->K, err));
+	rd->reduced[perm] = 1;
+	rd->n_reduced++;
+	return 0;
+}
+
+int nidec_reducer_add(nidec_reducer *rd, nidec_result **results, size_t t, nidec_err *err)
+{
+	const struct nidec_plan *pl = rd->pl;
+	long perm = (long)(t / pl->block);
+	size_t t0, i;
+
+	if (t >= pl->n_tasks || !results[t])
+		return nidec_fail(err, NIDEC_EINTERNAL, "reducer: task %zu has no result", t);
+	if (rd->reduced[perm]) {
+		/* a second copy (e.g. a duplicate checkpoint record) of a task
+		 * already reduced: the first one counted */
+		nidec_result_free(&results[t]);
+		return 0;
+	}
+	if (rd->stored[perm] >= pl->block)
+		return nidec_fail(err, NIDEC_EINTERNAL, "reducer: permutation %ld got more than its %zu results",
+				  perm, pl->block);
+	if (++rd->stored[perm] < pl->block)
+		return 0;
+	NIDEC_TRY(reduce_perm(rd, results, perm, err));
+	t0 = (size_t)perm * pl->block;
+	for (i = t0; i < t0 + pl->block; i++)
+		nidec_result_free(&results[i]);
+	return 0;
+}
+
+int nidec_reducer_done(const nidec_reducer *rd, size_t t)
+{
+	return t < rd->pl->n_tasks && rd->reduced[t / rd->pl->block];
+}
+
+int nidec_reducer_finish(nidec_reducer *rd, nidec_outcome **out, nidec_err *err)
+{
+	const struct nidec_plan *pl = rd->pl;
+
+	if (rd->n_reduced != pl->n_perm + 1)
+		return nidec_fail(err, NIDEC_EINTERNAL, "reducer: %ld of %ld permutations complete",
+				  rd->n_reduced, pl->n_perm + 1);
+	NIDEC_TRY(p_values(pl, rd->o, err));
+	*out = rd->o;
+	rd->o = NULL;
+	return 0;
 }
 
 int nidec_plan_reduce(const nidec_plan *pl, nidec_result *const *results,
 		      nidec_outcome **out, nidec_err *err)
 {
-	nidec_outcome *o;
-	int *y = NULL;
-	signed char *ypm = NULL;
-	double *tmp = NULL;
-	size_t nmax = pl->n_inner_max > pl->outer.n ? pl->n_inner_max : pl->outer.n;
+	nidec_reducer *rd;
+	long perm;
 	int rc;
 
-	NIDEC_TRY(check_results(pl, results, err));
-	o = nidec_calloc_e(1, sizeof(*o), "outcome", err);
-	if (!o)
-		return NIDEC_ENOMEM;
-	y = nidec_malloc_e(pl->n, sizeof(int), "labels", err);
-	ypm = nidec_malloc_e(pl->n, 1, "labels", err);
-	tmp = nidec_malloc_e(nmax ? nmax : 1, sizeof(double), "scores", err);
-	if (!y || !ypm || !tmp) {
-		rc = NIDEC_ENOMEM;
-		goto fail;
-	}
-	NIDEC_TRY_GOTO(rc, alloc_outcome(pl, o, err), fail);
-	NIDEC_TRY_GOTO(rc, reduce_true(pl, results, o, y, ypm, tmp, err), fail);
-	NIDEC_TRY_GOTO(rc, reduce_null(pl, results, o, y, ypm, tmp, err), fail);
-	nidec_free(y);
-	nidec_free(ypm);
-	nidec_free(tmp);
-	*out = o;
-	return 0;
-fail:
-	nidec_free(y);
-	nidec_free(ypm);
-	nidec_free(tmp);
-	nidec_outcome_free(&o);
+	NIDEC_TRY(nidec_reducer_create(pl, &rd, err));
+	for (perm = 0, rc = 0; perm <= pl->n_perm && rc == 0; perm++)
+		rc = reduce_perm(rd, results, perm, err);
+	if (rc == 0)
+		rc = nidec_reducer_finish(rd, out, err);
+	nidec_reducer_free(&rd);
 	return rc;
 }

@@ -531,7 +531,8 @@ static int valid_record_after(int fd, off_t from, off_t size, const char *path, 
 
 int nidec_ledger_resume(const char *file, const char *shown, const nidec_ledger_id *id,
 			double sync_interval, nidec_result **results, size_t n_results,
-			size_t *n_loaded, nidec_ledger **out, nidec_err *err)
+			nidec_ledger_loaded_fn on_loaded, void *arg, size_t *n_loaded,
+			nidec_ledger **out, nidec_err *err)
 {
 	const char *path = shown ? shown : file;
 	nidec_ledger *lg;
@@ -674,6 +675,8 @@ int nidec_ledger_resume(const char *file, const char *shown, const nidec_ledger_
 			} else {
 				results[r->task] = r;
 				mine[loaded++] = r->task;
+				if (on_loaded)
+					NIDEC_TRY_GOTO(rc, on_loaded(arg, results, mine[loaded - 1], err), fail);
 			}
 		} else {
 			rc = nidec_fail(err, NIDEC_EFORMAT,

@@ -505,16 +505,19 @@ struct pending {
 };
 
 struct costly {
+	size_t group;
 	double cost;
 	size_t id;
 };
 
-/* Costliest first; equal costs in task-id order (a total order, so the
- * schedule itself is reproducible). */
+/* Groups in ascending order, then costliest first; equal costs in task-id
+ * order (a total order, so the schedule itself is reproducible). */
 static int by_cost_desc(const void *a, const void *b)
 {
 	const struct costly *x = a, *y = b;
 
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
 	if (x->cost != y->cost)
 		return x->cost > y->cost ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
@@ -604,6 +607,8 @@ static int store(struct master *m, nidec_result *r, int from, size_t bytes, doub
 	}
 	m->results[r->task] = r;
 	m->done++;
+	if (m->opts->on_stored)
+		return m->opts->on_stored(m->opts->arg, m->results, r->task, err);
 	return 0;
 }
 
@@ -979,10 +984,11 @@ static int master_setup(struct master *m, nidec_err *err)
 			m->t_keep[i] = m->keep ? m->keep(m->src->ctx, i) : 0;
 			m->t_cpu[i] = NAN; /* not measured (resumed) */
 		}
-		if (m->results[i]) {
+		if (m->results[i] || (m->opts->is_done && m->opts->is_done(m->opts->arg, i))) {
 			m->done++;
 			continue;
 		}
+		c[k].group = m->src->group ? m->src->group(m->src->ctx, i) : 0;
 		c[k].cost = m->cost[i];
 		c[k++].id = i;
 		m->cost_todo += m->cost[i];
@@ -999,6 +1005,11 @@ static int master_setup(struct master *m, nidec_err *err)
 static double plan_cost(void *ctx, size_t t)
 {
 	return nidec_plan_task_cost(ctx, t);
+}
+
+static size_t plan_group(void *ctx, size_t t)
+{
+	return nidec_plan_task_group(ctx, t);
 }
 
 static int plan_run(void *ctx, size_t t, nidec_result **res, nidec_err *err)
@@ -1026,6 +1037,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_
 
 	src.n_tasks = nidec_plan_n_tasks(plan);
 	src.cost = plan_cost;
+	src.group = plan_group;
 	src.run = plan_run;
 	src.ctx = (void *)plan; /* the callbacks only read it */
 	return run_source(comm, &src, plan_keep, opts, results, stats, err);

@@ -324,6 +324,117 @@ static void test_core_plan__permutations(void **state)
 	nidec_cfg_release(&cfg);
 }
 
+/* A copy of result r, through pack and unpack as MPI and the ledger do. */
+static nidec_result *clone_result(const nidec_result *r)
+{
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_result *c = NULL;
+	void *buf;
+	size_t len;
+
+	assert_int_equal(nidec_result_pack(r, &buf, &len, &err), 0);
+	assert_int_equal(nidec_result_unpack(buf, len, &c, &err), 0);
+	nidec_free(buf);
+	return c;
+}
+
+#define SAME(a, b, n) assert_memory_equal((a), (b), (n) * sizeof(*(a)))
+
+/* The incremental reducer, given results in a shuffled order, frees each
+ * permutation's results exactly when its last one is in, and ends with
+ * the same bits as the reduce of the whole table. */
+static void test_core_plan__incremental_reduce(void **state)
+{
+	static const char *const sets[] = { "cv.permutations=6", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(3, Y3);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o1 = NULL, *o2 = NULL;
+	nidec_reducer *rd = NULL, *early = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_result **all, **tab;
+	size_t T, t, i, perm, block, K = 3, F, *have;
+	int *order;
+	nidec_rng r;
+
+	(void)state;
+	make_cfg(&cfg, sets);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_prepare(plan, X, &err), 0);
+	T = nidec_plan_n_tasks(plan);
+	block = T / 7;
+	assert_int_equal(block * 7, T);
+	F = nidec_plan_n_outer(plan);
+	all = calloc(T, sizeof(*all));
+	tab = calloc(T, sizeof(*tab));
+	order = malloc(T * sizeof(*order));
+	have = calloc(7, sizeof(*have));
+	assert_true(all && tab && order && have);
+	for (t = 0; t < T; t++) {
+		assert_int_equal(nidec_task_run(plan, t, &all[t], &err), 0);
+		assert_int_equal(nidec_plan_task_group(plan, t), t / block);
+		order[t] = (int)t;
+	}
+	assert_int_equal(nidec_plan_reduce(plan, all, &o1, &err), 0);
+
+	nidec_rng_seed(&r, 11);
+	nidec_rng_shuffle_int(&r, order, T);
+	assert_int_equal(nidec_reducer_create(plan, &rd, &err), 0);
+	for (i = 0; i < T; i++) {
+		t = (size_t)order[i];
+		tab[t] = clone_result(all[t]);
+		assert_int_equal(nidec_reducer_add(rd, tab, t, &err), 0);
+		have[t / block]++;
+		for (perm = 0; perm < 7; perm++) {
+			int complete = have[perm] == block;
+			size_t u, present = 0;
+			for (u = perm * block; u < (perm + 1) * block; u++)
+				present += tab[u] != NULL;
+			assert_int_equal(present, complete ? 0 : have[perm]);
+			assert_int_equal(nidec_reducer_done(rd, perm * block), complete);
+		}
+	}
+	/* a second copy of a reduced task is dropped */
+	tab[0] = clone_result(all[0]);
+	assert_int_equal(nidec_reducer_add(rd, tab, 0, &err), 0);
+	assert_null(tab[0]);
+	assert_int_equal(nidec_reducer_finish(rd, &o2, &err), 0);
+
+	SAME(o1->score, o2->score, K * F);
+	SAME(o1->inner_score, o2->inner_score, K * F);
+	SAME(o1->chosen_C, o2->chosen_C, K * F);
+	SAME(o1->grid_score, o2->grid_score, K * F * o1->n_C);
+	SAME(o1->pred_decision, o2->pred_decision, o1->n_pred * o1->n_problems);
+	SAME(o1->coef_mean, o2->coef_mean, K * P);
+	SAME(o1->coef_std, o2->coef_std, K * P);
+	SAME(o1->null_scores, o2->null_scores, 6 * K);
+	SAME(o1->p_value, o2->p_value, K);
+	assert_true(o1->p_value_mean == o2->p_value_mean);
+
+	/* finishing before every permutation is in is refused */
+	assert_int_equal(nidec_reducer_create(plan, &early, &err), 0);
+	tab[1] = clone_result(all[1]);
+	assert_int_equal(nidec_reducer_add(early, tab, 1, &err), 0);
+	assert_int_equal(nidec_reducer_finish(early, &o2 /* untouched */, &err), NIDEC_EINTERNAL);
+	nidec_result_free(&tab[1]);
+
+	nidec_reducer_free(&early);
+	nidec_reducer_free(&rd);
+	nidec_reducer_free(&rd); /* NULL-safe */
+	nidec_outcome_free(&o1);
+	nidec_outcome_free(&o2);
+	for (t = 0; t < T; t++) {
+		nidec_result_free(&all[t]);
+		nidec_result_free(&tab[t]);
+	}
+	free(all);
+	free(tab);
+	free(order);
+	free(have);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
 /* every solver form (primal rows, Gram matrix) and warm start on or off
  * gives the same scores and chosen C, weights equal to the tolerance;
  * nested (per-task Gram), nilearn (plan-wide Gram) and screened modes.
@@ -545,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_core_plan__nilearn_testfold),
 		cmocka_unit_test(test_core_plan__decoder_inside_split_multiclass),
 		cmocka_unit_test(test_core_plan__permutations),
+		cmocka_unit_test(test_core_plan__incremental_reduce),
 		cmocka_unit_test(test_core_plan__solver_forms_agree),
 		cmocka_unit_test(test_core_plan__one_task_per_problem),
 		cmocka_unit_test(test_core_plan__refused),
