@@ -74,6 +74,8 @@ void nidec_plan_free(nidec_plan **plan)
 	nidec_folds_release(&pl->outer);
 	nidec_free(pl->fold_off);
 	nidec_scaler_release(&pl->global);
+	nidec_runstats_release(&pl->runstats);
+	nidec_free(pl->run_of);
 	nidec_free(pl->gram_mem);
 	if (pl->scratch) {
 		nidec_free(pl->scratch->x_mem);
@@ -840,6 +842,40 @@ static int want_global_gram(const struct nidec_plan *pl)
 	return plan_kernel_form(pl, pl->n, pl->p + 1, pl->n_problems * pl->n_units);
 }
 
+/* Per-run statistics for STD_PER_FIT in double (plan_int.h). */
+static int prepare_runstats(struct nidec_plan *pl, nidec_err *err)
+{
+	int *ids;
+	size_t n_runs = 0, i;
+	int rc;
+
+	if (pl->std_mode != STD_PER_FIT || pl->f32 || !pl->runs || pl->run_of)
+		return 0;
+	ids = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+	pl->run_of = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+	if (!ids || !pl->run_of) {
+		nidec_free(ids);
+		nidec_free(pl->run_of);
+		pl->run_of = NULL;
+		return NIDEC_ENOMEM;
+	}
+	memcpy(ids, pl->runs, pl->n * sizeof(int));
+	qsort(ids, pl->n, sizeof(int), cmp_int_asc);
+	for (i = 0; i < pl->n; i++)
+		if (n_runs == 0 || ids[n_runs - 1] != ids[i])
+			ids[n_runs++] = ids[i];
+	for (i = 0; i < pl->n; i++)
+		pl->run_of[i] = (int)((const int *)bsearch(&pl->runs[i], ids, n_runs, sizeof(int),
+							     cmp_int_asc) - ids);
+	nidec_free(ids);
+	rc = nidec_runstats_fit(&pl->runstats, pl->X, pl->n, pl->p, pl->run_of, n_runs, err);
+	if (rc < 0) {
+		nidec_free(pl->run_of);
+		pl->run_of = NULL;
+	}
+	return rc;
+}
+
 int nidec_plan_prepare(nidec_plan *pl, const float *X, nidec_err *err)
 {
 	size_t *all, i, j;
@@ -848,6 +884,8 @@ int nidec_plan_prepare(nidec_plan *pl, const float *X, nidec_err *err)
 	if (!X)
 		return nidec_fail(err, NIDEC_EINTERNAL, "plan_prepare: no data matrix");
 	pl->X = X;
+	if (pl->std_mode == STD_PER_FIT)
+		return prepare_runstats(pl, err);
 	if (pl->std_mode != STD_GLOBAL)
 		return 0;
 	all = nidec_malloc_e(pl->n, sizeof(*all), "sample list", err);

@@ -79,6 +79,11 @@ struct nidec_plan {
 
 	const float *X;       /* borrowed, set by nidec_plan_prepare */
 	nidec_scaler global;  /* STD_GLOBAL */
+	/* STD_PER_FIT in double with runs: per-run statistics, so that a
+	 * training part made of whole runs gets its scaler without a pass
+	 * over its rows (nidec_plan_prepare, task.c) */
+	nidec_runstats runstats;
+	int *run_of;          /* [n] run index 0..runstats.n_runs-1, or NULL */
 	/* STD_GLOBAL, no screening, kernel form: the standardised matrix and
 	 * its Gram matrix (+1) over all samples, shared by every task */
 	double *Zg;           /* [n * p] or NULL */

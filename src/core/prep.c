@@ -545,6 +545,190 @@ done:
 	return rc;
 }
 
+/* ---- per-run statistics ------------------------------------------------ */
+
+void nidec_runstats_release(nidec_runstats *rs)
+{
+	nidec_free(rs->count);
+	nidec_free(rs->mean);
+	nidec_free(rs->m2);
+	memset(rs, 0, sizeof(*rs));
+}
+
+int nidec_runstats_fit(nidec_runstats *rs, const float *X, size_t n, size_t p, const int *run_of,
+		       size_t n_runs, nidec_err *err)
+{
+	nidec_runstats t = NIDEC_RUNSTATS_INIT;
+	double *corr;
+	size_t i, j, r, rp;
+
+	if (nidec_mul_size(n_runs, p, &rp) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "per-run statistics overflow");
+	t.n_runs = n_runs;
+	t.p = p;
+	t.count = nidec_calloc_e(n_runs ? n_runs : 1, sizeof(size_t), "per-run statistics", err);
+	t.mean = nidec_calloc_e(rp ? rp : 1, sizeof(double), "per-run statistics", err);
+	t.m2 = nidec_calloc_e(rp ? rp : 1, sizeof(double), "per-run statistics", err);
+	corr = nidec_calloc_e(rp ? rp : 1, sizeof(double), "per-run statistics", err);
+	if (!t.count || !t.mean || !t.m2 || !corr) {
+		nidec_free(corr);
+		nidec_runstats_release(&t);
+		return NIDEC_ENOMEM;
+	}
+	/* pass 1: sums; pass 2: centred sums and squares, with the
+	 * compensation term as fit_f64 */
+	for (i = 0; i < n; i++) {
+		r = (size_t)run_of[i];
+		t.count[r]++;
+		col_sum_d(t.mean + r * p, X + i * p, p);
+	}
+	for (r = 0; r < n_runs; r++)
+		for (j = 0; j < p && t.count[r]; j++)
+			t.mean[r * p + j] /= (double)t.count[r];
+	for (i = 0; i < n; i++) {
+		r = (size_t)run_of[i];
+		col_centre_d(corr + r * p, t.m2 + r * p, X + i * p, t.mean + r * p, p);
+	}
+	for (r = 0; r < n_runs; r++)
+		for (j = 0; j < p && t.count[r]; j++) {
+			double c = corr[r * p + j], m2 = t.m2[r * p + j] - c * c / (double)t.count[r];
+			t.m2[r * p + j] = m2 > 0 ? m2 : 0.0;
+		}
+	nidec_free(corr);
+	nidec_runstats_release(rs);
+	*rs = t;
+	return 0;
+}
+
+int nidec_runstats_scaler(const nidec_runstats *rs, const unsigned char *use, int standardize,
+			  nidec_scaler *s, nidec_err *err)
+{
+	nidec_scaler t = NIDEC_SCALER_INIT;
+	size_t p = rs->p, n = 0, r, j;
+	int ddof;
+
+	for (r = 0; r < rs->n_runs; r++)
+		n += use[r] ? rs->count[r] : 0;
+	NIDEC_TRY(ddof_of(standardize, n, &ddof, err));
+	t.p = p;
+	t.shift = nidec_calloc_e(p ? p : 1, sizeof(double), "voxel means", err);
+	t.scale = nidec_calloc_e(p ? p : 1, sizeof(double), "voxel standard deviations", err);
+	if (!t.shift || !t.scale) {
+		nidec_scaler_release(&t);
+		return NIDEC_ENOMEM;
+	}
+	/* combine the runs in order: mean in shift, sum of squares in scale */
+	n = 0;
+	for (r = 0; r < rs->n_runs; r++) {
+		const double *mr = rs->mean + r * p, *qr = rs->m2 + r * p;
+		double nb = (double)rs->count[r], na = (double)n, nt = na + nb;
+		if (!use[r] || rs->count[r] == 0)
+			continue;
+		if (n == 0) {
+			memcpy(t.shift, mr, p * sizeof(double));
+			memcpy(t.scale, qr, p * sizeof(double));
+		} else {
+			for (j = 0; j < p; j++) {
+				double d = mr[j] - t.shift[j];
+				t.shift[j] += d * (nb / nt);
+				t.scale[j] += qr[j] + d * d * (na * nb / nt);
+			}
+		}
+		n += rs->count[r];
+	}
+	for (j = 0; j < p; j++) {
+		double sd = sqrt(t.scale[j] / (double)(n - (size_t)ddof));
+		t.scale[j] = sd < DBL_EPSILON ? 1.0 : sd;
+	}
+	nidec_scaler_release(s);
+	*s = t;
+	return 0;
+}
+
+/* ---- one-vs-rest F from class sums ------------------------------------- */
+
+/* c = x - m; sum += c; ss += c * c */
+NIDEC_CLONES
+static void centred_acc(double *restrict sum, double *restrict ss, const float *restrict x,
+			const double *restrict m, size_t n)
+{
+	size_t j, k;
+
+	for (j = 0; j + VB <= n; j += VB)
+		for (k = 0; k < VB; k++) {
+			double c = (double)x[j + k] - m[j + k];
+			sum[j + k] += c;
+			ss[j + k] += c * c;
+		}
+	for (; j < n; j++) {
+		double c = (double)x[j] - m[j];
+		sum[j] += c;
+		ss[j] += c * c;
+	}
+}
+
+int nidec_prep_fclassif_ovr(const float *X, size_t p, const size_t *rows, size_t n_rows,
+			    const int *cls, size_t K, const double *centre, size_t n_prob,
+			    const int *pos, double *F, nidec_err *err)
+{
+	double *acc, *zero;
+	size_t *cnt, i, q, c, b, j0;
+	int rc = 0;
+
+	if (n_prob == 0)
+		return 0;
+	cnt = nidec_calloc_e(K, sizeof(*cnt), "ANOVA counts", err);
+	acc = nidec_malloc_e(2 * K * FBLOCK, sizeof(double), "ANOVA sums", err);
+	zero = nidec_calloc_e(FBLOCK, sizeof(double), "ANOVA sums", err);
+	if (!cnt || !acc || !zero) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < n_rows; i++)
+		cnt[cls[i]]++;
+	for (q = 0; q < n_prob; q++) {
+		size_t c1 = cnt[pos[q]];
+		if (c1 == 0 || c1 == n_rows || n_rows < 3) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"ANOVA screening needs both classes and at least 3 training samples (has %zu and %zu)",
+					c1, n_rows - c1);
+			goto done;
+		}
+	}
+	for (j0 = 0; j0 < p; j0 += FBLOCK) {
+		size_t nb = p - j0 < FBLOCK ? p - j0 : FBLOCK;
+		const double *m = centre ? centre + j0 : zero;
+		memset(acc, 0, 2 * K * FBLOCK * sizeof(double));
+		for (i = 0; i < n_rows; i++) {
+			double *a = acc + 2 * (size_t)cls[i] * FBLOCK;
+			centred_acc(a, a + FBLOCK, X + rows[i] * p + j0, m, nb);
+		}
+		/* sklearn.feature_selection.f_oneway on the two groups */
+		for (q = 0; q < n_prob; q++) {
+			const double *s1 = acc + 2 * (size_t)pos[q] * FBLOCK, *ss1 = s1 + FBLOCK;
+			double n = (double)n_rows, n1 = (double)cnt[pos[q]], n0 = n - n1;
+			for (b = 0; b < nb; b++) {
+				double s0 = 0, ss0 = 0, s_all, sstot, ssbn, sswn;
+				for (c = 0; c < K; c++)
+					if ((int)c != pos[q]) {
+						s0 += acc[2 * c * FBLOCK + b];
+						ss0 += acc[(2 * c + 1) * FBLOCK + b];
+					}
+				s_all = s0 + s1[b];
+				sstot = (ss0 + ss1[b]) - s_all * s_all / n;
+				ssbn = s0 * s0 / n0 + s1[b] * s1[b] / n1 - s_all * s_all / n;
+				sswn = sstot - ssbn;
+				F[q * p + j0 + b] = ssbn / (sswn / (double)(n_rows - 2));
+			}
+		}
+	}
+done:
+	nidec_free(cnt);
+	nidec_free(acc);
+	nidec_free(zero);
+	return rc;
+}
+
 /*
  * The k-th smallest of a[0..n) (no NaN), a reordered: quickselect with a
  * median-of-three pivot and a three-way partition (F scores repeat, e.g.

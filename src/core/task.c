@@ -146,6 +146,59 @@ static unsigned solver_seed(const struct nidec_plan *pl, const nidec_task *tk, s
 	return (unsigned)(s ^ (s >> 32));
 }
 
+/*
+ * A training part made of whole runs (leave-one-run-out and its inner
+ * folds): the scaler from the plan's per-run statistics, and the F scores
+ * from per-class sums of the centred rows, instead of a standardising pass
+ * (*whole = 1).  Same statistics and F to rounding; *whole = 0 when the
+ * part cuts a run (k-fold schemes), for the general path.
+ */
+static int per_run_prepare(const struct nidec_plan *pl, struct unit *u, int *whole,
+			   nidec_err *err)
+{
+	const nidec_runstats *rs = &pl->runstats;
+	size_t *cnt, i, r, P = pl->n_problems;
+	unsigned char *use = NULL;
+	int *cls = NULL, *pos = NULL, rc = 0;
+
+	*whole = 0;
+	cnt = nidec_calloc_e(rs->n_runs, sizeof(*cnt), "run counts", err);
+	use = nidec_calloc_e(rs->n_runs, 1, "run counts", err);
+	if (!cnt || !use) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < u->n_tr; i++)
+		cnt[pl->run_of[u->tr[i]]]++;
+	for (r = 0; r < rs->n_runs; r++) {
+		if (cnt[r] != 0 && cnt[r] != rs->count[r])
+			goto done; /* a part of a run */
+		use[r] = cnt[r] != 0;
+	}
+	NIDEC_TRY_GOTO(rc, nidec_runstats_scaler(rs, use, pl->standardize, &u->sa, err), done);
+	if (u->F) {
+		cls = nidec_malloc_e(u->n_tr, sizeof(int), "classes", err);
+		pos = nidec_malloc_e(P, sizeof(int), "classes", err);
+		if (!cls || !pos) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		for (i = 0; i < u->n_tr; i++)
+			cls[i] = u->y[u->tr[i]];
+		for (i = 0; i < P; i++)
+			pos[i] = pl->K == 2 ? 1 : (int)i;
+		NIDEC_TRY_GOTO(rc, nidec_prep_fclassif_ovr(pl->X, pl->p, u->tr, u->n_tr, cls, pl->K,
+							   u->sa.shift, P, pos, u->F, err), done);
+	}
+	*whole = 1;
+done:
+	nidec_free(cnt);
+	nidec_free(use);
+	nidec_free(cls);
+	nidec_free(pos);
+	return rc;
+}
+
 /* Labels, standardisation statistics and screening: everything a fit of
  * any estimator needs. */
 static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u,
@@ -197,6 +250,14 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 		u->s_tr = u->s_sc = u->s_ex = &pl->global;
 		break;
 	case STD_PER_FIT:
+		if (pl->run_of) {
+			int whole;
+			NIDEC_TRY(per_run_prepare(pl, u, &whole, err));
+			if (whole) {
+				u->s_tr = u->s_sc = &u->sa;
+				break;
+			}
+		}
 		/* statistics and screening scores of the same rows: one pass */
 		NIDEC_TRY(nidec_prep_fit_fclassif(&u->sa, pl->X, pl->p, u->tr, u->n_tr,
 						  pl->standardize, pl->f32, u->ypm_tr,

@@ -234,6 +234,82 @@ static void test_core_prep__fclassif_multi_bitwise(void **state)
 	assert_int_equal(nidec_prep_fclassif_multi(X, P, rows, N, ypm, Q, NULL, Fm, &err), NIDEC_EINPUT);
 }
 
+/* Relative closeness: |a - b| <= tol * max(|a|, |b|, 1e-300), NaN == NaN. */
+static int close_rel(double a, double b, double tol)
+{
+	double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return fabs(a - b) <= tol * (m > 1e-300 ? m : 1e-300);
+}
+
+/* Per-run statistics combined over whole runs, and the one-vs-rest F from
+ * class sums, equal the row-by-row scaler and F to rounding (1e-12
+ * relative: the same sums in another order), on data with a large offset
+ * (cancellation), a constant voxel (scale 1, F NaN) and a voxel constant
+ * within one run. */
+static void test_core_prep__runstats_and_ovr_f(void **state)
+{
+	enum { RUNS = 5, PER = 9, N = RUNS * PER, P = 70, K = 3 };
+	static float X[N * P];
+	int run_of[N], cls[N], pos[K] = { 0, 1, 2 };
+	size_t rows[N], n_rows = 0, i, j, q;
+	unsigned char use[RUNS] = { 1, 0, 1, 1, 1 };
+	signed char ypm[K * N];
+	double Fo[K * P], Fm[K * P];
+	nidec_runstats rs = NIDEC_RUNSTATS_INIT;
+	nidec_scaler a = NIDEC_SCALER_INIT, b = NIDEC_SCALER_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		run_of[i] = (int)(i / PER);
+		cls[i] = (int)((i * 7 + 3) % K);
+		for (j = 0; j < P; j++)
+			X[i * P + j] = j == 3 ? 1234.5f
+				     : j == 4 && run_of[i] == 2 ? 7.0f
+				     : (float)(800.0 + 40.0 * sin((double)(i * P + j) * 0.61) +
+					       (j % 4 == 0 ? 5.0 * cls[i] : 0.0));
+	}
+	assert_int_equal(nidec_runstats_fit(&rs, X, N, P, run_of, RUNS, &err), 0);
+	for (i = 0; i < N; i++)
+		if (use[run_of[i]])
+			rows[n_rows++] = i;
+	assert_int_equal(nidec_runstats_scaler(&rs, use, NIDEC_STD_ZSCORE_SAMPLE, &a, &err), 0);
+	assert_int_equal(nidec_scaler_fit(&b, X, P, rows, n_rows, NIDEC_STD_ZSCORE_SAMPLE, 0, &err), 0);
+	for (j = 0; j < P; j++) {
+		assert_true(close_rel(a.shift[j], b.shift[j], 1e-14));
+		assert_true(close_rel(a.scale[j], b.scale[j], 1e-12));
+	}
+	assert_true(a.scale[3] == 1.0 && a.shift[3] == 1234.5);
+
+	/* F of each class against the rest, from the standardised rows */
+	for (q = 0; q < K; q++)
+		for (i = 0; i < n_rows; i++)
+			ypm[q * n_rows + i] = cls[rows[i]] == (int)q ? 1 : -1;
+	assert_int_equal(nidec_prep_fclassif_multi(X, P, rows, n_rows, ypm, K, &b, Fm, &err), 0);
+	{
+		int c_rows[N];
+		for (i = 0; i < n_rows; i++)
+			c_rows[i] = cls[rows[i]];
+		assert_int_equal(nidec_prep_fclassif_ovr(X, P, rows, n_rows, c_rows, K, a.shift, K, pos,
+							 Fo, &err), 0);
+		for (i = 0; i < K * P; i++)
+			assert_true(close_rel(Fo[i], Fm[i], 1e-9));
+		assert_true(isnan(Fo[3]) && isnan(Fo[P + 3]));
+		/* a class that is all or none of the rows is refused */
+		for (i = 0; i < n_rows; i++)
+			c_rows[i] = 1;
+		assert_int_equal(nidec_prep_fclassif_ovr(X, P, rows, n_rows, c_rows, K, a.shift, K, pos,
+							 Fo, &err), NIDEC_EINPUT);
+	}
+	nidec_scaler_release(&a);
+	nidec_scaler_release(&b);
+	nidec_runstats_release(&rs);
+	nidec_runstats_release(&rs);
+}
+
 /* the selection (quickselect for the threshold) equals a full sort's, on
  * random scores with many ties and NaN, for many percentiles */
 static int cmp_d(const void *a, const void *b)
@@ -315,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_core_prep__nilearn_percentile),
 		cmocka_unit_test(test_core_prep__fclassif_multi_bitwise),
 		cmocka_unit_test(test_core_prep__select_percentile_vs_sort),
+		cmocka_unit_test(test_core_prep__runstats_and_ovr_f),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
