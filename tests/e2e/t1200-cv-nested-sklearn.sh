@@ -1,6 +1,6 @@
 #!/bin/sh
 # t1200: nidec's default mode (nested C selection, no leakage) equals, fold
-# for fold, scikit-learn 1.2.1's
+# for fold, scikit-learn 1.2.1's (also with ANOVA screening, below)
 #   GridSearchCV(Pipeline(StandardScaler, LinearSVC(dual=True, tol=1e-4,
 #   max_iter=10000)), C = [1, 10, 100], cv = LeaveOneGroupOut, roc_auc)
 # inside an outer LeaveOneGroupOut: tests/oracle/sklearn_nested.py runs it
@@ -41,6 +41,17 @@ test_expect_success 'the scikit-learn oracle, run now (equal to its stored copy)
 
 test_expect_success 'chosen C, inner and outer scores equal scikit-learn fold for fold' '
 	"$PYTHON" "$TESTS_DIR/e2e/check_sklearn.py" nested oracle.tsv
+'
+
+# The same with ANOVA screening fitted inside every (inner and outer)
+# training part: SelectPercentile(f_classif, 20) between the scaler and the
+# SVC; nidec's default mode keeps 20 % of the 530 voxels (no rescaling).
+test_expect_success 'with screening 20 %: chosen C, inner and outer scores equal scikit-learn' '
+	nidec_run $CONFIGS/haxby-slice.ini --set output.dir=screened \
+		--set preprocess.standardize=zscore --set preprocess.screening_percentile=20 >out &&
+	OPENBLAS_NUM_THREADS=1 "$PYTHON" "$ORACLE/sklearn_nested.py" "$NIDEC_TEST_DATA" face,cat 20 >oracle20.tsv &&
+	test $(wc -l <oracle20.tsv) = 13 &&
+	"$PYTHON" "$TESTS_DIR/e2e/check_sklearn.py" screened oracle20.tsv
 '
 
 test_expect_success 'nested and nilearn modes choose different C on this data (the point of both)' '

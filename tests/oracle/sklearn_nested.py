@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Independent scikit-learn oracle for nidec's default (nested) mode.
 
-    /usr/bin/python3 tests/oracle/sklearn_nested.py DATA_DIR [CONDITIONS] > out.tsv
+    /usr/bin/python3 tests/oracle/sklearn_nested.py DATA_DIR [CONDITIONS [SCREENING]] > out.tsv
 
 DATA_DIR holds bold.nii.gz, mask.nii.gz and labels.txt (the bundled
-data/haxby-slice); CONDITIONS is a comma-separated list (default face,cat).
+data/haxby-slice); CONDITIONS is a comma-separated list (default face,cat);
+SCREENING, a percentile below 100, puts SelectPercentile(f_classif,
+SCREENING) between the scaler and the SVC (nidec's screening_percentile in
+the default mode, which does not rescale it as nilearn does).
 
 What it computes, with Debian's python3-sklearn 1.2.1 and python3-nibabel:
   X = the in-mask voxels of the selected volumes (numpy boolean indexing of
@@ -32,6 +35,7 @@ import warnings
 
 import nibabel
 import numpy as np
+from sklearn.feature_selection import SelectPercentile, f_classif
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -53,13 +57,16 @@ def load(data_dir, conditions):
 def main():
     data_dir = sys.argv[1]
     conditions = (sys.argv[2] if len(sys.argv) > 2 else "face,cat").split(",")
+    screening = float(sys.argv[3]) if len(sys.argv) > 3 else 100.0
     X, y, runs = load(data_dir, conditions)
     classes = np.unique(y)
     assert len(classes) == 2, "the oracle covers the binary case"
     y01 = (y == classes[1]).astype(int)  # +1 = classes[1], as nilearn/nidec
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("svc", LinearSVC(dual=True, tol=1e-4, max_iter=10000,
-                                       random_state=0))])
+    steps = [("scale", StandardScaler())]
+    if screening < 100:
+        steps.append(("screen", SelectPercentile(f_classif, percentile=screening)))
+    steps.append(("svc", LinearSVC(dual=True, tol=1e-4, max_iter=10000, random_state=0)))
+    pipe = Pipeline(steps)
     print("fold\tC\tscore\tinner_score\taccuracy")
     for f, (tr, te) in enumerate(LeaveOneGroupOut().split(X, y01, runs)):
         gs = GridSearchCV(pipe, {"svc__C": [1.0, 10.0, 100.0]},
