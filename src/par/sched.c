@@ -470,7 +470,7 @@ struct master {
 	const nidec_sched_opts *opts;
 	nidec_result **results;
 	int n_ranks;
-	size_t *order;       /* task ids to run, costliest first */
+	size_t *order;       /* task ids to run: by group, costliest first */
 	double *cost;        /* [n_tasks] */
 	size_t front, back;  /* order[front .. back) not handed out yet */
 	int *chunks_out;     /* [n_ranks] chunks a worker has not finished */
