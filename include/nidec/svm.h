@@ -134,7 +134,14 @@ typedef struct nidec_dcd_problem {
 				* the compacted block (contents not kept; reused across
 				* calls so that it is not mapped afresh), or NULL:
 				* allocated per call */
+	const double *norm2;   /* PRIMAL32: [l] x_i . x_i summed in double in feature
+				* order (nidec_dcd_norms32), or NULL: computed per call.
+				* The same for every C, so a grid computes them once. */
 } nidec_dcd_problem;
+
+/* norm2[i] = sum_j (double)x_i[j]^2 in order j = 0..d-1, rows of stride ld:
+ * what nidec_dcd_solve computes for the diagonal of a PRIMAL32 problem. */
+void nidec_dcd_norms32(const float *x32, size_t l, size_t d, size_t ld, double *norm2);
 
 /* The kernel form's block rows are padded with zeros to a multiple of
  * NIDEC_DCD_KPAD values, so its dot products have no scalar tail. */
