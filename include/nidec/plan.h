@@ -110,7 +110,13 @@ typedef struct nidec_result {
 	double *decision;  /* [n_fit * n_test] */
 	size_t n_coef;     /* weights per fit: p weights + intercept last, or 0
 			    * when not needed (permutations, nested inner tasks) */
-	double *coef;      /* [n_fit * n_coef] */
+	double *coef;      /* dense: [n_fit * n_coef]; sparse: the stored values */
+	/* Sparse weights (screening keeps a fraction of the voxels, the others
+	 * weigh exactly 0): fit f stores coef_nnz[f] voxel weights, then its
+	 * intercept, fit after fit in coef; coef_vox holds their voxels,
+	 * ascending within a fit.  NULL: dense.  Read with nidec_result_coef. */
+	size_t *coef_nnz;  /* [n_fit] or NULL */
+	uint32_t *coef_vox;/* [sum of coef_nnz] */
 	char msg[256];
 } nidec_result;
 
@@ -207,8 +213,14 @@ const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n);
  * double rows), the standardised test rows in double, and the result. */
 int nidec_task_run(const nidec_plan *plan, size_t t, nidec_result **res, nidec_err *err);
 
+/* Fit f's weights and intercept as a dense vector out[r->n_coef] (a sparse
+ * result's missing voxels are 0).  r->n_coef > 0. */
+void nidec_result_coef(const nidec_result *r, size_t f, double *out);
+
 /* Serialise a result to bytes (for MPI and the checkpoint ledger), and back. */
 int nidec_result_pack(const nidec_result *r, void **buf, size_t *len, nidec_err *err);
+/* The bytes nidec_result_pack would produce, or -1 if that overflows. */
+int nidec_result_packed_size(const nidec_result *r, size_t *bytes);
 int nidec_result_unpack(const void *buf, size_t len, nidec_result **r, nidec_err *err);
 void nidec_result_free(nidec_result **r);
 

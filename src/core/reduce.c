@@ -49,21 +49,41 @@
 #define SCORE(perm, f, i, q, c) (R(perm, f, i, q)->score[FIT(q, c)])
 #define FIT_C(perm, f, i, q, c) (R(perm, f, i, q)->C[FIT(q, c)])
 #define DEC(perm, f, i, q, c) (R(perm, f, i, q)->decision + FIT(q, c) * R(perm, f, i, q)->n_test)
-#define COEF(perm, f, i, q, c) \
-	(R(perm, f, i, q)->n_coef ? R(perm, f, i, q)->coef + FIT(q, c) * R(perm, f, i, q)->n_coef : NULL)
+
+/* The weights of fit (q, c) of (perm, f, i) into out[p + 1] (dense). */
+static void fit_coef(const struct nidec_plan *pl, nidec_result *const *results, long perm, int f,
+		     int i, int q, int c, double *out)
+{
+	nidec_result_coef(R(perm, f, i, q), FIT(q, c), out);
+}
 
 struct pick {
 	double score, inner_score, C;
 	const double *dec;   /* kept decisions on the outer test part */
 	const double *coef;  /* kept weights + intercept (perm 0), or NULL */
-	double *own_dec, *own_coef;
+	double *own_dec, *own_coef, *tmp_coef;
 };
 
 static void pick_release(struct pick *pk)
 {
 	nidec_free(pk->own_dec);
 	nidec_free(pk->own_coef);
+	nidec_free(pk->tmp_coef);
 	memset(pk, 0, sizeof(*pk));
+}
+
+/* The kept fit's weights (when wanted and present), dense, as the pick's own. */
+static int pick_coef(const struct nidec_plan *pl, nidec_result *const *results, long perm,
+		     int f, int q, int best, int need_coef, struct pick *pk, nidec_err *err)
+{
+	if (!need_coef || !R(perm, f, -1, q)->n_coef)
+		return 0;
+	pk->own_coef = nidec_malloc_e(pl->p + 1, sizeof(double), "fold weights", err);
+	if (!pk->own_coef)
+		return NIDEC_ENOMEM;
+	fit_coef(pl, results, perm, f, -1, q, best, pk->own_coef);
+	pk->coef = pk->own_coef;
+	return 0;
 }
 
 /* The fold model of (perm, f, q).  grid_* and inner_* may be NULL. */
@@ -98,7 +118,7 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		pk->inner_score = bs;
 		pk->C = FIT_C(perm, f, -1, q, best);
 		pk->dec = DEC(perm, f, -1, q, best);
-		pk->coef = COEF(perm, f, -1, q, best);
+		NIDEC_TRY(pick_coef(pl, results, perm, f, q, best, need_coef, pk, err));
 		for (i = 0; i < n_in; i++) {
 			if (inner_C)
 				inner_C[i] = FIT_C(perm, f, (int)i, q, best);
@@ -123,8 +143,7 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		pk->inner_score = NAN;
 		pk->C = FIT_C(perm, f, -1, q, best);
 		pk->dec = DEC(perm, f, -1, q, best);
-		pk->coef = COEF(perm, f, -1, q, best);
-		return 0;
+		return pick_coef(pl, results, perm, f, q, best, need_coef, pk, err);
 	}
 
 	/* MODE_TESTFOLD_INNER: average the models picked on each inner fold */
@@ -133,12 +152,13 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		return NIDEC_ENOMEM;
 	if (need_coef) {
 		pk->own_coef = nidec_calloc_e(p1, sizeof(double), "fold weights", err);
-		if (!pk->own_coef)
+		pk->tmp_coef = nidec_malloc_e(p1, sizeof(double), "fold weights", err);
+		if (!pk->own_coef || !pk->tmp_coef)
 			return NIDEC_ENOMEM;
 	}
 	pk->C = NAN;
 	for (i = 0; i < n_in; i++) {
-		const double *rdec, *rcoef;
+		const double *rdec;
 		double rs, rC;
 		best = -1;
 		for (c = 0; c < (int)pl->n_C; c++) {
@@ -151,7 +171,6 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		rs = SCORE(perm, f, (int)i, q, best);
 		rC = FIT_C(perm, f, (int)i, q, best);
 		rdec = DEC(perm, f, (int)i, q, best);
-		rcoef = COEF(perm, f, (int)i, q, best);
 		tmp[i] = rs;
 		if (inner_C)
 			inner_C[i] = rC;
@@ -163,9 +182,11 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 			pk->C = NAN;
 		for (j = 0; j < os->n_test; j++)
 			pk->own_dec[j] += rdec[j];
-		if (need_coef)
+		if (need_coef) {
+			fit_coef(pl, results, perm, f, (int)i, q, best, pk->tmp_coef);
 			for (j = 0; j < p1; j++)
-				pk->own_coef[j] += rcoef[j];
+				pk->own_coef[j] += pk->tmp_coef[j];
+		}
 	}
 	for (j = 0; j < os->n_test; j++)
 		pk->own_dec[j] /= (double)n_in;

@@ -296,6 +296,68 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 	return 0;
 }
 
+/* ---- weights in the result -------------------------------------------- */
+
+/*
+ * The weights of every fit (p voxels + intercept): dense, or, when
+ * screening kept a list of voxels for each problem, only those (the others
+ * are exactly 0): at 20 % screening a fifth of the memory on rank 0, which
+ * holds the outer folds' results of every C until the reduce (plan.h
+ * "nidec_result").  Fit f belongs to problem q0 + f / n_C (plan_fit_index).
+ */
+static int alloc_coef(const struct nidec_plan *pl, const struct unit *u, nidec_result *r,
+		      nidec_err *err)
+{
+	size_t n_fit = r->n_fit, f, n_vox = 0, nc;
+	int sparse = 1;
+
+	r->n_coef = pl->p + 1;
+	for (f = 0; f < n_fit; f++) {
+		size_t q = u->q0 + f / pl->n_C;
+		sparse &= u->feat[q] != NULL;
+		n_vox += u->n_feat[q];
+	}
+	if (!sparse || pl->p > UINT32_MAX) {
+		if (nidec_mul_size(n_fit, r->n_coef, &nc) < 0)
+			return nidec_fail(err, NIDEC_ENOMEM, "weights overflow");
+		r->coef = nidec_calloc_e(nc, sizeof(double), "weights", err);
+		return r->coef ? 0 : NIDEC_ENOMEM;
+	}
+	r->coef_nnz = nidec_malloc_e(n_fit, sizeof(size_t), "weights", err);
+	r->coef_vox = nidec_malloc_e(n_vox ? n_vox : 1, sizeof(uint32_t), "weights", err);
+	r->coef = nidec_calloc_e(n_vox + n_fit, sizeof(double), "weights", err);
+	if (!r->coef_nnz || !r->coef_vox || !r->coef)
+		return NIDEC_ENOMEM;
+	for (f = 0, n_vox = 0; f < n_fit; f++) {
+		size_t q = u->q0 + f / pl->n_C, k;
+		r->coef_nnz[f] = u->n_feat[q];
+		for (k = 0; k < u->n_feat[q]; k++)
+			r->coef_vox[n_vox + k] = (uint32_t)u->feat[q][k];
+		n_vox += u->n_feat[q];
+	}
+	return 0;
+}
+
+/* Fit f's weights: w[k] of voxel feat[k] (feat NULL: voxel k), k < nf, and
+ * the intercept b (the sparse layout of alloc_coef has the same voxels). */
+static void put_coef(nidec_result *r, size_t f, const size_t *feat, size_t nf, const double *w,
+		     double b)
+{
+	size_t k, at = 0;
+
+	if (!r->coef_nnz) {
+		double *co = r->coef + f * r->n_coef;
+		for (k = 0; k < nf; k++)
+			co[feat ? feat[k] : k] = w[k];
+		co[r->n_coef - 1] = b;
+		return;
+	}
+	for (k = 0; k < f; k++)
+		at += r->coef_nnz[k] + 1;
+	memcpy(r->coef + at, w, nf * sizeof(double));
+	r->coef[at + nf] = b;
+}
+
 /* ---- fits through nidec_svm_train (every estimator and solver) --------- */
 
 static int generic_fit(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u,
@@ -304,7 +366,7 @@ static int generic_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 	nidec_view v_tr, v_sc, v_ex;
 	nidec_svm_param par;
 	nidec_svm_model model = NIDEC_SVM_MODEL_INIT;
-	size_t f = plan_fit_index(pl, q, c), i, n_feat = u->n_feat[q];
+	size_t f = plan_fit_index(pl, q, c), n_feat = u->n_feat[q];
 	const size_t *feat = u->feat[q];
 	const signed char *ypm_tr = u->ypm_tr + q * u->n_tr, *ypm_sc = u->ypm_sc + q * u->n_sc;
 	double C = pl->C[c];
@@ -350,12 +412,8 @@ static int generic_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 	} else if (tk->inner < 0) {
 		memcpy(r->decision + f * r->n_test, u->dec, u->n_sc * sizeof(double));
 	}
-	if (u->want_coef) {
-		double *co = r->coef + f * r->n_coef;
-		for (i = 0; i < n_feat; i++)
-			co[feat ? feat[i] : i] = model.w[i];
-		co[pl->p] = model.b;
-	}
+	if (u->want_coef)
+		put_coef(r, f, feat, n_feat, model.w, model.b);
 done:
 	nidec_svm_model_release(&model);
 	return rc;
@@ -452,7 +510,7 @@ static int finish_fit(const struct nidec_plan *pl, const nidec_task *tk, struct 
 		      size_t q, size_t c, const double *w, double b, int n_iter, nidec_result *r,
 		      nidec_err *err)
 {
-	size_t f = plan_fit_index(pl, q, c), k, nf = u->n_feat[q];
+	size_t f = plan_fit_index(pl, q, c), nf = u->n_feat[q];
 	const size_t *feat = u->feat[q];
 
 	decide(u->Zs, pl->p, u->n_sc, feat, nf, w, b, u->dec);
@@ -464,12 +522,8 @@ static int finish_fit(const struct nidec_plan *pl, const nidec_task *tk, struct 
 		decide(u->Zx, pl->p, u->os->n_test, feat, nf, w, b, r->decision + f * r->n_test);
 	else if (tk->inner < 0)
 		memcpy(r->decision + f * r->n_test, u->dec, u->n_sc * sizeof(double));
-	if (u->want_coef) {
-		double *co = r->coef + f * r->n_coef;
-		for (k = 0; k < nf; k++)
-			co[feat ? feat[k] : k] = w[k];
-		co[pl->p] = b;
-	}
+	if (u->want_coef)
+		put_coef(r, f, feat, nf, w, b);
 	if (n_iter >= NIDEC_DCD_MAX_ITER)
 		nidec_verbose("dcd stopped at its iteration limit (C = %g, %zu samples); the weights are not converged to tol %g",
 			      pl->C[c], u->n_tr, pl->tol);
@@ -746,7 +800,7 @@ static int fast_path(const struct nidec_plan *pl)
 static int run_unit(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u,
 		    nidec_result *r, nidec_err *err)
 {
-	size_t n_fit = pl->n_fit, q, c, nd, nc;
+	size_t n_fit = pl->n_fit, q, c, nd;
 
 	r->n_fit = n_fit;
 	r->score = nidec_malloc_e(n_fit, sizeof(double), "scores", err);
@@ -769,14 +823,8 @@ static int run_unit(const struct nidec_plan *pl, const nidec_task *tk, struct un
 		if (!r->decision)
 			return NIDEC_ENOMEM;
 	}
-	if (u->want_coef) {
-		r->n_coef = pl->p + 1;
-		if (nidec_mul_size(n_fit, r->n_coef, &nc) < 0)
-			return nidec_fail(err, NIDEC_ENOMEM, "weights overflow");
-		r->coef = nidec_calloc_e(nc, sizeof(double), "weights", err);
-		if (!r->coef)
-			return NIDEC_ENOMEM;
-	}
+	if (u->want_coef)
+		NIDEC_TRY(alloc_coef(pl, u, r, err));
 	nd = u->n_sc > u->os->n_test ? u->n_sc : u->os->n_test;
 	u->dec = nidec_malloc_e(nd ? nd : 1, sizeof(double), "decision values", err);
 	if (!u->dec)
@@ -831,7 +879,11 @@ int nidec_task_run(const nidec_plan *pl, size_t t, nidec_result **res, nidec_err
 		plan_task_desc(pl, &tk, desc, sizeof(desc));
 		nidec_free(r->decision);
 		nidec_free(r->coef);
+		nidec_free(r->coef_nnz);
+		nidec_free(r->coef_vox);
 		r->decision = r->coef = NULL;
+		r->coef_nnz = NULL;
+		r->coef_vox = NULL;
 		r->n_test = r->n_coef = 0;
 		r->status = rc;
 		if (snprintf(r->msg, sizeof(r->msg), "%s: %s", desc, terr.msg) >= (int)sizeof(r->msg))

@@ -110,19 +110,13 @@ _Static_assert(NIDEC_COMM_MAX_MSG <= (size_t)INT_MAX, "a message must fit MPI's 
 _Static_assert(sizeof(uint64_t) * (1 + NIDEC_SCHED_MAX_CHUNK) <= 4096,
 	       "a WORK message must stay below Open MPI's eager limit");
 
-/* Bytes of a packed result (src/core/result.c, format 2: 58 fixed bytes,
- * the message, 20 per fit, 8 per decision value and per weight), or
- * SIZE_MAX when that does not even fit a size_t. */
+/* Bytes of a packed result (nidec_result_pack), or SIZE_MAX when that
+ * does not even fit a size_t. */
 static size_t packed_bytes(const nidec_result *r)
 {
-	size_t fits, dec, coef, t = 58 + strnlen(r->msg, sizeof(r->msg));
+	size_t n;
 
-	if (nidec_mul_size(r->n_fit, 20, &fits) < 0 || nidec_mul_size(r->n_fit, r->n_test, &dec) < 0 ||
-	    nidec_mul_size(dec, 8, &dec) < 0 || nidec_mul_size(r->n_fit, r->n_coef, &coef) < 0 ||
-	    nidec_mul_size(coef, 8, &coef) < 0 || fits > SIZE_MAX - t || dec > SIZE_MAX - t - fits ||
-	    coef > SIZE_MAX - t - fits - dec)
-		return SIZE_MAX;
-	return t + fits + dec + coef;
+	return nidec_result_packed_size(r, &n) < 0 ? SIZE_MAX : n;
 }
 
 /* The guard: a result that one message cannot carry (with its 16 bytes of

@@ -48,6 +48,18 @@ test_expect_success 'nilearn mode, 3 classes one-vs-rest: -n 1, 2, 3 byte-identi
 	test $(ls ovr-1/weights_*.nii.gz | wc -l) = 6
 '
 
+# Screening: the outer fits carry only the kept voxels' weights (sparse
+# results, sent between ranks and reduced on rank 0).
+test_expect_success 'nested, 3 classes, screening 25 %: -n 1, 2, 3 byte-identical' '
+	run_keep 1 scr $CONFIGS/haxby-slice.ini --set data.conditions=face,cat,house \
+		--set preprocess.screening_percentile=25 &&
+	run_keep 2 scr $CONFIGS/haxby-slice.ini --set data.conditions=face,cat,house \
+		--set preprocess.screening_percentile=25 &&
+	run_keep 3 scr $CONFIGS/haxby-slice.ini --set data.conditions=face,cat,house \
+		--set preprocess.screening_percentile=25 &&
+	same_as_1 scr 2 && same_as_1 scr 3
+'
+
 test_expect_success '-n 4 (more ranks than cores): still identical' '
 	run_keep 4 ovr $CONFIGS/tutorial-e-loro.ini --set data.conditions=face,cat,house &&
 	same_as_1 ovr 4

@@ -41,8 +41,8 @@ static void test_core_result__round_trip(void **state)
 	r.coef = coef;
 	strcpy(r.msg, "fold 3 (run 3): liblinear refused the problem");
 	assert_int_equal(nidec_result_pack(&r, &buf, &len, &err), 0);
-	assert_int_equal(len, 58 + 20 * 2 + 8 * 6 + 8 * 4 + strlen(r.msg));
-	assert_memory_equal(buf, "NIDR\2\0\0\0", 8); /* magic, version 2 little-endian */
+	assert_int_equal(len, 59 + 20 * 2 + 8 * 6 + 8 * 4 + strlen(r.msg));
+	assert_memory_equal(buf, "NIDR\3\0\0\0", 8); /* magic, version 3 little-endian */
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
 	assert_int_equal(back->task, r.task);
 	assert_int_equal(back->status, NIDEC_ESOLVER);
@@ -75,7 +75,7 @@ static void test_core_result__empty_arrays(void **state)
 	r.task = 7;
 	r.n_iter = -1;
 	assert_int_equal(nidec_result_pack(&r, &buf, &len, &err), 0);
-	assert_int_equal(len, 58);
+	assert_int_equal(len, 59);
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
 	assert_int_equal(back->task, 7);
 	assert_int_equal(back->n_iter, -1);
@@ -85,6 +85,77 @@ static void test_core_result__empty_arrays(void **state)
 	assert_null(back->coef);
 	assert_string_equal(back->msg, "");
 	nidec_result_free(&back);
+	nidec_free(buf);
+}
+
+/* Sparse weights: 3 fits of a 6-voxel result storing 2, 0 and 3 voxels;
+ * round trip, the dense view, truncations and bad voxel indices. */
+static void test_core_result__sparse_weights(void **state)
+{
+	double score[3] = { 0.5, 0.6, 0.7 }, C[3] = { 1, 10, 100 };
+	int it[3] = { 1, 2, 3 };
+	size_t nnz[3] = { 2, 0, 3 };
+	uint32_t vox[5] = { 1, 4, 0, 2, 5 };
+	/* fit 0: v1 v4 b; fit 1: b; fit 2: v0 v2 v5 b */
+	double coef[8] = { 0.25, -1.5, 9, -2, 0.125, 3, -0.0, 7 };
+	double dense[7], want[3][7] = { { 0, 0.25, 0, 0, -1.5, 0, 9 },
+					{ 0, 0, 0, 0, 0, 0, -2 },
+					{ 0.125, 0, 3, 0, 0, -0.0, 7 } };
+	nidec_result r, *back = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	unsigned char *buf;
+	void *vb;
+	size_t len, cut, f, packed;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.task = 3;
+	r.n_fit = 3;
+	r.score = score;
+	r.C = C;
+	r.fit_iter = it;
+	r.n_coef = 7;
+	r.coef = coef;
+	r.coef_nnz = nnz;
+	r.coef_vox = vox;
+	for (f = 0; f < 3; f++) {
+		nidec_result_coef(&r, f, dense);
+		assert_memory_equal(dense, want[f], sizeof(dense));
+	}
+	assert_int_equal(nidec_result_pack(&r, &vb, &len, &err), 0);
+	assert_int_equal(nidec_result_packed_size(&r, &packed), 0);
+	assert_int_equal(len, packed);
+	assert_int_equal(len, 59 + 20 * 3 + 8 * 3 + 4 * 5 + 8 * 8);
+	buf = vb;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
+	assert_non_null(back->coef_nnz);
+	assert_memory_equal(back->coef_nnz, nnz, sizeof(nnz));
+	assert_memory_equal(back->coef_vox, vox, sizeof(vox));
+	assert_memory_equal(back->coef, coef, sizeof(coef));
+	for (f = 0; f < 3; f++) {
+		nidec_result_coef(back, f, dense);
+		assert_memory_equal(dense, want[f], sizeof(dense));
+	}
+	nidec_result_free(&back);
+	for (cut = 0; cut < len; cut++) {
+		assert_true(nidec_result_unpack(buf, cut, &back, &err) < 0);
+		assert_null(back);
+	}
+	/* byte offsets: 32 fixed, n_fit 8, 3 fits x 20, n_test 8, n_coef 8,
+	 * the sparse flag 1, then nnz[3] at 117 and the voxels at 141 */
+	assert_int_equal(buf[116], 1);
+	/* voxel indices: out of range (6 = the intercept's place), then not ascending */
+	buf[145] = 6;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
+	buf[145] = 1;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
+	buf[145] = 4;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
+	nidec_result_free(&back);
+	/* a fit claiming more voxels than the result has */
+	buf[133] = 7;
+	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
+	assert_null(back);
 	nidec_free(buf);
 }
 
@@ -122,9 +193,9 @@ static void test_core_result__corrupt(void **state)
 	buf[32] = 1;
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), 0);
 	nidec_result_free(&back);
-	buf[4] = 1; /* version 1 (one fit per task, before the fit table) */
+	buf[4] = 2; /* version 2 (dense weights only) */
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
-	assert_non_null(strstr(err.msg, "version 1"));
+	assert_non_null(strstr(err.msg, "version 2"));
 	buf[0] = 'X';
 	assert_int_equal(nidec_result_unpack(buf, len, &back, &err), NIDEC_EFORMAT);
 	nidec_free(buf);
@@ -174,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_core_result__round_trip),
 		cmocka_unit_test(test_core_result__empty_arrays),
 		cmocka_unit_test(test_core_result__corrupt),
+		cmocka_unit_test(test_core_result__sparse_weights),
 		cmocka_unit_test(test_core_result__unpack_oom),
 	};
 
