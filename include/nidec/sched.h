@@ -14,7 +14,7 @@
  *    most NIDEC_COMM_MAX_MSG bytes.
  *  - Rank 0 works too: between messages it runs single tasks from the
  *    *back* of the order (the cheapest), so it answers workers quickly.
- *    With one rank it runs everything, without any message.  For a plan
+ *    With one rank it runs everything in order, without any message.  For a plan
  *    (nidec_sched_run), rank 0 first runs the tasks whose results carry
  *    the weights (the outer folds' fits on the true labels), up to half
  *    its share of the work, so those large results are never sent (a

@@ -19,16 +19,18 @@
  *     are not run again.
  *  5. work: all subjects' tasks form one task source (global id = the
  *     subject's offset + its local id) for nidec_sched_run_source, so no
- *     rank idles while a subject finishes.  Rank 0 counts each subject's
- *     results as they arrive and appends them to the subject's ledger
- *     (with the subject's own task id); a subject whose last result
- *     arrived is reduced and written at the scheduler's next poll
- *     (should_stop), its results freed and its ledger folded into
- *     results.h5: a sweep stopped by a signal keeps every subject finished
- *     so far and every task of the others, and --resume does the rest.
- *  6. write (rank 0): reduce per subject with its own plan, then the same
- *     writers as `nidec run` (results.h, report.h) plus null_scores.tsv;
- *     a subject that fails here is marked failed.
+ *     rank idles while a subject finishes; they are handed out subject by
+ *     subject, permutation by permutation (src_group).  Rank 0 appends
+ *     each result to its subject's ledger (with the subject's own task
+ *     id) and gives it to the subject's incremental reducer, which reduces
+ *     each permutation as soon as it is complete and frees its results; a
+ *     subject whose last result arrived is written at the scheduler's
+ *     next poll (should_stop) and its ledger folded into results.h5: a
+ *     sweep stopped by a signal keeps every subject finished so far and
+ *     every task of the others, and --resume does the rest.
+ *  6. write (rank 0): the subject's outcome from its reducer, then the
+ *     same writers as `nidec run` (results.h, report.h) plus
+ *     null_scores.tsv; a subject that fails here is marked failed.
  * A failing *call* (out of memory, MPI) in the scheduler ends the sweep;
  * only subject-level problems are kept to their subject.
  *
@@ -38,7 +40,8 @@
  * subject alone, for any number of ranks (tests/e2e/t3000-sweep.sh).
  *
  * Memory: every rank holds every running subject's data matrix (any rank
- * may run any task); rank 0 also holds the results of unfinished subjects.
+ * may run any task); rank 0 also holds the results of the permutations
+ * not yet complete (a few at a time, in the order above).
  * For studies that do not fit, use one subject per job (--only, the job
  * array of --emit-slurm).
  */
@@ -79,9 +82,15 @@ struct sj {
 	size_t n_pre;
 	/* the task space */
 	size_t off, n_tasks;
-	size_t n_done;         /* rank 0: results arrived */
+	size_t n_done;         /* rank 0: results stored (or read back) */
 	int ready;             /* rank 0: every result arrived, not yet written */
 	int written;           /* rank 0: finished (written or failed) */
+	/* rank 0: the subject's incremental reduce (each permutation as soon
+	 * as it is complete, as `nidec run`); a failed task makes the subject
+	 * fail once all its tasks are in (its plan may still be running) */
+	nidec_reducer *rd;
+	int rd_failed;
+	nidec_err rd_err;
 };
 
 struct run {
@@ -106,6 +115,7 @@ static void sj_free_data(struct sj *j)
 	if (nidec_ledger_close(&j->lg, &e) < 0)
 		nidec_warn("%s", e.msg);
 	nidec_sched_results_free(&j->pre, j->n_tasks);
+	nidec_reducer_free(&j->rd);
 	nidec_cvdata_release(&j->d);
 }
 
@@ -155,6 +165,18 @@ static double src_cost(void *ctx, size_t t)
 	return nidec_plan_task_cost(j->d.plan, t - j->off);
 }
 
+/* Subject by subject, permutation by permutation within one (each
+ * subject's groups are inside its range of global ids), so that subjects
+ * and their permutations complete one after the other and rank 0 holds
+ * the results of a few of them at a time. */
+static size_t src_group(void *ctx, size_t t)
+{
+	struct run *R = ctx;
+	struct sj *j = owner(R, t);
+
+	return j->off + nidec_plan_task_group(j->d.plan, t - j->off);
+}
+
 static int src_run(void *ctx, size_t t, nidec_result **res, nidec_err *err)
 {
 	struct run *R = ctx;
@@ -183,28 +205,26 @@ static int write_subject(struct run *R, struct sj *j, nidec_outcome *o, nidec_er
 	return 0;
 }
 
-/* Reduce and write subject j from its results; frees them.  A failure is
- * the subject's (marked), not the sweep's, except running out of memory
- * while recording it. */
+/* Write subject j, every result of which is in (its reducer has them).
+ * A failure is the subject's (marked), not the sweep's, except running
+ * out of memory while recording it. */
 static int finish_subject(struct run *R, struct sj *j)
 {
-	nidec_result **r = R->results + j->off;
 	nidec_outcome *o = NULL;
 	nidec_err e = NIDEC_ERR_INIT;
-	size_t l;
 	int rc;
 
 	j->ready = 0;
 	j->written = 1;
-	for (l = 0; l < j->n_tasks; l++)
-		if (r[l])
-			r[l]->task = l; /* back to the subject's own ids for the reduce */
 	/* complete on disk before results.h5 copies it */
 	rc = j->lg ? nidec_ledger_sync(j->lg, &e) : 0;
-	if (rc == 0)
-		rc = nidec_plan_reduce(j->d.plan, r, &o, &e);
-	for (l = 0; l < j->n_tasks; l++)
-		nidec_result_free(&r[l]);
+	if (rc == 0 && j->rd_failed) {
+		e = j->rd_err;
+		rc = e.code < 0 ? e.code : NIDEC_EINTERNAL;
+	} else if (rc == 0) {
+		rc = nidec_reducer_finish(j->rd, &o, &e);
+	}
+	nidec_reducer_free(&j->rd);
 	if (rc == 0)
 		rc = write_subject(R, j, o, &e);
 	if (rc == 0 && j->lg) {
@@ -259,9 +279,54 @@ static int on_result(void *arg, const nidec_result *r, nidec_err *err)
 		local.task = r->task - j->off;
 		NIDEC_TRY(nidec_ledger_append(j->lg, &local, err));
 	}
-	if (++j->n_done == j->n_tasks)
-		j->ready = 1; /* stored right after this call: written at the next poll */
 	return 0;
+}
+
+/* After result t is stored: to its subject's reducer, in the subject's own
+ * task ids (the reducer frees each permutation's results once it is
+ * complete).  A failed task fails the subject, not the sweep: its later
+ * results are dropped, and it is marked when all are in. */
+static int on_stored(void *arg, nidec_result **results, size_t t, nidec_err *err)
+{
+	struct run *R = arg;
+	struct sj *j = owner(R, t);
+	size_t l = t - j->off, i;
+
+	results[t]->task = l;
+	if (j->rd_failed) {
+		nidec_result_free(&results[t]);
+	} else {
+		int rc = nidec_reducer_add(j->rd, results + j->off, l, &j->rd_err);
+		if (rc == NIDEC_ENOMEM) {
+			*err = j->rd_err;
+			return rc;
+		}
+		if (rc < 0) {
+			j->rd_failed = 1;
+			for (i = 0; i < j->n_tasks; i++)
+				nidec_result_free(&results[j->off + i]);
+		}
+	}
+	if (++j->n_done == j->n_tasks)
+		j->ready = 1; /* written at the next poll */
+	return 0;
+}
+
+/* Tasks whose permutation was reduced while its checkpoint was read back. */
+static int is_done(void *arg, size_t t)
+{
+	struct run *R = arg;
+	struct sj *j = owner(R, t);
+
+	return j->rd && nidec_reducer_done(j->rd, t - j->off);
+}
+
+/* A result read back from subject arg's checkpoint (local task ids). */
+static int on_loaded(void *arg, nidec_result **results, size_t t, nidec_err *err)
+{
+	struct sj *j = arg;
+
+	return nidec_reducer_add(j->rd, results, t, err);
 }
 
 /* Polled by the scheduler on rank 0 between tasks, after results are
@@ -273,14 +338,8 @@ static int should_stop(void *arg)
 
 	for (a = 0; a < R->n_act; a++) {
 		struct sj *j = &R->j[R->act[a]];
-		if (j->ready && !j->written) {
-			size_t l;
-			int all = 1;
-			for (l = 0; l < j->n_tasks; l++)
-				all &= R->results[j->off + l] != NULL;
-			if (all && finish_subject(R, j) < 0)
-				return 1; /* out of memory recording a failure: stop */
-		}
+		if (j->ready && !j->written && finish_subject(R, j) < 0)
+			return 1; /* out of memory recording a failure: stop */
 		if (j->lg) {
 			nidec_err e = NIDEC_ERR_INIT;
 			if (nidec_ledger_tick(j->lg, &e) < 0)
@@ -455,12 +514,13 @@ static int load_all(struct run *R, nidec_err *err)
  * skipped before, so there is no results.h5 copy to look at). */
 static int open_ledger(struct run *R, struct sj *j, nidec_err *err)
 {
-	nidec_cvdata_ckpt ck = { R->opt->resume, 0, j->cfg.checkpoint_interval, NULL, NULL, NULL };
+	nidec_cvdata_ckpt ck = { R->opt->resume, 0, j->cfg.checkpoint_interval, NULL, on_loaded, j };
 	char who[128];
 	int rc;
 
 	snprintf(who, sizeof(who), "sub-%s: ", R->sw->subject[j->s].label);
 	ck.who = who;
+	NIDEC_TRY(nidec_reducer_create(j->d.plan, &j->rd, err));
 	if (R->opt->resume) {
 		j->pre = nidec_sched_results_alloc(j->n_tasks, err);
 		if (!j->pre)
@@ -577,6 +637,8 @@ int nidec_sweep_run(nidec_comm *comm, nidec_sweep *sw, char *const *sets, size_t
 						R.results[j->off + l] = j->pre[l];
 						j->pre[l] = NULL;
 						j->n_done++;
+					} else if (nidec_reducer_done(j->rd, l)) {
+						j->n_done++; /* reduced as it was read back */
 					}
 				nidec_sched_results_free(&j->pre, j->n_tasks);
 				j->ready = j->n_done == j->n_tasks;
@@ -587,13 +649,15 @@ int nidec_sweep_run(nidec_comm *comm, nidec_sweep *sw, char *const *sets, size_t
 			   R.total, nidec_comm_size(comm), nidec_comm_size(comm) == 1 ? "" : "s");
 		src.n_tasks = R.total;
 		src.cost = src_cost;
-		src.group = NULL;
+		src.group = src_group;
 		src.run = src_run;
 		src.ctx = &R;
 		so.label = "sweep";
 		so.progress = base->progress;
 		so.rank0_works = nidec_comm_size(comm) <= 8;
 		so.on_result = on_result;
+		so.on_stored = on_stored;
+		so.is_done = is_done;
 		so.should_stop = should_stop;
 		so.arg = &R;
 		rc = nidec_sched_run_source(comm, &src, &so, R.results, &st, err);
@@ -605,13 +669,9 @@ int nidec_sweep_run(nidec_comm *comm, nidec_sweep *sw, char *const *sets, size_t
 	if (rank == 0)
 		for (a = 0; a < R.n_act; a++) {
 			struct sj *j = &R.j[R.act[a]];
-			size_t l;
-			int all = 1;
 			if (j->written)
 				continue;
-			for (l = 0; l < j->n_tasks; l++)
-				all &= R.results[j->off + l] != NULL;
-			if (all && finish_subject(&R, j) < 0) {
+			if (j->n_done == j->n_tasks && finish_subject(&R, j) < 0) {
 				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 				break;
 			}

@@ -369,21 +369,39 @@ static int check_labels(const struct nidec_plan *pl, const int *y, long perm, si
 	return 0;
 }
 
-/* 1 if the rows are whole runs: every run they touch is entirely inside. */
-static int whole_runs(const struct nidec_plan *pl, const size_t *rows, size_t m,
-		      const size_t *run_size, const int *run_ids, size_t n_runs, size_t *seen)
+int plan_whole_runs(const int *run_of, const size_t *rows, size_t m, const size_t *run_size,
+		    size_t n_runs, size_t *seen)
 {
 	size_t i;
 
 	memset(seen, 0, n_runs * sizeof(*seen));
-	for (i = 0; i < m; i++) {
-		const int *hit = bsearch(&pl->runs[rows[i]], run_ids, n_runs, sizeof(int), cmp_int_asc);
-		seen[hit - run_ids]++;
-	}
+	for (i = 0; i < m; i++)
+		seen[run_of[rows[i]]]++;
 	for (i = 0; i < n_runs; i++)
 		if (seen[i] && seen[i] != run_size[i])
 			return 0;
 	return 1;
+}
+
+/* Each sample's run as an index into the distinct run ids in ascending
+ * order (run_of[n]), and how many runs there are.  pl->runs is set. */
+static int index_runs(const struct nidec_plan *pl, int *run_of, size_t *n_runs, nidec_err *err)
+{
+	int *ids = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+	size_t i, k = 0;
+
+	if (!ids)
+		return NIDEC_ENOMEM;
+	memcpy(ids, pl->runs, pl->n * sizeof(int));
+	qsort(ids, pl->n, sizeof(int), cmp_int_asc);
+	for (i = 0; i < pl->n; i++)
+		if (k == 0 || ids[k - 1] != ids[i])
+			ids[k++] = ids[i];
+	for (i = 0; i < pl->n; i++)
+		run_of[i] = (int)((const int *)bsearch(&pl->runs[i], ids, k, sizeof(int), cmp_int_asc) - ids);
+	nidec_free(ids);
+	*n_runs = k;
+	return 0;
 }
 
 /*
@@ -394,40 +412,36 @@ static int whole_runs(const struct nidec_plan *pl, const size_t *rows, size_t m,
  */
 static int perms_need_checks(const struct nidec_plan *pl, nidec_err *err)
 {
-	int *ids = NULL;
+	int *run_of = NULL;
 	size_t *size = NULL, *seen = NULL, n_runs = 0, i, f;
 	int need = 1, rc;
 
 	if (pl->permute_within != NIDEC_PERM_RUN || !pl->runs)
 		return 1;
-	ids = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
+	run_of = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
 	size = nidec_calloc_e(pl->n, sizeof(size_t), "run sizes", err);
 	seen = nidec_calloc_e(pl->n, sizeof(size_t), "run counts", err);
-	if (!ids || !size || !seen) {
+	if (!run_of || !size || !seen) {
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
-	memcpy(ids, pl->runs, pl->n * sizeof(int));
-	qsort(ids, pl->n, sizeof(int), cmp_int_asc);
+	NIDEC_TRY_GOTO(rc, index_runs(pl, run_of, &n_runs, err), done);
 	for (i = 0; i < pl->n; i++)
-		if (n_runs == 0 || ids[n_runs - 1] != ids[i])
-			ids[n_runs++] = ids[i];
-	for (i = 0; i < pl->n; i++)
-		size[(const int *)bsearch(&pl->runs[i], ids, n_runs, sizeof(int), cmp_int_asc) - ids]++;
+		size[run_of[i]]++;
 	need = 0;
 	for (f = 0; f < pl->outer.n && !need; f++) {
 		const nidec_split *sp = &pl->outer.split[f];
-		need = !whole_runs(pl, sp->train, sp->n_train, size, ids, n_runs, seen) ||
-		       !whole_runs(pl, sp->test, sp->n_test, size, ids, n_runs, seen);
+		need = !plan_whole_runs(run_of, sp->train, sp->n_train, size, n_runs, seen) ||
+		       !plan_whole_runs(run_of, sp->test, sp->n_test, size, n_runs, seen);
 		for (i = 0; pl->mode != MODE_TESTFOLD && i < pl->inner[f].n && !need; i++) {
 			const nidec_split *ip = &pl->inner[f].split[i];
-			need = !whole_runs(pl, ip->train, ip->n_train, size, ids, n_runs, seen) ||
-			       !whole_runs(pl, ip->test, ip->n_test, size, ids, n_runs, seen);
+			need = !plan_whole_runs(run_of, ip->train, ip->n_train, size, n_runs, seen) ||
+			       !plan_whole_runs(run_of, ip->test, ip->n_test, size, n_runs, seen);
 		}
 	}
 	rc = need;
 done:
-	nidec_free(ids);
+	nidec_free(run_of);
 	nidec_free(size);
 	nidec_free(seen);
 	return rc;
@@ -845,30 +859,17 @@ static int want_global_gram(const struct nidec_plan *pl)
 /* Per-run statistics for STD_PER_FIT in double (plan_int.h). */
 static int prepare_runstats(struct nidec_plan *pl, nidec_err *err)
 {
-	int *ids;
-	size_t n_runs = 0, i;
+	size_t n_runs;
 	int rc;
 
 	if (pl->std_mode != STD_PER_FIT || pl->f32 || !pl->runs || pl->run_of)
 		return 0;
-	ids = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
 	pl->run_of = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
-	if (!ids || !pl->run_of) {
-		nidec_free(ids);
-		nidec_free(pl->run_of);
-		pl->run_of = NULL;
+	if (!pl->run_of)
 		return NIDEC_ENOMEM;
-	}
-	memcpy(ids, pl->runs, pl->n * sizeof(int));
-	qsort(ids, pl->n, sizeof(int), cmp_int_asc);
-	for (i = 0; i < pl->n; i++)
-		if (n_runs == 0 || ids[n_runs - 1] != ids[i])
-			ids[n_runs++] = ids[i];
-	for (i = 0; i < pl->n; i++)
-		pl->run_of[i] = (int)((const int *)bsearch(&pl->runs[i], ids, n_runs, sizeof(int),
-							     cmp_int_asc) - ids);
-	nidec_free(ids);
-	rc = nidec_runstats_fit(&pl->runstats, pl->X, pl->n, pl->p, pl->run_of, n_runs, err);
+	rc = index_runs(pl, pl->run_of, &n_runs, err);
+	if (rc == 0)
+		rc = nidec_runstats_fit(&pl->runstats, pl->X, pl->n, pl->p, pl->run_of, n_runs, err);
 	if (rc < 0) {
 		nidec_free(pl->run_of);
 		pl->run_of = NULL;

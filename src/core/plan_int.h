@@ -131,6 +131,12 @@ void plan_allow_split(struct nidec_plan *pl, int allow);
 /* Labels of permutation perm (perm 0: a copy of the true labels). */
 int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);
 
+/* 1 if rows[0..m) are whole runs: every run they touch lies entirely
+ * inside (run_of[i]: sample i's run index; run_size[r]: samples of run r;
+ * seen: scratch of n_runs). */
+int plan_whole_runs(const int *run_of, const size_t *rows, size_t m, const size_t *run_size,
+		    size_t n_runs, size_t *seen);
+
 /* Describe task t ("permutation 0, fold 3 (run 3), inner fold 2, class 'face', C = 10"). */
 void plan_task_desc(const struct nidec_plan *pl, const nidec_task *tk, char *buf, size_t len);
 

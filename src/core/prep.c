@@ -647,26 +647,6 @@ int nidec_runstats_scaler(const nidec_runstats *rs, const unsigned char *use, in
 
 /* ---- one-vs-rest F from class sums ------------------------------------- */
 
-/* c = x - m; sum += c; ss += c * c */
-NIDEC_CLONES
-static void centred_acc(double *restrict sum, double *restrict ss, const float *restrict x,
-			const double *restrict m, size_t n)
-{
-	size_t j, k;
-
-	for (j = 0; j + VB <= n; j += VB)
-		for (k = 0; k < VB; k++) {
-			double c = (double)x[j + k] - m[j + k];
-			sum[j + k] += c;
-			ss[j + k] += c * c;
-		}
-	for (; j < n; j++) {
-		double c = (double)x[j] - m[j];
-		sum[j] += c;
-		ss[j] += c * c;
-	}
-}
-
 int nidec_prep_fclassif_ovr(const float *X, size_t p, const size_t *rows, size_t n_rows,
 			    const int *cls, size_t K, const double *centre, size_t n_prob,
 			    const int *pos, double *F, nidec_err *err)
@@ -701,7 +681,7 @@ int nidec_prep_fclassif_ovr(const float *X, size_t p, const size_t *rows, size_t
 		memset(acc, 0, 2 * K * FBLOCK * sizeof(double));
 		for (i = 0; i < n_rows; i++) {
 			double *a = acc + 2 * (size_t)cls[i] * FBLOCK;
-			centred_acc(a, a + FBLOCK, X + rows[i] * p + j0, m, nb);
+			col_centre_d(a, a + FBLOCK, X + rows[i] * p + j0, m, nb); /* sum, squares */
 		}
 		/* sklearn.feature_selection.f_oneway on the two groups */
 		for (q = 0; q < n_prob; q++) {

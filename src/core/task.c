@@ -168,13 +168,10 @@ static int per_run_prepare(const struct nidec_plan *pl, struct unit *u, int *who
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
-	for (i = 0; i < u->n_tr; i++)
-		cnt[pl->run_of[u->tr[i]]]++;
-	for (r = 0; r < rs->n_runs; r++) {
-		if (cnt[r] != 0 && cnt[r] != rs->count[r])
-			goto done; /* a part of a run */
+	if (!plan_whole_runs(pl->run_of, u->tr, u->n_tr, rs->count, rs->n_runs, cnt))
+		goto done; /* a part of a run */
+	for (r = 0; r < rs->n_runs; r++)
 		use[r] = cnt[r] != 0;
-	}
 	NIDEC_TRY_GOTO(rc, nidec_runstats_scaler(rs, use, pl->standardize, &u->sa, err), done);
 	if (u->F) {
 		cls = nidec_malloc_e(u->n_tr, sizeof(int), "classes", err);

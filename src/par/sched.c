@@ -48,7 +48,8 @@
  *
  * Why rank 0 runs the *cheapest* tasks: it polls messages only between its
  * own tasks, so short ones keep it responsive; workers take the expensive
- * ones from the front of the order.  The exception are a plan's tasks with
+ * ones from the front of the order.  (Alone, it follows the order from the
+ * front, so that permutations and subjects complete in order.)  The exception are a plan's tasks with
  * large results (keep_tasks): rank 0 runs those first, so they are never
  * sent.
  *
@@ -882,8 +883,10 @@ static int master_loop(struct master *m, nidec_err *err)
 			continue;
 		}
 		if (m->rc == 0 && self && m->front < m->back) {
-			/* the cheapest task left: rank 0 must stay responsive */
-			NIDEC_TRY(master_run_one(m, m->order[--m->back]));
+			/* with workers, the cheapest task left: rank 0 must stay
+			 * responsive; alone, the order itself */
+			NIDEC_TRY(master_run_one(m, m->n_ranks == 1 ? m->order[m->front++]
+								     : m->order[--m->back]));
 			continue;
 		}
 		if (any_out(m) || m->n_pend)
