@@ -96,6 +96,16 @@ $(BUILD)/%.o: src/%.c
 $(BUILD)/nidec: $(call obj,$(ALL_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# main.c and convert.c embed the version (git describe, in every output's
+# provenance): rebuild them whenever it changes, not only when they do.
+VERSION_STAMP := $(BUILD)/.version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(BUILD); echo '$(VERSION) ($(GIT_VERSION))' >$@.new; \
+	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+$(BUILD)/cli/main.o $(BUILD)/io/convert.o: $(VERSION_STAMP)
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
 	@mkdir -p $(dir $@)
 	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
