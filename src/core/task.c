@@ -17,7 +17,9 @@
  * exactly as the task of the whole part would; plan.c, layout_tasks.)
  * Built once per
  * task: the standardisation statistics and the ANOVA F scores of every
- * problem (one pass over the data, nidec_prep_fit_fclassif), the
+ * problem (from the plan's per-run statistics and one pass of class sums
+ * when the part is made of whole runs, per_run_prepare; else one pass
+ * over the data, nidec_prep_fit_fclassif), the
  * standardised test rows, and the solver's matrix: float32 training rows
  * of each problem (primal form; several problems filled in one pass over
  * the rows), or the Gram matrix of the training rows (kernel form), shared
