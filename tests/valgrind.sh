@@ -56,6 +56,14 @@ if [ -x "$NIDEC" ]; then
 		run cv 0 "$NIDEC" cv "$G/dataset.h5" -o "$G/cv" --progress 0 -q
 		run cv-nilearn 0 "$NIDEC" cv "$G/dataset.h5" -o "$out/cv-nilearn" --progress 0 -q \
 			--set cv.compat=nilearn --set preprocess.screening_percentile=50
+		# per-run statistics, sparse weights of screened fits, the
+		# incremental reduce of permutations; then the same run resumed
+		# from its ledger (every permutation reduced while it is read)
+		run cv-screened-perms 0 "$NIDEC" cv "$G/dataset.h5" -o "$out/cv-perm" --progress 0 -q \
+			--set preprocess.screening_percentile=50 --set cv.permutations=3 --set output.report=false
+		run cv-resume 0 "$NIDEC" cv "$G/dataset.h5" -o "$out/cv-perm" --progress 0 -q \
+			--set preprocess.screening_percentile=50 --set cv.permutations=3 --set output.report=false \
+			--resume
 		run predict 0 "$NIDEC" predict "$G/cv/model.h5" "$G/bold.nii" -o "$out/pred.tsv" \
 			--labels "$G/labels.txt" -q
 		run report 0 "$NIDEC" report "$G/cv" -o "$out/report.html" -q
