@@ -70,6 +70,11 @@ int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err);
  * attribute does not exist. */
 int nidec_ds_attr(nidec_dataset *ds, const char *name, char **value, nidec_err *err);
 
+/* The dataset's /mean_epi in a new buffer of dims[0]*dims[1]*dims[2]
+ * floats (NIfTI order), or *img = NULL when it has none (a dataset written
+ * before nidec stored it).  A /mean_epi of another shape is an error. */
+int nidec_ds_read_mean_epi(nidec_dataset *ds, float **img, nidec_err *err);
+
 void nidec_ds_close(nidec_dataset **ds);
 
 /* |det(affine[:3,:3])|: the volume of one voxel in mm^3. */
@@ -117,6 +122,12 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 /* Write rows r0 .. r0+n-1 of /X from `rows` (n * n_voxels floats). */
 int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
 			nidec_err *err);
+/* /mean_epi: the mean EPI of the BOLD input (the mean over time of each
+ * BOLD file, then over the files), float32 on the whole grid, img in NIfTI
+ * order (x fastest; HDF5 shape [nz][ny][nx]), for the report's pictures, so
+ * that they need not read the 4D series again.  dims as meta's. */
+int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t dims[3],
+			    nidec_err *err);
 /* Close the file and rename it to its final name; *w becomes NULL.  On
  * failure the temporary file is removed (and *w is NULL too). */
 int nidec_ds_commit(nidec_ds_writer **w, nidec_err *err);

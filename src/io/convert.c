@@ -647,12 +647,21 @@ static int build_meta(const nidec_cfg *cfg, struct job *j, int *resampled, nidec
 	return 0;
 }
 
-/* Stream every run and write the kept rows. */
+/*
+ * Stream every run and write the kept rows, and the mean EPI (the mean over
+ * time of each run, then over the runs, on the whole grid: what the report
+ * draws under the maps, computed here from the volumes read anyway rather
+ * than by reading the 4D series again; the same arithmetic as the report's
+ * own mean of BOLD files: float values summed in double, each run's mean
+ * rounded to float).  Each volume is read whole and its mask voxels taken
+ * from it: the same values as a masked read.
+ */
 static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 {
 	nidec_nii_stream *s = NULL;
-	size_t p = j->meta.n_voxels, block, filled = 0, r0 = 0, g = 0, f;
-	float *buf = NULL;
+	size_t p = j->meta.n_voxels, block, filled = 0, r0 = 0, g = 0, f, nv, v;
+	float *buf = NULL, *vol = NULL;
+	double *run_sum = NULL, *all_sum = NULL;
 	int rc = 0;
 
 	block = ROW_BLOCK_BYTES / (p * sizeof(float));
@@ -660,9 +669,15 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 		block = 1;
 	if (block > j->n_keep)
 		block = j->n_keep;
+	nv = (size_t)j->meta.dims[0] * (size_t)j->meta.dims[1] * (size_t)j->meta.dims[2];
 	buf = nidec_malloc_e(block, p * sizeof(float), "a block of output rows", err);
-	if (!buf)
-		return NIDEC_ENOMEM;
+	vol = nidec_malloc_e(nv, sizeof(float), "one volume", err);
+	run_sum = nidec_malloc_e(nv, sizeof(double), "the mean EPI", err);
+	all_sum = nidec_calloc_e(nv, sizeof(double), "the mean EPI", err);
+	if (!buf || !vol || !run_sum || !all_sum) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
 	for (f = 0; f < j->n_bold; f++) {
 		int64_t t, nt;
 		size_t kept = 0, bad = 0;
@@ -673,13 +688,17 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 			rc = nidec_fail(err, NIDEC_EIO, "'%s' changed while it was read; run again", j->bold[f]);
 			goto done;
 		}
+		memset(run_sum, 0, nv * sizeof(double));
 		for (t = 0; t < nt; t++, g++) {
-			if (!j->keep[g]) {
-				NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, NULL, 0, NULL, err), done);
+			float *row = buf + filled * p;
+			NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, NULL, nv, vol, err), done);
+			for (v = 0; v < nv; v++)
+				run_sum[v] += vol[v];
+			if (!j->keep[g])
 				continue;
-			}
-			NIDEC_TRY_GOTO(rc, nidec_nii_stream_read(s, j->idx, p, buf + filled * p, err), done);
-			bad += nidec_zero_nonfinite(buf + filled * p, p);
+			for (v = 0; v < p; v++)
+				row[v] = vol[j->idx[v]];
+			bad += nidec_zero_nonfinite(row, p);
 			kept++;
 			if (++filled == block) {
 				NIDEC_TRY_GOTO(rc, nidec_ds_write_rows(w, r0, filled, buf, err), done);
@@ -689,6 +708,8 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 		}
 		NIDEC_TRY_GOTO(rc, nidec_nii_stream_finish(s, err), done);
 		nidec_nii_stream_close(&s);
+		for (v = 0; v < nv; v++)
+			all_sum[v] += (float)(run_sum[v] / (double)nt);
 		if (bad)
 			nidec_warn("[data] bold: '%s' has %zu non-finite voxel value%s (NaN or Inf) inside the mask: replaced by 0, as nilearn does; check the preprocessing that wrote it",
 				   j->bold[f], bad, bad == 1 ? "" : "s");
@@ -697,9 +718,15 @@ static int write_rows(struct job *j, nidec_ds_writer *w, nidec_err *err)
 	}
 	if (filled)
 		NIDEC_TRY_GOTO(rc, nidec_ds_write_rows(w, r0, filled, buf, err), done);
+	for (v = 0; v < nv; v++)
+		vol[v] = (float)(all_sum[v] / (double)j->n_bold);
+	rc = nidec_ds_write_mean_epi(w, vol, j->meta.dims, err);
 done:
 	nidec_nii_stream_close(&s);
 	nidec_free(buf);
+	nidec_free(vol);
+	nidec_free(run_sum);
+	nidec_free(all_sum);
 	return rc;
 }
 

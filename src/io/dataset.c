@@ -517,6 +517,43 @@ fail:
 	return rc;
 }
 
+#define MEAN_EPI "mean_epi"
+
+int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t dims[3],
+			    nidec_err *err)
+{
+	hsize_t d[3] = { (hsize_t)dims[2], (hsize_t)dims[1], (hsize_t)dims[0] };
+	hid_t space = -1, dset = -1, dcpl = -1;
+	int rc = 0;
+
+	space = H5Screate_simple(3, d, NULL);
+	dcpl = untimed_dcpl();
+	if (space < 0 || dcpl < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "create the dataspace of");
+		goto done;
+	}
+	dset = H5Dcreate2(w->file, MEAN_EPI, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	if (dset < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "create dataset");
+		goto done;
+	}
+	if (H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, img) < 0) {
+		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "write dataset");
+		goto done;
+	}
+	rc = attr_string(dset, w->path, "what",
+			 "mean over time of each BOLD file, then over the files; NIfTI order (x fastest): "
+			 "transpose the [z][y][x] array for nibabel's [x, y, z]", err);
+done:
+	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
+		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "close dataset");
+	if (space >= 0)
+		H5Sclose(space);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	return rc;
+}
+
 /* Read or write rows r0 .. r0+n-1 of /X (n_rows x p) of `path`: the
  * hyperslab both directions share. */
 static int rows_io(const char *path, hid_t X, size_t n_rows, size_t p, size_t r0, size_t n,
@@ -1125,6 +1162,50 @@ int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err)
 	}
 	*X = M;
 	return 0;
+}
+
+int nidec_ds_read_mean_epi(nidec_dataset *ds, float **img, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	hsize_t d[3];
+	hid_t dset = -1, space = -1;
+	size_t n;
+	float *buf = NULL;
+	int rc = 0;
+
+	*img = NULL;
+	if (H5Lexists(pv->file, MEAN_EPI, H5P_DEFAULT) <= 0)
+		return 0;
+	n = (size_t)ds->dims[0] * (size_t)ds->dims[1] * (size_t)ds->dims[2];
+	dset = H5Dopen2(pv->file, MEAN_EPI, H5P_DEFAULT);
+	space = dset < 0 ? -1 : H5Dget_space(dset);
+	if (space < 0 || H5Sget_simple_extent_ndims(space) != 3 ||
+	    H5Sget_simple_extent_dims(space, d, NULL) != 3 || d[0] != (hsize_t)ds->dims[2] ||
+	    d[1] != (hsize_t)ds->dims[1] || d[2] != (hsize_t)ds->dims[0]) {
+		rc = nidec_fail(err, NIDEC_EFORMAT,
+				"'%s': /%s is not a %lldx%lldx%lld image (the grid of /mask/dims); convert the images again",
+				ds->path, MEAN_EPI, (long long)ds->dims[0], (long long)ds->dims[1],
+				(long long)ds->dims[2]);
+		goto done;
+	}
+	buf = nidec_malloc_e(n ? n : 1, sizeof(float), "the mean EPI", err);
+	if (!buf) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	if (H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+		rc = h5fail(err, NIDEC_EIO, ds->path, MEAN_EPI, "read dataset");
+		goto done;
+	}
+	*img = buf;
+	buf = NULL;
+done:
+	nidec_free(buf);
+	if (space >= 0)
+		H5Sclose(space);
+	if (dset >= 0)
+		H5Dclose(dset);
+	return rc;
 }
 
 int nidec_ds_attr(nidec_dataset *ds, const char *name, char **value, nidec_err *err)

@@ -617,12 +617,38 @@ static int bold_from_dataset(struct report *r, nidec_err *err)
 	return rc;
 }
 
-/* The background picture: the mean EPI of the BOLD input, or else the mean
- * of the dataset's samples inside the mask. */
+/* The mean EPI that convert stored in the dataset: 1 if there is one. */
+static int bold_stored(struct report *r, nidec_err *err)
+{
+	float *img;
+
+	NIDEC_TRY(nidec_ds_read_mean_epi(r->ds, &img, err));
+	if (!img)
+		return 0;
+	r->bg_data = img;
+	memcpy(r->bg.dims, r->ds->dims, sizeof(r->bg.dims));
+	memcpy(r->bg.affine, r->ds->affine, sizeof(r->bg.affine));
+	r->bg.data = r->bg_data;
+	r->bg.name = "mean EPI";
+	r->have_bg = 1;
+	snprintf(r->bg_what, sizeof(r->bg_what),
+		 "mean over time of the BOLD input (the mean of the runs' means), stored in '%s' when "
+		 "it was converted", r->ds->path);
+	return 1;
+}
+
+/* The background picture: the mean EPI of the BOLD input (stored in the
+ * dataset, or computed from the BOLD files for an older dataset), or else
+ * the mean of the dataset's samples inside the mask. */
 static void load_background(struct report *r)
 {
 	nidec_err e = NIDEC_ERR_INIT;
 
+	if (r->ds && bold_stored(r, &e) > 0)
+		return;
+	if (e.code < 0)
+		nidec_warn("report: %s", e.msg);
+	nidec_err_clear(&e);
 	if (r->ds && bold_from_dataset(r, &e) == 0)
 		return;
 	nidec_err_clear(&e);

@@ -194,6 +194,37 @@ test_expect_error 'report: an empty directory is refused' 1 "holds no nidec resu
 	mkdir -p empty && $NIDEC report empty'
 test_expect_success 'report: nothing written into the empty directory' '! test -e empty/report.html'
 
+# A real run: convert stores the mean EPI in dataset.h5 (its values are
+# checked against nibabel by tests/oracle/convert_nibabel.py, t0100), and
+# the report draws it from there: it does not read the 4D series again,
+# and still has its pictures when the BOLD input is gone (scratch purged).
+test_expect_success 'report: the mean EPI comes from the dataset, also with the BOLD file gone' '
+	mkdir moved && cp "$D/bold.nii.gz" "$D/mask.nii.gz" "$D/labels.txt" moved/ &&
+	$NIDEC run "$REPO_DIR/configs/haxby-slice.ini" -q --progress 0 --set data.bold=moved/bold.nii.gz \
+		--set data.mask=moved/mask.nii.gz --set data.labels=moved/labels.txt \
+		--set output.dir=real >/dev/null &&
+	grep -q "stored in &#39;real/dataset.h5&#39; when it was converted" real/report.html &&
+	rm moved/bold.nii.gz &&
+	$NIDEC report real >out 2>err &&
+	! grep -q "warning" err &&
+	grep -q "stored in &#39;real/dataset.h5&#39; when it was converted" real/report.html &&
+	"$PYTHON" check_html.py real/report.html 6 provenance,dataset,images,weights,scores,confusion
+'
+
+# The stored image is the mean the report computes from the BOLD files itself
+# (an older dataset has none): the pictures must be the same bytes.
+test_expect_success 'report: the stored mean EPI draws the same pictures as the BOLD files' '
+	cp "$D/bold.nii.gz" moved/ && cp real/report.html stored.html &&
+	"$PYTHON" -c "import h5py, sys; f = h5py.File(sys.argv[1], \"r+\"); del f[\"mean_epi\"]; f.close()" \
+		real/dataset.h5 &&
+	$NIDEC report real -o computed.html >/dev/null &&
+	grep -q "mean over time of .*moved/bold.nii.gz" computed.html &&
+	! grep -q "when it was converted" computed.html &&
+	grep -o "data:image/png;base64,[A-Za-z0-9+/=]*" stored.html >a &&
+	grep -o "data:image/png;base64,[A-Za-z0-9+/=]*" computed.html >b &&
+	test -s a && cmp a b
+'
+
 test_expect_error 'report: a missing directory is refused' 1 "cannot read results directory 'nope'" '
 	$NIDEC report nope'
 

@@ -9,7 +9,9 @@ and numpy and compare it with the HDF5 file nidec wrote (read with h5py).
 Checks, exactly: /X (float32, value for value, what img.get_fdata(dtype=
 float32) gives, masked with mask != 0 in C order, the mask resampled by
 nearest neighbour when its grid differs), /labels, /runs, /volumes,
-/conditions, /mask/ijk, /mask/dims; /mask/affine within 1e-6.
+/conditions, /mask/ijk, /mask/dims; /mask/affine within 1e-6; /mean_epi,
+the mean over time of each BOLD file then over the files (numpy's sums
+run in another order: within 1e-6 relative, float32 rounding).
 --expect-labels checks that the labels derived from events equal a labels
 table row for row (the Haxby labels.txt).  Exit 0 and "ok" when all match.
 Tools: Debian 12 python3-nibabel 5.0, python3-h5py 3.7, python3-numpy 1.24.
@@ -143,11 +145,14 @@ def main():
     conds = [c.strip() for c in a.conditions.split(',') if c.strip()]
     keep = [i for i, l in enumerate(labels) if not conds or l in conds]
     rows = []
+    run_means = []
     for img in imgs:
         data = img.get_fdata(dtype=np.float32)
         for t in range(img.shape[3]):
             rows.append(data[..., t][mask])
+        run_means.append(data.astype(np.float64).mean(axis=3).astype(np.float32))
     X = np.array([rows[i] for i in keep], dtype=np.float32)
+    mean_epi = np.mean(np.array(run_means, dtype=np.float64), axis=0).astype(np.float32)
 
     with h5py.File(a.dataset, 'r') as f:
         got = f['X'][()]
@@ -169,6 +174,10 @@ def main():
             ('affine', f['mask/affine'][()], affine)
         hdr = bytes(f['mask/nifti_header'][()])
         assert len(hdr) in (348, 540), len(hdr)
+        got = f['mean_epi'][()]  # [z][y][x]: NIfTI order
+        assert got.dtype == np.float32 and got.shape == tuple(shape[::-1]), (got.dtype, got.shape)
+        assert np.allclose(got.T, mean_epi, rtol=1e-6, atol=1e-6 * np.abs(mean_epi).max()), \
+            'mean_epi differs by up to %g' % np.abs(got.T - mean_epi).max()
     print('ok: %d x %d' % X.shape)
     return 0
 
