@@ -34,13 +34,16 @@ slurm_wait() {
 }
 
 # requeued JOB: wait (1 s polling) until the job was requeued, then let it
-# start now instead of after Slurm's requeue delay
+# start 2 s later instead of after Slurm's requeue delay.  Not at once:
+# slurmd refuses a credential created in the same second as the revocation
+# of the job's previous run ("Job credential revoked": the job then FAILS),
+# which is what the delay guards against.
 requeued() {
 	i=0
 	while [ $i -lt 120 ]; do
 		case $(scontrol -o show job "$1" 2>/dev/null) in
 		*JobState=PENDING*Restarts=[1-9]*)
-			scontrol update JobId="$1" StartTime=now
+			scontrol update JobId="$1" StartTime=now+2
 			return 0 ;;
 		esac
 		sleep 1
