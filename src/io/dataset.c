@@ -216,11 +216,11 @@ static hid_t untimed_dcpl(void)
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Write a dataset `name` of rank 1 or 2 under loc. */
-static int write_array(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
-		       int rank, hsize_t d0, hsize_t d1, const void *data, nidec_err *err)
+/* Write a dataset `name` of rank 1 to 3 and shape dims[rank] under loc. */
+static int write_array_nd(hid_t loc, const char *file, const char *name, hid_t ftype,
+			  hid_t mtype, int rank, const hsize_t *dims, const void *data,
+			  nidec_err *err)
 {
-	hsize_t dims[2] = { d0, d1 };
 	hid_t space = -1, dset = -1, dcpl = -1;
 	int rc = 0;
 
@@ -235,7 +235,7 @@ static int write_array(hid_t loc, const char *file, const char *name, hid_t ftyp
 		rc = h5fail(err, NIDEC_EIO, file, name, "create dataset");
 		goto done;
 	}
-	if (d0 > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+	if (dims[0] > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
 		rc = h5fail(err, NIDEC_EIO, file, name, "write dataset");
 		goto done;
 	}
@@ -247,6 +247,15 @@ done:
 	if (dcpl >= 0)
 		H5Pclose(dcpl);
 	return rc;
+}
+
+/* Write a dataset `name` of rank 1 ([d0]) or 2 ([d0, d1]) under loc. */
+static int write_array(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
+		       int rank, hsize_t d0, hsize_t d1, const void *data, nidec_err *err)
+{
+	hsize_t dims[2] = { d0, d1 };
+
+	return write_array_nd(loc, file, name, ftype, mtype, rank, dims, data, err);
 }
 
 static int write_strings(hid_t loc, const char *file, const char *name, char *const *v, size_t n,
@@ -523,34 +532,19 @@ int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t 
 			    nidec_err *err)
 {
 	hsize_t d[3] = { (hsize_t)dims[2], (hsize_t)dims[1], (hsize_t)dims[0] };
-	hid_t space = -1, dset = -1, dcpl = -1;
-	int rc = 0;
+	hid_t dset;
+	int rc;
 
-	space = H5Screate_simple(3, d, NULL);
-	dcpl = untimed_dcpl();
-	if (space < 0 || dcpl < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "create the dataspace of");
-		goto done;
-	}
-	dset = H5Dcreate2(w->file, MEAN_EPI, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	if (dset < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "create dataset");
-		goto done;
-	}
-	if (H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, img) < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "write dataset");
-		goto done;
-	}
+	NIDEC_TRY(write_array_nd(w->file, w->path, MEAN_EPI, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d,
+				 img, err));
+	dset = H5Dopen2(w->file, MEAN_EPI, H5P_DEFAULT);
+	if (dset < 0)
+		return h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "open dataset");
 	rc = attr_string(dset, w->path, "what",
 			 "mean over time of each BOLD file, then over the files; NIfTI order (x fastest): "
 			 "transpose the [z][y][x] array for nibabel's [x, y, z]", err);
-done:
-	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
+	if (H5Dclose(dset) < 0 && rc == 0)
 		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "close dataset");
-	if (space >= 0)
-		H5Sclose(space);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
 	return rc;
 }
 
@@ -770,26 +764,26 @@ static void free_strings(char **v, size_t n)
 }
 
 /* Number of elements of a dataset/attribute space and its dims (rank <= 2). */
-static int space_dims(hid_t space, hsize_t d[2], int *rank)
+static int space_dims(hid_t space, hsize_t d[3], int *rank)
 {
 	int r = H5Sget_simple_extent_ndims(space);
 
-	if (r < 0 || r > 2)
+	if (r < 0 || r > 3)
 		return -1;
-	d[0] = d[1] = 1;
+	d[0] = d[1] = d[2] = 1;
 	if (r > 0 && H5Sget_simple_extent_dims(space, d, NULL) < 0)
 		return -1;
 	*rank = r;
 	return 0;
 }
 
-/* Open dataset `name` and check its shape is [d0] or [d0, d1]. */
-static hid_t open_checked(hid_t loc, const char *file, const char *name, int rank,
-			  hsize_t d0, hsize_t d1, nidec_err *err)
+/* Open dataset `name` and check its shape is want[rank] (rank 1 to 3). */
+static hid_t open_checked_nd(hid_t loc, const char *file, const char *name, int rank,
+			     const hsize_t *want, nidec_err *err)
 {
-	hsize_t d[2];
+	hsize_t d[3];
 	hid_t ds, sp;
-	int r;
+	int r, k, same;
 
 	ds = H5Dopen2(loc, name, H5P_DEFAULT);
 	if (ds < 0) {
@@ -797,8 +791,10 @@ static hid_t open_checked(hid_t loc, const char *file, const char *name, int ran
 		return -1;
 	}
 	sp = H5Dget_space(ds);
-	if (sp < 0 || space_dims(sp, d, &r) < 0 || r != rank || d[0] != d0 ||
-	    (rank == 2 && d[1] != d1)) {
+	same = sp >= 0 && space_dims(sp, d, &r) == 0 && r == rank;
+	for (k = 0; same && k < rank; k++)
+		same = d[k] == want[k];
+	if (!same) {
 		if (sp >= 0)
 			H5Sclose(sp);
 		H5Dclose(ds);
@@ -811,18 +807,36 @@ static hid_t open_checked(hid_t loc, const char *file, const char *name, int ran
 	return ds;
 }
 
-static int read_numbers(hid_t loc, const char *file, const char *name, hid_t mtype, int rank,
-			hsize_t d0, hsize_t d1, void *buf, nidec_err *err)
+/* open_checked_nd for a shape [d0] (rank 1) or [d0, d1] (rank 2). */
+static hid_t open_checked(hid_t loc, const char *file, const char *name, int rank,
+			  hsize_t d0, hsize_t d1, nidec_err *err)
 {
-	hid_t ds = open_checked(loc, file, name, rank, d0, d1, err);
+	hsize_t want[2] = { d0, d1 };
+
+	return open_checked_nd(loc, file, name, rank, want, err);
+}
+
+/* Read dataset `name` of shape want[rank] into buf. */
+static int read_numbers_nd(hid_t loc, const char *file, const char *name, hid_t mtype, int rank,
+			   const hsize_t *want, void *buf, nidec_err *err)
+{
+	hid_t ds = open_checked_nd(loc, file, name, rank, want, err);
 	int rc = 0;
 
 	if (ds < 0)
 		return err ? err->code : NIDEC_EFORMAT;
-	if (d0 > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+	if (want[0] > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
 		rc = h5fail(err, NIDEC_EFORMAT, file, name, "read dataset");
 	H5Dclose(ds);
 	return rc;
+}
+
+static int read_numbers(hid_t loc, const char *file, const char *name, hid_t mtype, int rank,
+			hsize_t d0, hsize_t d1, void *buf, nidec_err *err)
+{
+	hsize_t want[2] = { d0, d1 };
+
+	return read_numbers_nd(loc, file, name, mtype, rank, want, buf, err);
 }
 
 /* Read string attribute `name` of loc into *value (NULL if absent). */
@@ -952,7 +966,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	nidec_dataset *ds = NULL;
 	struct ds_priv *pv;
 	char *fmt = NULL;
-	hsize_t d[2];
+	hsize_t d[3];
 	hid_t sp = -1, dset = -1, g = -1;
 	int rank, rc = 0;
 	int32_t version = 0;
@@ -1167,45 +1181,24 @@ int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err)
 int nidec_ds_read_mean_epi(nidec_dataset *ds, float **img, nidec_err *err)
 {
 	struct ds_priv *pv = ds->priv;
-	hsize_t d[3];
-	hid_t dset = -1, space = -1;
-	size_t n;
-	float *buf = NULL;
-	int rc = 0;
+	hsize_t want[3] = { (hsize_t)ds->dims[2], (hsize_t)ds->dims[1], (hsize_t)ds->dims[0] };
+	size_t n = (size_t)ds->dims[0] * (size_t)ds->dims[1] * (size_t)ds->dims[2];
+	float *buf;
+	int rc;
 
 	*img = NULL;
 	if (H5Lexists(pv->file, MEAN_EPI, H5P_DEFAULT) <= 0)
 		return 0;
-	n = (size_t)ds->dims[0] * (size_t)ds->dims[1] * (size_t)ds->dims[2];
-	dset = H5Dopen2(pv->file, MEAN_EPI, H5P_DEFAULT);
-	space = dset < 0 ? -1 : H5Dget_space(dset);
-	if (space < 0 || H5Sget_simple_extent_ndims(space) != 3 ||
-	    H5Sget_simple_extent_dims(space, d, NULL) != 3 || d[0] != (hsize_t)ds->dims[2] ||
-	    d[1] != (hsize_t)ds->dims[1] || d[2] != (hsize_t)ds->dims[0]) {
-		rc = nidec_fail(err, NIDEC_EFORMAT,
-				"'%s': /%s is not a %lldx%lldx%lld image (the grid of /mask/dims); convert the images again",
-				ds->path, MEAN_EPI, (long long)ds->dims[0], (long long)ds->dims[1],
-				(long long)ds->dims[2]);
-		goto done;
-	}
 	buf = nidec_malloc_e(n ? n : 1, sizeof(float), "the mean EPI", err);
-	if (!buf) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	if (H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-		rc = h5fail(err, NIDEC_EIO, ds->path, MEAN_EPI, "read dataset");
-		goto done;
+	if (!buf)
+		return NIDEC_ENOMEM;
+	rc = read_numbers_nd(pv->file, ds->path, MEAN_EPI, H5T_NATIVE_FLOAT, 3, want, buf, err);
+	if (rc < 0) {
+		nidec_free(buf);
+		return rc;
 	}
 	*img = buf;
-	buf = NULL;
-done:
-	nidec_free(buf);
-	if (space >= 0)
-		H5Sclose(space);
-	if (dset >= 0)
-		H5Dclose(dset);
-	return rc;
+	return 0;
 }
 
 int nidec_ds_attr(nidec_dataset *ds, const char *name, char **value, nidec_err *err)
@@ -1240,7 +1233,7 @@ void nidec_ds_inputs_free(nidec_ds_input *in, size_t n)
 /* Length of a 1-D attribute (0 if absent). */
 static int attr_len(hid_t loc, const char *file, const char *name, size_t *n, nidec_err *err)
 {
-	hsize_t d[2];
+	hsize_t d[3];
 	hid_t a, sp;
 	int rank;
 
