@@ -59,8 +59,9 @@ CORE_SRC := $(sort $(wildcard src/core/*.c))
 IO_SRC := $(sort $(wildcard src/io/*.c))
 PAR_SRC := $(sort $(wildcard src/par/*.c))
 REPORT_SRC := $(sort $(wildcard src/report/*.c))
+JOB_SRC := $(sort $(wildcard src/job/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-ALL_SRC := $(BASE_SRC) $(CORE_SRC) $(IO_SRC) $(PAR_SRC) $(REPORT_SRC) $(CLI_SRC)
+ALL_SRC := $(BASE_SRC) $(CORE_SRC) $(IO_SRC) $(PAR_SRC) $(REPORT_SRC) $(JOB_SRC) $(CLI_SRC)
 obj = $(patsubst src/%.c,$(BUILD)/%.o,$(1))
 
 LIBS = $(HDF5_LIBS) $(NIFTI_LIBS) $(LINEAR_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
@@ -96,13 +97,13 @@ $(BUILD)/%.o: src/%.c
 $(BUILD)/nidec: $(call obj,$(ALL_SRC))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# main.c and convert.c embed the version (git describe, in every output's
-# provenance): rebuild them whenever it changes, not only when they do.
+# version.c embeds the version (git describe, in every output's
+# provenance): rebuild it whenever that changes, not only when it does.
 VERSION_STAMP := $(BUILD)/.version
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(BUILD); echo '$(VERSION) ($(GIT_VERSION))' >$@.new; \
 	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
-$(BUILD)/cli/main.o $(BUILD)/io/convert.o: $(VERSION_STAMP)
+$(BUILD)/base/version.o: $(VERSION_STAMP)
 .PHONY: FORCE
 FORCE:
 
@@ -112,7 +113,7 @@ $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
 $(BUILD)/tests/test_core_%: tests/unit/test_core_%.c $(call obj,$(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
 	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
-$(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(BASE_SRC))
+$(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 

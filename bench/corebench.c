@@ -29,6 +29,8 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/plan.h"
+#include "nidec/reduce.h"
+#include "nidec/task.h"
 
 static double wall_now(void)
 {

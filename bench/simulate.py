@@ -12,7 +12,7 @@ result bytes, keep flag) and one per result message rank 0 handled
 (sender, results, bytes, rank 0's seconds); docs/FORMAT.md "Timing".
 
 The policy replayed (constants read from include/nidec/sched.h,
-src/par/sched.c and src/cli/cvjob.c when the repository is at hand):
+src/par/sched.c and src/job/job.c when the repository is at hand):
  - tasks in permutation order (nidec_plan_task_group), and within a
    permutation in costliest-first order of the cost guess (ties by task id);
  - up to RANK0_WORKS_MAX ranks rank 0 works: it keeps the tasks flagged
@@ -87,7 +87,7 @@ def policy():
     grab(h, r"#define NIDEC_SCHED_CHUNK_DIV (\d+)", "CHUNK_DIV", int)
     grab(h, r"#define NIDEC_SCHED_CHUNKS_HELD (\d+)", "CHUNKS_HELD", int)
     grab(h, r"#define NIDEC_SCHED_PART_SECONDS ([0-9.]+)", "PART_SECONDS", float)
-    grab("src/cli/cvjob.c", r"rank0_works = nidec_comm_size\(comm\) <= (\d+)", "RANK0_WORKS_MAX", int)
+    grab("src/job/job.c", r"rank0_works = size <= (\d+)", "RANK0_WORKS_MAX", int)
     grab("src/par/sched.c", r"#define SYNC_BYTES \(\(size_t\)1 << (\d+)\)", "SYNC_BYTES", lambda v: 1 << int(v))
     return p
 

@@ -40,7 +40,13 @@ int nidec_comm_size(const nidec_comm *c); /* Not Collective */
  *    above)" and the worst code, so every rank returns the same status. */
 int nidec_comm_agree(nidec_comm *c, int rc, nidec_err *err);
 
-int nidec_comm_barrier(nidec_comm *c, nidec_err *err);
+/* The same agreement, with every rank getting the status and message of
+ * the lowest-numbered rank that failed (rank 0 included): for a failure
+ * that every rank records alike, e.g. a sweep's subject that failed on
+ * the rank converting it.
+ * Returns that rank's status (0 if none failed).  Collective. */
+int nidec_comm_agree_all(nidec_comm *c, int rc, nidec_err *err);
+
 /* Broadcast `n` bytes from `root`; large buffers go in pieces. */
 int nidec_comm_bcast(nidec_comm *c, void *buf, size_t n, int root, nidec_err *err);
 

@@ -23,7 +23,4 @@ int nidec_sha256_file(const char *path, char hex[NIDEC_SHA256_HEX], int64_t *siz
 /* SHA-256 of `n` bytes at `data`. */
 int nidec_sha256_mem(const void *data, size_t n, char hex[NIDEC_SHA256_HEX], nidec_err *err);
 
-/* Version of the crypto library ("OpenSSL 3.0.x ..."); static storage. */
-const char *nidec_crypto_version(void);
-
 #endif

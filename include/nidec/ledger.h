@@ -35,10 +35,9 @@
  *  - results with a non-zero status are not recorded (a resumed run tries
  *    those tasks again).
  *
- * Implemented in src/par/ledger.c (its records are the core's task
- * results; rank 0's scheduling writes it).  Not collective, no MPI call
- * (rank 0 only).  Memory: one record at a time
- * besides the results handed to the caller.
+ * Implemented in src/io/ledger.c (a file of the core's task results;
+ * the job driver, job.h, writes it on rank 0).  Not collective, no MPI.
+ * Memory: one record at a time besides the results handed to the caller.
  */
 #ifndef NIDEC_LEDGER_H
 #define NIDEC_LEDGER_H
@@ -49,7 +48,7 @@
 #include "nidec/cfg.h"
 #include "nidec/err.h"
 #include "nidec/hash.h"
-#include "nidec/plan.h"
+#include "nidec/result.h"
 #include "nidec/sbuf.h"
 
 #define NIDEC_LEDGER_NAME "results.ledger"
@@ -114,9 +113,6 @@ int nidec_ledger_sync(nidec_ledger *lg, nidec_err *err);
 
 /* Results in the file (read back plus appended). */
 size_t nidec_ledger_count(const nidec_ledger *lg);
-
-/* The file's path (borrowed, valid until close). */
-const char *nidec_ledger_path(const nidec_ledger *lg);
 
 /* Sync and close; *lg = NULL.  NULL-safe.  Returns the sync's status. */
 int nidec_ledger_close(nidec_ledger **lg, nidec_err *err);

@@ -7,9 +7,13 @@
  * Lifecycle (every rank builds the same plan from the same inputs):
  *     nidec_plan_create(&cfg, &labels, &plan, &err);    folds, problems, tasks
  *     nidec_plan_prepare(plan, X, &err);                 per-rank data prep (may copy X)
- *     for t in my tasks: nidec_task_run(plan, t, &res, &err); pack, send
- *     rank 0: nidec_plan_reduce(plan, results, &outcome, &err);
+ *     for t in my tasks: nidec_task_run(plan, t, &res, &err);   task.h; pack, send
+ *     rank 0: nidec_reducer_*(plan, ...) -> outcome            reduce.h, outcome.h
  *     nidec_outcome_free(&outcome); nidec_plan_free(&plan);
+ * The module (src/core/plan.c) owns the folds, the binary problems, the
+ * task list and the per-rank preparation; running a task (task.h), a
+ * task's result (result.h) and the reduce (reduce.h) are modules of their
+ * own.
  *
  * A task is (permutation, outer fold, inner fold or -1): one training part
  * (a "fit unit").  It fits every binary problem and every C of the grid on
@@ -69,6 +73,7 @@
 
 #include "nidec/cfg.h"
 #include "nidec/err.h"
+#include "nidec/result.h"
 
 /* What the plan needs to know about a dataset (no voxel values). */
 typedef struct nidec_labels {
@@ -89,91 +94,6 @@ typedef struct nidec_task {
 	int problem;   /* -1: a task runs every binary problem, else only this one (see above) */
 	int c_index;   /* -1: a task runs every C of the grid */
 } nidec_task;
-
-/*
- * The result of one task: one "fit" per (problem q, C index c) of the task,
- * fit f = q * n_C + c (n_C = the plan's grid, 1 for the dummy estimator);
- * for a task of one problem (nidec_task.problem >= 0), f = c.
- */
-typedef struct nidec_result {
-	size_t task;       /* task id */
-	int status;        /* 0, or a negative NIDEC_E* code (msg says why) */
-	double seconds;    /* wall time of the task (timing, scheduling) */
-	int n_iter;        /* solver iterations summed over the fits (-1 if unknown) */
-	size_t n_fit;      /* fits: problems x C */
-	double *score;     /* [n_fit] score on the task's test samples (cfg->scoring) */
-	double *C;         /* [n_fit] C actually used (= cfg->C[c], except nilearn's
-			    * data-dependent svc_l1 grid) */
-	int *fit_iter;     /* [n_fit] solver iterations of each fit (-1 if unknown) */
-	size_t n_test;     /* decision values per fit on the outer test samples,
-			    * ascending order (0 for inner tasks of nested selection) */
-	double *decision;  /* [n_fit * n_test] */
-	size_t n_coef;     /* weights per fit: p weights + intercept last, or 0
-			    * when not needed (permutations, nested inner tasks) */
-	double *coef;      /* dense: [n_fit * n_coef]; sparse: the stored values */
-	/* Sparse weights (screening keeps a fraction of the voxels, the others
-	 * weigh exactly 0): fit f stores coef_nnz[f] voxel weights, then its
-	 * intercept, fit after fit in coef; coef_vox holds their voxels,
-	 * ascending within a fit.  NULL: dense.  Read with nidec_result_coef. */
-	size_t *coef_nnz;  /* [n_fit] or NULL */
-	uint32_t *coef_vox;/* [sum of coef_nnz] */
-	char msg[256];
-} nidec_result;
-
-/* Per-fold, per-key results ready to be written (rank 0). */
-typedef struct nidec_outcome {
-	size_t n_keys;          /* class keys of the outputs (K, also for K = 2) */
-	char **keys;            /* [n_keys] class names */
-	size_t n_folds;         /* outer folds */
-	size_t n_C;
-	double *C;              /* [n_C] grid */
-	int nested;             /* 1 if inner scores exist */
-
-	/* [n_keys * n_folds], index k*n_folds + f */
-	double *score;          /* outer test score of the kept model */
-	double *inner_score;    /* mean inner score of the chosen C (NaN if none) */
-	double *chosen_C;       /* C kept for (key, fold) */
-	/* [n_keys * n_folds * n_C]: every C tried */
-	double *grid_score;     /* outer test score of each C (NaN if not computed) */
-	double *grid_inner;     /* mean inner score of each C (NaN if none) */
-	/* [n_keys * n_folds * n_inner]: per inner fold (NaN where absent):
-	 * the C picked on that inner fold (test-fold with an inner scheme; in
-	 * nested mode the C chosen for the fold) and its inner test score */
-	size_t n_inner;         /* most inner folds of any outer fold (0 if none) */
-	double *inner_C;
-	double *inner_fold_score;
-	/* [n_folds]: fraction of the fold's test samples whose final predicted
-	 * class (pred_label) is right: the tutorial's accuracy of predict() */
-	double *pred_accuracy;
-
-	/* predictions on outer test samples, fold by fold, in sample order */
-	size_t n_pred;
-	size_t *pred_sample;    /* [n_pred] sample index in the dataset */
-	int *pred_fold;         /* [n_pred] */
-	int *pred_true;         /* [n_pred] class index */
-	int *pred_label;        /* [n_pred] predicted class index */
-	double *pred_decision;  /* [n_pred * n_problems] decision value per problem */
-	size_t n_problems;
-
-	/* weights, mean and std (ddof 0) over outer folds, [n_keys * p] */
-	size_t p;
-	double *coef_mean;
-	double *coef_std;
-	double *intercept;      /* [n_keys] mean intercept */
-	/* the averaged model per problem (what model.h5 stores) */
-	double *model_coef;     /* [n_problems * p] */
-	double *model_intercept;/* [n_problems] */
-
-	long *confusion;        /* [n_classes * n_classes], row = true, col = predicted */
-	size_t n_classes;
-
-	/* permutations: null scores [n_perm * n_keys] (mean over folds) and the
-	 * p-values (1 + #null >= observed) / (n_perm + 1) per key and for the mean */
-	long n_perm;
-	double *null_scores;
-	double *p_value;        /* [n_keys] */
-	double p_value_mean;
-} nidec_outcome;
 
 typedef struct nidec_plan nidec_plan;
 
@@ -205,62 +125,6 @@ size_t nidec_plan_n_problems(const nidec_plan *plan);
 void nidec_plan_task_desc(const nidec_plan *plan, size_t t, char *buf, size_t len);
 /* Test sample indices of outer fold f (ascending), borrowed. */
 const size_t *nidec_plan_outer_test(const nidec_plan *plan, int f, size_t *n);
-
-/* Run one task.  On success *res is a new result (free with
- * nidec_result_free).  A numerical failure inside the task is a result with
- * a status, not an error of this call.  Memory (svc, dcd): the task's
- * training rows in the solver's form (float32 rows, or a Gram matrix and
- * double rows), the standardised test rows in double, and the result. */
-int nidec_task_run(const nidec_plan *plan, size_t t, nidec_result **res, nidec_err *err);
-
-/* Fit f's weights and intercept as a dense vector out[r->n_coef] (a sparse
- * result's missing voxels are 0).  r->n_coef > 0. */
-void nidec_result_coef(const nidec_result *r, size_t f, double *out);
-
-/* Serialise a result to bytes (for MPI and the checkpoint ledger), and back. */
-int nidec_result_pack(const nidec_result *r, void **buf, size_t *len, nidec_err *err);
-/* The bytes nidec_result_pack would produce, or -1 if that overflows. */
-int nidec_result_packed_size(const nidec_result *r, size_t *bytes);
-int nidec_result_unpack(const void *buf, size_t len, nidec_result **r, nidec_err *err);
-void nidec_result_free(nidec_result **r);
-
-/* Rank 0: combine the results of every task (results[t] for task t) into
- * the outcome.  Fails if a task failed (its message is passed on).  The
- * results stay the caller's. */
-int nidec_plan_reduce(const nidec_plan *plan, nidec_result *const *results,
-		      nidec_outcome **out, nidec_err *err);
-void nidec_outcome_free(nidec_outcome **out);
-
-/*
- * The same reduce, incrementally, so that rank 0's memory does not grow
- * with the number of permutations: results are handed over one by one as
- * they are stored in the table (any order); when the last result of a
- * permutation is in, that permutation is reduced (permutation 0: scores,
- * predictions, weights; p > 0: its row of null scores) and its results
- * are freed (their table entries set to NULL).  The outcome is the same
- * bits as nidec_plan_reduce's.
- *
- *     nidec_reducer_create(plan, &rd, &err);
- *     for each stored result t: nidec_reducer_add(rd, results, t, &err);
- *     nidec_reducer_finish(rd, &outcome, &err);    every permutation reduced
- *     nidec_reducer_free(&rd);
- *
- * nidec_reducer_add fails (and the run should stop) if the permutation it
- * completes holds a failed task (its message is passed on), or if t was
- * given before.  nidec_reducer_done(rd, t) is 1 once t's permutation is
- * reduced (its result gone from the table: the task is done).  Memory:
- * the outcome (the null scores, n_perm x classes, included), a count per
- * permutation, and the results of permutations not yet complete.
- */
-typedef struct nidec_reducer nidec_reducer;
-
-int nidec_reducer_create(const nidec_plan *plan, nidec_reducer **out, nidec_err *err);
-int nidec_reducer_add(nidec_reducer *rd, nidec_result **results, size_t t, nidec_err *err);
-int nidec_reducer_done(const nidec_reducer *rd, size_t t);
-/* The outcome, once every permutation is reduced (else NIDEC_EINTERNAL). */
-int nidec_reducer_finish(nidec_reducer *rd, nidec_outcome **out, nidec_err *err);
-/* NULL-safe; *rd = NULL. */
-void nidec_reducer_free(nidec_reducer **rd);
 
 /* The scheduling group of task t: its permutation.  The scheduler runs
  * groups in ascending order (costliest first within one), so that

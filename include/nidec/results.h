@@ -32,37 +32,11 @@
 #include "nidec/cfg.h"
 #include "nidec/dataset.h"
 #include "nidec/err.h"
-#include "nidec/plan.h"
+#include "nidec/outcome.h"
+#include "nidec/result.h"
+#include "nidec/timing.h"
 
 #define NIDEC_MODEL_FORMAT_VERSION 1
-
-/* Timing of a run, for summary.json (optional). */
-typedef struct nidec_results_timing {
-	int n_ranks;
-	double wall;              /* seconds of the cross-validation phase */
-	double efficiency;        /* sum(busy) / (ranks x wall) */
-	const double *busy;       /* [n_ranks] seconds spent in tasks */
-	const double *ran;        /* [n_ranks] tasks run */
-	size_t n_stages;
-	const char *const *stage; /* [n_stages] "read", "prepare", "cv", "reduce", "write" */
-	const double *stage_min, *stage_max, *stage_mean; /* [n_stages] seconds over ranks */
-	/* per task and per result message, for results.h5's /timing
-	 * (docs/FORMAT.md "Timing"); n_tasks = 0: not written */
-	int rank0_works;          /* rank 0 ran tasks itself */
-	size_t n_tasks;
-	const int *task_rank;     /* [n_tasks] rank that ran it, -1 = resumed */
-	const double *task_seconds;/* [n_tasks] wall time of the task */
-	const double *task_cost;  /* [n_tasks] the scheduler's cost guess */
-	const double *task_done;  /* [n_tasks] seconds from the start until rank 0 stored it */
-	const double *task_bytes; /* [n_tasks] size of its packed result */
-	const int *task_keep;     /* [n_tasks] 1: rank 0 may keep it (large result) */
-	const double *task_cpu;   /* [n_tasks] CPU seconds of the task (NaN: resumed) */
-	size_t n_msgs;            /* result messages rank 0 received */
-	size_t max_msg;           /* bytes of the largest */
-	double msg_seconds;       /* rank 0's seconds handling them */
-	const int *msg_from;      /* [n_msgs] (NULL = no per-message table) */
-	const double *msg_results, *msg_bytes, *msg_seconds_each, *msg_at; /* [n_msgs] */
-} nidec_results_timing;
 
 /* What the writers need besides the outcome.  Everything is borrowed. */
 typedef struct nidec_results_info {
@@ -82,7 +56,7 @@ typedef struct nidec_results_info {
 	const char *mpi_version;       /* nidec_comm_library_version() */
 	const char *liblinear_version; /* may be NULL */
 	int n_ranks;
-	const nidec_results_timing *timing; /* NULL unless --timing */
+	const nidec_timing *timing;    /* NULL unless --timing (timing.h) */
 	/* the run's checkpoint ledger file (ledger.h), copied into
 	 * results.h5's /ledger; NULL = none */
 	const char *ledger_path;

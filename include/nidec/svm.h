@@ -87,6 +87,12 @@ int nidec_svm_train(const nidec_view *v, const signed char *ypm, const nidec_svm
  * features).  Sums in double in feature order. */
 void nidec_svm_decision(const nidec_svm_model *m, const nidec_view *v, double *dec);
 
+/* The predicted class of one sample from the decisions of its binary
+ * problems (nilearn's predict): one problem (two classes) gives class 1
+ * when dec[0] > 0, else 0; n_problems > 1 (one-vs-rest) gives the first
+ * maximum. */
+int nidec_svm_predict_class(const double *dec, size_t n_problems);
+
 void nidec_svm_model_release(nidec_svm_model *m);
 
 /* scikit-learn l1_min_c(X, y, loss='squared_hinge', fit_intercept=True):

@@ -19,6 +19,7 @@
 #include "nidec/cfg.h"
 #include "nidec/comm.h"
 #include "nidec/err.h"
+#include "nidec/version.h"
 
 enum {
 	NIDEC_EXIT_OK = 0,
@@ -45,9 +46,6 @@ int nidec_cli_fail(const nidec_err *err, nidec_comm *comm);
 /* Exit status for an error code (NIDEC_EINTR -> NIDEC_EXIT_INTERRUPTED). */
 int nidec_cli_exit_code(int code);
 
-/* The command line as one string, for provenance ("nidec run a.ini -v"). */
-const char *nidec_cli_command_line(void);
-
 /*
  * Options every command shares, handled by nidec_cli_common():
  *   -q, --quiet        errors only
@@ -58,8 +56,5 @@ const char *nidec_cli_command_line(void);
  * not a common option, or a negative code with `err` set.
  */
 int nidec_cli_common(int argc, char **argv, int *i, nidec_cfg *cfg, nidec_err *err);
-
-/* Version of nidec ("0.1.0" or `git describe` at build time). */
-extern const char nidec_version[];
 
 #endif

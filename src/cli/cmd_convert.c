@@ -233,7 +233,7 @@ missing:
 			snprintf(llv, sizeof(llv), "%d.%02d", liblinear_version / 100,
 				 liblinear_version % 100);
 			opts.tool_version = nidec_version;
-			opts.command_line = nidec_cli_command_line();
+			opts.command_line = nidec_command_line();
 			opts.liblinear_version = llv;
 			memset(&res, 0, sizeof(res));
 			rc = nidec_convert_ex(&cfg, out_path, &opts, &res, &err);

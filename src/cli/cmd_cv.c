@@ -6,14 +6,15 @@
  * [data] conditions, if set, select the samples to decode.  Options are
  * applied after the config file whatever their position on the command
  * line, so `--set` and `-o` always win.  Every rank parses the same command
- * line; only rank 0 prints usage and errors.  The job itself is cvjob.c.
+ * line; only rank 0 prints usage and errors.  The job itself is a job of
+ * one subject (job.h) without conversion.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "cvjob.h"
+#include "nidec/job.h"
 #include "nidec/log.h"
 
 static const char usage_text[] =
@@ -84,8 +85,9 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_cfg cfg;
 	nidec_err err = NIDEC_ERR_INIT;
-	nidec_cvjob job = NIDEC_CVJOB_INIT;
-	const char *config = NULL;
+	nidec_job_opts opt = NIDEC_JOB_OPTS_INIT;
+	nidec_job_subject sub;
+	const char *config = NULL, *dataset = NULL;
 	int i, rc = 0, ret;
 
 	nidec_cfg_init(&cfg);
@@ -103,14 +105,14 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 		}
 		if (a[0] == '-' && a[1])
 			continue;
-		if (!job.dataset)
-			job.dataset = a;
+		if (!dataset)
+			dataset = a;
 		else if (!config)
 			config = a;
 		else
 			return usage_error(comm, "unexpected argument '%s'", a);
 	}
-	if (!job.dataset)
+	if (!dataset)
 		return usage_error(comm, "missing DATASET.h5");
 
 	if (config)
@@ -137,9 +139,9 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 			}
 			rc = nidec_cfg_put(&cfg, "output", "dir", argv[++i], "-o", &err);
 		} else if (!strcmp(a, "--timing")) {
-			job.timing = 1;
+			opt.timing = 1;
 		} else if (!strcmp(a, "--resume")) {
-			job.resume = 1;
+			opt.resume = 1;
 		} else if (!strcmp(a, "--checkpoint-interval")) {
 			rc = nidec_cfg_put(&cfg, "output", "checkpoint_interval", argv[++i],
 					   "--checkpoint-interval", &err);
@@ -152,8 +154,17 @@ int cmd_cv(int argc, char **argv, nidec_comm *comm)
 		rc = nidec_cfg_finish(&cfg, &err);
 	/* every rank parsed the same input: agree so the error prints once */
 	rc = nidec_comm_agree(comm, rc, &err);
-	if (rc == 0)
-		rc = nidec_cvjob_run(comm, &cfg, &job, &err);
+	if (rc == 0) {
+		memset(&sub, 0, sizeof(sub));
+		sub.cfg = &cfg;
+		sub.dataset = dataset;
+		sub.analysis = &nidec_decoder_analysis;
+		opt.label = "cv";
+		opt.progress = cfg.progress;
+		opt.print = 1;
+		rc = nidec_job_run(comm, &sub, 1, &opt, &err);
+		nidec_job_subject_release(&sub);
+	}
 	ret = rc < 0 ? nidec_cli_fail(&err, comm) : NIDEC_EXIT_OK;
 	nidec_cfg_release(&cfg);
 	return ret;

@@ -35,6 +35,7 @@
 #include "nidec/prep.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
+#include "nidec/svm.h"
 
 static const char usage_text[] =
 	"usage: nidec predict MODEL.h5 IMAGE... [options]\n"
@@ -99,6 +100,30 @@ static int find_class(const nidec_model *m, const char *label)
 	return -1;
 }
 
+/* dec[i * n_problems + j]: the decision of problem j on volume rows[i]
+ * (svm.h), standardised by `use` (NULL: raw values). */
+static int decisions(const nidec_model *m, const float *X, const size_t *rows, size_t n,
+		     const nidec_scaler *use, double *dec, nidec_err *err)
+{
+	nidec_view view = { X, m->p, rows, n, NULL, m->p, use };
+	double *d = nidec_malloc_e(n ? n : 1, sizeof(*d), "decision values", err);
+	size_t i, j;
+
+	if (!d)
+		return NIDEC_ENOMEM;
+	for (j = 0; j < m->n_problems; j++) {
+		nidec_svm_model mj = NIDEC_SVM_MODEL_INIT;
+		mj.n_feat = m->p;
+		mj.w = m->coef + j * m->p;
+		mj.b = m->intercept[j];
+		nidec_svm_decision(&mj, &view, d);
+		for (i = 0; i < n; i++)
+			dec[i * m->n_problems + j] = d[i];
+	}
+	nidec_free(d);
+	return 0;
+}
+
 static int predict(const struct predict *pr, nidec_err *err)
 {
 	nidec_model *m = NULL;
@@ -107,7 +132,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 	const nidec_scaler *use = NULL;
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	float *X = NULL;
-	size_t n_vol = 0, n = 0, i, j, v, correct = 0, *rows = NULL, *count = NULL;
+	size_t n_vol = 0, n = 0, i, j, correct = 0, *rows = NULL, *count = NULL;
 	int *truth = NULL, *pred = NULL, rc = 0, add = 0;
 	double *dec = NULL;
 
@@ -176,23 +201,9 @@ static int predict(const struct predict *pr, nidec_err *err)
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
+	NIDEC_TRY_GOTO(rc, decisions(m, X, rows, n, use, dec, err), done);
 	for (i = 0; i < n; i++) {
-		const float *x = X + rows[i] * m->p;
-		for (j = 0; j < m->n_problems; j++) {
-			const double *w = m->coef + j * m->p;
-			double d = 0;
-			for (v = 0; v < m->p; v++)
-				d += nidec_prep_value(use, x[v], v) * w[v];
-			dec[i * m->n_problems + j] = d + m->intercept[j];
-		}
-		if (m->n_problems == 1) {
-			pred[i] = dec[i] > 0 ? 1 : 0;
-		} else {
-			pred[i] = 0;
-			for (j = 1; j < m->n_problems; j++)
-				if (dec[i * m->n_problems + j] > dec[i * m->n_problems + (size_t)pred[i]])
-					pred[i] = (int)j;
-		}
+		pred[i] = nidec_svm_predict_class(dec + i * m->n_problems, m->n_problems);
 		count[pred[i]]++;
 		correct += truth[i] == pred[i];
 	}

@@ -3,20 +3,19 @@
  * config: convert the NIfTI inputs to the dataset (or reuse it when its
  * recorded input hashes match), cross-validate, write the outputs.
  *
- * Rank 0 converts while the other ranks wait in nidec_comm_agree(); then
- * every rank reads the dataset itself (cvjob.c).  The dataset goes to
- * [data] dataset, or <[output] dir>/dataset.h5.  A bad config value fails
- * before anything is written; an error found only with the labels (more
- * folds than samples, a one-class training fold) fails after conversion
- * but before any result file, leaving the reusable dataset.h5 only.
+ * A job of one subject (job.h): rank 0 converts, then every rank reads
+ * the dataset itself.  The dataset goes to [data] dataset, or <[output]
+ * dir>/dataset.h5.  A bad config value fails before anything is written;
+ * an error found only with the labels (more folds than samples, a
+ * one-class training fold) fails after conversion but before any result
+ * file, leaving the reusable dataset.h5 only.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "cvjob.h"
-#include "nidec/convert.h"
+#include "nidec/job.h"
 #include "nidec/log.h"
 
 static const char usage_text[] =
@@ -83,10 +82,11 @@ int cmd_run(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_cfg cfg;
 	nidec_err err = NIDEC_ERR_INIT;
-	nidec_cvjob job = NIDEC_CVJOB_INIT;
+	nidec_job_opts opt = NIDEC_JOB_OPTS_INIT;
+	nidec_job_subject sub;
 	const char *config = NULL;
 	char dataset[4096];
-	int i, rc = 0, force = 0, reused = 0, ret;
+	int i, rc = 0, ret;
 
 	nidec_cfg_init(&cfg);
 	for (i = 1; i < argc; i++) {
@@ -124,11 +124,11 @@ int cmd_run(int argc, char **argv, nidec_comm *comm)
 		if (used)
 			continue;
 		if (!strcmp(a, "--force")) {
-			force = 1;
+			opt.force = 1;
 		} else if (!strcmp(a, "--timing")) {
-			job.timing = 1;
+			opt.timing = 1;
 		} else if (!strcmp(a, "--resume")) {
-			job.resume = 1;
+			opt.resume = 1;
 		} else if (!strcmp(a, "--checkpoint-interval")) {
 			rc = nidec_cfg_put(&cfg, "output", "checkpoint_interval", argv[++i],
 					   "--checkpoint-interval", &err);
@@ -146,22 +146,17 @@ int cmd_run(int argc, char **argv, nidec_comm *comm)
 			rc = nidec_fail(&err, NIDEC_EINPUT, "[output] dir '%s' is too long", cfg.dir);
 	}
 	rc = nidec_comm_agree(comm, rc, &err);
-
-	/* rank 0 converts (or reuses); the others wait for its status */
 	if (rc == 0) {
-		if (nidec_comm_rank(comm) == 0) {
-			double t0 = nidec_now();
-			rc = nidec_convert(&cfg, dataset, force, &reused, &err);
-			if (rc == 0 && reused)
-				nidec_info("dataset: reusing '%s' (inputs unchanged)", dataset);
-			else if (rc == 0)
-				nidec_info("dataset: converted to '%s' in %.1fs", dataset, nidec_now() - t0);
-		}
-		rc = nidec_comm_agree(comm, rc, &err);
-	}
-	if (rc == 0) {
-		job.dataset = dataset;
-		rc = nidec_cvjob_run(comm, &cfg, &job, &err);
+		memset(&sub, 0, sizeof(sub));
+		sub.cfg = &cfg;
+		sub.dataset = dataset;
+		sub.convert = 1;
+		sub.analysis = &nidec_decoder_analysis;
+		opt.label = "cv";
+		opt.progress = cfg.progress;
+		opt.print = 1;
+		rc = nidec_job_run(comm, &sub, 1, &opt, &err);
+		nidec_job_subject_release(&sub);
 	}
 	ret = rc < 0 ? nidec_cli_fail(&err, comm) : NIDEC_EXIT_OK;
 	nidec_cfg_release(&cfg);

@@ -4,10 +4,11 @@
  *
  * Modes:
  *   (default)          every subject in one launch and one task space
- *                      (sweep_run.c), then the group files (sweep_group.c)
+ *                      (the job driver, job.h), then the group files
+ *                      (src/job/group.c)
  *   --only SUBJECT     one subject (a Slurm array task); no group files
  *   --gather           the group files from the subjects' outputs only
- *   --emit-slurm DIR   the job array + gather scripts (sweep_slurm.c)
+ *   --emit-slurm DIR   the job array + gather scripts (src/job/slurm.c)
  *   --list             the subjects, with their array index
  *
  * Every rank parses the same command line and sweep file and resolves the
@@ -28,12 +29,12 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "nidec/job.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
-#include "signals.h"
-#include "sweep.h"
+#include "nidec/sweep.h"
 
 static const char usage_text[] =
 	"usage: nidec sweep SWEEP.ini [options]\n"
@@ -69,12 +70,6 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 all subjects done, 4 some failed (see group_summary.json),\n"
 	"1 all failed or an error, 2 bad usage, 3 interrupted (run again with --resume).\n";
-
-/* Rank 0 polls this between tasks (signals.h). */
-static int interrupted(void)
-{
-	return nidec_signals_caught() != 0;
-}
 
 static int usage_error(nidec_comm *comm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -329,6 +324,90 @@ static int gather_only(const nidec_sweep *sw, struct opts *o, const nidec_cfg *b
 	return rc;
 }
 
+/* The subjects through the job driver (one, with --only): each one's
+ * config and dataset <dir>/sub-<label>/dataset.h5; a subject whose
+ * config fails, fails alone.  Statuses and messages go back into sw. */
+static int run_subjects(nidec_comm *comm, nidec_sweep *sw, const struct opts *o,
+			const nidec_cfg *base, long only, nidec_err *err)
+{
+	nidec_job_opts jo = NIDEC_JOB_OPTS_INIT;
+	nidec_job_subject *js;
+	nidec_cfg *cfgs;
+	char **datasets;
+	size_t *idx, n = 0, i, k;
+	int rc = 0;
+
+	js = nidec_calloc_e(sw->n_subjects + 1, sizeof(*js), "the subject list", err);
+	cfgs = nidec_calloc_e(sw->n_subjects + 1, sizeof(*cfgs), "the subject list", err);
+	datasets = nidec_calloc_e(sw->n_subjects + 1, sizeof(*datasets), "the subject list", err);
+	idx = nidec_calloc_e(sw->n_subjects + 1, sizeof(*idx), "the subject list", err);
+	if (!js || !cfgs || !datasets || !idx)
+		rc = NIDEC_ENOMEM;
+	for (i = 0; rc == 0 && i < sw->n_subjects; i++) {
+		nidec_sweep_subject *sub = &sw->subject[i];
+		nidec_err e = NIDEC_ERR_INIT;
+		nidec_sbuf path = NIDEC_SBUF_INIT;
+
+		if (sub->status != 0 || (only >= 0 && (size_t)only != i))
+			continue;
+		nidec_cfg_init(&cfgs[n]);
+		if (nidec_sweep_subject_cfg(sw, i, o->sets, o->n_sets, base->dir, &cfgs[n], &e) < 0) {
+			/* fails alone, on every rank alike */
+			nidec_sbuf msg = NIDEC_SBUF_INIT;
+			if (nidec_sbuf_addf(&msg, "sub-%s: %s", sub->label, e.msg) < 0) {
+				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+			} else {
+				sub->status = e.code < 0 ? e.code : NIDEC_EINTERNAL;
+				nidec_free(sub->error);
+				sub->error = nidec_sbuf_detach(&msg, NULL);
+				if (nidec_comm_rank(comm) == 0)
+					nidec_warn("%s (the sweep goes on without it)", sub->error);
+			}
+			nidec_sbuf_release(&msg);
+			nidec_cfg_release(&cfgs[n]);
+			continue;
+		}
+		if (nidec_sbuf_addf(&path, "%s/dataset.h5", cfgs[n].dir) < 0) {
+			rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+			nidec_cfg_release(&cfgs[n]);
+			break;
+		}
+		datasets[n] = nidec_sbuf_detach(&path, NULL);
+		js[n].label = sub->label;
+		js[n].cfg = &cfgs[n];
+		js[n].dataset = datasets[n];
+		js[n].convert = 1;
+		js[n].analysis = &nidec_decoder_analysis;
+		idx[n++] = i;
+	}
+	rc = nidec_comm_agree(comm, rc, err);
+	if (rc == 0) {
+		jo.label = "sweep";
+		jo.progress = base->progress;
+		jo.force = o->force;
+		jo.resume = o->resume;
+		jo.keep_current = 1;
+		rc = nidec_job_run(comm, js, n, &jo, err);
+	}
+	for (k = 0; k < n; k++) {
+		nidec_sweep_subject *sub = &sw->subject[idx[k]];
+		if (js[k].status && !sub->status) {
+			sub->status = js[k].status;
+			nidec_free(sub->error);
+			sub->error = js[k].error;
+			js[k].error = NULL;
+		}
+		nidec_job_subject_release(&js[k]);
+		nidec_cfg_release(&cfgs[k]);
+		nidec_free(datasets[k]);
+	}
+	nidec_free(js);
+	nidec_free(cfgs);
+	nidec_free(datasets);
+	nidec_free(idx);
+	return rc;
+}
+
 /* Rank 0 after the run: status files, then the group files.  After an
  * interruption only the failures are recorded (the unfinished subjects
  * keep whatever they had). */
@@ -362,8 +441,8 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	nidec_sweep sw;
 	nidec_cfg base;
 	nidec_err err = NIDEC_ERR_INIT;
-	nidec_sweep_run_opts ro = NIDEC_SWEEP_RUN_OPTS_INIT;
-	int rank = nidec_comm_rank(comm), rc = 0, ret = NIDEC_EXIT_OK, have_sig = 0, i;
+	long only = -1;
+	int rank = nidec_comm_rank(comm), rc = 0, ret = NIDEC_EXIT_OK, i;
 	size_t k, n_ok = 0, n_failed = 0;
 	int32_t code;
 
@@ -398,8 +477,8 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	if (rc == 0)
 		rc = nidec_sweep_base_cfg(&sw, o.sets, o.n_sets, &base, &err);
 	if (rc == 0 && o.only) {
-		ro.only = nidec_sweep_find(&sw, o.only);
-		if (ro.only < 0)
+		only = nidec_sweep_find(&sw, o.only);
+		if (only < 0)
 			rc = nidec_fail(&err, NIDEC_EINPUT, "--only %s: no such subject in sweep '%s' (see --list)",
 					o.only, o.sweep);
 	}
@@ -408,7 +487,7 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 			rc = nidec_fail(&err, NIDEC_EINPUT,
 					"--only-index %ld: sweep '%s' has %zu subjects (indices 0..%zu); fix the job array's range",
 					o.only_index, o.sweep, sw.n_subjects, sw.n_subjects ? sw.n_subjects - 1 : 0);
-		ro.only = o.only_index;
+		only = o.only_index;
 	}
 	rc = nidec_comm_agree(comm, rc, &err);
 	if (rc == 0)
@@ -433,23 +512,17 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	}
 
 	/* the sweep: SIGTERM, SIGUSR1 (mpirun forwards it) or SIGINT stop it
-	 * cleanly (rank 0 polls; the workers keep working until it stops them) */
-	rc = nidec_signals_install(&err);
-	have_sig = rc == 0;
-	ro.force = o.force;
-	ro.resume = o.resume;
-	ro.interrupted = interrupted;
-	if (rc == 0 && rank == 0 && ro.only < 0)
+	 * cleanly (job.h) */
+	if (rank == 0 && only < 0)
 		rc = nidec_results_prepare_dir(base.dir, &err);
 	rc = nidec_comm_agree(comm, rc, &err);
 	if (rc == 0)
-		rc = nidec_sweep_run(comm, &sw, o.sets, o.n_sets, &base, &ro, &err);
-	rc = nidec_comm_agree(comm, rc, &err);
+		rc = run_subjects(comm, &sw, &o, &base, only, &err);
 	if (rc == NIDEC_EINTR || rc == 0) {
 		/* even when interrupted, record the subjects' statuses */
 		int frc = 0;
 		if (rank == 0)
-			frc = finish(&sw, &o, &base, ro.only, rc == NIDEC_EINTR, &n_ok, &n_failed, &err);
+			frc = finish(&sw, &o, &base, only, rc == NIDEC_EINTR, &n_ok, &n_failed, &err);
 		frc = nidec_comm_agree(comm, frc, &err);
 		if (frc < 0)
 			rc = frc;
@@ -469,8 +542,6 @@ status:
 done:
 	if (rc < 0)
 		ret = nidec_cli_fail(&err, comm);
-	if (have_sig)
-		nidec_signals_restore();
 	nidec_strv_free(o.sets, o.n_sets);
 	nidec_strv_free(o.sweep_sets, o.n_sweep_sets);
 	nidec_cfg_release(&base);

@@ -11,13 +11,7 @@
 
 #include "cmd.h"
 #include "nidec/log.h"
-#include "nidec/mem.h"
-#include "nidec/sbuf.h"
-
-#ifndef NIDEC_VERSION
-#define NIDEC_VERSION "0.1.0"
-#endif
-const char nidec_version[] = NIDEC_VERSION;
+#include "nidec/version.h"
 
 struct command {
 	const char *name;
@@ -36,26 +30,6 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "self-contained HTML report of a results directory" },
 	{ "sweep", cmd_sweep, "many subjects in one launch (or a Slurm job array), with group statistics" },
 };
-
-static char *command_line;
-
-const char *nidec_cli_command_line(void)
-{
-	return command_line ? command_line : "nidec";
-}
-
-static void save_command_line(int argc, char **argv)
-{
-	nidec_sbuf sb = NIDEC_SBUF_INIT;
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		if (i)
-			nidec_sbuf_adds(&sb, " ");
-		nidec_sbuf_adds(&sb, i == 0 ? "nidec" : argv[i]);
-	}
-	command_line = nidec_sbuf_detach(&sb, NULL);
-}
 
 static void usage(FILE *f)
 {
@@ -107,7 +81,11 @@ int main(int argc, char **argv)
 	}
 	rank = nidec_comm_rank(comm);
 	nidec_log_setup(NIDEC_LOG_INFO, rank, nidec_comm_size(comm));
-	save_command_line(argc, argv);
+	if (nidec_set_command_line(argc, argv) < 0) {
+		fprintf(stderr, "nidec: error: out of memory\n");
+		rc = NIDEC_EXIT_FAILURE;
+		goto done;
+	}
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
@@ -136,7 +114,7 @@ int main(int argc, char **argv)
 	rc = cmd->fn(argc - 1, argv + 1, comm);
 done:
 	fflush(stdout);
-	nidec_free(command_line);
+	nidec_free_command_line();
 	nidec_comm_finalize(&comm);
 	return rc;
 }

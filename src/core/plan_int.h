@@ -11,6 +11,8 @@
 
 #include "nidec/folds.h"
 #include "nidec/plan.h"
+#include "nidec/reduce.h"
+#include "nidec/task.h"
 #include "nidec/prep.h"
 
 /* How C is selected (README "Model selection"). */

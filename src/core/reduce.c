@@ -41,6 +41,7 @@
 #include "nidec/cfg.h"
 #include "nidec/mem.h"
 #include "nidec/metrics.h"
+#include "nidec/svm.h"
 #include "plan_int.h"
 
 /* The task holding fit (q, c) of (perm, outer f, inner i), and that fit. */
@@ -462,18 +463,9 @@ static int reduce_true(const struct nidec_plan *pl, nidec_result *const *results
 	}
 	/* final predicted class: decision > 0 for two classes, else the first
 	 * maximum over the one-vs-rest problems */
-	for (j = 0; j < o->n_pred; j++) {
-		const double *d = o->pred_decision + j * pl->n_problems;
-		int lab = 0;
-		if (pl->K == 2) {
-			lab = d[0] > 0 ? 1 : 0;
-		} else {
-			for (q = 1; q < pl->n_problems; q++)
-				if (d[q] > d[lab])
-					lab = (int)q;
-		}
-		o->pred_label[j] = lab;
-	}
+	for (j = 0; j < o->n_pred; j++)
+		o->pred_label[j] = nidec_svm_predict_class(o->pred_decision + j * pl->n_problems,
+							   pl->n_problems);
 	for (f = 0; f < F; f++) {
 		size_t right = 0, n = off[f + 1] - off[f];
 		for (j = off[f]; j < off[f + 1]; j++)

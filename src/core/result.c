@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "nidec/mem.h"
-#include "nidec/plan.h"
+#include "nidec/result.h"
 
 #define RESULT_MAGIC "NIDR"
 #define RESULT_VERSION 3u

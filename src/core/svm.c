@@ -295,6 +295,19 @@ void nidec_svm_decision(const nidec_svm_model *m, const nidec_view *v, double *d
 	}
 }
 
+int nidec_svm_predict_class(const double *dec, size_t n_problems)
+{
+	size_t q;
+	int lab = 0;
+
+	if (n_problems == 1)
+		return dec[0] > 0 ? 1 : 0;
+	for (q = 1; q < n_problems; q++)
+		if (dec[q] > dec[lab])
+			lab = (int)q;
+	return lab;
+}
+
 int nidec_svm_l1_min_c(const nidec_view *v, const signed char *ypm, double *min_c,
 		       nidec_err *err)
 {

@@ -38,10 +38,7 @@
 #include "nidec/mem.h"
 #include "nidec/nii.h"
 #include "nidec/sbuf.h"
-
-#ifndef NIDEC_VERSION
-#define NIDEC_VERSION "unknown"
-#endif
+#include "nidec/version.h"
 
 /* Output rows buffered before a write to /X. */
 #define ROW_BLOCK_BYTES ((size_t)8 << 20)
@@ -858,7 +855,7 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	prov.inputs = in.v;
 	prov.n_inputs = in.n;
 	prov.inputs_sha256 = key;
-	prov.tool_version = opts->tool_version ? opts->tool_version : NIDEC_VERSION;
+	prov.tool_version = opts->tool_version ? opts->tool_version : nidec_version;
 	prov.command_line = opts->command_line;
 	prov.liblinear_version = opts->liblinear_version;
 	nidec_nii_library_version(nifti_version, sizeof(nifti_version));

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "nidec/hash.h"
@@ -89,9 +88,4 @@ int nidec_sha256_mem(const void *data, size_t n, char hex[NIDEC_SHA256_HEX], nid
 		return nidec_fail(err, NIDEC_EINTERNAL, "SHA-256 of %zu bytes failed", n);
 	to_hex(md, md_len, hex);
 	return 0;
-}
-
-const char *nidec_crypto_version(void)
-{
-	return OpenSSL_version(OPENSSL_VERSION);
 }

@@ -507,7 +507,7 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 	json_object_set_new(root, "provenance", prov);
 
 	if (info->timing) {
-		const nidec_results_timing *t = info->timing;
+		const nidec_timing *t = info->timing;
 		json_t *tj = json_object(), *ranks = json_array(), *stages = json_object();
 		int r;
 		json_object_set_new(tj, "wall_seconds", jnum(t->wall));
@@ -525,7 +525,7 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 			json_object_set_new(e, "min", jnum(t->stage_min[i]));
 			json_object_set_new(e, "max", jnum(t->stage_max[i]));
 			json_object_set_new(e, "mean", jnum(t->stage_mean[i]));
-			json_object_set_new(stages, t->stage[i], e);
+			json_object_set_new(stages, nidec_timing_stage_name((int)i), e);
 		}
 		json_object_set_new(tj, "stages", stages);
 		json_object_set_new(root, "timing", tj);
@@ -647,7 +647,7 @@ static int timing_table(hid_t g, const char *name, int msg, size_t n, const void
 	return rc;
 }
 
-static int timing_group(hid_t f, const nidec_results_timing *t, const char *path, nidec_err *err)
+static int timing_group(hid_t f, const nidec_timing *t, const char *path, nidec_err *err)
 {
 	struct timing_task_row *tr = NULL;
 	struct timing_msg_row *mr = NULL;
@@ -678,34 +678,35 @@ static int timing_group(hid_t f, const nidec_results_timing *t, const char *path
 		if (rc == 0)
 			rc = nidec_h5w_f64(g, "ran", 1, d, t->ran, path, err);
 	}
-	if (rc == 0 && t->task_rank && t->task_seconds && t->task_cost && t->task_done && t->task_bytes &&
-	    t->task_keep && t->task_cpu) {
+	if (rc == 0 && t->task) {
 		tr = nidec_malloc_e(t->n_tasks ? t->n_tasks : 1, sizeof(*tr), "the task timing", err);
 		if (!tr)
 			rc = NIDEC_ENOMEM;
 		for (i = 0; rc == 0 && i < t->n_tasks; i++) {
+			const nidec_task_timing *tt = &t->task[i];
 			tr[i].task = (uint64_t)i;
-			tr[i].rank = t->task_rank[i];
-			tr[i].seconds = t->task_seconds[i];
-			tr[i].cost = t->task_cost[i];
-			tr[i].done = t->task_done[i];
-			tr[i].bytes = t->task_bytes[i] >= 0 ? (uint64_t)t->task_bytes[i] : 0;
-			tr[i].keep = t->task_keep[i];
-			tr[i].cpu = t->task_cpu[i];
+			tr[i].rank = tt->rank;
+			tr[i].seconds = tt->seconds;
+			tr[i].cost = tt->cost;
+			tr[i].done = tt->done;
+			tr[i].bytes = tt->bytes >= 0 ? (uint64_t)tt->bytes : 0;
+			tr[i].keep = tt->keep;
+			tr[i].cpu = tt->cpu;
 		}
 		if (rc == 0)
 			rc = timing_table(g, "tasks", 0, t->n_tasks, tr, path, err);
 	}
-	if (rc == 0 && t->msg_from && t->msg_results && t->msg_bytes && t->msg_seconds_each && t->msg_at) {
+	if (rc == 0 && t->task && t->msg) {
 		mr = nidec_malloc_e(t->n_msgs ? t->n_msgs : 1, sizeof(*mr), "the message timing", err);
 		if (!mr)
 			rc = NIDEC_ENOMEM;
 		for (i = 0; rc == 0 && i < t->n_msgs; i++) {
-			mr[i].from = t->msg_from[i];
-			mr[i].results = (uint64_t)t->msg_results[i];
-			mr[i].bytes = (uint64_t)t->msg_bytes[i];
-			mr[i].seconds = t->msg_seconds_each[i];
-			mr[i].at = t->msg_at[i];
+			const nidec_msg_timing *mt = &t->msg[i];
+			mr[i].from = mt->from;
+			mr[i].results = (uint64_t)mt->results;
+			mr[i].bytes = (uint64_t)mt->bytes;
+			mr[i].seconds = mt->seconds;
+			mr[i].at = mt->at;
 		}
 		if (rc == 0)
 			rc = timing_table(g, "messages", 1, t->n_msgs, mr, path, err);

@@ -129,10 +129,32 @@ int nidec_comm_agree(nidec_comm *c, int rc, nidec_err *err)
 	return worst;
 }
 
-int nidec_comm_barrier(nidec_comm *c, nidec_err *err)
+int nidec_comm_agree_all(nidec_comm *c, int rc, nidec_err *err)
 {
-	NIDEC_MPI(MPI_Barrier(c->comm), "MPI_Barrier");
-	return 0;
+	int mine = rc < 0 ? rc : 0, worst = 0, first, me;
+	struct {
+		int code;
+		char msg[NIDEC_ERR_MSG_MAX];
+	} e;
+
+	NIDEC_MPI(MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce (status)");
+	if (worst >= 0)
+		return 0;
+	me = mine < 0 ? c->rank : c->size;
+	NIDEC_MPI(MPI_Allreduce(&me, &first, 1, MPI_INT, MPI_MIN, c->comm), "MPI_Allreduce (failing rank)");
+	memset(&e, 0, sizeof(e));
+	if (c->rank == first) {
+		e.code = mine;
+		if (err)
+			snprintf(e.msg, sizeof(e.msg), "%s", err->msg);
+	}
+	NIDEC_MPI(MPI_Bcast(&e, (int)sizeof(e), MPI_BYTE, first, c->comm), "MPI_Bcast (error)");
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	if (err) {
+		err->code = e.code;
+		memcpy(err->msg, e.msg, sizeof(e.msg));
+	}
+	return e.code;
 }
 
 int nidec_comm_bcast(nidec_comm *c, void *buf, size_t n, int root, nidec_err *err)

@@ -172,25 +172,6 @@ static void sleep_seconds(double s)
 		;
 }
 
-void nidec_sched_format_seconds(double s, char *buf, size_t len)
-{
-	long t;
-
-	if (!(s >= 0))
-		s = 0;
-	if (s < 10) {
-		snprintf(buf, len, "%.1fs", s);
-		return;
-	}
-	t = (long)(s + 0.5);
-	if (t < 60)
-		snprintf(buf, len, "%lds", t);
-	else if (t < 3600)
-		snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
-	else
-		snprintf(buf, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
-}
-
 nidec_result **nidec_sched_results_alloc(size_t n, nidec_err *err)
 {
 	return nidec_calloc_e(n ? n : 1, sizeof(nidec_result *), "the result table", err);
@@ -206,27 +187,6 @@ void nidec_sched_results_free(nidec_result ***results, size_t n)
 		nidec_result_free(&(*results)[i]);
 	nidec_free(*results);
 	*results = NULL;
-}
-
-void nidec_sched_stats_release(nidec_sched_stats *stats)
-{
-	if (!stats)
-		return;
-	nidec_free(stats->busy);
-	nidec_free(stats->ran);
-	nidec_free(stats->task_rank);
-	nidec_free(stats->task_seconds);
-	nidec_free(stats->task_cost);
-	nidec_free(stats->task_done);
-	nidec_free(stats->task_bytes);
-	nidec_free(stats->task_keep);
-	nidec_free(stats->task_cpu);
-	nidec_free(stats->msg_from);
-	nidec_free(stats->msg_results);
-	nidec_free(stats->msg_bytes);
-	nidec_free(stats->msg_seconds_each);
-	nidec_free(stats->msg_at);
-	memset(stats, 0, sizeof(*stats));
 }
 
 static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof(v)); }
@@ -481,15 +441,11 @@ struct master {
 	size_t ran;
 	struct pending *pend;/* receives in progress */
 	size_t n_pend, cap_pend;
-	/* timing (sched.h "Timing"); the arrays only with opts->record_tasks */
-	size_t n_msgs, cap_msgs, max_msg;
-	double msg_seconds;
-	int *t_rank, *t_keep;
-	double *t_seconds, *t_done, *t_bytes, *t_cpu;
-	int *m_from;
-	double *m_results, *m_bytes, *m_seconds, *m_at;
+	/* --timing: the caller's record (NULL = none); its task and message
+	 * tables only with opts->record_tasks */
+	nidec_timing *tm;
+	size_t cap_msgs;
 	/* tasks rank 0 keeps for itself (see keep_tasks), costliest first */
-	int (*keep)(void *ctx, size_t t);
 	size_t *mine;
 	size_t n_mine, i_mine;
 };
@@ -593,12 +549,13 @@ static int store(struct master *m, nidec_result *r, int from, size_t bytes, doub
 		}
 	}
 	m->cost_done += m->cost[r->task];
-	if (m->t_rank) {
-		m->t_rank[r->task] = from;
-		m->t_seconds[r->task] = r->seconds;
-		m->t_done[r->task] = nidec_now() - m->t_start;
-		m->t_bytes[r->task] = (double)bytes;
-		m->t_cpu[r->task] = cpu;
+	if (m->tm && m->tm->task) {
+		nidec_task_timing *tt = &m->tm->task[r->task];
+		tt->rank = from;
+		tt->seconds = r->seconds;
+		tt->done = nidec_now() - m->t_start;
+		tt->bytes = (double)bytes;
+		tt->cpu = cpu;
 	}
 	m->results[r->task] = r;
 	m->done++;
@@ -698,31 +655,25 @@ static int poll_incoming(struct master *m, nidec_err *err)
 static int record_msg(struct master *m, const struct pending *p, size_t len, double t0,
 		      double t1, size_t n_results, nidec_err *err)
 {
-	if (!m->t_rank)
-		return 0;
-	if (m->n_msgs == m->cap_msgs) {
-		size_t cap = m->cap_msgs ? 2 * m->cap_msgs : 256;
-		int *from = nidec_realloc(m->m_from, cap * sizeof(*from));
-		double *v[4];
-		double **dst[4] = { &m->m_results, &m->m_bytes, &m->m_seconds, &m->m_at };
-		int k;
+	nidec_msg_timing *mt;
 
-		if (from)
-			m->m_from = from;
-		for (k = 0; k < 4; k++) {
-			v[k] = nidec_realloc(*dst[k], cap * sizeof(double));
-			if (v[k])
-				*dst[k] = v[k];
-		}
-		if (!from || !v[0] || !v[1] || !v[2] || !v[3])
+	if (!m->tm || !m->tm->task)
+		return 0;
+	if (m->tm->n_msgs == m->cap_msgs) {
+		size_t cap = m->cap_msgs ? 2 * m->cap_msgs : 256;
+		nidec_msg_timing *v = nidec_realloc(m->tm->msg, cap * sizeof(*v));
+
+		if (!v)
 			return nidec_fail(err, NIDEC_ENOMEM, "out of memory recording the timing of messages");
+		m->tm->msg = v;
 		m->cap_msgs = cap;
 	}
-	m->m_from[m->n_msgs] = p->from;
-	m->m_results[m->n_msgs] = (double)n_results;
-	m->m_bytes[m->n_msgs] = (double)len;
-	m->m_seconds[m->n_msgs] = t1 - t0;
-	m->m_at[m->n_msgs] = t1 - m->t_start;
+	mt = &m->tm->msg[m->tm->n_msgs];
+	mt->from = p->from;
+	mt->results = (double)n_results;
+	mt->bytes = (double)len;
+	mt->seconds = t1 - t0;
+	mt->at = t1 - m->t_start;
 	return 0;
 }
 
@@ -752,11 +703,13 @@ static int handle_message(struct master *m, const struct pending *p, unsigned ch
 	if (handle_result(m, p->from, buf, len, &local) < 0)
 		master_failed(m, &local);
 	t1 = nidec_now();
-	NIDEC_TRY(record_msg(m, p, len, t0, t1, m->done - before, err));
-	m->n_msgs++;
-	m->msg_seconds += t1 - t0;
-	if (len > m->max_msg)
-		m->max_msg = len;
+	if (m->tm) {
+		NIDEC_TRY(record_msg(m, p, len, t0, t1, m->done - before, err));
+		m->tm->n_msgs++;
+		m->tm->msg_seconds += t1 - t0;
+		if (len > m->tm->max_msg)
+			m->tm->max_msg = len;
+	}
 	return 0;
 }
 
@@ -808,13 +761,13 @@ static void progress(struct master *m, int final)
 	if (final && m->t_last_progress == m->t_start)
 		return; /* a run shorter than one period prints no progress */
 	m->t_last_progress = now;
-	nidec_sched_format_seconds(el, e, sizeof(e));
+	nidec_format_seconds(el, e, sizeof(e));
 	if (final || m->cost_done <= 0) {
 		nidec_info("%s: %zu/%zu tasks (%d%%), %s elapsed", m->opts->label ? m->opts->label : "tasks",
 			   m->done, n, n ? (int)(100.0 * (double)m->done / (double)n) : 100, e);
 		return;
 	}
-	nidec_sched_format_seconds(el * (m->cost_todo - m->cost_done) / m->cost_done, l, sizeof(l));
+	nidec_format_seconds(el * (m->cost_todo - m->cost_done) / m->cost_done, l, sizeof(l));
 	nidec_info("%s: %zu/%zu tasks (%d%%), %s elapsed, ~%s left",
 		   m->opts->label ? m->opts->label : "tasks", m->done, n,
 		   (int)(100.0 * (double)m->done / (double)n), e, l);
@@ -921,7 +874,7 @@ static int keep_tasks(struct master *m, nidec_err *err)
 	size_t i, j, k = m->back;
 	double cap, took = 0;
 
-	if (!m->keep || m->n_ranks < 2 || !m->opts->rank0_works || k == 0)
+	if (!m->src->keep || m->n_ranks < 2 || !m->opts->rank0_works || k == 0)
 		return 0;
 	m->mine = nidec_malloc_e(k, sizeof(*m->mine), "the task order", err);
 	if (!m->mine)
@@ -929,7 +882,7 @@ static int keep_tasks(struct master *m, nidec_err *err)
 	cap = m->cost_todo / (2.0 * (double)m->n_ranks);
 	for (i = j = 0; i < k; i++) {
 		size_t t = m->order[i];
-		if (m->keep(m->src->ctx, t) && took + m->cost[t] <= cap) {
+		if (m->src->keep(m->src->ctx, t) && took + m->cost[t] <= cap) {
 			took += m->cost[t];
 			m->mine[m->n_mine++] = t;
 		} else {
@@ -952,14 +905,9 @@ static int master_setup(struct master *m, nidec_err *err)
 	m->cancelled = nidec_calloc_e((size_t)m->n_ranks, sizeof(int), "the scheduler state", err);
 	m->delay = task_delay();
 	c = nidec_malloc_e(n ? n : 1, sizeof(*c), "the task order", err);
-	if (m->opts->record_tasks) {
-		m->t_rank = nidec_malloc_e(n ? n : 1, sizeof(*m->t_rank), "the task timing", err);
-		m->t_seconds = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
-		m->t_done = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
-		m->t_bytes = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
-		m->t_keep = nidec_malloc_e(n ? n : 1, sizeof(int), "the task timing", err);
-		m->t_cpu = nidec_malloc_e(n ? n : 1, sizeof(double), "the task timing", err);
-		if (!m->t_rank || !m->t_seconds || !m->t_done || !m->t_bytes || !m->t_keep || !m->t_cpu) {
+	if (m->tm && m->opts->record_tasks) {
+		m->tm->task = nidec_malloc_e(n ? n : 1, sizeof(*m->tm->task), "the task timing", err);
+		if (!m->tm->task) {
 			nidec_free(c);
 			return NIDEC_ENOMEM;
 		}
@@ -972,14 +920,16 @@ static int master_setup(struct master *m, nidec_err *err)
 		m->cost[i] = m->src->cost(m->src->ctx, i);
 		if (!(m->cost[i] > 0))
 			m->cost[i] = 1e-9; /* unknown or zero: still counted */
-		if (m->t_rank) {
+		if (m->tm && m->tm->task) {
 			/* a result taken from `results` keeps the time it took */
-			m->t_rank[i] = -1;
-			m->t_seconds[i] = m->results[i] ? m->results[i]->seconds : NAN;
-			m->t_done[i] = m->results[i] ? 0.0 : NAN;
-			m->t_bytes[i] = m->results[i] ? (double)packed_bytes(m->results[i]) : NAN;
-			m->t_keep[i] = m->keep ? m->keep(m->src->ctx, i) : 0;
-			m->t_cpu[i] = NAN; /* not measured (resumed) */
+			nidec_task_timing *tt = &m->tm->task[i];
+			tt->rank = -1;
+			tt->seconds = m->results[i] ? m->results[i]->seconds : NAN;
+			tt->cost = m->cost[i];
+			tt->done = m->results[i] ? 0.0 : NAN;
+			tt->bytes = m->results[i] ? (double)packed_bytes(m->results[i]) : NAN;
+			tt->keep = m->src->keep ? m->src->keep(m->src->ctx, i) : 0;
+			tt->cpu = NAN; /* not measured (resumed) */
 		}
 		if (m->results[i] || (m->opts->is_done && m->opts->is_done(m->opts->arg, i))) {
 			m->done++;
@@ -999,57 +949,8 @@ static int master_setup(struct master *m, nidec_err *err)
 	return keep_tasks(m, err);
 }
 
-static double plan_cost(void *ctx, size_t t)
-{
-	return nidec_plan_task_cost(ctx, t);
-}
-
-static size_t plan_group(void *ctx, size_t t)
-{
-	return nidec_plan_task_group(ctx, t);
-}
-
-static int plan_run(void *ctx, size_t t, nidec_result **res, nidec_err *err)
-{
-	return nidec_task_run(ctx, t, res, err);
-}
-
-/* The fits of an outer fold on the true labels carry the weights. */
-static int plan_keep(void *ctx, size_t t)
-{
-	nidec_task tk;
-
-	nidec_plan_task(ctx, t, &tk);
-	return tk.perm == 0 && tk.inner < 0;
-}
-
-static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep)(void *, size_t),
-		      const nidec_sched_opts *opts, nidec_result **results, nidec_sched_stats *stats,
-		      nidec_err *err);
-
-int nidec_sched_run(nidec_comm *comm, const nidec_plan *plan, const nidec_sched_opts *opts,
-		    nidec_result **results, nidec_sched_stats *stats, nidec_err *err)
-{
-	nidec_task_source src;
-
-	src.n_tasks = nidec_plan_n_tasks(plan);
-	src.cost = plan_cost;
-	src.group = plan_group;
-	src.run = plan_run;
-	src.ctx = (void *)plan; /* the callbacks only read it */
-	return run_source(comm, &src, plan_keep, opts, results, stats, err);
-}
-
-int nidec_sched_run_source(nidec_comm *comm, const nidec_task_source *src,
-			   const nidec_sched_opts *opts, nidec_result **results,
-			   nidec_sched_stats *stats, nidec_err *err)
-{
-	return run_source(comm, src, NULL, opts, results, stats, err);
-}
-
-static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep)(void *, size_t),
-		      const nidec_sched_opts *opts, nidec_result **results, nidec_sched_stats *stats,
-		      nidec_err *err)
+int nidec_sched_run(nidec_comm *comm, const nidec_task_source *src, const nidec_sched_opts *opts,
+		    nidec_result **results, nidec_timing *tm, nidec_err *err)
 {
 	static const nidec_sched_opts defaults = NIDEC_SCHED_OPTS_INIT;
 	int rank = nidec_comm_rank(comm), size = nidec_comm_size(comm), rc = 0, k;
@@ -1068,7 +969,7 @@ static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep
 		m.src = src;
 		m.opts = opts;
 		m.results = results;
-		m.keep = keep;
+		m.tm = tm;
 		m.n_ranks = size;
 		m.t_start = m.t_last_progress = t0;
 		g_busy = nidec_calloc_e((size_t)size, sizeof(double), "timing", &local);
@@ -1122,63 +1023,30 @@ static int run_source(nidec_comm *comm, const nidec_task_source *src, int (*keep
 	NIDEC_TRY_GOTO(rc, nidec_comm_bcast(comm, &wall, sizeof(wall), 0, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_comm_gather_double(comm, busy, g_busy, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_comm_gather_double(comm, ran, g_ran, err), done);
-	if (stats) {
-		nidec_sched_stats s = NIDEC_SCHED_STATS_INIT;
+	if (tm) {
 		double sum = 0, total = ran;
 
-		s.n_ranks = size;
-		s.n_tasks = src->n_tasks;
-		s.wall = wall;
-		s.rank0_works = opts->rank0_works || size == 1;
+		tm->n_ranks = size;
+		tm->n_tasks = src->n_tasks;
+		tm->wall = wall;
+		tm->rank0_works = opts->rank0_works || size == 1;
 		if (rank == 0) {
-			s.n_msgs = m.n_msgs;
-			s.max_msg = m.max_msg;
-			s.msg_seconds = m.msg_seconds;
-			s.task_rank = m.t_rank;
-			s.task_seconds = m.t_seconds;
-			s.task_done = m.t_done;
-			s.task_bytes = m.t_bytes;
-			s.task_keep = m.t_keep;
-			s.task_cpu = m.t_cpu;
-			if (m.t_rank) { /* the costs go with the other task arrays */
-				s.task_cost = m.cost;
-				m.cost = NULL;
-			}
-			s.msg_from = m.m_from;
-			s.msg_results = m.m_results;
-			s.msg_bytes = m.m_bytes;
-			s.msg_seconds_each = m.m_seconds;
-			s.msg_at = m.m_at;
-			m.t_rank = m.t_keep = NULL;
-			m.t_seconds = m.t_done = m.t_bytes = m.t_cpu = NULL;
-			m.m_from = NULL;
-			m.m_results = m.m_bytes = m.m_seconds = m.m_at = NULL;
 			for (total = 0, k = 0; k < size; k++) {
 				sum += g_busy[k];
 				total += g_ran[k];
 			}
-			s.efficiency = wall > 0 ? sum / ((double)size * wall) : 1.0;
-			s.busy = g_busy;
-			s.ran = g_ran;
+			tm->efficiency = wall > 0 ? sum / ((double)size * wall) : 1.0;
+			nidec_free(tm->busy);
+			nidec_free(tm->ran);
+			tm->busy = g_busy;
+			tm->ran = g_ran;
 			g_busy = g_ran = NULL;
 		}
-		s.n_run = (size_t)total;
-		*stats = s;
+		tm->n_run = (size_t)total;
 	}
 done:
 	nidec_free(g_busy);
 	nidec_free(g_ran);
 	nidec_free(m.cost);
-	nidec_free(m.t_rank);
-	nidec_free(m.t_seconds);
-	nidec_free(m.t_done);
-	nidec_free(m.t_bytes);
-	nidec_free(m.t_keep);
-	nidec_free(m.t_cpu);
-	nidec_free(m.m_from);
-	nidec_free(m.m_results);
-	nidec_free(m.m_bytes);
-	nidec_free(m.m_seconds);
-	nidec_free(m.m_at);
 	return rc;
 }

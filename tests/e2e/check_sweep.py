@@ -6,7 +6,7 @@
                                         permutation p-value recomputed from every
                                         subject's null_scores.tsv
     check_sweep.py tdist DRIVER         the Student-t / incomplete beta code (compiled
-                                        into DRIVER from src/cli/sweep_stats.c) vs
+                                        into DRIVER from src/core/stats.c) vs
                                         scipy.special.betainc and scipy.stats.t
 
 Prints "ok: ..." and exits 0, or prints what differs and exits 1.

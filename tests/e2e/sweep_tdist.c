@@ -1,13 +1,13 @@
 /*
  * sweep_tdist.c - a driver for tests/e2e/t3000-sweep.sh: reads lines
  * "b A B X" (I_x(a, b)) or "t T DF" (Student-t cdf and sf) on stdin and
- * prints the values of src/cli/sweep_stats.c with %.17g, for
+ * prints the values of src/core/stats.c with %.17g, for
  * check_sweep.py to compare with scipy.  Built by the test itself:
- *     cc -Isrc/cli tests/e2e/sweep_tdist.c src/cli/sweep_stats.c -lm
+ *     cc -Iinclude tests/e2e/sweep_tdist.c src/core/stats.c -lm
  */
 #include <stdio.h>
 
-#include "sweep_stats.h"
+#include "nidec/stats.h"
 
 int main(void)
 {

@@ -97,8 +97,8 @@ assert [s[\"subject\"] for s in g[\"subjects\"]] == \"01 02 03 04 h1\".split(), 
 '
 
 test_expect_success 'the Student t distribution (regularized incomplete beta) matches scipy' '
-	${PLAIN_CC:-cc} -std=c11 -O2 -I"$REPO_DIR/src/cli" -o tdist \
-		"$TESTS_DIR/e2e/sweep_tdist.c" "$REPO_DIR/src/cli/sweep_stats.c" -lm &&
+	${PLAIN_CC:-cc} -std=c11 -O2 -I"$REPO_DIR/include" -o tdist \
+		"$TESTS_DIR/e2e/sweep_tdist.c" "$REPO_DIR/src/core/stats.c" -lm &&
 	$PYTHON "$TESTS_DIR/e2e/check_sweep.py" tdist ./tdist >res && cat res && grep -q "^ok:" res
 '
 

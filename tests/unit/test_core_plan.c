@@ -17,6 +17,8 @@
 #include "nidec/cfg.h"
 #include "nidec/mem.h"
 #include "nidec/plan.h"
+#include "nidec/reduce.h"
+#include "nidec/task.h"
 #include "nidec/rng.h"
 #include "core/plan_int.h" /* plan_allow_split (white box) */
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "nidec/mem.h"
-#include "nidec/plan.h"
+#include "nidec/result.h"
 
 static void test_core_result__round_trip(void **state)
 {

@@ -440,6 +440,21 @@ static void test_core_svm__gram(void **state)
 		}
 }
 
+/* nilearn's predict: two classes by the sign of the one decision (0
+ * goes to the first class), more by the first maximum. */
+static void test_core_svm__predict_class(void **state)
+{
+	const double two_pos[1] = { 0.25 }, two_zero[1] = { 0.0 }, two_neg[1] = { -1e-300 };
+	const double ovr[4] = { -1.0, 2.0, 2.0, 0.5 }, ovr_first[3] = { 3.0, -1.0, 3.0 };
+
+	(void)state;
+	assert_int_equal(nidec_svm_predict_class(two_pos, 1), 1);
+	assert_int_equal(nidec_svm_predict_class(two_zero, 1), 0);
+	assert_int_equal(nidec_svm_predict_class(two_neg, 1), 0);
+	assert_int_equal(nidec_svm_predict_class(ovr, 4), 1);
+	assert_int_equal(nidec_svm_predict_class(ovr_first, 3), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_core_svm__dcd_forms_agree),
 		cmocka_unit_test(test_core_svm__dcd_warm_start),
 		cmocka_unit_test(test_core_svm__gram),
+		cmocka_unit_test(test_core_svm__predict_class),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,6 +1,6 @@
 /*
- * sweep_stats.c - Student's t distribution and the one-sample t-test of
- * `nidec sweep`'s group summary (see sweep_stats.h, docs/SWEEP.md).
+ * stats.c - Student's t distribution and the one-sample t-test of
+ * `nidec sweep`'s group summary (see stats.h, docs/SWEEP.md).
  *
  * The t tails come from the regularized incomplete beta function:
  *     P(T > t) = I_x(df/2, 1/2) / 2   with x = df / (df + t^2), t >= 0
@@ -18,7 +18,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "sweep_stats.h"
+#include "nidec/stats.h"
 
 #define CF_MAX_ITER 1000
 #define CF_EPS 1e-16

@@ -1,5 +1,5 @@
 /*
- * sweep_stats.h - the group statistics of `nidec sweep`: Student's t
+ * stats.h - the group statistics of `nidec sweep`: Student's t
  * distribution through the regularized incomplete beta function, and the
  * one-sample t-test of subject scores against chance (docs/SWEEP.md).
  *
@@ -7,8 +7,8 @@
  * checks it against scipy.special.betainc and scipy.stats.t).  Not
  * collective; no allocation; no errors: out-of-domain arguments give NaN.
  */
-#ifndef NIDEC_CLI_SWEEP_STATS_H
-#define NIDEC_CLI_SWEEP_STATS_H
+#ifndef NIDEC_STATS_H
+#define NIDEC_STATS_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * sweep_slurm.c - `nidec sweep SWEEP.ini --emit-slurm DIR`: a Slurm job
+ * slurm.c - `nidec sweep SWEEP.ini --emit-slurm DIR`: a Slurm job
  * array (one subject per array task) and a dependent gather job for the
  * sweep, ready to submit (see sweep.h, docs/SWEEP.md).
  *
@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
 #include "nidec/log.h"
+#include "nidec/version.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
-#include "sweep.h"
+#include "nidec/sweep.h"
 
 /* Append `s` single-quoted for the shell. */
 static int add_quoted(nidec_sbuf *sb, const char *s)

@@ -1,6 +1,9 @@
 /*
- * sweep.h - `nidec sweep`: many subjects, one analysis config (private to
- * src/cli; docs/SWEEP.md is the user's documentation).
+ * sweep.h - `nidec sweep`: many subjects, one analysis config
+ * (src/job/sweep.c, group.c, slurm.c; docs/SWEEP.md is the user's
+ * documentation).  The subjects themselves run through the job driver
+ * (job.h); this module is the sweep file, the subject list, the group
+ * outputs and the Slurm scripts.
  *
  * A sweep file is an INI file with one [sweep] section:
  *
@@ -32,18 +35,15 @@
  *
  * Relative paths are relative to the current directory (as in the
  * analysis config).  Unknown keys are errors with a "did you mean".
- * Everything here is Not Collective except nidec_sweep_run; MPI only
- * through comm.h.
+ * Not Collective; no MPI.
  */
-#ifndef NIDEC_CLI_SWEEP_H
-#define NIDEC_CLI_SWEEP_H
+#ifndef NIDEC_SWEEP_H
+#define NIDEC_SWEEP_H
 
 #include <stddef.h>
 
 #include "nidec/cfg.h"
-#include "nidec/comm.h"
 #include "nidec/err.h"
-#include "nidec/plan.h"
 #include "nidec/sbuf.h"
 
 /* One subject of the sweep. */
@@ -110,7 +110,7 @@ int nidec_sweep_base_cfg(const nidec_sweep *sw, char *const *sets, size_t n_sets
  * NaN (no test) for f1, precision and recall. */
 double nidec_sweep_chance(const nidec_sweep *sw, int scoring, size_t n_classes);
 
-/* ---- group outputs (sweep_group.c; rank 0) ---- */
+/* ---- group outputs (src/job/group.c; rank 0) ---- */
 
 /* <root>/dataset_description.json (BIDS derivatives). */
 int nidec_sweep_write_description(const nidec_sweep *sw, const char *root, nidec_err *err);
@@ -141,31 +141,7 @@ int nidec_sweep_outputs_current(const char *dir, const nidec_cfg *cfg, const cha
 int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *const *cfgs,
 		       const char *root, size_t *n_ok, size_t *n_failed, nidec_err *err);
 
-/* ---- the sweep in one launch (sweep_run.c; collective) ---- */
-
-typedef struct nidec_sweep_run_opts {
-	long only;               /* subject index to run alone, -1 = every subject */
-	int force;               /* convert again even if datasets are up to date */
-	int resume;              /* keep subjects whose outputs are current */
-	int (*interrupted)(void);/* rank 0: true once a stop signal arrived (may be NULL) */
-} nidec_sweep_run_opts;
-
-#define NIDEC_SWEEP_RUN_OPTS_INIT { -1, 0, 0, NULL }
-
-/*
- * Convert, load, schedule every subject's tasks in one task space, reduce
- * and write each subject's outputs into <base->dir>/sub-<label>/.
- * Collective.  A subject that fails (conversion, labels, plan, reduce,
- * writing) gets its status and error set in sw->subject[] (on rank 0 at
- * least) and the sweep goes on; the return value is negative only when the
- * sweep itself cannot go on (out of memory, MPI) or was interrupted
- * (NIDEC_EINTR: the subjects finished so far are written).  Not agreed:
- * the caller agrees on the status.
- */
-int nidec_sweep_run(nidec_comm *comm, nidec_sweep *sw, char *const *sets, size_t n_sets,
-		    const nidec_cfg *base, const nidec_sweep_run_opts *opt, nidec_err *err);
-
-/* ---- Slurm scripts (sweep_slurm.c; rank 0) ---- */
+/* ---- Slurm scripts (src/job/slurm.c; rank 0) ---- */
 
 typedef struct nidec_sweep_slurm {
 	const char *dir;          /* where the scripts go (created) */

@@ -1,6 +1,6 @@
 /*
  * signals.h - graceful stop on SIGTERM, SIGUSR1 and SIGINT for the
- * commands that run tasks (`nidec cv`, `nidec run`; private to src/cli).
+ * jobs that run tasks (job.h: `nidec run`, `nidec cv`, `nidec sweep`).
  *
  * Slurm sends SIGTERM at a time limit or preemption (to every task of a
  * job step launched with srun; `--signal=TERM@120` sends it earlier, to
@@ -20,8 +20,8 @@
  * after it (the earlier handlers come back).  Not thread-safe (nidec is
  * single-threaded per rank); Not Collective.
  */
-#ifndef NIDEC_CLI_SIGNALS_H
-#define NIDEC_CLI_SIGNALS_H
+#ifndef NIDEC_SIGNALS_H
+#define NIDEC_SIGNALS_H
 
 #include "nidec/err.h"
 

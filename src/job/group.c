@@ -1,5 +1,5 @@
 /*
- * sweep_group.c - the group-level files of a sweep, made from the
+ * group.c - the group-level files of a sweep, made from the
  * subjects' output files only (so that `nidec sweep --gather` after a
  * Slurm job array and a sweep in one launch give the same files):
  *
@@ -35,13 +35,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
 #include "nidec/log.h"
+#include "nidec/version.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
-#include "sweep.h"
-#include "sweep_stats.h"
+#include "nidec/sweep.h"
+#include "nidec/stats.h"
 
 #define BIDS_VERSION "1.9.0"
 

@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "signals.h"
+#include "nidec/signals.h"
 
 static volatile sig_atomic_t caught;
 

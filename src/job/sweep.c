@@ -1,5 +1,5 @@
 /*
- * sweep_spec.c - the sweep file ([sweep] section), the subject list
+ * sweep.c - the sweep file ([sweep] section), the subject list
  * (explicit, or discovered under a BIDS root) and each subject's config
  * (see sweep.h; the user's side is docs/SWEEP.md).
  *
@@ -34,7 +34,7 @@
 #include "nidec/convert.h"
 #include "nidec/mem.h"
 #include "nidec/sbuf.h"
-#include "sweep.h"
+#include "nidec/sweep.h"
 
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
        K_CHANCE, K_NAME, N_KEYS };

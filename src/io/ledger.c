@@ -776,11 +776,6 @@ size_t nidec_ledger_count(const nidec_ledger *lg)
 	return lg->count;
 }
 
-const char *nidec_ledger_path(const nidec_ledger *lg)
-{
-	return lg->path;
-}
-
 int nidec_ledger_close(nidec_ledger **lgp, nidec_err *err)
 {
 	nidec_ledger *lg;
