@@ -42,16 +42,19 @@ GIT_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo 
 VERSION := 0.1.0
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wformat=2
+# CFLAGS and LDFLAGS are the user's (`make CFLAGS=-O0` replaces them);
+# what nidec needs goes into ALL_CFLAGS / ALL_LDFLAGS, as git does.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude
+LDFLAGS ?=
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Iinclude $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
 ifdef DEVELOPER
-CFLAGS += -Werror
+ALL_CFLAGS += -Werror
 endif
 ifdef SANITIZE
-CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZE)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-CFLAGS += -DNIDEC_VERSION='"$(VERSION) ($(GIT_VERSION))"'
 
 BUILD := build
 BASE_SRC := $(sort $(wildcard src/base/*.c))
@@ -92,10 +95,10 @@ all: $(BUILD)/nidec
 
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
 
 $(BUILD)/nidec: $(call obj,$(ALL_SRC))
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # version.c embeds the version (git describe, in every output's
 # provenance): rebuild it whenever that changes, not only when it does.
@@ -104,18 +107,19 @@ $(VERSION_STAMP): FORCE
 	@mkdir -p $(BUILD); echo '$(VERSION) ($(GIT_VERSION))' >$@.new; \
 	if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 $(BUILD)/base/version.o: $(VERSION_STAMP)
+$(BUILD)/base/version.o: ALL_CFLAGS += -DNIDEC_VERSION='"$(VERSION) ($(GIT_VERSION))"'
 .PHONY: FORCE
 FORCE:
 
 $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+	$(PLAIN_CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_core_%: tests/unit/test_core_%.c $(call obj,$(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(PLAIN_CC) $(CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+	$(PLAIN_CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -Isrc -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 # Install what is missing (needs root; uses sudo when available).
 deps:

@@ -142,4 +142,9 @@ size_t nidec_plan_task_group(const nidec_plan *plan, size_t t);
  */
 void nidec_plan_set_solver(nidec_plan *plan, int form, int warm);
 
+/* Tests: allow (1, the default) or forbid (0) one task per problem (see
+ * the file comment), and lay the tasks out again.  Call before
+ * nidec_plan_prepare. */
+void nidec_plan_allow_split(nidec_plan *plan, int allow);
+
 #endif

@@ -643,7 +643,7 @@ static void layout_tasks(struct nidec_plan *pl)
 	pl->n_tasks = pl->block * blocks;
 }
 
-void plan_allow_split(struct nidec_plan *pl, int allow)
+void nidec_plan_allow_split(nidec_plan *pl, int allow)
 {
 	pl->no_split = !allow;
 	layout_tasks(pl);

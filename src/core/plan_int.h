@@ -126,9 +126,6 @@ static inline signed char plan_ypm(const struct nidec_plan *pl, const int *y, si
 	return y[i] == pos ? 1 : -1;
 }
 
-/* Tests: allow (1, the default) or forbid (0) one task per problem, and
- * lay the tasks out again.  Call before nidec_plan_prepare. */
-void plan_allow_split(struct nidec_plan *pl, int allow);
 
 /* Labels of permutation perm (perm 0: a copy of the true labels). */
 int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);

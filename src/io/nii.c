@@ -778,11 +778,13 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 		goto done;
 	}
 	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (ends_with(path, ".gz"))
-		snprintf(mode, sizeof(mode), "wb%d", spec->compress_level < 1 ? 6 :
-			 spec->compress_level > 9 ? 9 : spec->compress_level);
-	else
+	if (ends_with(path, ".gz")) {
+		/* zlib's "wb<level>", level 1..9 (one digit) */
+		int level = spec->compress_level < 1 ? 6 : spec->compress_level > 9 ? 9 : spec->compress_level;
+		snprintf(mode, sizeof(mode), "wb%c", '0' + level);
+	} else {
 		snprintf(mode, sizeof(mode), "wbT");
+	}
 	gz = gzopen(tmp, mode);
 	if (!gz) {
 		rc = nidec_fail(err, NIDEC_EIO, "cannot create '%s': %s", path,

@@ -20,7 +20,6 @@
 #include "nidec/reduce.h"
 #include "nidec/task.h"
 #include "nidec/rng.h"
-#include "core/plan_int.h" /* plan_allow_split (white box) */
 
 #define RUNS 4
 #define PER_RUN 8
@@ -517,7 +516,7 @@ static void test_core_plan__one_task_per_problem(void **state)
 		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
 		nidec_plan_set_solver(plan, 2, 1); /* kernel form: the plan-wide Gram matrix */
 		if (!split)
-			plan_allow_split(plan, 0);
+			nidec_plan_allow_split(plan, 0);
 		assert_int_equal(nidec_plan_n_tasks(plan), split ? 12 : 4);
 		assert_int_equal(nidec_plan_n_fit(plan), split ? 3 : 9);
 		for (t = 0; t < nidec_plan_n_tasks(plan); t++) {
