@@ -26,8 +26,8 @@
 
 typedef struct nidec_convert_opts {
 	int force;                     /* rebuild even if the output is up to date */
-	const char *tool_version;      /* provenance; NULL = the compiled-in NIDEC_VERSION */
-	const char *command_line;      /* provenance; NULL = not recorded */
+	const char *tool_version;      /* provenance; NULL = nidec_version */
+	const char *command_line;      /* provenance; NULL = nidec_command_line() */
 	const char *liblinear_version; /* provenance; NULL = "unknown" */
 } nidec_convert_opts;
 
@@ -48,7 +48,7 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 		     const nidec_convert_opts *opts, nidec_convert_result *res,
 		     nidec_err *err);
 
-/* The same with default provenance (no command line recorded). */
+/* The same with default provenance (this process's version and command line). */
 int nidec_convert(const nidec_cfg *cfg, const char *out_path, int force, int *reused,
 		  nidec_err *err);
 

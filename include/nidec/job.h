@@ -44,6 +44,13 @@
  * subject's files are byte-identical alone or in a sweep, for any number
  * of ranks, resumed or not.
  *
+ * Warnings: what a subject's data made nidec warn about (converting,
+ * loading, planning) is shown on rank 0 - the warnings of the rank that
+ * converted it too, with that rank named - and stored in its
+ * summary.json ("warnings").  Warnings about the run itself (a checkpoint
+ * replaced, a torn record dropped) are only shown: a resumed run's files
+ * are those of an uninterrupted one.
+ *
  * Memory: every rank holds every running subject's data (any rank may run
  * any task); rank 0 also holds the results of the permutations not yet
  * reduced, and drops a subject's data once it is written.
@@ -66,6 +73,7 @@ typedef struct nidec_job_provenance {
 	int n_ranks;
 	const char *mpi_version;    /* nidec_comm_library_version() */
 	const nidec_timing *timing; /* NULL unless --timing */
+	const char *warnings;       /* the subject's warnings, one per line, or NULL */
 } nidec_job_provenance;
 
 /*

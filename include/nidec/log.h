@@ -42,6 +42,14 @@ void nidec_log_msg(int level, const char *file, int line, const char *fmt, ...)
 			nidec_log_msg(NIDEC_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
 
+/* While `sb` is set (NULL stops), every warning of this rank is also
+ * appended to it as one line ending in "\n", whatever the rank and the
+ * level: the job driver collects a subject's warnings on the rank that
+ * converts it, shows them on rank 0 and stores them in the subject's
+ * summary.json (job.h).  The buffer stays the caller's. */
+struct nidec_sbuf;
+void nidec_log_record_warnings(struct nidec_sbuf *sb);
+
 /* Primary output on stdout, rank 0 only, unless -q. */
 void nidec_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -15,7 +15,8 @@
 
 /* Per-fold, per-key results ready to be written (rank 0). */
 typedef struct nidec_outcome {
-	size_t n_keys;          /* class keys of the outputs (K, also for K = 2) */
+	size_t n_keys;          /* class keys of the outputs: K, or 1 for two classes
+				 * (2 under compat = nilearn; plan.h "Keys") */
 	char **keys;            /* [n_keys] class names */
 	size_t n_folds;         /* outer folds */
 	size_t n_C;

@@ -57,10 +57,11 @@
  * new images on themselves).  compat = nilearn does it in numpy's float32
  * arithmetic.  Screening: see src/core/plan.c.
  *
- * Keys (outcome): K keys for K classes.  Two classes: one problem whose
- * weights point to classes[1]; compat = nilearn stores +w under classes[0]
- * and -w under classes[1] (nilearn's coef_img_ quirk), otherwise key c's
- * weights point towards c.  Both keys carry the problem's scores.
+ * Keys (outcome): K keys for K > 2 classes, key c's weights pointing
+ * towards c.  Two classes: one problem whose weights point to classes[1],
+ * reported once, under classes[1]; compat = nilearn reports it under both
+ * classes, +w under classes[0] and -w under classes[1] (nilearn's
+ * coef_img_ quirk), both with the problem's scores.
  *
  * Not thread-safe: tasks of one plan reuse the plan's scratch memory, and
  * the liblinear path seeds the C library's rand().

@@ -60,6 +60,9 @@ typedef struct nidec_results_info {
 	/* the run's checkpoint ledger file (ledger.h), copied into
 	 * results.h5's /ledger; NULL = none */
 	const char *ledger_path;
+	/* warnings of the run, one per line ("\n"-terminated), or NULL:
+	 * summary.json "warnings" */
+	const char *warnings;
 } nidec_results_info;
 
 /* Create `dir` (and missing parents) if needed and check that a file can

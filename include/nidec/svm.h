@@ -95,6 +95,9 @@ int nidec_svm_predict_class(const double *dec, size_t n_problems);
 
 void nidec_svm_model_release(nidec_svm_model *m);
 
+/* liblinear's version, "2.30" for Debian's 2.3.0 (provenance). */
+const char *nidec_svm_liblinear_version(void);
+
 /* scikit-learn l1_min_c(X, y, loss='squared_hinge', fit_intercept=True):
  * 0.5 / max(max_j |sum_i y_i x_ij|, |sum_i y_i|), the smallest C with a
  * non-zero L1-penalised model; nilearn's grid for svc_l1 is {2, 20, 200} x

@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "nidec/log.h"
+#include "nidec/sbuf.h"
 
 static int log_level = NIDEC_LOG_INFO;
+static nidec_sbuf *warnings; /* nidec_log_record_warnings */
 static int log_rank;
 static int log_ranks = 1;
 
@@ -38,12 +40,34 @@ int nidec_log_enabled(int level)
 	return 1;
 }
 
+void nidec_log_record_warnings(nidec_sbuf *sb)
+{
+	warnings = sb;
+}
+
+/* One recorded warning line (out of memory: the line is lost, not the run). */
+static void record(const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\n");
+	if (nidec_sbuf_add(warnings, line, n) == 0)
+		(void)nidec_sbuf_adds(warnings, "\n");
+}
+
 void nidec_log_msg(int level, const char *file, int line, const char *fmt, ...)
 {
 	static const char *const tag[] = { "error: ", "warning: ", "", "", "debug: " };
 	char rank[32] = "";
 	va_list ap;
 
+	if (level == NIDEC_LOG_WARN && warnings) {
+		va_start(ap, fmt);
+		record(fmt, ap);
+		va_end(ap);
+	}
 	if (!nidec_log_enabled(level))
 		return;
 	if (log_ranks > 1 && (level == NIDEC_LOG_ERROR || level == NIDEC_LOG_DEBUG))

@@ -16,10 +16,6 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 
-/* liblinear's own version number (declared in linear.h, which only
- * src/core/svm.c includes); recorded in the dataset's provenance. */
-extern int liblinear_version;
-
 static const char usage_text[] =
 	"usage: nidec convert [CONFIG] [options]\n"
 	"\n"
@@ -139,7 +135,7 @@ int cmd_convert(int argc, char **argv, nidec_comm *comm)
 	nidec_err err = NIDEC_ERR_INIT;
 	nidec_cfg cfg;
 	const char *config = NULL, *output = NULL;
-	char *out_path = NULL, llv[32];
+	char *out_path = NULL;
 	int i, rc = 0, ret, rank = nidec_comm_rank(comm);
 	double t0;
 
@@ -230,11 +226,6 @@ missing:
 	if (rc == 0) {
 		t0 = nidec_now();
 		if (rank == 0) {
-			snprintf(llv, sizeof(llv), "%d.%02d", liblinear_version / 100,
-				 liblinear_version % 100);
-			opts.tool_version = nidec_version;
-			opts.command_line = nidec_command_line();
-			opts.liblinear_version = llv;
 			memset(&res, 0, sizeof(res));
 			rc = nidec_convert_ex(&cfg, out_path, &opts, &res, &err);
 			if (rc == 0)

@@ -299,12 +299,32 @@ static int check_results(const struct nidec_plan *pl, nidec_result *const *resul
 	return 0;
 }
 
+/* The output keys (outcome.h): one per class, except that a binary
+ * problem is reported once, under its positive class classes[1], outside
+ * compat = nilearn (nilearn reports it under both classes, the second
+ * with the first's scores and the negated weights: its coef_img_ quirk). */
+static size_t n_keys(const struct nidec_plan *pl)
+{
+	return pl->K == 2 && pl->compat != NIDEC_COMPAT_NILEARN ? 1 : pl->K;
+}
+
+/* The class of key k, and its binary problem. */
+static size_t key_class(const struct nidec_plan *pl, size_t k)
+{
+	return n_keys(pl) == 1 ? 1 : k;
+}
+
+static size_t key_problem(const struct nidec_plan *pl, size_t k)
+{
+	return pl->K == 2 ? 0 : k;
+}
+
 static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_err *err)
 {
-	size_t K = pl->K, F = pl->outer.n, nC = pl->n_C, P = pl->n_problems, f, k, i;
-	size_t kf = K * F, kfc = K * F * nC, kfi = K * F * pl->n_inner_max;
+	size_t K = pl->K, N = n_keys(pl), F = pl->outer.n, nC = pl->n_C, P = pl->n_problems, f, k, i;
+	size_t kf = N * F, kfc = N * F * nC, kfi = N * F * pl->n_inner_max;
 
-	o->n_keys = K;
+	o->n_keys = N;
 	o->n_folds = F;
 	o->n_C = nC;
 	o->nested = pl->mode != MODE_TESTFOLD;
@@ -315,11 +335,11 @@ static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_er
 	o->n_perm = pl->n_perm;
 	for (f = 0; f < F; f++)
 		o->n_pred += pl->outer.split[f].n_test;
-	o->keys = nidec_calloc_e(K, sizeof(char *), "outcome keys", err);
+	o->keys = nidec_calloc_e(N, sizeof(char *), "outcome keys", err);
 	if (!o->keys)
 		return NIDEC_ENOMEM;
-	for (k = 0; k < K; k++)
-		if (!(o->keys[k] = nidec_strdup_e(pl->class_names[k], err)))
+	for (k = 0; k < N; k++)
+		if (!(o->keys[k] = nidec_strdup_e(pl->class_names[key_class(pl, k)], err)))
 			return NIDEC_ENOMEM;
 	o->C = nidec_malloc_e(nC, sizeof(double), "outcome", err);
 	o->score = nidec_malloc_e(kf, sizeof(double), "outcome", err);
@@ -335,14 +355,14 @@ static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_er
 	o->pred_true = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
 	o->pred_label = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
 	o->pred_decision = nidec_calloc_e(o->n_pred ? o->n_pred * P : 1, sizeof(double), "predictions", err);
-	o->coef_mean = nidec_calloc_e(K * pl->p, sizeof(double), "mean weights", err);
-	o->coef_std = nidec_calloc_e(K * pl->p, sizeof(double), "weight std", err);
-	o->intercept = nidec_calloc_e(K, sizeof(double), "intercepts", err);
+	o->coef_mean = nidec_calloc_e(N * pl->p, sizeof(double), "mean weights", err);
+	o->coef_std = nidec_calloc_e(N * pl->p, sizeof(double), "weight std", err);
+	o->intercept = nidec_calloc_e(N, sizeof(double), "intercepts", err);
 	o->model_coef = nidec_calloc_e(P * pl->p, sizeof(double), "model weights", err);
 	o->model_intercept = nidec_calloc_e(P, sizeof(double), "model intercepts", err);
 	o->confusion = nidec_calloc_e(K * K, sizeof(long), "confusion matrix", err);
-	o->null_scores = nidec_malloc_e(pl->n_perm ? (size_t)pl->n_perm * K : 1, sizeof(double), "null scores", err);
-	o->p_value = nidec_malloc_e(K, sizeof(double), "p-values", err);
+	o->null_scores = nidec_malloc_e(pl->n_perm ? (size_t)pl->n_perm * N : 1, sizeof(double), "null scores", err);
+	o->p_value = nidec_malloc_e(N, sizeof(double), "p-values", err);
 	if (!o->C || !o->score || !o->inner_score || !o->chosen_C || !o->grid_score ||
 	    !o->grid_inner || !o->inner_C || !o->inner_fold_score || !o->pred_accuracy ||
 	    !o->pred_sample || !o->pred_fold || !o->pred_true || !o->pred_label ||
@@ -353,20 +373,22 @@ static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_er
 	memcpy(o->C, pl->C, nC * sizeof(double));
 	for (i = 0; i < kfi; i++)
 		o->inner_C[i] = o->inner_fold_score[i] = NAN;
-	for (i = 0; i < K; i++)
+	for (i = 0; i < N; i++)
 		o->p_value[i] = NAN;
 	o->p_value_mean = NAN;
 	return 0;
 }
 
-/* Key k of problem q: all keys of the one binary problem, or key q. */
+/* The sign of key k's weights: a binary problem's weights point to
+ * classes[1]; nilearn stores them as they are under classes[0] and
+ * negated under classes[1]. */
 static double key_sign(const struct nidec_plan *pl, size_t k)
 {
 	if (pl->K != 2)
 		return 1.0;
 	if (pl->compat == NIDEC_COMPAT_NILEARN)
 		return k == 0 ? 1.0 : -1.0;
-	return k == 1 ? 1.0 : -1.0;
+	return key_class(pl, k) == 1 ? 1.0 : -1.0;
 }
 
 /* Permutation 0: scores, grid, predictions and weights. */
@@ -416,9 +438,9 @@ static int reduce_true(const struct nidec_plan *pl, nidec_result *const *results
 			for (j = 0; j < os->n_test; j++)
 				o->pred_decision[(off[f] + j) * pl->n_problems + q] = pk.dec[j];
 			memcpy(fc + f * p1, pk.coef, p1 * sizeof(double));
-			for (k = 0; k < pl->K; k++) {
+			for (k = 0; k < n_keys(pl); k++) {
 				size_t kf = k * F + f;
-				if (pl->K != 2 && k != q)
+				if (key_problem(pl, k) != q)
 					continue;
 				o->score[kf] = pk.score;
 				o->inner_score[kf] = pk.inner_score;
@@ -448,9 +470,9 @@ static int reduce_true(const struct nidec_plan *pl, nidec_result *const *results
 				o->model_coef[q * pl->p + j] = m;
 			else
 				o->model_intercept[q] = m;
-			for (k = 0; k < pl->K; k++) {
+			for (k = 0; k < n_keys(pl); k++) {
 				double sg = key_sign(pl, k);
-				if (pl->K != 2 && k != q)
+				if (key_problem(pl, k) != q)
 					continue;
 				if (j < pl->p) {
 					o->coef_mean[k * pl->p + j] = sg * m;
@@ -484,11 +506,11 @@ done:
 }
 
 /* Permutation perm > 0: its null score per key, the mean over outer folds
- * of the fold scores, into row[K]. */
+ * of the fold scores, into row[n_keys]. */
 static int null_row(const struct nidec_plan *pl, nidec_result *const *results, long perm,
 		    int *y, signed char *ypm, double *tmp, double *row, nidec_err *err)
 {
-	size_t F = pl->outer.n, K = pl->K, f, k, q;
+	size_t F = pl->outer.n, f, k, q;
 	double *fs;
 	int rc = 0;
 
@@ -506,8 +528,8 @@ static int null_row(const struct nidec_plan *pl, nidec_result *const *results, l
 			if (rc < 0)
 				goto done;
 		}
-	for (k = 0; k < K; k++)
-		row[k] = nidec_mean_numpy(fs + (K == 2 ? 0 : k) * F, F);
+	for (k = 0; k < n_keys(pl); k++)
+		row[k] = nidec_mean_numpy(fs + key_problem(pl, k) * F, F);
 done:
 	nidec_free(fs);
 	return rc;
@@ -517,7 +539,7 @@ done:
  * the mean over keys, from the null rows (permutation order). */
 static int p_values(const struct nidec_plan *pl, nidec_outcome *o, nidec_err *err)
 {
-	size_t F = pl->outer.n, K = pl->K, k;
+	size_t F = pl->outer.n, K = n_keys(pl), k;
 	double *obs, obs_mean;
 	long perm;
 
@@ -618,7 +640,7 @@ static int reduce_perm(nidec_reducer *rd, nidec_result *const *results, long per
 		NIDEC_TRY(reduce_true(pl, results, rd->o, rd->y, rd->ypm, rd->tmp, err));
 	else
 		NIDEC_TRY(null_row(pl, results, perm, rd->y, rd->ypm, rd->tmp,
-				   rd->o->null_scores + (size_t)(perm - 1) * pl->K, err));
+				   rd->o->null_scores + (size_t)(perm - 1) * n_keys(pl), err));
 	rd->reduced[perm] = 1;
 	rd->n_reduced++;
 	return 0;

@@ -295,6 +295,15 @@ void nidec_svm_decision(const nidec_svm_model *m, const nidec_view *v, double *d
 	}
 }
 
+const char *nidec_svm_liblinear_version(void)
+{
+	static char v[16];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "%d.%02d", liblinear_version / 100, liblinear_version % 100);
+	return v;
+}
+
 int nidec_svm_predict_class(const double *dec, size_t n_problems)
 {
 	size_t q;

@@ -38,6 +38,7 @@
 #include "nidec/mem.h"
 #include "nidec/nii.h"
 #include "nidec/sbuf.h"
+#include "nidec/svm.h"
 #include "nidec/version.h"
 
 /* Output rows buffered before a write to /X. */
@@ -856,8 +857,9 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	prov.n_inputs = in.n;
 	prov.inputs_sha256 = key;
 	prov.tool_version = opts->tool_version ? opts->tool_version : nidec_version;
-	prov.command_line = opts->command_line;
-	prov.liblinear_version = opts->liblinear_version;
+	prov.command_line = opts->command_line ? opts->command_line : nidec_command_line();
+	prov.liblinear_version = opts->liblinear_version ? opts->liblinear_version
+							   : nidec_svm_liblinear_version();
 	nidec_nii_library_version(nifti_version, sizeof(nifti_version));
 	prov.nifti_version = nifti_version;
 	prov.config = config.buf;

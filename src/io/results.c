@@ -372,6 +372,22 @@ static json_t *permutations_json(const nidec_outcome *o, const nidec_results_inf
 	return perm;
 }
 
+/* "a\nb\n" -> ["a", "b"] (summary.json "warnings"). */
+static json_t *warnings_json(const char *text)
+{
+	json_t *a = json_array();
+	const char *line = text, *end;
+
+	while (a && line && *line) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		json_array_append_new(a, json_stringn(line, (size_t)(end - line)));
+		line = *end ? end + 1 : end;
+	}
+	return a;
+}
+
 static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *info)
 {
 	const nidec_cfg *cfg = info->cfg;
@@ -505,6 +521,7 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 	if (info->liblinear_version)
 		json_object_set_new(prov, "liblinear", json_string(info->liblinear_version));
 	json_object_set_new(root, "provenance", prov);
+	json_object_set_new(root, "warnings", warnings_json(info->warnings));
 
 	if (info->timing) {
 		const nidec_timing *t = info->timing;

@@ -34,6 +34,7 @@
 #include "nidec/report.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
+#include "nidec/svm.h"
 #include "nidec/task.h"
 #include "nidec/version.h"
 
@@ -390,9 +391,11 @@ static int decoder_write(nidec_analysis *a, const nidec_cfg *cfg, const nidec_jo
 	info.version = nidec_version;
 	info.command_line = nidec_command_line();
 	info.mpi_version = prov->mpi_version;
+	info.liblinear_version = nidec_svm_liblinear_version();
 	info.n_ranks = prov->n_ranks;
 	info.ledger_path = prov->ledger_path;
 	info.timing = prov->timing;
+	info.warnings = prov->warnings;
 	return nidec_results_write(cfg->dir, a->outcome, &info, err);
 }
 

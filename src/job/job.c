@@ -60,6 +60,7 @@ struct sj {
 	nidec_analysis *a;
 	int active;            /* still in the job */
 	char who[96];          /* "sub-01: " or "" (message prefix) */
+	nidec_sbuf warnings;   /* rank 0: its warnings, for summary.json */
 	/* rank 0: the checkpoint and the reduce */
 	nidec_ledger *lg;
 	char ledger_path[4200];
@@ -97,6 +98,7 @@ static void sj_free(struct sj *j)
 	nidec_sched_results_free(&j->pre, j->n_tasks);
 	if (j->a)
 		j->ops->free(&j->a);
+	nidec_sbuf_release(&j->warnings);
 }
 
 /* Subject j failed with `e`: drop it, record its status and message
@@ -244,6 +246,7 @@ static int write_subject(struct job *J, struct sj *j, nidec_err *e)
 	prov.n_ranks = nidec_comm_size(J->comm);
 	prov.mpi_version = nidec_comm_library_version();
 	prov.timing = J->opt->timing ? &J->tm : NULL;
+	prov.warnings = j->warnings.buf;
 	NIDEC_TRY(j->ops->write(j->a, cfg, &prov, e));
 	if (j->lg) {
 		/* complete, and the ledger is in results.h5: the sidecar goes */
@@ -405,6 +408,41 @@ static int on_loaded(void *arg, nidec_result **results, size_t t, nidec_err *err
 
 /* ---- the phases ------------------------------------------------------------------ */
 
+/* The warnings rank `root` recorded for subject j go to rank 0, which
+ * shows them (the other ranks print no warning) and keeps them.
+ * Collective. */
+static int share_warnings(struct job *J, struct sj *j, int root, nidec_err *err)
+{
+	int rank = nidec_comm_rank(J->comm);
+	uint64_t len = rank == root ? j->warnings.len : 0;
+	char *text, *line, *next;
+	int rc;
+
+	NIDEC_TRY(nidec_comm_bcast(J->comm, &len, sizeof(len), root, err));
+	if (len == 0)
+		return 0;
+	text = nidec_malloc_e((size_t)len + 1, 1, "the warnings", err);
+	rc = nidec_comm_agree(J->comm, text ? 0 : NIDEC_ENOMEM, err);
+	if (rc == 0) {
+		if (rank == root)
+			memcpy(text, j->warnings.buf, (size_t)len);
+		rc = nidec_comm_bcast(J->comm, text, (size_t)len, root, err);
+	}
+	nidec_sbuf_reset(&j->warnings);
+	if (rc == 0 && rank == 0) {
+		text[len] = '\0';
+		/* out of memory: shown, not stored (the run goes on) */
+		(void)nidec_sbuf_add(&j->warnings, text, (size_t)len);
+		for (line = text; *line; line = next) {
+			next = strchr(line, '\n');
+			*next++ = '\0';
+			nidec_warn("%s%s (on rank %d)", j->who, line, root);
+		}
+	}
+	nidec_free(text);
+	return rc;
+}
+
 /* 1. convert: subject s on rank s % size, the ranks in parallel; then
  * every rank learns every outcome from the rank that converted. */
 static int phase_convert(struct job *J, nidec_err *err)
@@ -425,7 +463,9 @@ static int phase_convert(struct job *J, nidec_err *err)
 
 		if (!j->active || !j->sub->convert || (int)(j->s % (size_t)size) != rank)
 			continue;
+		nidec_log_record_warnings(&j->warnings);
 		cv[i].rc = nidec_convert(j->sub->cfg, j->sub->dataset, J->opt->force, &reused, &cv[i].e);
+		nidec_log_record_warnings(NULL);
 		cv[i].reused = reused;
 		/* a reuse says so itself (nidec_convert) */
 		if (cv[i].rc == 0 && !reused)
@@ -439,8 +479,11 @@ static int phase_convert(struct job *J, nidec_err *err)
 		if (!j->active || !j->sub->convert)
 			continue;
 		rc = nidec_comm_bcast(J->comm, &cv[i].reused, sizeof(cv[i].reused), root, err);
-		if (rc == 0 && rank == 0 && root != 0 && cv[i].reused)
-			nidec_info("%sreusing '%s' (inputs unchanged, converted by rank %d)", j->who,
+		if (rc == 0 && root != 0)
+			rc = share_warnings(J, j, root, err);
+		if (rc == 0 && rank == 0 && root != 0 && cv[i].rc == 0)
+			nidec_info("%s%s '%s' (on rank %d)", j->who,
+				   cv[i].reused ? "reusing (inputs unchanged)" : "dataset converted to",
 				   j->sub->dataset, root);
 		if (rc == 0)
 			rc = sj_agree(J, j, cv[i].rc, &cv[i].e, err);
@@ -481,6 +524,13 @@ static int phase_keep(struct job *J, nidec_err *err)
 	return 0;
 }
 
+/* Rank 0 records subject j's warnings (the others print none). */
+static void record_warnings(struct job *J, struct sj *j)
+{
+	if (nidec_comm_rank(J->comm) == 0)
+		nidec_log_record_warnings(&j->warnings);
+}
+
 /* 3. load: every rank reads every active subject and builds its plan. */
 static int phase_load(struct job *J, nidec_err *err)
 {
@@ -494,13 +544,17 @@ static int phase_load(struct job *J, nidec_err *err)
 
 		if (!j->active)
 			continue;
+		record_warnings(J, j);
 		rc = j->ops->load(j->sub->cfg, j->sub->dataset, &j->a, &e);
+		nidec_log_record_warnings(NULL);
 		J->stage[NIDEC_STAGE_READ] += nidec_now() - t0;
 		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
 		if (!j->active)
 			continue;
 		t0 = nidec_now();
+		record_warnings(J, j);
 		rc = j->ops->plan(j->a, &e);
+		nidec_log_record_warnings(NULL);
 		J->stage[NIDEC_STAGE_PLAN] += nidec_now() - t0;
 		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
 		if (j->active) {

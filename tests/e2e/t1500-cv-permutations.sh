@@ -13,7 +13,7 @@ test_expect_success 'a strong signal and a null subject' '
 	make_synth syn 2 0 && mv syn null
 '
 
-test_expect_success 'strong signal, 19 permutations: p = 1/20 for each class and the mean' '
+test_expect_success 'strong signal, 19 permutations: p = 1/20 for the class and the mean' '
 	ln -sfn strong syn &&
 	perm_run 2 out --set cv.permutations=19 >stdout &&
 	grep -q "^p-value face  *0.05 (19 permutations)" stdout &&
@@ -24,15 +24,15 @@ test_expect_success 'strong signal, 19 permutations: p = 1/20 for each class and
 	s = json.load(open("out/summary.json"))
 	p = s["permutations"]
 	assert p["n"] == 19 and p["permute_within"] == "run", p
-	assert p["p_value"] == {"cat": 0.05, "face": 0.05}, p["p_value"]
+	assert p["p_value"] == {"face": 0.05}, p["p_value"]
 	assert p["p_value_mean"] == 0.05
 	assert s["scores"]["face"]["p_value"] == 0.05
-	assert len(p["null_scores"]) == 19 and all(len(r) == 2 for r in p["null_scores"])
+	assert len(p["null_scores"]) == 19 and all(len(r) == 1 for r in p["null_scores"])
 	assert max(max(r) for r in p["null_scores"]) < p["observed"]["face"]
 	EOF
 '
 
-test_expect_success 'the report of that run shows each null histogram with the observed score' '
+test_expect_success 'the report of that run shows the null histogram with the observed score' '
 	$NIDEC report out -o report.html -q &&
 	"$PYTHON" - <<-EOF
 	import json, re
@@ -40,9 +40,9 @@ test_expect_success 'the report of that run shows each null histogram with the o
 	sec = re.search(r"<section id=\"permutations\">(.*?)</section>", page, re.S).group(1)
 	assert "19 permutations of the labels; p-value of the mean score: <b>0.05</b>" in sec, sec[:300]
 	svgs = re.findall(r"<svg.*?</svg>", sec, re.S)
-	assert len(svgs) == 2, len(svgs)          # one histogram per class
+	assert len(svgs) == 1, len(svgs)          # one histogram per key (face)
 	obs = json.load(open("out/summary.json"))["permutations"]["observed"]
-	for k, svg in zip(("cat", "face"), svgs):
+	for k, svg in zip(("face",), svgs):
 	    assert "null (19)" in svg and "p = 0.05" in svg, svg[:300]
 	    assert "observed %.3f" % obs[k] in svg, (k, obs[k])
 	    assert len(re.findall(r"<rect", svg)) > 3, "no bars"
@@ -53,7 +53,7 @@ test_expect_success 'null_scores.tsv, summary.json and results.h5 agree; p-value
 	ln -sfn null syn &&
 	perm_run 2 out --set cv.permutations=30 >stdout &&
 	head -n 1 out/null_scores.tsv >header &&
-	printf "permutation\tcat\tface\n" >expect &&
+	printf "permutation\tface\n" >expect &&
 	test_cmp expect header &&
 	test $(wc -l <out/null_scores.tsv) = 31 &&
 	"$PYTHON" - <<-EOF
@@ -88,7 +88,7 @@ test_expect_success 'permutations: -n 1, 2 and 3 write byte-identical outputs' '
 	done &&
 	for n in 2 3; do
 		for f in scores.tsv grid_scores.tsv predictions.tsv null_scores.tsv model.h5 \
-			 weights_face.nii.gz weights_std_cat.nii.gz; do
+			 weights_face.nii.gz weights_std_face.nii.gz; do
 			cmp out-1/$f out-$n/$f || return 1
 		done
 	done &&

@@ -16,7 +16,7 @@
 
 SYN="--dims 10x12x8 --runs 4 --volumes 30 --classes 2 --signal 0.15"
 SUBJECTS="01 02 03 04 h1"
-FILES="scores.tsv grid_scores.tsv predictions.tsv weights_face.nii.gz weights_cat.nii.gz weights_std_face.nii.gz weights_std_cat.nii.gz"
+FILES="scores.tsv grid_scores.tsv predictions.tsv weights_face.nii.gz weights_std_face.nii.gz"
 
 # same_subject A B: the result files of two subject directories are identical
 same_subject() {
@@ -81,7 +81,7 @@ test_expect_success 'group files: BIDS description, one row per subject and clas
 	cmp out-1/group_scores.tsv out-3/group_scores.tsv &&
 	head -n 1 out-1/group_scores.tsv >header &&
 	printf "subject\tclass\tmean_score\tstd\tchosen_C\n" >expect && test_cmp expect header &&
-	test $(wc -l <out-1/group_scores.tsv) = 11 &&
+	test $(wc -l <out-1/group_scores.tsv) = 6 &&
 	$PYTHON -c "
 import json
 d = json.load(open(\"out-1/dataset_description.json\"))

@@ -208,7 +208,7 @@ test_expect_success 'report: the mean EPI comes from the dataset, also with the 
 	$NIDEC report real >out 2>err &&
 	! grep -q "warning" err &&
 	grep -q "stored in &#39;real/dataset.h5&#39; when it was converted" real/report.html &&
-	"$PYTHON" check_html.py real/report.html 6 provenance,dataset,images,weights,scores,confusion
+	"$PYTHON" check_html.py real/report.html 4 provenance,dataset,images,weights,scores,confusion
 '
 
 # The stored image is the mean the report computes from the BOLD files itself
