@@ -160,7 +160,7 @@ else
 	else
 		test_expect_success 'report in headless Chromium: images loaded, no console error' '
 			test "'"$rc"'" = 0 &&
-			"$PYTHON" verdict.py browse.json 6
+			"$PYTHON" verdict.py browse.json 4
 		'
 		test_expect_success 'screenshot kept as a test artifact' '
 			test -s "$ART/t4100-report.png" &&
