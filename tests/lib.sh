@@ -10,6 +10,8 @@
 # Each test runs in a subshell inside the script's scratch directory
 # ($TRASH, removed at the end unless a test failed or NIDEC_KEEP=1).
 # Steps are chained with && so the first failing step fails the test.
+# A step that must fail says so: test_must_fail CMD (CMD must fail, not
+# crash) or test_expect_code N CMD (CMD must exit N), as in git.
 # test_done prints "# <script>: N passed, N failed" for tests/run.sh.
 set -u
 
@@ -50,11 +52,16 @@ test_skipped=0
 
 say() { printf '%s\n' "$*" >&2; }
 
+# fd 4: where the helpers of a body (test_must_fail, test_expect_code) write
+# their own diagnostics, so that a step's `2>err` does not catch them; it is
+# the test's output file while a body runs, stderr otherwise.
+exec 4>&2
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
 	body=$2
-	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1; then
+	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1 4>&1; then
 		say "ok $test_count - $desc"
 	else
 		test_failed=$((test_failed + 1))
@@ -68,7 +75,7 @@ test_expect_success() {
 test_expect_error() {
 	test_count=$((test_count + 1))
 	desc=$1 want_rc=$2 want_msg=$3 body=$4
-	(cd "$TRASH" && eval "$body") >"$TRASH/.out.$test_count" 2>&1
+	(cd "$TRASH" && eval "$body") >"$TRASH/.out.$test_count" 2>&1 4>&1
 	rc=$?
 	if [ "$rc" = "$want_rc" ] && grep -qF -- "$want_msg" "$TRASH/.out.$test_count"; then
 		say "ok $test_count - $desc"
@@ -87,13 +94,64 @@ test_expect_failure() {
 	test_count=$((test_count + 1))
 	desc=$1
 	body=$2
-	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1; then
+	if (cd "$TRASH" && set -e && eval "$body") >"$TRASH/.out.$test_count" 2>&1 4>&1; then
 		say "ok $test_count - $desc (known bug fixed: remove its mark)"
 	else
 		test_skipped=$((test_skipped + 1))
 		say "skip $test_count - $desc (known bug, still broken)"
 	fi
 }
+
+# test_status_ RC: an exit status in words
+test_status_() {
+	if [ "$1" -gt 128 ] && [ "$1" -le 192 ]; then
+		echo "exit $1: killed by signal $(($1 - 128))"
+	else
+		echo "exit $1"
+	fi
+}
+
+# test_must_fail CMD [ARGS...]: run CMD (a program or a shell function);
+# succeed if it failed "normally" (git's test_must_fail): status 1..125.
+# Fails when CMD succeeded, died of a signal (status 129..192: a crash, an
+# abort, a sanitizer's SIGABRT), or could not run (126, 127).  CMD's own
+# stderr goes where the caller sent it; the diagnostics go to fd 4.
+test_must_fail() {
+	if [ $# = 0 ]; then
+		echo "test_must_fail: BUG: no command" >&4
+		return 1
+	fi
+	test_must_fail_rc_=0
+	"$@" 2>&7 || test_must_fail_rc_=$?
+	if [ "$test_must_fail_rc_" = 0 ]; then
+		echo "test_must_fail: command succeeded: $*" >&4
+		return 1
+	elif [ "$test_must_fail_rc_" -gt 128 ] && [ "$test_must_fail_rc_" -le 192 ]; then
+		echo "test_must_fail: died of signal $((test_must_fail_rc_ - 128)) (exit $test_must_fail_rc_): $*" >&4
+		return 1
+	elif [ "$test_must_fail_rc_" -gt 125 ]; then
+		echo "test_must_fail: command not found or not run (exit $test_must_fail_rc_): $*" >&4
+		return 1
+	fi
+	return 0
+} 7>&2 2>&4
+
+# test_expect_code N CMD [ARGS...]: CMD must exit with status N.
+test_expect_code() {
+	if [ $# -lt 2 ]; then
+		echo "test_expect_code: BUG: give a status and a command" >&4
+		return 1
+	fi
+	test_expect_code_want_=$1
+	shift
+	test_expect_code_rc_=0
+	"$@" 2>&7 || test_expect_code_rc_=$?
+	if [ "$test_expect_code_rc_" = "$test_expect_code_want_" ]; then
+		return 0
+	fi
+	echo "test_expect_code: $(test_status_ $test_expect_code_rc_), wanted $test_expect_code_want_: $*" >&4
+	return 1
+} 7>&2 2>&4
 
 test_skip() {
 	test_count=$((test_count + 1))
