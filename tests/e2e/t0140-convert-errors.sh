@@ -27,13 +27,13 @@ test_expect_success 'set up broken inputs' '
 	echo "labels chunks" | gzip >notnifti.nii.gz &&
 	head -n 1452 $D/labels.txt >labels_short.txt &&
 	sed "1s/.*/label chunk/" $D/labels.txt >labels_nocol.txt &&
-	mkdir ev && for f in $R/*; do ln -s $f ev/; done &&
+	mkdir ev && for f in $R/*; do ln -s $f ev/ || exit 1; done &&
 	rm ev/sub-1_task-objectviewing_run-03_events.tsv &&
 	sed "3s/^52.5/12,5/" $R/sub-1_task-objectviewing_run-03_events.tsv \
 		>ev/sub-1_task-objectviewing_run-03_events.tsv &&
-	mkdir late && for f in $R/*; do ln -s $f late/; done &&
+	mkdir late && for f in $R/*; do ln -s $f late/ || exit 1; done &&
 	rm late/sub-1_task-objectviewing_run-01_events.tsv &&
-	{ cat $R/sub-1_task-objectviewing_run-01_events.tsv; printf "9000\t10\tlate\n"; } \
+	{ cat $R/sub-1_task-objectviewing_run-01_events.tsv && printf "9000\t10\tlate\n"; } \
 		>late/sub-1_task-objectviewing_run-01_events.tsv &&
 	echo x >afile
 '
