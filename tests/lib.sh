@@ -73,10 +73,16 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechan
 MPIRUN=${MPIRUN:-mpirun}
 # Sanitizer builds (make SANITIZE=address,undefined check): full stacks, so
 # that tests/lsan.supp can name Open MPI's own leaks; any other report makes
-# nidec exit non-zero and the test fail.  Harmless for other builds.
+# nidec exit non-zero and the test fail.  abort_on_error=1 (as git's
+# test-lib): a report ends the process with SIGABRT (status 134), not
+# status 1, so that test_must_fail and an expected status of 1 do not take
+# a memory error on an error path for the failure wanted.  Harmless for
+# other builds.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:malloc_context_size=30:detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TESTS_DIR/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+case $ASAN_OPTIONS in *abort_on_error=*) ;; *) ASAN_OPTIONS=$ASAN_OPTIONS:abort_on_error=1 ;; esac
+case $UBSAN_OPTIONS in *abort_on_error=*) ;; *) UBSAN_OPTIONS=$UBSAN_OPTIONS:abort_on_error=1 ;; esac
 SCRIPT=$(basename "$0" .sh)
 # NIDEC_LSAN_SCRIPTS="t5 ...": in a sanitizer build, LeakSanitizer only in
 # the scripts whose names start with one of these prefixes (.ci/run: the
