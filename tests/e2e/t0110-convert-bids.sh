@@ -29,7 +29,7 @@ print(\"same\")" >out && grep -q same out
 '
 test_expect_success 'runs are sorted naturally (run-2 before run-10)' '
 	mkdir nat && for f in $R/*; do
-		b=$(basename $f | sed "s/run-0*\([0-9]\)/run-\1/"); ln -s $f nat/$b; done &&
+		b=$(basename $f | sed "s/run-0*\([0-9]\)/run-\1/") && ln -s $f nat/$b || exit 1; done &&
 	ls nat | sort | head -3 >lexical && grep -q "run-10_bold" lexical &&
 	$NIDEC convert --bold "nat/*_bold.nii.gz" --events "nat/*_events.tsv" \
 		--mask $D/mask.nii.gz -o nat.h5 -q &&

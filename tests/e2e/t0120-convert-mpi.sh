@@ -29,12 +29,12 @@ test_expect_success 'mpirun -n 3 reuses an up-to-date dataset' '
 	test $(grep -c "^reused" stdout) = 1 && test $(grep -c "reusing" stderr) = 1
 '
 test_expect_success 'a failure under mpirun -n 3: exit 1 on every rank, one message' '
-	! $MPIRUN -n 3 $NIDEC convert --bold "$B" --events "$E" $args --mask nope.nii.gz -o bad.h5 >stdout 2>stderr &&
+	test_expect_code 1 $MPIRUN -n 3 $NIDEC convert --bold "$B" --events "$E" $args --mask nope.nii.gz -o bad.h5 >stdout 2>stderr &&
 	test $(grep -c "cannot open .nope.nii.gz." stderr) = 1 &&
 	! test -e bad.h5
 '
 test_expect_success 'a usage error under mpirun -n 2 is printed once' '
-	! $MPIRUN -n 2 $NIDEC convert --bogus >stdout 2>stderr &&
+	test_expect_code 2 $MPIRUN -n 2 $NIDEC convert --bogus >stdout 2>stderr &&
 	test $(grep -c "unknown option" stderr) = 1
 '
 test_done

@@ -65,7 +65,7 @@ test_expect_success 'a misspelt key, a condition the dataset lacks, a missing fo
 
 test_expect_success 'a missing dataset names the file' '
 	rm -rf out &&
-	! nidec_n 2 cv nope.h5 -o out 2>stderr &&
+	test_must_fail nidec_n 2 cv nope.h5 -o out 2>stderr &&
 	grep -q "cannot open '\''nope.h5'\''" stderr &&
 	test ! -e out
 '
@@ -79,14 +79,14 @@ test_expect_error 'an output directory that cannot be created' 1 "cannot create 
 
 test_expect_success 'nidec run with a bad value writes nothing, not even the dataset' '
 	rm -rf runout &&
-	! nidec_run $CONFIGS/haxby-slice.ini --set output.dir=runout --set model.C=0 2>stderr &&
+	test_must_fail nidec_run $CONFIGS/haxby-slice.ini --set output.dir=runout --set model.C=0 2>stderr &&
 	grep -q "is not a number > 0" stderr &&
 	test ! -e runout
 '
 
 test_expect_success 'nidec run, an error found with the labels: no result file' '
 	rm -rf runout &&
-	! nidec_run $CONFIGS/haxby-slice.ini --set output.dir=runout --set cv.scheme=kfold \
+	test_must_fail nidec_run $CONFIGS/haxby-slice.ini --set output.dir=runout --set cv.scheme=kfold \
 		--set cv.n_folds=999 2>stderr &&
 	grep -q "999 folds but only 216 samples" stderr &&
 	test ! -e runout/scores.tsv && test ! -e runout/summary.json && test ! -e runout/model.h5

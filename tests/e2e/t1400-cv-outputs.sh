@@ -125,8 +125,8 @@ test_expect_success 'configs/default.ini names every key of the schema and loads
 
 test_expect_success 'every tutorial config loads and validates' '
 	for c in $CONFIGS/*.ini; do
-		nidec_n 1 cv ds.h5 $c -o cfgchk -q --set cv.permutations=x 2>err;
-		grep -q "permutations = .x. is invalid" err || { cat err; return 1; }
+		test_must_fail nidec_n 1 cv ds.h5 $c -o cfgchk -q --set cv.permutations=x 2>err &&
+		grep -q "permutations = .x. is invalid" err || { echo "$c:"; cat err; return 1; }
 	done
 '
 

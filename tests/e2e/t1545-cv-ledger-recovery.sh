@@ -24,7 +24,7 @@ test_expect_success 'a reference run and an interrupted one' '
 	perm_bg 2 out $PERM && unset NIDEC_TEST_TASK_DELAY &&
 	wait_bytes out/results.ledger 20000 &&
 	kill -TERM $(rank_pid $bg_pid 0) &&
-	rc=0 && { wait $bg_pid || rc=$?; } && test $rc = 3 &&
+	test_expect_code 3 wait $bg_pid &&
 	cp out/results.ledger saved.ledger && cp out/dataset.h5 dataset.h5
 '
 

@@ -81,14 +81,14 @@ test_expect_success 'images on another grid: a clear error, no output' '
 import nibabel, numpy as np
 nibabel.save(nibabel.Nifti1Image(np.zeros((10, 10, 1, 3), np.int16), np.eye(4)), \"small.nii.gz\")
 " &&
-	! $NIDEC predict nested/model.h5 small.nii.gz -o bad.tsv 2>err &&
+	test_must_fail $NIDEC predict nested/model.h5 small.nii.gz -o bad.tsv 2>err &&
 	grep -q "small.nii.gz" err &&
 	test ! -e bad.tsv
 '
 
 test_expect_success 'a labels table of the wrong length: a clear error' '
 	head -n 11 "$NIDEC_TEST_DATA/labels.txt" >short.txt &&
-	! $NIDEC predict nested/model.h5 "$NIDEC_TEST_DATA/bold.nii.gz" --labels short.txt -o bad.tsv 2>err &&
+	test_must_fail $NIDEC predict nested/model.h5 "$NIDEC_TEST_DATA/bold.nii.gz" --labels short.txt -o bad.tsv 2>err &&
 	grep -q "has 10 rows but the images have 1452 volumes" err &&
 	test ! -e bad.tsv
 '

@@ -112,9 +112,8 @@ test_expect_success 'a corrupt run and a run without events fail their subjects 
 	head -c 400 bids/sub-02/func/sub-02_task-synth_run-03_bold.nii.gz >bad/sub-05/func/sub-05_task-synth_run-03_bold.nii.gz &&
 	rm bad/sub-06/func/sub-06_task-synth_run-02_events.tsv &&
 	sed "s/^bids_root = bids/bids_root = bad/; s|^mask = bids|mask = bad|" sweep.ini >badsweep.ini &&
-	rc=0 &&
-	{ $MPIRUN -n 2 $NIDEC sweep badsweep.ini --progress 0 --set output.dir=outbad >stdout 2>stderr || rc=$?; } &&
-	test "$rc" = 4 &&
+	test_expect_code 4 $MPIRUN -n 2 $NIDEC sweep badsweep.ini --progress 0 --set output.dir=outbad \
+		>stdout 2>stderr &&
 	grep -q "sub-05.*run-03_bold.nii.gz.* corrupt or truncated" outbad/sub-05/error.txt &&
 	grep -q "sub-06.*run-02_bold.nii.gz. has no events file" outbad/sub-06/error.txt &&
 	grep -q "2 of 6 subjects failed" stderr &&
@@ -159,9 +158,7 @@ test_expect_success '--only-index per subject, then --gather: the group files of
 	$NIDEC sweep sweep.ini -q --set output.dir=outarr --gather &&
 	cmp out-1/group_scores.tsv outarr/group_scores.tsv &&
 	cmp out-1/group_summary.json outarr/group_summary.json &&
-	rc=0 &&
-	{ $NIDEC sweep sweep.ini -q --set output.dir=outarr --gather --set cv.scheme=kfold || rc=$?; } &&
-	test "$rc" = 1 &&
+	test_expect_code 1 $NIDEC sweep sweep.ini -q --set output.dir=outarr --gather --set cv.scheme=kfold &&
 	grep -q "made with another config" outarr/group_summary.json
 '
 

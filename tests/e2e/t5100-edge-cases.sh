@@ -59,7 +59,7 @@ test_expect_success 'constant voxels under compat = nilearn: finite results' '
 '
 
 test_expect_success 'a class present in only one run: leave-one-run-out says why it cannot train' '
-	! decode class_one_run o5 2>err &&
+	test_must_fail decode class_one_run o5 2>err &&
 	cat err &&
 	grep -q "fold 0 (run 0): the training part has no sample of class '\''cat'\''" err &&
 	test "$(grep -c error: err)" = 1 && test ! -e o5/scores.tsv
