@@ -2,11 +2,9 @@
  * decoder.c - the decoder analysis (nilearn's Decoder): the operations the
  * job driver runs for one subject (job.h "An analysis").
  *
- * load: read the dataset (every rank reads it itself: no matrix is ever
- * broadcast), keep the samples of [data] conditions (classes = those
- * conditions in byte order, as numpy.unique), compact X to them, read
- * [cv] folds_file, build the plan (plan.h: folds, problems, tasks, every
- * check that needs the labels).  Tasks, reduce and outcome are the core's
+ * load: the samples (samples.h: every rank reads the dataset's selected
+ * rows itself, no matrix is ever broadcast); plan: the plan (plan.h:
+ * folds, problems, tasks, every check that needs the labels).  Tasks, reduce and outcome are the core's
  * (task.h, reduce.h, outcome.h); the writers are results.h's and the
  * report's.
  *
@@ -17,7 +15,6 @@
  *
  * No MPI: the driver decides which rank calls what.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +30,7 @@
 #include "nidec/reduce.h"
 #include "nidec/report.h"
 #include "nidec/results.h"
+#include "nidec/samples.h"
 #include "nidec/sbuf.h"
 #include "nidec/svm.h"
 #include "nidec/task.h"
@@ -40,188 +38,12 @@
 
 struct nidec_analysis {
 	const nidec_cfg *cfg;  /* borrowed from the job */
-	nidec_dataset *ds;
-	float *X;              /* [n x p] analysed samples (rows compacted) */
-	size_t n, p;
-	size_t *rows;          /* [n] dataset row of each sample */
-	char **classes;        /* [n_classes] borrowed from ds->conditions or cfg */
-	size_t n_classes;
-	int *y;                /* [n] class index */
-	int *runs;             /* [n] */
-	int *fold_of_sample;   /* [n] or NULL ([cv] scheme = folds-file) */
+	nidec_samples d;       /* the samples (samples.h) */
 	nidec_plan *plan;
 	nidec_scaler stats;    /* model.h5's column statistics (rank 0, at write) */
 	nidec_reducer *rd;     /* rank 0 */
 	nidec_outcome *outcome;/* rank 0, after reduce_finish */
 };
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int class_index(char **classes, size_t n, const char *label)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(classes[mid], label);
-		if (!c)
-			return (int)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* Keep the samples whose condition is in [data] conditions (all if the
- * list is empty); classes = the kept conditions in byte order. */
-static int select_samples(nidec_analysis *a, const nidec_cfg *cfg, nidec_err *err)
-{
-	nidec_dataset *ds = a->ds;
-	size_t i, k;
-
-	a->classes = nidec_calloc_e(ds->n_conditions + 1, sizeof(char *), "the class list", err);
-	if (!a->classes)
-		return NIDEC_ENOMEM;
-	if (cfg->n_conditions) {
-		for (k = 0; k < cfg->n_conditions; k++) {
-			size_t c;
-			for (c = 0; c < ds->n_conditions; c++)
-				if (!strcmp(ds->conditions[c], cfg->conditions[k]))
-					break;
-			if (c == ds->n_conditions) {
-				nidec_sbuf have = NIDEC_SBUF_INIT;
-				for (c = 0; c < ds->n_conditions; c++)
-					nidec_sbuf_addf(&have, "%s%s", c ? ", " : "", ds->conditions[c]);
-				nidec_fail(err, NIDEC_EINPUT,
-					   "[data] conditions: '%s' is not a condition of dataset '%s' (it has: %s); fix the list or re-convert",
-					   cfg->conditions[k], ds->path, have.buf);
-				nidec_sbuf_release(&have);
-				return NIDEC_EINPUT;
-			}
-			for (c = 0; c < a->n_classes; c++)
-				if (!strcmp(a->classes[c], cfg->conditions[k]))
-					break;
-			if (c == a->n_classes)
-				a->classes[a->n_classes++] = cfg->conditions[k];
-		}
-	} else {
-		for (k = 0; k < ds->n_conditions; k++)
-			a->classes[a->n_classes++] = ds->conditions[k];
-	}
-	qsort(a->classes, a->n_classes, sizeof(char *), cmp_str);
-	if (a->n_classes < 2)
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "decoding needs at least two conditions, dataset '%s' selection has %zu; set [data] conditions = a, b",
-				  ds->path, a->n_classes);
-
-	a->rows = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(size_t), "the sample list", err);
-	a->y = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the labels", err);
-	a->runs = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the runs", err);
-	if (!a->rows || !a->y || !a->runs)
-		return NIDEC_ENOMEM;
-	for (i = 0; i < ds->n_samples; i++) {
-		int c = class_index(a->classes, a->n_classes, ds->labels[i]);
-		if (c < 0)
-			continue;
-		a->rows[a->n] = i;
-		a->y[a->n] = c;
-		a->runs[a->n] = ds->runs[i];
-		a->n++;
-	}
-	if (a->n == 0)
-		return nidec_fail(err, NIDEC_EINPUT, "dataset '%s' has no sample of the selected conditions",
-				  ds->path);
-	/* compact X to the kept rows (ascending, so in place) */
-	for (i = 0; i < a->n; i++)
-		if (a->rows[i] != i)
-			memmove(a->X + i * a->p, a->X + a->rows[i] * a->p, a->p * sizeof(float));
-	return 0;
-}
-
-/* [cv] folds_file: a TSV with a header naming columns `sample` and `fold`
- * (sample = index among the analysed samples; fold >= 0, or -1 = never
- * tested).  Samples not listed are never tested. */
-static int read_folds_file(nidec_analysis *a, const char *path, nidec_err *err)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	int col_s = -1, col_f = -1, lineno = 0, rc = 0;
-	size_t i;
-
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "cannot open [cv] folds_file '%s': %s", path, strerror(errno));
-	a->fold_of_sample = nidec_malloc_e(a->n, sizeof(int), "the fold assignment", err);
-	if (!a->fold_of_sample) {
-		fclose(f);
-		return NIDEC_ENOMEM;
-	}
-	for (i = 0; i < a->n; i++)
-		a->fold_of_sample[i] = -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *tok, *save = NULL;
-		long s = -1, fo = -2;
-		int c = 0;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (col_s < 0) {
-			for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
-				if (!strcmp(tok, "sample"))
-					col_s = c;
-				else if (!strcmp(tok, "fold"))
-					col_f = c;
-			}
-			if (col_s < 0 || col_f < 0) {
-				rc = nidec_fail(err, NIDEC_EINPUT,
-						"[cv] folds_file '%s' line %d: the header must name the columns 'sample' and 'fold'",
-						path, lineno);
-				break;
-			}
-			continue;
-		}
-		for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
-			char *end;
-			long v;
-			if (c != col_s && c != col_f)
-				continue;
-			errno = 0;
-			v = strtol(tok, &end, 10);
-			if (*end || errno || end == tok) {
-				rc = nidec_fail(err, NIDEC_EINPUT,
-						"[cv] folds_file '%s' line %d: '%s' is not a whole number",
-						path, lineno, tok);
-				break;
-			}
-			if (c == col_s)
-				s = v;
-			else
-				fo = v;
-		}
-		if (rc < 0)
-			break;
-		if (s < 0 || (size_t)s >= a->n || fo < -1 || fo > 1000000) {
-			rc = nidec_fail(err, NIDEC_EINPUT,
-					"[cv] folds_file '%s' line %d: sample must be in 0..%zu and fold >= -1",
-					path, lineno, a->n - 1);
-			break;
-		}
-		a->fold_of_sample[s] = (int)fo;
-	}
-	if (rc == 0 && ferror(f))
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read [cv] folds_file '%s'", path);
-	if (rc == 0 && col_s < 0)
-		rc = nidec_fail(err, NIDEC_EINPUT, "[cv] folds_file '%s' is empty; give a header 'sample fold' and one line per sample",
-				path);
-	fclose(f);
-	return rc;
-}
 
 static void decoder_free(nidec_analysis **ap)
 {
@@ -232,14 +54,8 @@ static void decoder_free(nidec_analysis **ap)
 	nidec_reducer_free(&a->rd);
 	nidec_outcome_free(&a->outcome);
 	nidec_plan_free(&a->plan);
-	nidec_free(a->X);
-	nidec_free(a->rows);
-	nidec_free(a->classes);
-	nidec_free(a->y);
-	nidec_free(a->runs);
-	nidec_free(a->fold_of_sample);
 	nidec_scaler_release(&a->stats);
-	nidec_ds_close(&a->ds);
+	nidec_samples_release(&a->d);
 	nidec_free(a);
 	*ap = NULL;
 }
@@ -253,15 +69,7 @@ static int decoder_load(const nidec_cfg *cfg, const char *dataset, nidec_analysi
 	if (!a)
 		return NIDEC_ENOMEM;
 	a->cfg = cfg;
-	rc = nidec_ds_open(dataset, &a->ds, err);
-	if (rc == 0) {
-		a->p = a->ds->n_voxels;
-		rc = nidec_ds_read_matrix(a->ds, &a->X, err);
-	}
-	if (rc == 0)
-		rc = select_samples(a, cfg, err);
-	if (rc == 0 && cfg->scheme == NIDEC_CV_FOLDS_FILE)
-		rc = read_folds_file(a, cfg->folds_file, err);
+	rc = nidec_samples_load(&a->d, cfg, dataset, err);
 	if (rc < 0) {
 		decoder_free(&a);
 		return rc;
@@ -274,32 +82,24 @@ static int decoder_plan(nidec_analysis *a, nidec_err *err)
 {
 	nidec_labels lab;
 
-	memset(&lab, 0, sizeof(lab));
-	lab.n = a->n;
-	lab.p = a->p;
-	lab.y = a->y;
-	lab.runs = a->runs;
-	lab.n_classes = a->n_classes;
-	lab.class_names = (const char *const *)a->classes;
-	lab.voxel_volume_mm3 = nidec_ds_voxel_volume(a->ds);
-	lab.fold_of_sample = a->fold_of_sample;
+	nidec_samples_labels(&a->d, &lab);
 	return nidec_plan_create(a->cfg, &lab, &a->plan, err);
 }
 
 static void decoder_describe(const nidec_analysis *a, char *buf, size_t len)
 {
-	snprintf(buf, len, "%zu samples x %zu voxels, %zu classes, %zu outer folds, %zu tasks", a->n, a->p,
-		 a->n_classes, nidec_plan_n_outer(a->plan), nidec_plan_n_tasks(a->plan));
+	snprintf(buf, len, "%zu samples x %zu voxels, %zu classes, %zu outer folds, %zu tasks", a->d.n,
+		 a->d.p, a->d.n_classes, nidec_plan_n_outer(a->plan), nidec_plan_n_tasks(a->plan));
 }
 
 static const char *decoder_inputs_sha256(const nidec_analysis *a)
 {
-	return a->ds->inputs_sha256 ? a->ds->inputs_sha256 : "";
+	return a->d.ds->inputs_sha256 ? a->d.ds->inputs_sha256 : "";
 }
 
 static int decoder_prepare(nidec_analysis *a, nidec_err *err)
 {
-	return nidec_plan_prepare(a->plan, a->X, err);
+	return nidec_plan_prepare(a->plan, a->d.X, err);
 }
 
 static size_t decoder_n_tasks(const nidec_analysis *a)
@@ -347,7 +147,7 @@ static int decoder_reduce_done(const nidec_analysis *a, size_t t)
 }
 
 /* The outcome, then model.h5's column statistics of every analysed
- * sample (X is compacted: rows 0..n-1), while X is still here. */
+ * sample, while X is still here. */
 static int decoder_reduce_finish(nidec_analysis *a, nidec_err *err)
 {
 	size_t *all = NULL, i;
@@ -356,12 +156,12 @@ static int decoder_reduce_finish(nidec_analysis *a, nidec_err *err)
 	nidec_reducer_free(&a->rd);
 	if (rc < 0 || a->cfg->standardize == NIDEC_STD_NONE)
 		return rc;
-	all = nidec_malloc_e(a->n, sizeof(*all), "the sample list", err);
+	all = nidec_malloc_e(a->d.n, sizeof(*all), "the sample list", err);
 	if (!all)
 		return NIDEC_ENOMEM;
-	for (i = 0; i < a->n; i++)
+	for (i = 0; i < a->d.n; i++)
 		all[i] = i;
-	rc = nidec_scaler_fit(&a->stats, a->X, a->p, all, a->n, a->cfg->standardize, 0, err);
+	rc = nidec_scaler_fit(&a->stats, a->d.X, a->d.p, all, a->d.n, a->cfg->standardize, 0, err);
 	nidec_free(all);
 	return rc;
 }
@@ -369,8 +169,8 @@ static int decoder_reduce_finish(nidec_analysis *a, nidec_err *err)
 /* Rank 0 needs only the outcome and the statistics now. */
 static void decoder_drop_data(nidec_analysis *a)
 {
-	nidec_free(a->X);
-	a->X = NULL;
+	nidec_free(a->d.X);
+	a->d.X = NULL;
 	nidec_plan_free(&a->plan);
 }
 
@@ -381,11 +181,11 @@ static int decoder_write(nidec_analysis *a, const nidec_cfg *cfg, const nidec_jo
 
 	memset(&info, 0, sizeof(info));
 	info.cfg = cfg;
-	info.ds = a->ds;
-	info.n_samples = a->n;
-	info.rows = a->rows;
-	info.class_names = (const char *const *)a->classes;
-	info.n_classes = a->n_classes;
+	info.ds = a->d.ds;
+	info.n_samples = a->d.n;
+	info.rows = a->d.rows;
+	info.class_names = (const char *const *)a->d.classes;
+	info.n_classes = a->d.n_classes;
 	info.std_mean = a->stats.shift;
 	info.std_scale = a->stats.scale;
 	info.version = nidec_version;

@@ -1,0 +1,232 @@
+/*
+ * samples.c - the samples of a subject's analysis (include/nidec/
+ * samples.h): select the rows of [data] conditions from the dataset's
+ * labels, read only those rows, read [cv] folds_file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nidec/mem.h"
+#include "nidec/samples.h"
+#include "nidec/sbuf.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int class_index(char **classes, size_t n, const char *label)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(classes[mid], label);
+		if (!c)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Keep the samples whose condition is in [data] conditions (all if the
+ * list is empty); classes = the kept conditions in byte order. */
+static int select_samples(nidec_samples *a, const nidec_cfg *cfg, nidec_err *err)
+{
+	nidec_dataset *ds = a->ds;
+	size_t i, k;
+
+	a->classes = nidec_calloc_e(ds->n_conditions + 1, sizeof(char *), "the class list", err);
+	if (!a->classes)
+		return NIDEC_ENOMEM;
+	if (cfg->n_conditions) {
+		for (k = 0; k < cfg->n_conditions; k++) {
+			size_t c;
+			for (c = 0; c < ds->n_conditions; c++)
+				if (!strcmp(ds->conditions[c], cfg->conditions[k]))
+					break;
+			if (c == ds->n_conditions) {
+				nidec_sbuf have = NIDEC_SBUF_INIT;
+				for (c = 0; c < ds->n_conditions; c++)
+					nidec_sbuf_addf(&have, "%s%s", c ? ", " : "", ds->conditions[c]);
+				nidec_fail(err, NIDEC_EINPUT,
+					   "[data] conditions: '%s' is not a condition of dataset '%s' (it has: %s); fix the list or re-convert",
+					   cfg->conditions[k], ds->path, have.buf);
+				nidec_sbuf_release(&have);
+				return NIDEC_EINPUT;
+			}
+			for (c = 0; c < a->n_classes; c++)
+				if (!strcmp(a->classes[c], cfg->conditions[k]))
+					break;
+			if (c == a->n_classes)
+				a->classes[a->n_classes++] = cfg->conditions[k];
+		}
+	} else {
+		for (k = 0; k < ds->n_conditions; k++)
+			a->classes[a->n_classes++] = ds->conditions[k];
+	}
+	qsort(a->classes, a->n_classes, sizeof(char *), cmp_str);
+	if (a->n_classes < 2)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "decoding needs at least two conditions, dataset '%s' selection has %zu; set [data] conditions = a, b",
+				  ds->path, a->n_classes);
+
+	a->rows = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(size_t), "the sample list", err);
+	a->y = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the labels", err);
+	a->runs = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(int), "the runs", err);
+	if (!a->rows || !a->y || !a->runs)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < ds->n_samples; i++) {
+		int c = class_index(a->classes, a->n_classes, ds->labels[i]);
+		if (c < 0)
+			continue;
+		a->rows[a->n] = i;
+		a->y[a->n] = c;
+		a->runs[a->n] = ds->runs[i];
+		a->n++;
+	}
+	if (a->n == 0)
+		return nidec_fail(err, NIDEC_EINPUT, "dataset '%s' has no sample of the selected conditions",
+				  ds->path);
+	return 0;
+}
+
+/* [cv] folds_file: a TSV with a header naming columns `sample` and `fold`
+ * (sample = index among the analysed samples; fold >= 0, or -1 = never
+ * tested).  Samples not listed are never tested. */
+static int read_folds_file(nidec_samples *a, const char *path, nidec_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int col_s = -1, col_f = -1, lineno = 0, rc = 0;
+	size_t i;
+
+	if (!f)
+		return nidec_fail(err, NIDEC_EIO, "cannot open [cv] folds_file '%s': %s", path, strerror(errno));
+	a->fold_of_sample = nidec_malloc_e(a->n, sizeof(int), "the fold assignment", err);
+	if (!a->fold_of_sample) {
+		fclose(f);
+		return NIDEC_ENOMEM;
+	}
+	for (i = 0; i < a->n; i++)
+		a->fold_of_sample[i] = -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save = NULL;
+		long s = -1, fo = -2;
+		int c = 0;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (col_s < 0) {
+			for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
+				if (!strcmp(tok, "sample"))
+					col_s = c;
+				else if (!strcmp(tok, "fold"))
+					col_f = c;
+			}
+			if (col_s < 0 || col_f < 0) {
+				rc = nidec_fail(err, NIDEC_EINPUT,
+						"[cv] folds_file '%s' line %d: the header must name the columns 'sample' and 'fold'",
+						path, lineno);
+				break;
+			}
+			continue;
+		}
+		for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
+			char *end;
+			long v;
+			if (c != col_s && c != col_f)
+				continue;
+			errno = 0;
+			v = strtol(tok, &end, 10);
+			if (*end || errno || end == tok) {
+				rc = nidec_fail(err, NIDEC_EINPUT,
+						"[cv] folds_file '%s' line %d: '%s' is not a whole number",
+						path, lineno, tok);
+				break;
+			}
+			if (c == col_s)
+				s = v;
+			else
+				fo = v;
+		}
+		if (rc < 0)
+			break;
+		if (s < 0 || (size_t)s >= a->n || fo < -1 || fo > 1000000) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"[cv] folds_file '%s' line %d: sample must be in 0..%zu and fold >= -1",
+					path, lineno, a->n - 1);
+			break;
+		}
+		a->fold_of_sample[s] = (int)fo;
+	}
+	if (rc == 0 && ferror(f))
+		rc = nidec_fail(err, NIDEC_EIO, "cannot read [cv] folds_file '%s'", path);
+	if (rc == 0 && col_s < 0)
+		rc = nidec_fail(err, NIDEC_EINPUT, "[cv] folds_file '%s' is empty; give a header 'sample fold' and one line per sample",
+				path);
+	fclose(f);
+	return rc;
+}
+
+/* The selected rows into X (n x p), one read per run of consecutive rows. */
+static int read_rows(nidec_samples *a, nidec_err *err)
+{
+	size_t i, j, total;
+
+	if (nidec_mul_size(a->n, a->p, &total) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "dataset '%s': %zu x %zu values do not fit in memory",
+				  a->ds->path, a->n, a->p);
+	a->X = nidec_malloc_e(total ? total : 1, sizeof(float), "the data matrix", err);
+	if (!a->X)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < a->n; i = j) {
+		for (j = i + 1; j < a->n && a->rows[j] == a->rows[j - 1] + 1; j++)
+			;
+		NIDEC_TRY(nidec_ds_read_rows(a->ds, a->rows[i], j - i, a->X + i * a->p, err));
+	}
+	return 0;
+}
+
+int nidec_samples_load(nidec_samples *s, const nidec_cfg *cfg, const char *dataset, nidec_err *err)
+{
+	NIDEC_TRY(nidec_ds_open(dataset, &s->ds, err));
+	s->p = s->ds->n_voxels;
+	NIDEC_TRY(select_samples(s, cfg, err));
+	NIDEC_TRY(read_rows(s, err));
+	if (cfg->scheme == NIDEC_CV_FOLDS_FILE)
+		NIDEC_TRY(read_folds_file(s, cfg->folds_file, err));
+	return 0;
+}
+
+void nidec_samples_labels(const nidec_samples *s, nidec_labels *lab)
+{
+	memset(lab, 0, sizeof(*lab));
+	lab->n = s->n;
+	lab->p = s->p;
+	lab->y = s->y;
+	lab->runs = s->runs;
+	lab->n_classes = s->n_classes;
+	lab->class_names = (const char *const *)s->classes;
+	lab->voxel_volume_mm3 = nidec_ds_voxel_volume(s->ds);
+	lab->fold_of_sample = s->fold_of_sample;
+}
+
+void nidec_samples_release(nidec_samples *s)
+{
+	nidec_free(s->X);
+	nidec_free(s->rows);
+	nidec_free(s->classes);
+	nidec_free(s->y);
+	nidec_free(s->runs);
+	nidec_free(s->fold_of_sample);
+	nidec_ds_close(&s->ds);
+	memset(s, 0, sizeof(*s));
+}
