@@ -3,7 +3,8 @@
 #   mpi.h only in src/par/*.c and src/cli/main.c;
 #   hdf5.h only in src/io/*.c (never in a header);
 #   linear.h only in src/core/svm.c;
-#   src/core includes no MPI, HDF5 or NIfTI header; src/base only libc (+ ini.h in cfg.c).
+#   src/core includes no MPI, HDF5 or NIfTI header; src/base only libc, C11 and
+#   POSIX headers (+ ini.h in cfg.c).
 set -u
 cd "$(dirname "$0")/.."
 bad=0
@@ -21,7 +22,7 @@ for f in $(grep -l 'nifti\|hdf5\|mpi.h\|nidec/comm.h\|nidec/dataset.h\|nidec/nii
 	grep -q '#include.*\(nifti\|hdf5\|mpi.h\|nidec/comm.h\|nidec/dataset.h\|nidec/nii.h\)' "$f" && fail "$f (core) includes an MPI, HDF5 or NIfTI header"
 done
 for f in src/base/*.c; do
-	grep -h '#include' "$f" | grep -v '#include <\(ctype\|errno\|math\|stdarg\|stddef\|stdint\|stdio\|stdlib\|string\|time\|limits\|ini\)\.h>' | grep -v '#include "nidec/' | grep -q . && fail "$f (base) includes something other than libc, inih and nidec/"
+	grep -h '#include' "$f" | grep -v '#include <\(ctype\|errno\|math\|stdarg\|stddef\|stdint\|stdio\|stdlib\|string\|time\|limits\|stdatomic\|signal\|fcntl\|unistd\|sys/stat\|sys/types\|ini\)\.h>' | grep -v '#include "nidec/' | grep -q . && fail "$f (base) includes something other than libc, inih and nidec/"
 done
 [ "$bad" = 0 ] && echo "check-deps: ok"
 exit "$bad"
