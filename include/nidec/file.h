@@ -90,7 +90,8 @@ typedef struct nidec_tempfile nidec_tempfile;
  * Create and open the temporary of `path` (see "Naming"); *out gets it.
  * On error *out is left as it was, nothing is left on disk, and `err`
  * names `path`: a directory that does not exist or cannot be written, no
- * space, too many temporaries (NIDEC_EIO), or NIDEC_ENOMEM.
+ * space, too many temporaries (NIDEC_EIO), or NIDEC_ENOMEM.  When open()
+ * failed, errno still holds its reason (for a caller's own message).
  */
 int nidec_tempfile_create(const char *path, unsigned flags, nidec_tempfile **out,
 			  nidec_err *err);

@@ -282,7 +282,9 @@ int nidec_tempfile_create(const char *path, unsigned flags, nidec_tempfile **out
 	if (t->fd < 0) {
 		e = errno;
 		tempfile_free(t);
-		return write_fail(err, path, e);
+		write_fail(err, path, e);
+		errno = e; /* file.h: the reason stays in errno */
+		return NIDEC_EIO;
 	}
 	*out = t;
 	return 0;

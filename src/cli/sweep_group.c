@@ -23,8 +23,8 @@
  *    score the mean of the subjects' scores, p = (1 + #{i: null_i >=
  *    observed}) / (N + 1) with N the permutations every subject has.
  *
- * Rank 0 only; no MPI.  Files are written through a temporary name and
- * renamed (nidec_results_write_text).
+ * Rank 0 only; no MPI.  Files are written through a temporary and renamed
+ * (nidec_file_write, file.h).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
@@ -77,7 +78,7 @@ static int write_json(const char *path, json_t *root, nidec_err *err)
 	if (rc)
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
 	else
-		rc = nidec_results_write_text(path, sb.buf, sb.len, err);
+		rc = nidec_file_write(path, sb.buf, sb.len, err);
 	nidec_sbuf_release(&sb);
 	return rc;
 }
@@ -141,7 +142,7 @@ int nidec_sweep_mark(const char *root, const nidec_sweep_subject *sub, nidec_err
 	NIDEC_TRY(nidec_results_prepare_dir(dir, err));
 	if (nidec_sbuf_addf(&sb, "%s\n", sub->error ? sub->error : nidec_err_name(sub->status)) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	rc = nidec_results_write_text(path, sb.buf, sb.len, err);
+	rc = nidec_file_write(path, sb.buf, sb.len, err);
 	nidec_sbuf_release(&sb);
 	return rc;
 }
@@ -662,7 +663,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		goto done;
 	}
 	NIDEC_TRY_GOTO(rc, path_join(path, sizeof(path), root, "group_scores.tsv", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_results_write_text(path, tsv.buf, tsv.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, tsv.buf, tsv.len, err), done);
 
 	/* group_summary.json */
 	chance = nidec_sweep_chance(sw, base->scoring, K);

@@ -13,8 +13,8 @@
  *
  * Lifecycle inside: struct report gathers what could be read (summary.json
  * via jansson, the TSV tables, the dataset's metadata, the mean EPI), the
- * section writers append to one nidec_sbuf, and the page is written to a
- * temporary name and renamed.  Depends on base, io (nii, dataset, hash,
+ * section writers append to one nidec_sbuf, and the page is written through
+ * a temporary and renamed (nidec_file_write, file.h).  Depends on base, io (nii, dataset, hash,
  * results names), png/plot/svg of this directory and jansson; no MPI.
  */
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "nidec/dataset.h"
+#include "nidec/file.h"
 #include "nidec/hash.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
@@ -1729,45 +1730,6 @@ static void page(struct report *r)
 		"</body>\n</html>\n");
 }
 
-/* Write `text` to `path` through "<path>.tmp.<pid>" and rename. */
-static int write_page(const char *path, const char *text, size_t len, nidec_err *err)
-{
-	nidec_sbuf tmp = NIDEC_SBUF_INIT;
-	FILE *f;
-	int rc = 0, e;
-
-	if (nidec_sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	f = fopen(tmp.buf, "wb");
-	if (!f) {
-		e = errno;
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; check that its directory exists and "
-				"is writable, or choose another path with -o", path, strerror(e));
-		goto done;
-	}
-	if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || ferror(f)) {
-		e = errno;
-		fclose(f);
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (fclose(f) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (rename(tmp.buf, path) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp.buf, path, strerror(e));
-	}
-done:
-	nidec_sbuf_release(&tmp);
-	return rc;
-}
-
 int nidec_report_write_to(const char *results_dir, const char *dataset_path, const char *out_path,
 			  nidec_err *err)
 {
@@ -1826,7 +1788,7 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 		}
 		out_path = def_out;
 	}
-	rc = write_page(out_path, r.h.buf, r.h.len, err);
+	rc = nidec_file_write(out_path, r.h.buf, r.h.len, err);
 done:
 	nidec_sbuf_release(&r.h);
 	json_decref(r.summary);

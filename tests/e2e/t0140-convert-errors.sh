@@ -116,7 +116,7 @@ test_expect_success 'a failed convert leaves an existing output as it was' '
 	cp keep.h5 keep0.h5 &&
 	test_must_fail() { "$@" && return 1 || return 0; } &&
 	test_must_fail $NIDEC convert --bold truncated.nii.gz $ok_inputs -o keep.h5 2>/dev/null &&
-	cmp keep.h5 keep0.h5 && ! ls keep.h5.tmp.* 2>/dev/null
+	cmp keep.h5 keep0.h5 && ! ls .keep.h5.tmp-* 2>/dev/null
 '
 test_expect_success 'every error is one line' '
 	$NIDEC convert --bold corrupt.nii.gz $ok_inputs -o x.h5 2>err; test $? = 1 &&
