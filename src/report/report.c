@@ -15,8 +15,9 @@
  * and the TSV tables through the results-directory reader, resultdir.h;
  * the dataset's metadata, the mean EPI), the
  * section writers append to one nidec_sbuf, and the page is written through
- * a temporary and renamed (nidec_file_write, file.h).  Depends on base, io (nii, dataset, hash,
- * results names), png/plot/svg of this directory and jansson; no MPI.
+ * a temporary and renamed (nidec_file_write, file.h).  Depends on base, io
+ * (nii, dataset, hash, results names, resultdir), png/plot/svg of this
+ * directory and jansson; no MPI.
  */
 #include <errno.h>
 #include <glob.h>
