@@ -112,7 +112,7 @@ void nidec_ds_inputs_free(nidec_ds_input *inputs, size_t n);
 
 typedef struct nidec_ds_writer nidec_ds_writer;
 
-/* Create `path`'s temporary sibling and write everything but /X's values:
+/* Create `path`'s temporary (file.h) and write everything but /X's values:
  * `meta` gives n_samples, n_voxels, labels, runs, volumes, conditions, ijk,
  * dims, affine, pixdim and nifti_header (borrowed; path, priv and
  * inputs_sha256 of meta are ignored).  /X is chunked by blocks of rows of
@@ -133,17 +133,6 @@ int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t 
 int nidec_ds_commit(nidec_ds_writer **w, nidec_err *err);
 /* Give up: close and remove the temporary file; NULL-safe. */
 void nidec_ds_abort(nidec_ds_writer **w);
-
-/* Flush HDF5 file `file` (an hid_t: int64_t since HDF5 1.10), every open
- * object's cached data included, before it is closed.  0: close it (and its
- * objects) as usual.  On failure (a full disk, an I/O error) `err` names
- * `path` and the reason; the file's descriptor is then moved onto an
- * in-memory file and the file flushed there, so that it can be closed
- * safely (*can_close = 1), and the caller should remove it from disk.  If
- * *can_close is 0 the caller must not close the file or any object in it:
- * after a failed close HDF5 1.10 crashes at MPI_Finalize (see dataset.c).
- * Used by the writers of dataset.h5, model.h5 and results.h5. */
-int nidec_h5_flush_written(int64_t file, int *can_close, const char *path, nidec_err *err);
 
 /* ---- describing any HDF5 file (nidec info) ---- */
 

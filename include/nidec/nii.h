@@ -20,6 +20,7 @@
 
 #include "nidec/dataset.h"
 #include "nidec/err.h"
+#include "nidec/file.h"
 
 typedef struct nidec_nii {
 	char *path;
@@ -83,18 +84,24 @@ typedef struct nidec_nii_spec {
 	const char *descrip;   /* header description (<= 79 chars), or NULL */
 } nidec_nii_spec;
 
-/* Write an image (NIfTI-1, or NIfTI-2 when a dim exceeds 32767): .nii.gz
- * paths are gzip-compressed.  `data` holds nx*ny*nz*nt values of
- * spec->datatype, x fastest.  Written to a temporary name in the same
- * directory, its header read back and checked, then renamed: no half file
- * is ever left under `path`. */
+/* Write an image (NIfTI-1, or NIfTI-2 when a dim exceeds 32767) into
+ * temporary `t` (file.h; zlib writes it by path, so t's descriptor is
+ * closed): targets ending in .gz are gzip-compressed.  `data` holds
+ * nx*ny*nz*nt values of spec->datatype, x fastest.  nifti_clib's own
+ * writer returns void, so nidec writes the header and data itself and
+ * reads the header back to check it.  The caller commits or aborts `t`. */
+int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void *data,
+		       nidec_err *err);
+
+/* nidec_nii_write_to a new temporary of `path`, committed: no half file is
+ * ever left under `path`. */
 int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *data,
 		    nidec_err *err);
 
-/* Write a 3D float32 image on the dataset grid: vals[v] goes to voxel
- * ds->ijk[v], zero elsewhere; affine and units from the dataset.  Written
- * to a temporary name, re-read, then renamed: no half file under `path`. */
-int nidec_nii_write_masked(const char *path, const nidec_dataset *ds,
+/* Write a 3D float32 image on the dataset grid into temporary `t` (as
+ * nidec_nii_write_to): vals[v] goes to voxel ds->ijk[v], zero elsewhere;
+ * affine and units from the dataset. */
+int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds,
 			   const float *vals, nidec_err *err);
 
 /* Load images (3D or 4D files) and extract the voxels of a mask given by

@@ -13,8 +13,9 @@
  *                     of the run's task results (/ledger, see ledger.h)
  *   weights_<class>.nii.gz, weights_std_<class>.nii.gz   float32 maps on the mask grid
  *
- * Every file is written to a temporary name in the same directory and
- * renamed, so no half-written file ever carries a final name.  Doubles are
+ * Every file is written to a temporary of the file layer (file.h) in the
+ * same directory and renamed, so no half-written file ever carries a final
+ * name.  Doubles are
  * written with "%.17g" (read back exactly); folds and samples are 0-based;
  * `sample` is the index among the analysed samples (the rows of the
  * dataset kept by [data] conditions, in dataset order), `run` the dataset's
@@ -32,6 +33,7 @@
 #include "nidec/cfg.h"
 #include "nidec/dataset.h"
 #include "nidec/err.h"
+#include "nidec/file.h"
 #include "nidec/outcome.h"
 #include "nidec/result.h"
 #include "nidec/timing.h"
@@ -70,29 +72,34 @@ typedef struct nidec_results_info {
  * early; creates nothing else. */
 int nidec_results_prepare_dir(const char *dir, nidec_err *err);
 
-/* Write every file of the list above into `dir`.  On error the files
- * already renamed into place stay (each is complete), temporaries are
- * removed, and `err` names the file. */
+/* Write every file of the list above into `dir`, all or nothing
+ * (tests/bad/README.md B11): each file is written to its temporary in
+ * `dir` (file.h) and closed; only when all are complete are they renamed
+ * into place, summary.json last, so a reader that sees summary.json sees
+ * the whole run.  On error every temporary is removed, `dir` keeps what it
+ * held before, and `err` names the file. */
 int nidec_results_write(const char *dir, const nidec_outcome *o,
 			const nidec_results_info *info, nidec_err *err);
 
-/* The files one by one (same rules), for tests and partial outputs.
- * `path` is the final name. */
-int nidec_results_write_scores(const char *path, const nidec_outcome *o, nidec_err *err);
-int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err *err);
-int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
+/* The files one by one, each into temporary `t` (file.h), whose target
+ * names the file in messages; the temporary is closed, not committed: the
+ * caller commits or aborts it (nidec_results_write commits them all
+ * together).  0 or a negative NIDEC_E*. */
+int nidec_results_write_scores(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err);
+int nidec_results_write_grid(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err);
+int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 				    const nidec_results_info *info, nidec_err *err);
-int nidec_results_write_summary(const char *path, const nidec_outcome *o,
+int nidec_results_write_summary(nidec_tempfile *t, const nidec_outcome *o,
 				const nidec_results_info *info, nidec_err *err);
-int nidec_results_write_model(const char *path, const nidec_outcome *o,
+int nidec_results_write_model(nidec_tempfile *t, const nidec_outcome *o,
 			      const nidec_results_info *info, nidec_err *err);
-int nidec_results_write_h5(const char *path, const nidec_outcome *o,
+int nidec_results_write_h5(nidec_tempfile *t, const nidec_outcome *o,
 			   const nidec_results_info *info, nidec_err *err);
 /* null_scores.tsv: header "permutation<TAB><key>...", then one line per
  * permutation 1..N with its null score per key (the mean over outer folds
- * of that permutation's fold scores).  Nothing is written when
- * o->n_perm == 0 (nidec_results_write then removes a stale one). */
-int nidec_results_write_null(const char *path, const nidec_outcome *o, nidec_err *err);
+ * of that permutation's fold scores).  Only for o->n_perm > 0
+ * (nidec_results_write otherwise removes a stale one). */
+int nidec_results_write_null(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err);
 
 /* Copy the checkpoint ledger kept in results.h5 (/ledger/records) to
  * `ledger_path` (temporary name + rename), for `--resume` of a run whose
@@ -135,9 +142,5 @@ typedef struct nidec_model {
 
 int nidec_model_read(const char *path, nidec_model **out, nidec_err *err);
 void nidec_model_free(nidec_model **m);
-
-/* Write `len` bytes of `text` to `path` through a temporary file in the
- * same directory and rename() (shared with `nidec predict`). */
-int nidec_results_write_text(const char *path, const char *text, size_t len, nidec_err *err);
 
 #endif

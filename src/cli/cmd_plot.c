@@ -5,7 +5,7 @@
  *
  * Rank 0 does the work; every other rank waits for its exit status, so the
  * command behaves the same under mpirun.  The PNG is written to a temporary
- * name and renamed: on any error no file is left under the output name.
+ * and renamed (file.h): on any error no file is left under the output name.
  */
 #include <stdio.h>
 #include <stdlib.h>

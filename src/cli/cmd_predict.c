@@ -29,6 +29,7 @@
 
 #include "cmd.h"
 #include "nidec/events.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/nii.h"
@@ -236,7 +237,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 			goto done;
 		}
 	} else {
-		NIDEC_TRY_GOTO(rc, nidec_results_write_text(pr->out, sb.buf, sb.len, err), done);
+		NIDEC_TRY_GOTO(rc, nidec_file_write(pr->out, sb.buf, sb.len, err), done);
 	}
 
 	/* primary output: what was predicted (stderr when the table is on stdout) */

@@ -33,6 +33,7 @@
 #include "nidec/convert.h"
 #include "nidec/dataset.h"
 #include "nidec/events.h"
+#include "nidec/file.h"
 #include "nidec/hash.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
@@ -178,51 +179,23 @@ int nidec_convert_output_path(const nidec_cfg *cfg, char **out, nidec_err *err)
 /* mkdir -p of the directory part of `path`; then check it is writable. */
 static int prepare_dir(const char *path, nidec_err *err)
 {
-	char *dir = nidec_strdup(path), *slash, *p;
-	struct stat st;
-	int rc = 0;
+	const char *slash = strrchr(path, '/');
+	char dir[NIDEC_PATH_MAX];
 
-	if (!dir)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	slash = strrchr(dir, '/');
-	if (!slash) {
-		strcpy(dir, ".");
-	} else if (slash == dir) {
-		slash[1] = '\0';
-	} else {
-		*slash = '\0';
-	}
-	for (p = dir + 1; ; p++) {
-		char c = *p;
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (stat(dir, &st) < 0) {
-			if (errno != ENOENT || mkdir(dir, 0777) < 0) {
-				rc = nidec_fail(err, NIDEC_EIO,
-						"cannot create directory '%s' for the dataset '%s': %s; choose a writable location (-o FILE or [data] dataset)",
-						dir, path, strerror(errno));
-				goto done;
-			}
-		} else if (!S_ISDIR(st.st_mode)) {
-			rc = nidec_fail(err, NIDEC_EIO,
-					"cannot write the dataset '%s': '%s' is not a directory; choose another output (-o FILE or [data] dataset)",
-					path, dir);
-			goto done;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO,
-				"cannot write the dataset '%s': directory '%s': %s; choose a writable location (-o FILE or [data] dataset)",
-				path, dir, strerror(errno));
-		goto done;
-	}
-done:
-	nidec_free(dir);
-	return rc;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "cannot write the dataset '%.200s...': its directory name is too long; choose another output (-o FILE or [data] dataset)",
+				  path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	NIDEC_TRY(nidec_file_mkdir_p(dir, "choose another output (-o FILE or [data] dataset)", err));
+	if (access(dir, W_OK | X_OK) < 0)
+		return nidec_fail(err, NIDEC_EIO,
+				  "cannot write the dataset '%s': directory '%s': %s; choose a writable location (-o FILE or [data] dataset)",
+				  path, dir, strerror(errno));
+	return 0;
 }
 
 /* ---- inputs and the reuse key ---------------------------------------------- */

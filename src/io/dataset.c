@@ -7,11 +7,14 @@
  * pulls in mpi.h, so it must stay out of headers).  Files are opened with
  * the default, serial file access property list by one process at a time
  * for writing, by any number of processes independently for reading: no
- * MPI call is made here.  HDF5's automatic error printing is turned off;
- * every call is checked and a failure becomes one line naming the file,
- * the object and the operation, with HDF5's own innermost message.
- * Object modification times are not recorded, so two conversions of the
- * same inputs differ only in the `created` attribute.
+ * MPI call is made here.  The file is written into a temporary of the
+ * file layer (file.h) and renamed by nidec_ds_commit.  Writing goes
+ * through the one HDF5 layer, h5w.c, and so does every failure, written
+ * or read: HDF5's automatic error printing is turned off, every call is
+ * checked and a failure becomes one line naming the file, the object and
+ * the operation, with HDF5's own innermost message.  Object modification
+ * times are not recorded, so two conversions of the same inputs differ
+ * only in the `created` attribute.
  * Depends on base and HDF5 only.
  */
 #include <errno.h>
@@ -24,18 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/mman.h>
-
 #include <hdf5.h>
 
 #include "nidec/dataset.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 
 #include "h5w.h"
-
-/* nidec_h5_flush_written() takes an hid_t as int64_t (dataset.h) */
-_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is a 64-bit integer since HDF5 1.10");
 
 struct ds_priv {
 	hid_t file;
@@ -43,142 +42,12 @@ struct ds_priv {
 };
 
 struct nidec_ds_writer {
-	char *path;    /* final name */
-	char *tmp;     /* temporary name, renamed at commit */
+	char *path;          /* final name */
+	nidec_tempfile *t;   /* the file's temporary (file.h), renamed at commit */
 	hid_t file;
 	hid_t X;
 	size_t n, p;
 };
-
-/* ---- errors ------------------------------------------------------------- */
-
-struct h5_msg {
-	char text[256];
-};
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-	struct h5_msg *m = data;
-
-	/* the innermost error is the first one walked (H5E_WALK_UPWARD) */
-	if (n == 0 && e->desc)
-		snprintf(m->text, sizeof(m->text), "%s", e->desc);
-	return 0;
-}
-
-/* HDF5's innermost message on one line.  A failed system call comes as
- * "file write failed: time = ..., filename = ..., errno = 28, error
- * message = '...', buf = 0x..., ..." over two lines: it becomes "file
- * write failed: No space left on device".  Other control characters become
- * blanks.  Returns the errno named in the message, or 0. */
-static int h5_msg_clean(char *text, size_t cap)
-{
-	const char *e = strstr(text, "errno = ");
-	int errnum = 0;
-	char *p;
-
-	if (e) {
-		char *colon = strchr(text, ':');
-		char why[128];
-		errnum = atoi(e + 8);
-		snprintf(why, sizeof(why), "%s", strerror(errnum));
-		if (colon)
-			*colon = '\0';
-		snprintf(text + strlen(text), cap - strlen(text), ": %s", why);
-	}
-	for (p = text; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
-	return errnum;
-}
-
-/* " (HDF5: innermost message)" or "", and a hint when the disk is full;
- * clears HDF5's error stack. */
-static void h5_reason(char *buf, size_t cap)
-{
-	struct h5_msg m;
-	int errnum;
-
-	m.text[0] = '\0';
-	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &m);
-	H5Eclear2(H5E_DEFAULT);
-	errnum = h5_msg_clean(m.text, sizeof(m.text));
-	snprintf(buf, cap, "%s%s%s%s", m.text[0] ? " (HDF5: " : "", m.text, m.text[0] ? ")" : "",
-		 errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG
-			 ? "; free some space or choose another output location" : "");
-}
-
-/* Record "'path': cannot OP 'OBJ' (HDF5: innermost message)". */
-static int h5fail(nidec_err *err, int code, const char *path, const char *obj, const char *op)
-{
-	char why[400];
-
-	h5_reason(why, sizeof(why));
-	return nidec_fail(err, code, "'%s': cannot %s '%s'%s", path, op, obj, why);
-}
-
-/* Closing a file that HDF5 cannot flush (a full disk) is not safe with
- * HDF5 1.10 (Debian 12 ships 1.10.8): when H5Fclose's flush fails it frees
- * the file but keeps its ID, and H5close at MPI_Finalize closes the freed
- * file again and crashes in H5F__close_cb (HDF5 pull request 2291 fixed it
- * in later releases).  A failed flush also leaves the metadata cache with
- * dirty entries and its skip list enabled, so every later flush and close
- * fails the same way.  So a file being written is flushed first, and when
- * that fails its descriptor is moved onto an anonymous in-memory file
- * (memfd; the caller then removes the temporary file, whose disk space is
- * freed at once) and it is flushed again, into memory: the cache gets
- * clean and the file can be closed as usual.  Should that fail too, the
- * file is abandoned: never closed by us (HDF5 closes it at shutdown).
- * Only the sec2 driver (the default) is redirected.  Returns 1 when the
- * file may be closed. */
-static int h5_rescue(hid_t file)
-{
-	hid_t fapl = H5Fget_access_plist(file);
-	int *fdp = NULL, mfd, moved = 0, i;
-
-	if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2 &&
-	    H5Fget_vfd_handle(file, H5P_DEFAULT, (void **)&fdp) >= 0 && fdp && *fdp >= 0) {
-		mfd = memfd_create("nidec-discarded-hdf5", MFD_CLOEXEC);
-		if (mfd >= 0) {
-			moved = dup2(mfd, *fdp) >= 0;
-			close(mfd);
-		}
-	}
-	if (fapl >= 0)
-		H5Pclose(fapl);
-	/* the first flush after a failed one fails at its start (the skip
-	 * list is still enabled) but writes the dirty entries; the next one
-	 * then finds a clean cache */
-	for (i = 0; moved && i < 3; i++)
-		if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) {
-			H5Eclear2(H5E_DEFAULT);
-			return 1;
-		}
-	H5Eclear2(H5E_DEFAULT);
-	nidec_debug("an HDF5 file that could not be flushed is left to HDF5's shutdown");
-	return 0;
-}
-
-int nidec_h5_flush_written(int64_t file, int *can_close, const char *path, nidec_err *err)
-{
-	int rc;
-
-	*can_close = 1;
-	if (H5Fflush((hid_t)file, H5F_SCOPE_GLOBAL) >= 0)
-		return 0;
-	{
-		char why[400];
-		h5_reason(why, sizeof(why));
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s'%s", path, why);
-	}
-	*can_close = h5_rescue((hid_t)file);
-	return rc;
-}
-
-static void h5_quiet(void)
-{
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
 
 void nidec_h5_library_version(char *buf, size_t n)
 {
@@ -188,145 +57,7 @@ void nidec_h5_library_version(char *buf, size_t n)
 	snprintf(buf, n, "%u.%u.%u", maj, min, rel);
 }
 
-/* Variable-length UTF-8 string type (caller closes). */
-static hid_t str_type(void)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-
-	if (t < 0)
-		return t;
-	if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-		H5Tclose(t);
-		return -1;
-	}
-	return t;
-}
-
-/* Object creation properties without modification times (determinism). */
-static hid_t untimed_dcpl(void)
-{
-	hid_t p = H5Pcreate(H5P_DATASET_CREATE);
-
-	if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
-		H5Pclose(p);
-		return -1;
-	}
-	return p;
-}
-
 /* ---- writing ------------------------------------------------------------- */
-
-/* Write a dataset `name` of rank 1 to 3 and shape dims[rank] under loc. */
-static int write_array_nd(hid_t loc, const char *file, const char *name, hid_t ftype,
-			  hid_t mtype, int rank, const hsize_t *dims, const void *data,
-			  nidec_err *err)
-{
-	hid_t space = -1, dset = -1, dcpl = -1;
-	int rc = 0;
-
-	space = H5Screate_simple(rank, dims, NULL);
-	dcpl = untimed_dcpl();
-	if (space < 0 || dcpl < 0) {
-		rc = h5fail(err, NIDEC_EIO, file, name, "create the dataspace of");
-		goto done;
-	}
-	dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	if (dset < 0) {
-		rc = h5fail(err, NIDEC_EIO, file, name, "create dataset");
-		goto done;
-	}
-	if (dims[0] > 0 && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-		rc = h5fail(err, NIDEC_EIO, file, name, "write dataset");
-		goto done;
-	}
-done:
-	if (dset >= 0 && H5Dclose(dset) < 0 && rc == 0)
-		rc = h5fail(err, NIDEC_EIO, file, name, "close dataset");
-	if (space >= 0)
-		H5Sclose(space);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	return rc;
-}
-
-/* Write a dataset `name` of rank 1 ([d0]) or 2 ([d0, d1]) under loc. */
-static int write_array(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
-		       int rank, hsize_t d0, hsize_t d1, const void *data, nidec_err *err)
-{
-	hsize_t dims[2] = { d0, d1 };
-
-	return write_array_nd(loc, file, name, ftype, mtype, rank, dims, data, err);
-}
-
-static int write_strings(hid_t loc, const char *file, const char *name, char *const *v, size_t n,
-			 nidec_err *err)
-{
-	hid_t t = str_type();
-	int rc;
-
-	if (t < 0)
-		return h5fail(err, NIDEC_EIO, file, name, "make the string type of");
-	rc = write_array(loc, file, name, t, t, 1, (hsize_t)n, 0, v, err);
-	H5Tclose(t);
-	return rc;
-}
-
-/* Attribute `name` on loc: a scalar string, or an array of n strings. */
-static int attr_strings(hid_t loc, const char *file, const char *name, const char *const *v,
-			size_t n, int scalar, nidec_err *err)
-{
-	hsize_t dim = (hsize_t)n;
-	hid_t t = -1, space = -1, a = -1;
-	int rc = 0;
-
-	t = str_type();
-	space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-	if (t < 0 || space < 0) {
-		rc = h5fail(err, NIDEC_EIO, file, name, "make the type of attribute");
-		goto done;
-	}
-	a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || ((scalar || n > 0) && H5Awrite(a, t, v) < 0)) {
-		rc = h5fail(err, NIDEC_EIO, file, name, "write attribute");
-		goto done;
-	}
-done:
-	if (a >= 0)
-		H5Aclose(a);
-	if (space >= 0)
-		H5Sclose(space);
-	if (t >= 0)
-		H5Tclose(t);
-	return rc;
-}
-
-static int attr_string(hid_t loc, const char *file, const char *name, const char *value,
-		       nidec_err *err)
-{
-	const char *v[1];
-
-	v[0] = value ? value : "";
-	return attr_strings(loc, file, name, v, 1, 1, err);
-}
-
-static int attr_numbers(hid_t loc, const char *file, const char *name, hid_t ftype, hid_t mtype,
-			const void *v, size_t n, int scalar, nidec_err *err)
-{
-	hsize_t dim = (hsize_t)n;
-	hid_t space, a = -1;
-	int rc = 0;
-
-	space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-	if (space < 0)
-		return h5fail(err, NIDEC_EIO, file, name, "make the dataspace of attribute");
-	a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || ((scalar || n > 0) && H5Awrite(a, mtype, v) < 0))
-		rc = h5fail(err, NIDEC_EIO, file, name, "write attribute");
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(space);
-	return rc;
-}
 
 static void now_iso(char *buf, size_t n)
 {
@@ -347,24 +78,22 @@ static int write_provenance(hid_t file, const char *path, const nidec_ds_provena
 	size_t i, n = prov->n_inputs;
 	int rc = 0;
 
-	NIDEC_TRY(attr_string(file, path, "format", NIDEC_DS_FORMAT_NAME, err));
-	NIDEC_TRY(attr_numbers(file, path, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32,
-			       &version, 1, 1, err));
-	NIDEC_TRY(attr_string(file, path, "inputs_sha256", prov->inputs_sha256, err));
-	NIDEC_TRY(attr_string(file, path, "tool_version", prov->tool_version ? prov->tool_version : "unknown", err));
-	NIDEC_TRY(attr_string(file, path, "command_line", prov->command_line ? prov->command_line : "", err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "format", NIDEC_DS_FORMAT_NAME, path, err));
+	NIDEC_TRY(nidec_h5w_attr_num(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32,
+				     &version, 1, 1, path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "inputs_sha256", prov->inputs_sha256, path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "tool_version", prov->tool_version ? prov->tool_version : "unknown", path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "command_line", prov->command_line ? prov->command_line : "", path, err));
 	nidec_h5_library_version(h5v, sizeof(h5v));
-	NIDEC_TRY(attr_string(file, path, "hdf5_version", h5v, err));
-	NIDEC_TRY(attr_string(file, path, "nifti_version",
-			      prov->nifti_version ? prov->nifti_version : "unknown", err));
-	NIDEC_TRY(attr_string(file, path, "liblinear_version",
-			      prov->liblinear_version ? prov->liblinear_version : "unknown", err));
-	NIDEC_TRY(attr_string(file, path, "config", prov->config ? prov->config : "", err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "hdf5_version", h5v, path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "nifti_version", prov->nifti_version ? prov->nifti_version : "unknown", path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "liblinear_version", prov->liblinear_version ? prov->liblinear_version : "unknown", path, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "config", prov->config ? prov->config : "", path, err));
 	if (prov->created)
 		snprintf(created, sizeof(created), "%s", prov->created);
 	else
 		now_iso(created, sizeof(created));
-	NIDEC_TRY(attr_string(file, path, "created", created, err));
+	NIDEC_TRY(nidec_h5w_attr_vstr(file, "created", created, path, err));
 
 	roles = nidec_calloc_e(n ? n : 1, sizeof(*roles), "provenance", err);
 	paths = nidec_calloc_e(n ? n : 1, sizeof(*paths), "provenance", err);
@@ -380,11 +109,11 @@ static int write_provenance(hid_t file, const char *path, const nidec_ds_provena
 		hashes[i] = prov->inputs[i].sha256;
 		sizes[i] = prov->inputs[i].size;
 	}
-	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_roles", roles, n, 0, err), done);
-	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_paths", paths, n, 0, err), done);
-	NIDEC_TRY_GOTO(rc, attr_numbers(file, path, "input_sizes", H5T_STD_I64LE, H5T_NATIVE_INT64,
-					sizes, n, 0, err), done);
-	NIDEC_TRY_GOTO(rc, attr_strings(file, path, "input_sha256", hashes, n, 0, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstrs(file, "input_roles", roles, n, 0, path, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstrs(file, "input_paths", paths, n, 0, path, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_num(file, "input_sizes", H5T_STD_I64LE, H5T_NATIVE_INT64,
+					      sizes, n, 0, path, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstrs(file, "input_sha256", hashes, n, 0, path, err), done);
 done:
 	nidec_free(roles);
 	nidec_free(paths);
@@ -418,16 +147,16 @@ static int create_X(nidec_ds_writer *w, nidec_err *err)
 	if (cache < ((size_t)1 << 20))
 		cache = (size_t)1 << 20;
 	space = H5Screate_simple(2, dims, NULL);
-	dcpl = untimed_dcpl();
+	dcpl = nidec_h5w_dcpl();
 	dapl = H5Pcreate(H5P_DATASET_ACCESS);
 	if (space < 0 || dcpl < 0 || dapl < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 ||
 	    H5Pset_chunk_cache(dapl, 521, cache, 1.0) < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "set up the chunked layout of");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, -1, "/X", "set up the chunked layout of");
 		goto done;
 	}
 	w->X = H5Dcreate2(w->file, "X", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, dapl);
 	if (w->X < 0)
-		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "create dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, -1, "/X", "create dataset");
 done:
 	if (space >= 0)
 		H5Sclose(space);
@@ -438,14 +167,44 @@ done:
 	return rc;
 }
 
+/* /mask: where the columns of /X are on the BOLD grid. */
+static int write_mask(nidec_ds_writer *w, const nidec_dataset *meta, nidec_err *err)
+{
+	const char *path = w->path;
+	hsize_t d[2];
+	hid_t g;
+	int rc;
+
+	g = nidec_h5w_group(w->file, "mask", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d[0] = w->p;
+	d[1] = 3;
+	rc = nidec_h5w_i32(g, "ijk", 2, d, meta->ijk, path, err);
+	d[0] = d[1] = 4;
+	if (rc == 0)
+		rc = nidec_h5w_f64(g, "affine", 2, d, meta->affine, path, err);
+	d[0] = 3;
+	if (rc == 0)
+		rc = nidec_h5w_i64(g, "dims", 1, d, meta->dims, path, err);
+	d[0] = 4;
+	if (rc == 0)
+		rc = nidec_h5w_f64(g, "pixdim", 1, d, meta->pixdim, path, err);
+	d[0] = meta->nifti_header_len;
+	if (rc == 0)
+		rc = nidec_h5w_write(g, "nifti_header", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, d,
+				     meta->nifti_header, path, err);
+	H5Gclose(g);
+	return rc;
+}
+
 int nidec_ds_create(const char *path, const nidec_dataset *meta,
 		    const nidec_ds_provenance *prov, nidec_ds_writer **out, nidec_err *err)
 {
 	nidec_ds_writer *w;
-	hid_t g = -1, gcpl = -1;
-	int fd, rc = 0;
+	hsize_t d[1];
+	int rc = 0;
 
-	h5_quiet();
 	if (meta->n_samples == 0 || meta->n_voxels == 0)
 		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': a dataset needs samples and voxels", path);
 	w = nidec_calloc(1, sizeof(*w));
@@ -455,73 +214,30 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 	w->n = meta->n_samples;
 	w->p = meta->n_voxels;
 	w->path = nidec_strdup(path);
-	w->tmp = nidec_malloc(strlen(path) + 32);
-	if (!w->path || !w->tmp) {
+	if (!w->path) {
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory creating '%s'", path);
 		goto fail;
 	}
-	sprintf(w->tmp, "%s.tmp.%ld", path, (long)getpid());
-	/* plain open() first: its errno says why a directory is not writable */
-	fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (fd < 0) {
-		rc = nidec_fail(err, NIDEC_EIO,
-				"cannot create '%s': %s; choose a writable output directory (-o FILE or [data] dataset)",
-				w->tmp, strerror(errno));
-		nidec_free(w->tmp);
-		w->tmp = NULL; /* nothing to remove */
-		goto fail;
-	}
-	/* room for HDF5's first blocks before H5Fcreate (h5w.h
-	 * NIDEC_H5W_CREATE_RESERVE: HDF5 1.10.8 leaks when it cannot write
-	 * them) */
-	rc = posix_fallocate(fd, 0, NIDEC_H5W_CREATE_RESERVE);
-	close(fd);
-	if (rc != 0 && rc != EINVAL && rc != EOPNOTSUPP) {
-		rc = nidec_fail(err, NIDEC_EIO,
-				"cannot create '%s': %s; free some space or choose another output location (-o FILE or [data] dataset)",
-				w->tmp, strerror(rc));
-		goto fail;
-	}
-	rc = 0;
-	w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	NIDEC_TRY_GOTO(rc, nidec_tempfile_create(path, 0, &w->t, err), fail);
+	w->file = nidec_h5w_create(w->t, err);
 	if (w->file < 0) {
-		rc = h5fail(err, NIDEC_EIO, w->tmp, "/", "create HDF5 file");
+		rc = err && err->code ? err->code : NIDEC_EIO;
 		goto fail;
 	}
 	NIDEC_TRY_GOTO(rc, create_X(w, err), fail);
-	NIDEC_TRY_GOTO(rc, write_strings(w->file, path, "labels", meta->labels, w->n, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(w->file, path, "runs", H5T_STD_I32LE, H5T_NATIVE_INT32, 1,
-				       w->n, 0, meta->runs, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(w->file, path, "volumes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
-				       w->n, 0, meta->volumes, err), fail);
-	NIDEC_TRY_GOTO(rc, write_strings(w->file, path, "conditions", meta->conditions,
-					 meta->n_conditions, err), fail);
-	gcpl = H5Pcreate(H5P_GROUP_CREATE);
-	if (gcpl < 0 || H5Pset_obj_track_times(gcpl, 0) < 0 ||
-	    (g = H5Gcreate2(w->file, "mask", H5P_DEFAULT, gcpl, H5P_DEFAULT)) < 0) {
-		rc = h5fail(err, NIDEC_EIO, path, "/mask", "create group");
-		goto fail;
-	}
-	NIDEC_TRY_GOTO(rc, write_array(g, path, "ijk", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, w->p, 3,
-				       meta->ijk, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(g, path, "affine", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, 4, 4,
-				       meta->affine, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(g, path, "dims", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 3, 0,
-				       meta->dims, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(g, path, "pixdim", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 4, 0,
-				       meta->pixdim, err), fail);
-	NIDEC_TRY_GOTO(rc, write_array(g, path, "nifti_header", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 1,
-				       meta->nifti_header_len, 0, meta->nifti_header, err), fail);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_vstrings(w->file, "labels", (const char *const *)meta->labels,
+					      w->n, path, err), fail);
+	d[0] = w->n;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_i32(w->file, "runs", 1, d, meta->runs, path, err), fail);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_i64(w->file, "volumes", 1, d, meta->volumes, path, err), fail);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_vstrings(w->file, "conditions",
+					      (const char *const *)meta->conditions,
+					      meta->n_conditions, path, err), fail);
+	NIDEC_TRY_GOTO(rc, write_mask(w, meta, err), fail);
 	NIDEC_TRY_GOTO(rc, write_provenance(w->file, path, prov, err), fail);
-	H5Gclose(g);
-	H5Pclose(gcpl);
 	*out = w;
 	return 0;
 fail:
-	if (g >= 0)
-		H5Gclose(g);
-	if (gcpl >= 0)
-		H5Pclose(gcpl);
 	nidec_ds_abort(&w);
 	return rc;
 }
@@ -535,16 +251,16 @@ int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t 
 	hid_t dset;
 	int rc;
 
-	NIDEC_TRY(write_array_nd(w->file, w->path, MEAN_EPI, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d,
-				 img, err));
+	NIDEC_TRY(nidec_h5w_write(w->file, MEAN_EPI, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, d, img,
+				  w->path, err));
 	dset = H5Dopen2(w->file, MEAN_EPI, H5P_DEFAULT);
 	if (dset < 0)
-		return h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "open dataset");
-	rc = attr_string(dset, w->path, "what",
-			 "mean over time of each BOLD file, then over the files; NIfTI order (x fastest): "
-			 "transpose the [z][y][x] array for nibabel's [x, y, z]", err);
+		return nidec_h5w_fail(err, NIDEC_EIO, w->path, w->file, MEAN_EPI, "open dataset");
+	rc = nidec_h5w_attr_vstr(dset, "what",
+				 "mean over time of each BOLD file, then over the files; NIfTI order (x fastest): "
+				 "transpose the [z][y][x] array for nibabel's [x, y, z]", w->path, err);
 	if (H5Dclose(dset) < 0 && rc == 0)
-		rc = h5fail(err, NIDEC_EIO, w->path, MEAN_EPI, "close dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, w->file, MEAN_EPI, "close dataset");
 	return rc;
 }
 
@@ -567,13 +283,13 @@ static int rows_io(const char *path, hid_t X, size_t n_rows, size_t p, size_t r0
 	mspace = H5Screate_simple(2, count, NULL);
 	if (fspace < 0 || mspace < 0 ||
 	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
-		rc = h5fail(err, NIDEC_EIO, path, "/X", "select rows of");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, path, -1, "/X", "select rows of");
 		goto done;
 	}
 	st = write ? H5Dwrite(X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf)
 		   : H5Dread(X, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, buf);
 	if (st < 0)
-		rc = h5fail(err, NIDEC_EIO, path, "/X", write ? "write rows of" : "read rows of");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, path, -1, "/X", write ? "write rows of" : "read rows of");
 done:
 	if (fspace >= 0)
 		H5Sclose(fspace);
@@ -592,11 +308,11 @@ int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *ro
 int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
 {
 	nidec_ds_writer *w = *wp;
-	int rc = 0, can_close;
+	int rc, can_close;
 
 	/* flush first: a file that cannot be flushed must not be closed as
-	 * is (see h5_rescue) */
-	rc = nidec_h5_flush_written(w->file, &can_close, w->path, err);
+	 * is (h5w.c, h5_rescue) */
+	rc = nidec_h5w_flush_written(w->file, &can_close, w->path, err);
 	if (rc < 0) {
 		if (!can_close)
 			w->X = w->file = -1; /* abandoned */
@@ -604,25 +320,17 @@ int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
 	}
 	if (H5Dclose(w->X) < 0) {
 		w->X = -1;
-		rc = h5fail(err, NIDEC_EIO, w->path, "/X", "close dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, -1, "/X", "close dataset");
 		goto fail;
 	}
 	w->X = -1;
 	if (H5Fclose(w->file) < 0) {
 		w->file = -1;
-		rc = h5fail(err, NIDEC_EIO, w->path, "/", "close (flush) file");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, -1, NULL, "close (flush) HDF5 file");
 		goto fail;
 	}
 	w->file = -1;
-	if (rename(w->tmp, w->path) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", w->tmp, w->path,
-				strerror(errno));
-		goto fail;
-	}
-	nidec_free(w->tmp);
-	w->tmp = NULL;
-	nidec_ds_abort(wp);
-	return 0;
+	rc = nidec_tempfile_commit(&w->t, err);
 fail:
 	nidec_ds_abort(wp);
 	return rc;
@@ -636,17 +344,15 @@ void nidec_ds_abort(nidec_ds_writer **wp)
 	if (!wp || !*wp)
 		return;
 	w = *wp;
-	/* closed only once it could be flushed (see h5_rescue) */
-	if (w->file >= 0 && (nidec_h5_flush_written(w->file, &can_close, w->path, NULL) == 0 ||
+	/* closed only once it could be flushed (h5w.c, h5_rescue) */
+	if (w->file >= 0 && (nidec_h5w_flush_written(w->file, &can_close, w->path, NULL) == 0 ||
 			     can_close)) {
 		if (w->X >= 0)
 			H5Dclose(w->X);
 		H5Fclose(w->file);
 	}
 	H5Eclear2(H5E_DEFAULT);
-	if (w->tmp)
-		unlink(w->tmp);
-	nidec_free(w->tmp);
+	nidec_tempfile_abort(&w->t);
 	nidec_free(w->path);
 	nidec_free(w);
 	*wp = NULL;
@@ -678,11 +384,11 @@ static int read_strings(hid_t obj, int is_attr, size_t n, char ***out, const cha
 	vl = H5Tis_variable_str(ftype);
 	space = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
 	if (vl < 0 || space < 0) {
-		rc = h5fail(err, NIDEC_EFORMAT, file, name, "inspect");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, file, -1, name, "inspect");
 		goto done;
 	}
 	if (vl) {
-		mtype = str_type();
+		mtype = nidec_h5w_vstrtype();
 		tmp = nidec_calloc_e(n ? n : 1, sizeof(*tmp), "strings", err);
 		if (!tmp) {
 			rc = NIDEC_ENOMEM;
@@ -690,7 +396,7 @@ static int read_strings(hid_t obj, int is_attr, size_t n, char ***out, const cha
 		}
 		if (mtype < 0 || (n > 0 && (is_attr ? H5Aread(obj, mtype, tmp)
 					    : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp)) < 0)) {
-			rc = h5fail(err, NIDEC_EFORMAT, file, name, "read");
+			rc = nidec_h5w_fail(err, NIDEC_EFORMAT, file, -1, name, "read");
 			goto done;
 		}
 		for (i = 0; i < n && rc == 0; i++) {
@@ -720,7 +426,7 @@ static int read_strings(hid_t obj, int is_attr, size_t n, char ***out, const cha
 		    H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
 		    (n > 0 && (is_attr ? H5Aread(obj, mtype, fixed)
 			       : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed)) < 0)) {
-			rc = h5fail(err, NIDEC_EFORMAT, file, name, "read");
+			rc = nidec_h5w_fail(err, NIDEC_EFORMAT, file, -1, name, "read");
 			goto done;
 		}
 		for (i = 0; i < n; i++) {
@@ -787,7 +493,7 @@ static hid_t open_checked_nd(hid_t loc, const char *file, const char *name, int 
 
 	ds = H5Dopen2(loc, name, H5P_DEFAULT);
 	if (ds < 0) {
-		h5fail(err, NIDEC_EFORMAT, file, name, "open dataset");
+		nidec_h5w_fail(err, NIDEC_EFORMAT, file, -1, name, "open dataset");
 		return -1;
 	}
 	sp = H5Dget_space(ds);
@@ -826,7 +532,7 @@ static int read_numbers_nd(hid_t loc, const char *file, const char *name, hid_t 
 	if (ds < 0)
 		return err ? err->code : NIDEC_EFORMAT;
 	if (want[0] > 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-		rc = h5fail(err, NIDEC_EFORMAT, file, name, "read dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, file, -1, name, "read dataset");
 	H5Dclose(ds);
 	return rc;
 }
@@ -850,14 +556,14 @@ static int get_attr_string(hid_t loc, const char *file, const char *name, char *
 
 	ex = H5Aexists(loc, name);
 	if (ex < 0)
-		return h5fail(err, NIDEC_EFORMAT, file, name, "look up attribute");
+		return nidec_h5w_fail_attr(err, NIDEC_EFORMAT, file, loc, name, "look up");
 	if (!ex) {
 		*value = NULL;
 		return 0;
 	}
 	a = H5Aopen(loc, name, H5P_DEFAULT);
 	if (a < 0)
-		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+		return nidec_h5w_fail_attr(err, NIDEC_EFORMAT, file, loc, name, "open");
 	rc = read_strings(a, 1, 1, &v, file, name, err);
 	H5Aclose(a);
 	if (rc < 0)
@@ -872,7 +578,7 @@ static int check_readable(const char *path, nidec_err *err)
 	struct stat st;
 	htri_t is;
 
-	h5_quiet();
+	nidec_h5w_quiet();
 	if (stat(path, &st) < 0)
 		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
@@ -897,7 +603,7 @@ int nidec_ds_is_dataset(const char *path, int *is_dataset, nidec_err *err)
 	NIDEC_TRY(check_readable(path, err));
 	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f < 0)
-		return h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+		return nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 	rc = get_attr_string(f, path, "format", &fmt, err);
 	H5Fclose(f);
 	if (rc < 0)
@@ -988,7 +694,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	}
 	pv->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (pv->file < 0) {
-		rc = h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+		rc = nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 		goto fail;
 	}
 	NIDEC_TRY_GOTO(rc, get_attr_string(pv->file, path, "format", &fmt, err), fail);
@@ -1003,7 +709,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 		if (a < 0 || H5Aread(a, H5T_NATIVE_INT32, &version) < 0) {
 			if (a >= 0)
 				H5Aclose(a);
-			rc = h5fail(err, NIDEC_EFORMAT, path, "format_version", "read attribute");
+			rc = nidec_h5w_fail_attr(err, NIDEC_EFORMAT, path, -1, "format_version", "read");
 			goto fail;
 		}
 		H5Aclose(a);
@@ -1016,7 +722,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	}
 	pv->X = H5Dopen2(pv->file, "X", H5P_DEFAULT);
 	if (pv->X < 0) {
-		rc = h5fail(err, NIDEC_EFORMAT, path, "/X", "open dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/X", "open dataset");
 		goto fail;
 	}
 	sp = H5Dget_space(pv->X);
@@ -1050,7 +756,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 
 	dset = H5Dopen2(pv->file, "conditions", H5P_DEFAULT);
 	if (dset < 0) {
-		rc = h5fail(err, NIDEC_EFORMAT, path, "/conditions", "open dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/conditions", "open dataset");
 		goto fail;
 	}
 	sp = H5Dget_space(dset);
@@ -1071,7 +777,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 
 	g = H5Gopen2(pv->file, "mask", H5P_DEFAULT);
 	if (g < 0) {
-		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask", "open group");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/mask", "open group");
 		goto fail;
 	}
 	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "ijk", H5T_NATIVE_INT32, 2, ds->n_voxels, 3, ds->ijk, err), fail);
@@ -1080,7 +786,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	NIDEC_TRY_GOTO(rc, read_numbers(g, path, "pixdim", H5T_NATIVE_DOUBLE, 1, 4, 0, ds->pixdim, err), fail);
 	dset = H5Dopen2(g, "nifti_header", H5P_DEFAULT);
 	if (dset < 0) {
-		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask/nifti_header", "open dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/mask/nifti_header", "open dataset");
 		goto fail;
 	}
 	sp = H5Dget_space(dset);
@@ -1100,7 +806,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	}
 	if (d[0] > 0 && H5Dread(dset, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->nifti_header) < 0) {
 		H5Dclose(dset);
-		rc = h5fail(err, NIDEC_EFORMAT, path, "/mask/nifti_header", "read dataset");
+		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/mask/nifti_header", "read dataset");
 		goto fail;
 	}
 	H5Dclose(dset);
@@ -1242,7 +948,7 @@ static int attr_len(hid_t loc, const char *file, const char *name, size_t *n, ni
 		return 0;
 	a = H5Aopen(loc, name, H5P_DEFAULT);
 	if (a < 0)
-		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+		return nidec_h5w_fail_attr(err, NIDEC_EFORMAT, file, loc, name, "open");
 	sp = H5Aget_space(a);
 	if (sp < 0 || space_dims(sp, d, &rank) < 0 || rank != 1) {
 		if (sp >= 0)
@@ -1263,7 +969,7 @@ static int attr_str_list(hid_t loc, const char *file, const char *name, size_t n
 	int rc;
 
 	if (a < 0)
-		return h5fail(err, NIDEC_EFORMAT, file, name, "open attribute");
+		return nidec_h5w_fail_attr(err, NIDEC_EFORMAT, file, loc, name, "open");
 	rc = read_strings(a, 1, n, v, file, name, err);
 	H5Aclose(a);
 	return rc;
@@ -1304,7 +1010,7 @@ int nidec_ds_inputs(nidec_dataset *ds, nidec_ds_input **inputs, size_t *n_out, n
 		if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, sizes) < 0) {
 			if (a >= 0)
 				H5Aclose(a);
-			rc = h5fail(err, NIDEC_EFORMAT, ds->path, "input_sizes", "read attribute");
+			rc = nidec_h5w_fail_attr(err, NIDEC_EFORMAT, ds->path, -1, "input_sizes", "read");
 			goto done;
 		}
 		H5Aclose(a);
@@ -1455,7 +1161,7 @@ int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
 	NIDEC_TRY(check_readable(path, err));
 	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f < 0)
-		return h5fail(err, NIDEC_EIO, path, "/", "open HDF5 file");
+		return nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 	c.out = out;
 	c.path = path;
 	c.failed = 0;
@@ -1469,7 +1175,7 @@ int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
 	if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, describe_obj, &c) < 0) {
 #endif
 		H5Fclose(f);
-		return h5fail(err, NIDEC_EFORMAT, path, "/", "list the objects of");
+		return nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, NULL, "list the objects of");
 	}
 	H5Fclose(f);
 	/* every line or none (tests/bad/README.md B12) */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nidec/events.h"
+#include "nidec/file.h"
 #include "nidec/mem.h"
 
 /* Tolerance of the label rule: volume times that equal a bound up to
@@ -26,56 +27,35 @@
 
 /* ---- text helpers ------------------------------------------------------- */
 
-/* Read a whole file into a NUL-terminated buffer. */
+/* The largest labels or events table read (a labels.txt of a long study
+ * is a few hundred KiB; a wrong path to an image is refused early). */
+#define TABLE_MAX ((size_t)256 << 20)
+
+/* Read a whole text table (nidec_file_read) into a NUL-terminated buffer,
+ * refusing binary files and dropping a byte order mark. */
 static int read_text(const char *path, char **out, size_t *len, nidec_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t cap = 0, n = 0, got;
-	int rc = 0;
+	char *buf = NULL;
+	size_t n = 0;
 
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
-	do {
-		if (cap - n < 4097) {
-			size_t ncap = cap ? 2 * cap : 16384;
-			nb = nidec_realloc(buf, ncap);
-			if (!nb) {
-				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-				goto done;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read '%s': %s", path, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY(nidec_file_read(path, TABLE_MAX, 0, &buf, &n, err));
 	if (memchr(buf, '\0', n)) {
-		rc = nidec_fail(err, NIDEC_EFORMAT,
-				"'%s' is not a text file (it contains NUL bytes); give a whitespace-separated table",
-				path);
-		goto done;
+		nidec_free(buf);
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' is not a text file (it contains NUL bytes); give a whitespace-separated table",
+				  path);
 	}
 	/* a leading UTF-8 byte order mark (Windows editors, Excel's "UTF-8
 	 * CSV") is not part of the first column's name: skip it, as pandas
 	 * (nilearn's tutorial reads labels.txt with it) and libinih do
 	 * (tests/bad/README.md "Decisions") */
 	if (n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
-		memmove(buf, buf + 3, n - 3);
+		memmove(buf, buf + 3, n - 3 + 1);
 		n -= 3;
 	}
-	buf[n] = '\0';
 	*out = buf;
 	*len = n;
-	buf = NULL;
-done:
-	nidec_free(buf);
-	fclose(f);
-	return rc;
+	return 0;
 }
 
 /* Next line of the buffer at *pos (CR LF or LF), NUL-terminated in place;

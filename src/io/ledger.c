@@ -5,8 +5,9 @@
  * An append-only file of records, each with its own CRC-32, written by
  * rank 0 only.  The design answers one question: what can a kill at any
  * instant leave behind?
- *  - creating: the header goes to a temporary name, is synced and renamed,
- *    so the file under the final name always starts with a whole header;
+ *  - creating: the header goes to a temporary (file.h), is synced and
+ *    renamed, and the directory synced, so the file under the final name
+ *    always starts with a whole header;
  *  - appending: one write(2) per record at the end of the file (O_APPEND);
  *    a kill can only cut the last record short (or, after a crash of the
  *    node, leave a tail of zero bytes); the reader drops such a tail and
@@ -33,6 +34,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "nidec/file.h"
 #include "nidec/ledger.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
@@ -142,27 +144,6 @@ static int sync_fd(int fd, const char *path, nidec_err *err)
 		return nidec_fail(err, NIDEC_EIO, "cannot sync checkpoint '%s': %s", path, strerror(errno));
 	}
 	return 0;
-}
-
-/* Make a rename in the directory of `path` durable (best effort: some
- * file systems refuse fsync on directories). */
-static void sync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
 }
 
 /* ---- configuration hash ---------------------------------------------------- */
@@ -378,49 +359,37 @@ int nidec_ledger_create(const char *path, const nidec_ledger_id *id, double sync
 			nidec_ledger **out, nidec_err *err)
 {
 	nidec_sbuf text = NIDEC_SBUF_INIT;
-	char tmp[4200];
+	nidec_tempfile *t = NULL;
 	nidec_ledger *lg;
-	int fd = -1, rc = 0, n;
+	int rc = 0;
 
 	lg = ledger_new(path, sync_interval, err);
 	if (!lg)
 		return NIDEC_ENOMEM;
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		ledger_free(lg);
-		return nidec_fail(err, NIDEC_EINPUT, "checkpoint path '%s' is too long", path);
-	}
 	if (header_text(id, &text) < 0) {
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory writing checkpoint '%s'", path);
 		goto fail;
 	}
 	NIDEC_TRY_GOTO(rc, build_record(&lg->rec, KIND_HEADER, text.buf, text.len, path, err), fail);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot create checkpoint '%s': %s", tmp, strerror(errno));
+	/* the header under a temporary, synced, renamed, and the directory
+	 * synced: the final name always starts with a whole header, and
+	 * survives a crash of the node */
+	NIDEC_TRY_GOTO(rc, nidec_tempfile_create(path, NIDEC_TEMPFILE_SYNC_DIR, &t, err), fail);
+	rc = nidec_tempfile_write(t, lg->rec.buf, lg->rec.len, err);
+	if (rc < 0) {
+		nidec_tempfile_abort(&t);
 		goto fail;
 	}
-	NIDEC_TRY_GOTO(rc, write_all(fd, lg->rec.buf, lg->rec.len, path, err), fail_tmp);
-	NIDEC_TRY_GOTO(rc, sync_fd(fd, path, err), fail_tmp);
-	if (fchmod(fd, 0644) < 0 || rename(tmp, path) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		goto fail_tmp;
-	}
-	close(fd);
-	fd = -1;
-	sync_dir(path);
+	NIDEC_TRY_GOTO(rc, nidec_tempfile_commit(&t, err), fail);
 	lg->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (lg->fd < 0) {
 		rc = nidec_fail(err, NIDEC_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
-		unlink(path);
+		(void)unlink(path); /* an error path: the open error is the one to report */
 		goto fail;
 	}
 	nidec_sbuf_release(&text);
 	*out = lg;
 	return 0;
-fail_tmp:
-	close(fd);
-	unlink(tmp);
 fail:
 	nidec_sbuf_release(&text);
 	ledger_free(lg);

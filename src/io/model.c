@@ -5,9 +5,9 @@
  * relies on before it hands out a nidec_model (tests/bad/README.md B1, B2,
  * B9).
  *
- * Rank 0 writes; this file makes no MPI call.  The file is created under a
- * temporary name and renamed once complete and closed without error
- * (nidec_h5w_create_temp / nidec_h5w_finish, h5w.h).  model.h5's arrays
+ * Rank 0 writes; this file makes no MPI call.  The file is written into a
+ * temporary of the file layer (nidec_h5w_create / nidec_h5w_close, h5w.h)
+ * that nidec_results_write renames with the other outputs of the run.  model.h5's arrays
  * are byte-identical for any number of ranks (tests/e2e/t1100); its root
  * attributes carry the provenance of the run (nidec_h5w_provenance).
  */
@@ -83,15 +83,15 @@ static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info 
 	return nidec_h5w_provenance(f, info, path, err);
 }
 
-int nidec_results_write_model(const char *path, const nidec_outcome *o,
+int nidec_results_write_model(nidec_tempfile *t, const nidec_outcome *o,
 			      const nidec_results_info *info, nidec_err *err)
 {
-	char tmp[4096];
-	hid_t f = nidec_h5w_create_temp(path, tmp, sizeof(tmp), err);
+	const char *path = nidec_tempfile_target(t);
+	hid_t f = nidec_h5w_create(t, err);
 
 	if (f < 0)
 		return err && err->code ? err->code : NIDEC_EIO;
-	return nidec_h5w_finish(f, model_body(f, o, info, path, err), tmp, path, err);
+	return nidec_h5w_close(f, model_body(f, o, info, path, err), path, err);
 }
 
 /* ---- model reader ---------------------------------------------------------- */

@@ -21,8 +21,10 @@
  * affine of pixdim with x flipped, centred on the grid.
  *
  * Writing builds the header with nifti_make_new_nim() and
- * nifti_convert_nim2n1hdr() (or n2), writes it and the data with zlib under
- * a temporary name, reads the header back and renames.
+ * nifti_convert_nim2n1hdr() (or n2), writes it and the data with zlib into
+ * a temporary of the file layer (file.h, by path) and reads the header
+ * back; the caller commits it (nidec_nii_write does, results.c commits the
+ * weight maps with the other outputs of a run).
  *
  * Depends on base, nifti_clib and zlib; no MPI, no HDF5.
  */
@@ -690,16 +692,17 @@ static int gz_write_all(gzFile gz, const void *buf, size_t n, const char *path, 
 	return 0;
 }
 
-int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *data,
-		    nidec_err *err)
+int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void *data,
+		       nidec_err *err)
 {
+	const char *path = nidec_tempfile_target(t), *tmp = nidec_tempfile_path(t);
 	int64_t dims[8] = { 0, 1, 1, 1, 1, 1, 1, 1 };
 	nifti_image *nim = NULL;
 	nidec_nii *back = NULL;
 	nifti_dmat44 m;
 	unsigned char hdr[540], ext[4] = { 0, 0, 0, 0 };
 	size_t hdr_len, vox_bytes, n_vox = 1;
-	char *tmp = NULL, mode[8];
+	char mode[8];
 	gzFile gz = NULL;
 	int i, r, c, nbyper = 0, swapsize = 0, v2 = 0, rc = 0;
 	double qb, qc, qd, qx, qy, qz, dx, dy, dz, qfac;
@@ -772,12 +775,8 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 		hdr_len = sizeof(h2);
 	}
 
-	tmp = nidec_malloc(strlen(path) + 32);
-	if (!tmp) {
-		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory writing '%s'", path);
-		goto done;
-	}
-	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
+	/* zlib writes by path: the temporary is handed over closed (file.h) */
+	NIDEC_TRY_GOTO(rc, nidec_tempfile_close(t, err), done);
 	if (ends_with(path, ".gz")) {
 		/* zlib's "wb<level>", level 1..9 (one digit) */
 		int level = spec->compress_level < 1 ? 6 : spec->compress_level > 9 ? 9 : spec->compress_level;
@@ -785,9 +784,10 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 	} else {
 		snprintf(mode, sizeof(mode), "wbT");
 	}
+	errno = 0;
 	gz = gzopen(tmp, mode);
 	if (!gz) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot create '%s': %s", path,
+		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path,
 				errno ? strerror(errno) : "zlib error");
 		goto done;
 	}
@@ -811,23 +811,30 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 			rc = nidec_fail(err, NIDEC_EIO, "'%s' reads back with other dims; disk full?", path);
 			goto done;
 		}
-	if (rename(tmp, path) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-				strerror(errno));
-		goto done;
-	}
 done:
 	if (gz)
 		gzclose(gz);
-	if (rc < 0 && tmp)
-		unlink(tmp);
 	nidec_nii_free(&back);
-	nidec_free(tmp);
 	nifti_image_free(nim);
 	return rc;
 }
 
-int nidec_nii_write_masked(const char *path, const nidec_dataset *ds, const float *vals,
+int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *data,
+		    nidec_err *err)
+{
+	nidec_tempfile *t = NULL;
+	int rc;
+
+	NIDEC_TRY(nidec_tempfile_create(path, 0, &t, err));
+	rc = nidec_nii_write_to(t, spec, data, err);
+	if (rc < 0) {
+		nidec_tempfile_abort(&t);
+		return rc;
+	}
+	return nidec_tempfile_commit(&t, err);
+}
+
+int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
 			   nidec_err *err)
 {
 	nidec_nii_spec spec;
@@ -866,7 +873,7 @@ int nidec_nii_write_masked(const char *path, const nidec_dataset *ds, const floa
 	    parse_header(ds->path, ds->nifti_header, ds->nifti_header_len, &hdr, NULL) == 0)
 		spec.xform_code = hdr.sform_code > 0 ? hdr.sform_code :
 				  hdr.qform_code > 0 ? hdr.qform_code : 2;
-	rc = nidec_nii_write(path, &spec, vol, err);
+	rc = nidec_nii_write_to(t, &spec, vol, err);
 	nidec_free(vol);
 	return rc;
 }

@@ -3,14 +3,15 @@
  * include/nidec/results.h): TSV tables, summary.json (jansson),
  * results.h5 (HDF5, with the /timing group of --timing and the checkpoint
  * ledger, which nidec_results_extract_ledger reads back for --resume),
- * weight maps (through nii.h), and the staging directory through which
- * nidec_results_write puts them all in place at once.  model.h5 is
- * written and read by model.c; the HDF5 helpers both use are in h5w.c.
+ * weight maps (through nii.h), and nidec_results_write, which puts them
+ * all in place at once.  model.h5 is written and read by model.c; both
+ * write HDF5 through h5w.c.
  *
  * Rank 0 writes; this file makes no MPI call.  Every file goes to a
- * temporary name in its final directory (mkstemp / ".tmp" suffix) and is
+ * temporary of the file layer in its final directory (file.h) and is
  * renamed once complete and closed without error: a killed run leaves
- * either the old file or the new one, never half of one.  Doubles are
+ * either the old file or the new one, never half of one (nor, unless
+ * killed with SIGKILL, a temporary).  Doubles are
  * printed with "%.17g" (nidec_sbuf_add_double: exact round trip, '.' as
  * decimal separator); NaN is written "nan" in TSV and null in JSON.
  *
@@ -20,7 +21,6 @@
  * predictions.tsv, model.h5's arrays and the weight maps are byte-identical
  * for any number of ranks (tests/e2e/t1100).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <hdf5.h>
 #include <jansson.h>
@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nidec/file.h"
 #include "nidec/ledger.h"
 #include "nidec/mem.h"
 #include "nidec/nii.h"
@@ -65,98 +66,40 @@ static int add_num(nidec_sbuf *sb, double v)
 	return nidec_sbuf_add_double(sb, v);
 }
 
-static int path_join(char *out, size_t len, const char *dir, const char *name, nidec_err *err)
-{
-	int n = snprintf(out, len, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= len)
-		return nidec_fail(err, NIDEC_EINPUT, "output path '%s/%s' is too long", dir, name);
-	return 0;
-}
-
-
-int nidec_results_write_text(const char *path, const char *text, size_t len, nidec_err *err)
-{
-	char tmp[4096];
-	int fd = nidec_h5w_make_temp(path, tmp, sizeof(tmp), err);
-	size_t off = 0;
-
-	if (fd < 0)
-		return fd;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path,
-					  w < 0 ? strerror(e) : "short write");
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", path, strerror(e));
-	}
-	return nidec_h5w_commit_temp(tmp, path, err);
-}
-
-static int write_sbuf(const char *path, nidec_sbuf *sb, int add_rc, nidec_err *err)
+/* Finish one table: write the text built in `sb` (add_rc: whether every
+ * append succeeded) into `t` and close it. */
+static int write_sbuf(nidec_tempfile *t, nidec_sbuf *sb, int add_rc, nidec_err *err)
 {
 	if (add_rc < 0)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
-	return nidec_results_write_text(path, sb->buf, sb->len, err);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'",
+				  nidec_tempfile_target(t));
+	NIDEC_TRY(nidec_tempfile_write(t, sb->buf, sb->len, err));
+	return nidec_tempfile_close(t, err);
 }
 
-static int mkdir_p(const char *dir, nidec_err *err)
-{
-	char buf[4096];
-	size_t n = strlen(dir), i;
-	struct stat st;
-
-	if (n == 0 || n >= sizeof(buf))
-		return nidec_fail(err, NIDEC_EINPUT, "output directory '%s' is empty or too long", dir);
-	memcpy(buf, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return nidec_fail(err, NIDEC_EIO, "cannot create output directory '%s': %s",
-					  buf, strerror(errno));
-		if (i < n)
-			buf[i] = '/';
-	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return nidec_fail(err, NIDEC_EIO,
-				  "output directory '%s' is not a directory; choose another [output] dir or -o",
-				  dir);
-	return 0;
-}
+#define OUTPUT_DIR_FIX "choose another [output] dir or -o"
 
 int nidec_results_prepare_dir(const char *dir, nidec_err *err)
 {
-	char probe[4096], tmp[4096];
-	int fd;
+	char probe[NIDEC_PATH_MAX];
+	nidec_tempfile *t = NULL;
+	int rc;
 
-	NIDEC_TRY(mkdir_p(dir, err));
-	NIDEC_TRY(path_join(probe, sizeof(probe), dir, "nidec-write-test", err));
-	fd = nidec_h5w_make_temp(probe, tmp, sizeof(tmp), err);
-	if (fd < 0)
-		return nidec_fail(err, NIDEC_EIO,
-				  "cannot write in output directory '%s': %s; choose another [output] dir or -o",
+	NIDEC_TRY(nidec_file_mkdir_p(dir, OUTPUT_DIR_FIX, err));
+	NIDEC_TRY(nidec_file_join(probe, sizeof(probe), dir, "nidec-write-test", err));
+	/* a file really made, not access(): root, ACLs and read-only mounts
+	 * answer access() wrongly */
+	rc = nidec_tempfile_create(probe, 0, &t, err);
+	if (rc == NIDEC_EIO)
+		return nidec_fail(err, rc, "cannot write in output directory '%s': %s; " OUTPUT_DIR_FIX,
 				  dir, strerror(errno));
-	close(fd);
-	unlink(tmp);
-	return 0;
+	nidec_tempfile_abort(&t);
+	return rc;
 }
 
 /* ---- TSV tables ---------------------------------------------------------- */
 
-int nidec_results_write_scores(const char *path, const nidec_outcome *o, nidec_err *err)
+int nidec_results_write_scores(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err)
 {
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	size_t k, f;
@@ -177,12 +120,12 @@ int nidec_results_write_scores(const char *path, const nidec_outcome *o, nidec_e
 			}
 			rc |= nidec_sbuf_adds(&sb, "\n");
 		}
-	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	ret = write_sbuf(t, &sb, rc ? NIDEC_ENOMEM : 0, err);
 	nidec_sbuf_release(&sb);
 	return ret;
 }
 
-int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err *err)
+int nidec_results_write_grid(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err)
 {
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	size_t k, f, c;
@@ -208,7 +151,7 @@ int nidec_results_write_grid(const char *path, const nidec_outcome *o, nidec_err
 				}
 				rc |= nidec_sbuf_adds(&sb, "\n");
 			}
-	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	ret = write_sbuf(t, &sb, rc ? NIDEC_ENOMEM : 0, err);
 	nidec_sbuf_release(&sb);
 	return ret;
 }
@@ -225,7 +168,7 @@ static size_t sample_row(const nidec_results_info *info, size_t s)
 	return info->rows ? info->rows[s] : s;
 }
 
-int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
+int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 				    const nidec_results_info *info, nidec_err *err)
 {
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
@@ -252,12 +195,12 @@ int nidec_results_write_predictions(const char *path, const nidec_outcome *o,
 		}
 		rc |= nidec_sbuf_adds(&sb, "\n");
 	}
-	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	ret = write_sbuf(t, &sb, rc ? NIDEC_ENOMEM : 0, err);
 	nidec_sbuf_release(&sb);
 	return ret;
 }
 
-int nidec_results_write_null(const char *path, const nidec_outcome *o, nidec_err *err)
+int nidec_results_write_null(nidec_tempfile *t, const nidec_outcome *o, nidec_err *err)
 {
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	size_t k;
@@ -278,7 +221,7 @@ int nidec_results_write_null(const char *path, const nidec_outcome *o, nidec_err
 		}
 		rc |= nidec_sbuf_adds(&sb, "\n");
 	}
-	ret = write_sbuf(path, &sb, rc ? NIDEC_ENOMEM : 0, err);
+	ret = write_sbuf(t, &sb, rc ? NIDEC_ENOMEM : 0, err);
 	nidec_sbuf_release(&sb);
 	return ret;
 }
@@ -550,9 +493,10 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 	return root;
 }
 
-int nidec_results_write_summary(const char *path, const nidec_outcome *o,
+int nidec_results_write_summary(nidec_tempfile *t, const nidec_outcome *o,
 				const nidec_results_info *info, nidec_err *err)
 {
+	const char *path = nidec_tempfile_target(t);
 	json_t *root = summary_json(o, info);
 	char *text;
 	int rc;
@@ -567,7 +511,7 @@ int nidec_results_write_summary(const char *path, const nidec_outcome *o,
 		nidec_sbuf sb = NIDEC_SBUF_INIT;
 		int add = nidec_sbuf_adds(&sb, text) | nidec_sbuf_adds(&sb, "\n");
 		free(text);
-		rc = write_sbuf(path, &sb, add ? NIDEC_ENOMEM : 0, err);
+		rc = write_sbuf(t, &sb, add ? NIDEC_ENOMEM : 0, err);
 		nidec_sbuf_release(&sb);
 	}
 	return rc;
@@ -888,20 +832,61 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 	return nidec_h5w_provenance(f, info, path, err);
 }
 
-int nidec_results_write_h5(const char *path, const nidec_outcome *o,
+int nidec_results_write_h5(nidec_tempfile *t, const nidec_outcome *o,
 			   const nidec_results_info *info, nidec_err *err)
 {
-	char tmp[4096];
-	hid_t f = nidec_h5w_create_temp(path, tmp, sizeof(tmp), err);
+	const char *path = nidec_tempfile_target(t);
+	hid_t f = nidec_h5w_create(t, err);
 
 	if (f < 0)
 		return err && err->code ? err->code : NIDEC_EIO;
-	return nidec_h5w_finish(f, results_body(f, o, info, path, err), tmp, path, err);
+	return nidec_h5w_close(f, results_body(f, o, info, path, err), path, err);
 }
 
-/* ---- weight maps ---------------------------------------------------------- */
+/* ---- the outputs of a run, all or nothing ---------------------------------- */
 
-static int write_maps(const char *dir, const nidec_outcome *o, const nidec_results_info *info,
+/* The temporaries of one run's outputs, in the order they are committed
+ * (file.h: several files that must appear together are written and closed
+ * one by one, then committed in a row). */
+struct outputs {
+	const char *dir;
+	nidec_tempfile **t;
+	size_t n, cap;
+};
+
+/* A new temporary for <dir>/<name>, kept in `out` (aborted with the rest
+ * on any error). */
+static int output_new(struct outputs *out, const char *name, nidec_tempfile **t, nidec_err *err)
+{
+	char path[NIDEC_PATH_MAX];
+
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), out->dir, name, err));
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? 2 * out->cap : 16;
+		nidec_tempfile **nt = nidec_realloc(out->t, cap * sizeof(*nt));
+		if (!nt)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory writing '%s'", path);
+		out->t = nt;
+		out->cap = cap;
+	}
+	NIDEC_TRY(nidec_tempfile_create(path, 0, t, err));
+	out->t[out->n++] = *t;
+	return 0;
+}
+
+/* Abort every temporary not committed yet and free the list. */
+static void outputs_release(struct outputs *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->n; i++)
+		nidec_tempfile_abort(&out->t[i]);
+	nidec_free(out->t);
+	out->t = NULL;
+	out->n = out->cap = 0;
+}
+
+static int write_maps(struct outputs *out, const nidec_outcome *o, const nidec_results_info *info,
 		      nidec_err *err)
 {
 	float *vals;
@@ -915,162 +900,85 @@ static int write_maps(const char *dir, const nidec_outcome *o, const nidec_resul
 	if (!vals)
 		return NIDEC_ENOMEM;
 	for (k = 0; rc == 0 && k < o->n_keys; k++) {
-		char safe[256], name[320], path[4096];
+		char safe[256], name[320];
 		int which;
 
 		nidec_results_safe_name(o->keys[k], safe, sizeof(safe));
 		for (which = 0; rc == 0 && which < 2; which++) {
 			const double *src = (which ? o->coef_std : o->coef_mean) + k * o->p;
+			nidec_tempfile *t = NULL;
 			snprintf(name, sizeof(name), "%s%s.nii.gz", which ? "weights_std_" : "weights_", safe);
-			rc = path_join(path, sizeof(path), dir, name, err);
+			rc = output_new(out, name, &t, err);
 			for (v = 0; rc == 0 && v < o->p; v++)
 				vals[v] = (float)src[v];
 			if (rc == 0)
-				rc = nidec_nii_write_masked(path, info->ds, vals, err);
+				rc = nidec_nii_write_masked(t, info->ds, vals, err);
 		}
 	}
 	nidec_free(vals);
 	return rc;
 }
 
-/* Every output file, under its final name, into directory `dir` (the
- * staging directory of nidec_results_write). */
-static int write_all(const char *dir, const nidec_outcome *o, const nidec_results_info *info,
+/* Every output file into its temporary in out->dir, summary.json last. */
+static int write_all(struct outputs *out, const nidec_outcome *o, const nidec_results_info *info,
 		     nidec_err *err)
 {
-	char path[4096];
+	nidec_tempfile *t = NULL;
 
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "scores.tsv", err));
-	NIDEC_TRY(nidec_results_write_scores(path, o, err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "grid_scores.tsv", err));
-	NIDEC_TRY(nidec_results_write_grid(path, o, err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "predictions.tsv", err));
-	NIDEC_TRY(nidec_results_write_predictions(path, o, info, err));
-	NIDEC_TRY(write_maps(dir, o, info, err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "model.h5", err));
-	NIDEC_TRY(nidec_results_write_model(path, o, info, err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "results.h5", err));
-	NIDEC_TRY(nidec_results_write_h5(path, o, info, err));
+	NIDEC_TRY(output_new(out, "scores.tsv", &t, err));
+	NIDEC_TRY(nidec_results_write_scores(t, o, err));
+	NIDEC_TRY(output_new(out, "grid_scores.tsv", &t, err));
+	NIDEC_TRY(nidec_results_write_grid(t, o, err));
+	NIDEC_TRY(output_new(out, "predictions.tsv", &t, err));
+	NIDEC_TRY(nidec_results_write_predictions(t, o, info, err));
+	NIDEC_TRY(write_maps(out, o, info, err));
+	NIDEC_TRY(output_new(out, "model.h5", &t, err));
+	NIDEC_TRY(nidec_results_write_model(t, o, info, err));
+	NIDEC_TRY(output_new(out, "results.h5", &t, err));
+	NIDEC_TRY(nidec_results_write_h5(t, o, info, err));
 	if (o->n_perm > 0) {
-		NIDEC_TRY(path_join(path, sizeof(path), dir, "null_scores.tsv", err));
-		NIDEC_TRY(nidec_results_write_null(path, o, err));
+		NIDEC_TRY(output_new(out, "null_scores.tsv", &t, err));
+		NIDEC_TRY(nidec_results_write_null(t, o, err));
 	}
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
-	return nidec_results_write_summary(path, o, info, err);
+	NIDEC_TRY(output_new(out, "summary.json", &t, err));
+	return nidec_results_write_summary(t, o, info, err);
 }
 
-/* Remove staging directory `stage` and every file in it (best effort: an
- * error path). */
-static void stage_remove(const char *stage)
-{
-	char p[4096];
-	int pass;
-
-	/* entries removed while a directory is read may hide others: read it
-	 * again until it is empty */
-	for (pass = 0; pass < 4 && rmdir(stage) < 0 && errno == ENOTEMPTY; pass++) {
-		DIR *d = opendir(stage);
-		struct dirent *e;
-		if (!d)
-			return;
-		while ((e = readdir(d)) != NULL) {
-			int n;
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			n = snprintf(p, sizeof(p), "%s/%s", stage, e->d_name);
-			if (n > 0 && (size_t)n < sizeof(p))
-				unlink(p);
-		}
-		closedir(d);
-	}
-}
-
-/* Move every file of `stage` into `dir` (rename: same file system, no
- * space needed), summary.json last. */
-static int stage_commit(const char *stage, const char *dir, nidec_err *err)
-{
-	char from[4096], to[4096];
-	int pass, rc = 0;
-
-	for (pass = 0; rc == 0 && pass < 2; pass++) {
-		DIR *d = opendir(stage);
-		struct dirent *e;
-		if (!d)
-			return nidec_fail(err, NIDEC_EIO, "cannot read the staging directory '%s': %s", stage,
-					  strerror(errno));
-		while (rc == 0 && (e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.' || (pass == 0) == !strcmp(e->d_name, "summary.json"))
-				continue;
-			rc = path_join(from, sizeof(from), stage, e->d_name, err);
-			if (rc == 0)
-				rc = path_join(to, sizeof(to), dir, e->d_name, err);
-			if (rc == 0 && rename(from, to) < 0)
-				rc = nidec_fail(err, NIDEC_EIO, "cannot move '%s' to '%s': %s", from, to,
-						strerror(errno));
-		}
-		closedir(d);
-	}
-	return rc;
-}
-
-/* Name `dir` instead of `stage` in a message (the user knows the final
- * names only): the staging path is `dir` plus a suffix, so the message
- * only gets shorter. */
-static void unstage_message(nidec_err *err, const char *stage, const char *dir)
-{
-	size_t ls = strlen(stage), ld = strlen(dir);
-	char *at;
-
-	if (!err || ld > ls)
-		return;
-	while ((at = strstr(err->msg, stage)) != NULL) {
-		memcpy(at, dir, ld);
-		memmove(at + ld, at + ls, strlen(at + ls) + 1);
-	}
-}
-
-/* All or nothing (tests/bad/README.md B11): every file is written into a
- * hidden staging directory inside `dir` first; only when all of them are
- * complete are they moved into `dir`, summary.json last.  On any failure
- * the staging directory is removed and `dir` keeps what it held before. */
+/* All or nothing (tests/bad/README.md B11): every file is written to its
+ * temporary in `dir` first; only when all of them are complete (closed,
+ * synced) are they renamed into place, summary.json last.  On any failure
+ * every temporary is removed and `dir` keeps what it held before. */
 int nidec_results_write(const char *dir, const nidec_outcome *o,
 			const nidec_results_info *info, nidec_err *err)
 {
-	char stage[4096], path[4096];
+	struct outputs out = { dir, NULL, 0, 0 };
+	char path[NIDEC_PATH_MAX];
+	size_t i;
 	int rc;
 
-	NIDEC_TRY(mkdir_p(dir, err));
-	NIDEC_TRY(path_join(stage, sizeof(stage), dir, ".nidec-staging.XXXXXX", err));
-	if (!mkdtemp(stage))
-		return nidec_fail(err, NIDEC_EIO,
-				  "cannot create a staging directory in output directory '%s': %s; check its permissions and free space, or choose another [output] dir",
-				  dir, strerror(errno));
-	rc = write_all(stage, o, info, err);
+	NIDEC_TRY(nidec_file_mkdir_p(dir, OUTPUT_DIR_FIX, err));
+	rc = write_all(&out, o, info, err);
 	if (rc == 0) {
 		/* while the files move the directory is not complete: no
 		 * summary.json says so; a stale null_scores.tsv goes */
 		static const char *const stale[] = { "summary.json", "null_scores.tsv" };
-		size_t i;
 		for (i = 0; rc == 0 && i < 2; i++) {
 			if (i == 1 && o->n_perm > 0)
 				continue;
-			rc = path_join(path, sizeof(path), dir, stale[i], err);
+			rc = nidec_file_join(path, sizeof(path), dir, stale[i], err);
 			if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
 				rc = nidec_fail(err, NIDEC_EIO, "cannot remove the old '%s': %s", path,
 						strerror(errno));
 		}
 	}
-	if (rc == 0)
-		rc = stage_commit(stage, dir, err);
-	stage_remove(stage);
-	if (rc < 0 && err) {
-		unstage_message(err, stage, dir);
-		if (rc == NIDEC_EIO && !strstr(err->msg, "; ")) {
-			char msg[NIDEC_ERR_MSG_MAX];
-			memcpy(msg, err->msg, sizeof(msg));
-			nidec_fail(err, rc, "%.800s; no output was written: check the free space and permissions of '%.150s'",
-				   msg, dir);
-		}
+	for (i = 0; rc == 0 && i < out.n; i++)
+		rc = nidec_tempfile_commit(&out.t[i], err);
+	outputs_release(&out);
+	if (rc == NIDEC_EIO && err && !strstr(err->msg, "; ")) {
+		char msg[NIDEC_ERR_MSG_MAX];
+		memcpy(msg, err->msg, sizeof(msg));
+		nidec_fail(err, rc, "%.800s; no output was written: check the free space and permissions of '%.150s'",
+			   msg, dir);
 	}
 	return rc;
 }
@@ -1083,9 +991,9 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 	hid_t f = -1, d = -1, fspace = -1, mspace = -1;
 	hsize_t dims[1], off[1], cnt[1];
 	unsigned char *buf = NULL;
-	char tmp[4200];
+	nidec_tempfile *t = NULL;
 	htri_t has;
-	int fd = -1, rc = 0, n, made = 0;
+	int rc = 0;
 
 	*found = 0;
 	if (access(h5path, F_OK) < 0)
@@ -1108,65 +1016,32 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /ledger/records is not a byte array", h5path);
 		goto done;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", ledger_path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		rc = nidec_fail(err, NIDEC_EINPUT, "checkpoint path '%s' is too long", ledger_path);
-		goto done;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot create '%s': %s", tmp, strerror(errno));
-		goto done;
-	}
-	made = 1;
+	/* the checkpoint: its name made durable too, as nidec_ledger_create does */
+	NIDEC_TRY_GOTO(rc, nidec_tempfile_create(ledger_path, NIDEC_TEMPFILE_SYNC_DIR, &t, err), done);
 	buf = nidec_malloc_e(NIDEC_H5W_COPY_PIECE, 1, "a copy buffer", err);
 	if (!buf) {
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
 	for (off[0] = 0; off[0] < dims[0]; off[0] += cnt[0]) {
-		size_t want = dims[0] - off[0] < NIDEC_H5W_COPY_PIECE ? (size_t)(dims[0] - off[0]) : NIDEC_H5W_COPY_PIECE, put = 0;
+		size_t want = dims[0] - off[0] < NIDEC_H5W_COPY_PIECE ? (size_t)(dims[0] - off[0]) : NIDEC_H5W_COPY_PIECE;
 
 		cnt[0] = (hsize_t)want;
 		mspace = H5Screate_simple(1, cnt, NULL);
 		if (mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
 		    H5Dread(d, H5T_NATIVE_UCHAR, mspace, fspace, H5P_DEFAULT, buf) < 0) {
-			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot read /ledger/records", h5path);
+			rc = nidec_h5w_fail(err, NIDEC_EFORMAT, h5path, -1, "/ledger/records", "read dataset");
 			goto done;
 		}
 		H5Sclose(mspace);
 		mspace = -1;
-		while (put < want) {
-			ssize_t w = write(fd, buf + put, want - put);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path,
-						w < 0 ? strerror(errno) : "short write");
-				goto done;
-			}
-			put += (size_t)w;
-		}
+		NIDEC_TRY_GOTO(rc, nidec_tempfile_write(t, buf, want, err), done);
 	}
-	if (fsync(fd) < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path, strerror(errno));
-		goto done;
-	}
-	n = close(fd);
-	fd = -1;
-	if (n < 0) {
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s", ledger_path, strerror(errno));
-		goto done;
-	}
-	made = 0; /* nidec_h5w_commit_temp removes it on failure */
-	rc = nidec_h5w_commit_temp(tmp, ledger_path, err);
+	rc = nidec_tempfile_commit(&t, err);
 	if (rc == 0)
 		*found = 1;
 done:
-	if (fd >= 0)
-		close(fd);
-	if (made)
-		unlink(tmp);
+	nidec_tempfile_abort(&t);
 	nidec_free(buf);
 	if (mspace >= 0)
 		H5Sclose(mspace);

@@ -10,6 +10,8 @@
  * volumes after the last unit are rest.  Event onsets are written as
  * volume index x TR, with the TR as stored in the header (float32), so the
  * events -> labels rule of convert gives back exactly the planted design.
+ * Every file is written through a temporary and renamed (file.h); runs
+ * written by different ranks never share a temporary's name.
  * Depends on base and nii.c; no MPI, no HDF5.
  */
 #include <errno.h>
@@ -17,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <nifti1.h>
 
+#include "nidec/file.h"
 #include "nidec/mem.h"
 #include "nidec/nii.h"
 #include "nidec/rng.h"
@@ -178,62 +180,18 @@ static double tr_stored(const nidec_synth_opts *o)
 	return (double)(float)o->tr;
 }
 
-static int mkdir_p(const char *dir, nidec_err *err)
+/* <dir>/sub-<subject>_task-synth_run-<NN>_<suffix> into buf[n]. */
+static int run_name(const nidec_synth_opts *o, int run, const char *suffix, char *buf, size_t n,
+		    nidec_err *err)
 {
-	char *d = nidec_strdup(dir), *p;
-	struct stat st;
-	int rc = 0;
+	char name[512];
+	int k = snprintf(name, sizeof(name), "sub-%s_task-synth_run-%0*d_%s", o->subject,
+			 o->runs >= 100 ? 3 : 2, run + 1, suffix);
 
-	if (!d)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	for (p = d + 1; ; p++) {
-		char c = *p;
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (stat(d, &st) < 0 && (errno != ENOENT || mkdir(d, 0777) < 0)) {
-			rc = nidec_fail(err, NIDEC_EIO, "synth: cannot create directory '%s': %s", d,
-					strerror(errno));
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	if (rc == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-		rc = nidec_fail(err, NIDEC_EIO, "synth: '%s' is not a directory; give another -o DIR", dir);
-	nidec_free(d);
-	return rc;
-}
-
-/* Write a text file under a temporary name, then rename. */
-static int write_text(const char *path, const char *text, size_t len, nidec_err *err)
-{
-	char tmp[4200];
-	FILE *f;
-	int bad;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "synth: cannot create '%s': %s", path, strerror(errno));
-	bad = fwrite(text, 1, len, f) != len;
-	bad |= ferror(f);
-	if (fclose(f) != 0 || bad) {
-		remove(tmp);
-		return nidec_fail(err, NIDEC_EIO, "synth: cannot write '%s': %s", path, strerror(errno));
-	}
-	if (rename(tmp, path) < 0) {
-		remove(tmp);
-		return nidec_fail(err, NIDEC_EIO, "synth: cannot rename '%s': %s", tmp, strerror(errno));
-	}
-	return 0;
-}
-
-static void run_name(const nidec_synth_opts *o, int run, const char *suffix, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/sub-%s_task-synth_run-%0*d_%s", o->dir, o->subject,
-		 o->runs >= 100 ? 3 : 2, run + 1, suffix);
+	if (k < 0 || (size_t)k >= sizeof(name))
+		return nidec_fail(err, NIDEC_EINPUT, "synth: --subject '%.100s...' is too long; give a shorter label",
+				  o->subject);
+	return nidec_file_join(buf, n, o->dir, name, err);
 }
 
 int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
@@ -245,7 +203,11 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 	int *label = NULL, r, t, c, rc = 0;
 	double tr = tr_stored(o);
 
-	NIDEC_TRY(mkdir_p(o->dir, err));
+	rc = nidec_file_mkdir_p(o->dir, "give another -o DIR", err);
+	if (rc < 0) {
+		nidec_err_prefix(err, "synth: ");
+		return rc;
+	}
 	memset(&spec, 0, sizeof(spec));
 	spec.ndim = 3;
 	spec.dims[0] = o->dims[0];
@@ -258,7 +220,7 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 	spec.pixdim[0] = spec.pixdim[1] = spec.pixdim[2] = o->voxel_size;
 	spec.compress_level = 6;
 	spec.descrip = "nidec synth mask";
-	snprintf(path, sizeof(path), "%s/mask.nii.gz", o->dir);
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "mask.nii.gz", err));
 	NIDEC_TRY(nidec_nii_write(path, &spec, mask, err));
 
 	label = nidec_malloc_e((size_t)o->volumes, sizeof(int), "a design", err);
@@ -283,11 +245,11 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 					goto oom;
 			}
 		}
-		run_name(o, r, "events.tsv", path, sizeof(path));
-		NIDEC_TRY_GOTO(rc, write_text(path, ev.buf, ev.len, err), done);
+		NIDEC_TRY_GOTO(rc, run_name(o, r, "events.tsv", path, sizeof(path), err), done);
+		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
 	}
-	snprintf(path, sizeof(path), "%s/labels.txt", o->dir);
-	NIDEC_TRY_GOTO(rc, write_text(path, lab.buf, lab.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "labels.txt", err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, lab.buf, lab.len, err), done);
 
 	abs = realpath(o->dir, NULL);
 	if (!abs) {
@@ -311,8 +273,8 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 			goto oom;
 	if (nidec_sbuf_addf(&ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
 		goto oom;
-	snprintf(path, sizeof(path), "%s/synth.ini", o->dir);
-	NIDEC_TRY_GOTO(rc, write_text(path, ini.buf, ini.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, ini.buf, ini.len, err), done);
 	goto done;
 oom:
 	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
@@ -412,8 +374,9 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 	spec.pixdim[3] = o->tr;
 	spec.compress_level = o->compress_level;
 	spec.descrip = "nidec synth";
-	run_name(o, run, "bold.nii.gz", path, sizeof(path));
-	rc = nidec_nii_write(path, &spec, data, err);
+	rc = run_name(o, run, "bold.nii.gz", path, sizeof(path), err);
+	if (rc == 0)
+		rc = nidec_nii_write(path, &spec, data, err);
 done:
 	nidec_free(inside);
 	nidec_free(base);

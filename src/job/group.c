@@ -10,7 +10,8 @@
  *                                     permutation p-value; every subject's
  *                                     status and error
  *   <root>/sub-<label>/error.txt      why a subject failed (removed on success)
- * and reads each subject's summary.json and null_scores.tsv (results.h).
+ * and reads each subject's summary.json and null_scores.tsv (through the
+ * results-directory reader, resultdir.h).
  *
  * Statistics (docs/SWEEP.md "Group statistics"):
  *  - a subject's score for a class is its mean score over outer folds
@@ -23,8 +24,8 @@
  *    score the mean of the subjects' scores, p = (1 + #{i: null_i >=
  *    observed}) / (N + 1) with N the permutations every subject has.
  *
- * Rank 0 only; no MPI.  Files are written through a temporary name and
- * renamed (nidec_results_write_text).
+ * Rank 0 only; no MPI.  Files are written through a temporary and renamed
+ * (nidec_file_write, file.h).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -35,24 +36,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/version.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
+#include "nidec/resultdir.h"
 #include "nidec/sbuf.h"
 #include "nidec/sweep.h"
 #include "nidec/stats.h"
 
 #define BIDS_VERSION "1.9.0"
-
-static int path_join(char *out, size_t len, const char *dir, const char *name, nidec_err *err)
-{
-	int n = snprintf(out, len, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= len)
-		return nidec_fail(err, NIDEC_EINPUT, "path '%s/%s' is too long", dir, name);
-	return 0;
-}
 
 static json_t *jnum(double v)
 {
@@ -77,7 +71,7 @@ static int write_json(const char *path, json_t *root, nidec_err *err)
 	if (rc)
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
 	else
-		rc = nidec_results_write_text(path, sb.buf, sb.len, err);
+		rc = nidec_file_write(path, sb.buf, sb.len, err);
 	nidec_sbuf_release(&sb);
 	return rc;
 }
@@ -88,7 +82,7 @@ int nidec_sweep_write_description(const nidec_sweep *sw, const char *root, nidec
 	json_t *d = json_object(), *gen = json_array(), *tool = json_object();
 	nidec_sbuf name = NIDEC_SBUF_INIT;
 
-	NIDEC_TRY(path_join(path, sizeof(path), root, "dataset_description.json", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), root, "dataset_description.json", err));
 	if (!d || !gen || !tool || (!sw->name && nidec_sbuf_addf(&name, "nidec decoding: %s",
 								  sw->analysis ? sw->analysis : "?") < 0)) {
 		json_decref(d);
@@ -132,7 +126,7 @@ int nidec_sweep_mark(const char *root, const nidec_sweep_subject *sub, nidec_err
 	int rc;
 
 	NIDEC_TRY(nidec_sweep_subject_dir(root, sub->label, dir, sizeof(dir), err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "error.txt", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "error.txt", err));
 	if (sub->status == 0) {
 		if (unlink(path) < 0 && errno != ENOENT)
 			return nidec_fail(err, NIDEC_EIO, "cannot remove '%s': %s", path, strerror(errno));
@@ -141,7 +135,7 @@ int nidec_sweep_mark(const char *root, const nidec_sweep_subject *sub, nidec_err
 	NIDEC_TRY(nidec_results_prepare_dir(dir, err));
 	if (nidec_sbuf_addf(&sb, "%s\n", sub->error ? sub->error : nidec_err_name(sub->status)) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	rc = nidec_results_write_text(path, sb.buf, sb.len, err);
+	rc = nidec_file_write(path, sb.buf, sb.len, err);
 	nidec_sbuf_release(&sb);
 	return rc;
 }
@@ -188,38 +182,9 @@ int nidec_sweep_config_text(const nidec_cfg *cfg, nidec_sbuf *out)
 	return rc < 0 ? NIDEC_ENOMEM : 0;
 }
 
-/* Read a whole small file into a new string; *text = NULL if it does not
- * exist. */
-static int read_small(const char *path, char **text, nidec_err *err)
-{
-	FILE *f = fopen(path, "r");
-	nidec_sbuf sb = NIDEC_SBUF_INIT;
-	char buf[4096];
-	size_t n;
-	int rc = 0;
-
-	*text = NULL;
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (nidec_sbuf_add(&sb, buf, n) < 0) {
-			rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-			break;
-		}
-	if (rc == 0 && ferror(f))
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read '%s'", path);
-	fclose(f);
-	if (rc == 0) {
-		*text = nidec_sbuf_detach(&sb, NULL);
-		if (!*text)
-			rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-	}
-	nidec_sbuf_release(&sb);
-	return rc;
-}
+/* error.txt of a subject (one line, a few hundred bytes): *text = NULL if
+ * the subject has none. */
+#define ERROR_TXT_MAX ((size_t)1 << 20)
 
 /* Does summary.json's recorded config match `cfg`? */
 static int config_matches(json_t *summary, const nidec_cfg *cfg, int *match)
@@ -244,20 +209,19 @@ int nidec_sweep_outputs_current(const char *dir, const nidec_cfg *cfg, const cha
 				int *current, nidec_err *err)
 {
 	char path[4200];
-	json_t *root;
-	json_error_t je;
+	nidec_err e = NIDEC_ERR_INIT;
+	json_t *root = NULL;
 	int rc = 0, match = 0;
 
 	*current = 0;
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "error.txt", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "error.txt", err));
 	if (access(path, F_OK) == 0)
 		return 0;
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
-	if (access(path, F_OK) < 0)
-		return 0;
-	root = json_load_file(path, 0, &je);
-	if (!root)
-		return 0; /* unreadable: not current, it will be made again */
+	rc = nidec_resultdir_read_summary(dir, NIDEC_FILE_MISSING_OK, &root, &e);
+	if (rc == NIDEC_ENOMEM)
+		return nidec_fail(err, rc, "%s", e.msg);
+	if (rc < 0 || !root)
+		return 0; /* missing or unreadable: not current, it will be made again */
 	if (config_matches(root, cfg, &match) < 0)
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	if (rc == 0 && match && inputs_sha256) {
@@ -315,123 +279,47 @@ static int subj_fail(struct subj *s, nidec_err *err, const char *fmt, ...)
 	return s->error ? 0 : NIDEC_ENOMEM;
 }
 
-static double jget_num(json_t *v)
-{
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Parse summary.json into s. */
+/* The scores of summary.json into s (resultdir.h); a file that is not
+ * what nidec writes fails the subject, not the gather. */
 static int read_summary(struct subj *s, const char *path, json_t *root, nidec_err *err)
 {
-	json_t *keys = json_object_get(root, "keys"), *scores = json_object_get(root, "scores");
-	json_t *classes = json_object_get(root, "classes");
-	size_t k, f;
+	nidec_result_scores sc = NIDEC_RESULT_SCORES_INIT;
+	nidec_err e = NIDEC_ERR_INIT;
+	int rc = nidec_resultdir_scores(root, path, &sc, &e);
 
-	if (!json_is_array(keys) || !json_is_object(scores) || json_array_size(keys) == 0)
-		return subj_fail(s, err, "'%s' has no scores (keys/scores missing); run the subject again", path);
-	s->n_keys = json_array_size(keys);
-	s->n_classes = json_is_array(classes) ? json_array_size(classes) : s->n_keys;
-	s->n_folds = (size_t)json_integer_value(json_object_get(root, "n_folds"));
-	s->keys = nidec_calloc_e(s->n_keys, sizeof(char *), "class names", err);
-	s->mean = nidec_malloc_e(s->n_keys, sizeof(double), "scores", err);
-	s->std = nidec_malloc_e(s->n_keys, sizeof(double), "scores", err);
-	s->chosen_C = nidec_malloc_e(s->n_keys * (s->n_folds ? s->n_folds : 1), sizeof(double), "scores", err);
-	if (!s->keys || !s->mean || !s->std || !s->chosen_C)
-		return NIDEC_ENOMEM;
-	for (k = 0; k < s->n_keys; k++) {
-		json_t *name = json_array_get(keys, k), *e, *cs;
-		if (!json_is_string(name))
-			return subj_fail(s, err, "'%s': keys[%zu] is not a string", path, k);
-		s->keys[k] = nidec_strdup_e(json_string_value(name), err);
-		if (!s->keys[k])
-			return NIDEC_ENOMEM;
-		e = json_object_get(scores, s->keys[k]);
-		if (!json_is_object(e))
-			return subj_fail(s, err, "'%s': no scores for class '%s'", path, s->keys[k]);
-		s->mean[k] = jget_num(json_object_get(e, "mean"));
-		s->std[k] = jget_num(json_object_get(e, "std"));
-		cs = json_object_get(e, "chosen_C");
-		for (f = 0; f < s->n_folds; f++)
-			s->chosen_C[k * s->n_folds + f] = jget_num(json_array_get(cs, f));
-	}
+	if (rc == NIDEC_EFORMAT)
+		return subj_fail(s, err, "%s", e.msg);
+	if (rc < 0)
+		return nidec_fail(err, rc, "%s", e.msg);
+	s->n_keys = sc.n_keys;
+	s->keys = sc.keys;
+	s->n_classes = sc.n_classes;
+	s->n_folds = sc.n_folds;
+	s->mean = sc.mean;
+	s->std = sc.std;
+	s->chosen_C = sc.chosen_C;
 	s->ok = 1;
 	return 0;
 }
 
-/* Parse null_scores.tsv (if present) into s. */
+/* null_scores.tsv (if present) into s (resultdir.h); as read_summary. */
 static int read_null(struct subj *s, const char *path, nidec_err *err)
 {
-	char *text = NULL, *line, *save = NULL;
-	size_t *col = NULL, ncol = 0, k, cap = 0;
-	long row = 0;
-	int rc = 0;
+	nidec_err e = NIDEC_ERR_INIT;
+	double *v = NULL;
+	long n = 0;
+	int rc = nidec_resultdir_read_null(path, (const char *const *)s->keys, s->n_keys,
+					   NIDEC_FILE_MISSING_OK, &v, &n, &e);
 
-	NIDEC_TRY(read_small(path, &text, err));
-	if (!text)
-		return 0;
-	col = nidec_malloc_e(s->n_keys, sizeof(size_t), "a column map", err);
-	if (!col) {
-		nidec_free(text);
-		return NIDEC_ENOMEM;
+	if (rc == NIDEC_EFORMAT) {
+		s->n_perm = 0;
+		return subj_fail(s, err, "%s", e.msg);
 	}
-	for (line = strtok_r(text, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
-		char *tok, *ts = NULL;
-		size_t c = 0;
-
-		if (row == 0 && ncol == 0) {
-			/* header: permutation <key>... -> where each of our keys is */
-			for (k = 0; k < s->n_keys; k++)
-				col[k] = (size_t)-1;
-			for (tok = strtok_r(line, "\t", &ts); tok; tok = strtok_r(NULL, "\t", &ts), c++) {
-				if (c == 0 && strcmp(tok, "permutation")) {
-					rc = subj_fail(s, err, "'%s': the header must start with 'permutation'", path);
-					break;
-				}
-				for (k = 0; c > 0 && k < s->n_keys; k++)
-					if (!strcmp(tok, s->keys[k]))
-						col[k] = c;
-			}
-			ncol = c;
-			for (k = 0; rc == 0 && s->ok && k < s->n_keys; k++)
-				if (col[k] == (size_t)-1)
-					rc = subj_fail(s, err, "'%s' has no column for class '%s'", path, s->keys[k]);
-			if (rc < 0 || !s->ok)
-				break;
-			continue;
-		}
-		if ((size_t)row + 1 > cap) {
-			size_t ncap = cap ? 2 * cap : 64;
-			double *v = nidec_realloc(s->null, ncap * s->n_keys * sizeof(double));
-			if (!v) {
-				rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-				break;
-			}
-			s->null = v;
-			cap = ncap;
-		}
-		for (tok = strtok_r(line, "\t", &ts); tok; tok = strtok_r(NULL, "\t", &ts), c++) {
-			char *end;
-			double v = strtod(tok, &end);
-			if (*end) {
-				rc = subj_fail(s, err, "'%s' line %ld: '%s' is not a number", path, row + 2, tok);
-				break;
-			}
-			for (k = 0; k < s->n_keys; k++)
-				if (col[k] == c)
-					s->null[(size_t)row * s->n_keys + k] = v;
-		}
-		if (rc < 0 || !s->ok)
-			break;
-		if (c != ncol) {
-			rc = subj_fail(s, err, "'%s' line %ld has %zu columns, the header %zu", path, row + 2, c, ncol);
-			break;
-		}
-		row++;
-	}
-	s->n_perm = s->ok ? row : 0;
-	nidec_free(col);
-	nidec_free(text);
-	return rc;
+	if (rc < 0)
+		return nidec_fail(err, rc, "%s", e.msg);
+	s->null = v;
+	s->n_perm = n;
+	return 0;
 }
 
 /* Everything the gather reads for subject i. */
@@ -441,29 +329,31 @@ static int read_subject(const nidec_sweep *sw, const nidec_cfg *cfg, const char 
 	const nidec_sweep_subject *sub = &sw->subject[i];
 	char dir[4096], path[4200];
 	char *text = NULL;
-	json_t *js;
-	json_error_t je;
+	nidec_err e = NIDEC_ERR_INIT;
+	json_t *js = NULL;
 	int rc, match;
 
 	if (sub->status != 0)
 		return subj_fail(s, err, "%s", sub->error ? sub->error : nidec_err_name(sub->status));
 	NIDEC_TRY(nidec_sweep_subject_dir(root, sub->label, dir, sizeof(dir), err));
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "error.txt", err));
-	NIDEC_TRY(read_small(path, &text, err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "error.txt", err));
+	NIDEC_TRY(nidec_file_read(path, ERROR_TXT_MAX, NIDEC_FILE_MISSING_OK, &text, NULL, err));
 	if (text) {
 		text[strcspn(text, "\n")] = '\0';
 		rc = subj_fail(s, err, "%s", text[0] ? text : "failed (empty error.txt)");
 		nidec_free(text);
 		return rc;
 	}
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "summary.json", err));
-	if (access(path, F_OK) < 0)
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "summary.json", err));
+	rc = nidec_resultdir_read_summary(dir, NIDEC_FILE_MISSING_OK, &js, &e);
+	if (rc == NIDEC_ENOMEM)
+		return nidec_fail(err, rc, "%s", e.msg);
+	if (rc < 0)
+		return subj_fail(s, err, "%s", e.msg);
+	if (!js)
 		return subj_fail(s, err,
 				 "sub-%s: no results ('%s' is missing: the subject's job did not run or did not finish); run it again",
 				 sub->label, path);
-	js = json_load_file(path, 0, &je);
-	if (!js)
-		return subj_fail(s, err, "'%s' line %d: %s", path, je.line, je.text);
 	rc = 0;
 	match = 1;
 	if (cfg) {
@@ -480,7 +370,7 @@ static int read_subject(const nidec_sweep *sw, const nidec_cfg *cfg, const char 
 	NIDEC_TRY(rc);
 	if (!s->ok)
 		return 0;
-	NIDEC_TRY(path_join(path, sizeof(path), dir, "null_scores.tsv", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "null_scores.tsv", err));
 	return read_null(s, path, err);
 }
 
@@ -661,8 +551,8 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory building group_scores.tsv");
 		goto done;
 	}
-	NIDEC_TRY_GOTO(rc, path_join(path, sizeof(path), root, "group_scores.tsv", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_results_write_text(path, tsv.buf, tsv.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), root, "group_scores.tsv", err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, tsv.buf, tsv.len, err), done);
 
 	/* group_summary.json */
 	chance = nidec_sweep_chance(sw, base->scoring, K);
@@ -716,7 +606,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		json_object_set_new(jclasses, keys[k], c);
 	}
 	json_object_set_new(js, "classes", jclasses);
-	NIDEC_TRY_GOTO(rc, path_join(path, sizeof(path), root, "group_summary.json", err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), root, "group_summary.json", err), done);
 	rc = write_json(path, js, err);
 	js = NULL;
 	if (rc < 0)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/version.h"
 #include "nidec/mem.h"
@@ -235,8 +236,8 @@ int nidec_sweep_emit_slurm(const nidec_sweep *sw, const char *sweep_path, char *
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory writing the Slurm scripts");
 		goto done;
 	}
-	NIDEC_TRY_GOTO(rc, nidec_results_write_text(path_a, a.buf, a.len, err), done);
-	NIDEC_TRY_GOTO(rc, nidec_results_write_text(path_g, g.buf, g.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path_a, a.buf, a.len, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path_g, g.buf, g.len, err), done);
 
 	nidec_out("wrote %s (%zu subject%s: array 0-%zu, %d rank%s each)\n", path_a, sw->n_subjects,
 	       sw->n_subjects == 1 ? "" : "s", sw->n_subjects - 1, opt->ntasks, opt->ntasks == 1 ? "" : "s");

@@ -11,11 +11,11 @@
  * encode(), which frees everything and returns NIDEC_EFORMAT.  Variables
  * changed between setjmp() and a possible longjmp() are volatile.
  *
- * Files are written as the rest of nidec writes them: to "<path>.tmp.<pid>",
- * checked (fflush, ferror, fclose), then rename()d, so a reader never sees a
+ * Files are written as the rest of nidec writes them: through a stream on
+ * a temporary of the file layer (file.h), checked (fflush, ferror, fsync,
+ * fclose) and renamed by its commit, so a reader never sees a
  * half-written PNG under the final name.  No MPI; libc + libpng only.
  */
-#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "nidec/file.h"
 #include "nidec/mem.h"
 #include "nidec/png.h"
 #include "nidec/sbuf.h"
@@ -373,49 +374,23 @@ int nidec_png_encode(const nidec_canvas *c, unsigned char **buf, size_t *len, ni
 
 int nidec_png_write(const nidec_canvas *c, const char *path, nidec_err *err)
 {
-	nidec_sbuf tmp = NIDEC_SBUF_INIT;
+	nidec_tempfile *t = NULL;
 	struct sink s;
-	int rc = 0, e;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	nidec_sbuf_init(&s.mem);
-	if (nidec_sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	s.f = fopen(tmp.buf, "wb");
+	NIDEC_TRY(nidec_tempfile_create(path, 0, &t, err));
+	s.f = nidec_tempfile_fdopen(t, "wb", err);
 	if (!s.f) {
-		e = errno;
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; check that its directory exists "
-				"and is writable, or choose another path with -o", path, strerror(e));
-		goto done;
+		nidec_tempfile_abort(&t);
+		return err && err->code ? err->code : NIDEC_EIO;
 	}
 	rc = encode(c, &s);
 	if (rc < 0) {
-		fclose(s.f);
-		remove(tmp.buf);
-		rc = nidec_fail(err, rc, "cannot write '%s': %s", path, s.msg);
-		goto done;
+		nidec_tempfile_abort(&t);
+		return nidec_fail(err, rc, "cannot write '%s': %s", path, s.msg);
 	}
-	if (fflush(s.f) != 0 || ferror(s.f)) {
-		e = errno;
-		fclose(s.f);
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (fclose(s.f) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (rename(tmp.buf, path) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s; check the output path",
-				tmp.buf, path, strerror(e));
-		goto done;
-	}
-done:
-	nidec_sbuf_release(&tmp);
-	return rc;
+	/* the stream is flushed, checked and synced by the commit */
+	return nidec_tempfile_commit(&t, err);
 }

@@ -12,10 +12,12 @@
  * Content-Security-Policy without any source) and runs no script.
  *
  * Lifecycle inside: struct report gathers what could be read (summary.json
- * via jansson, the TSV tables, the dataset's metadata, the mean EPI), the
- * section writers append to one nidec_sbuf, and the page is written to a
- * temporary name and renamed.  Depends on base, io (nii, dataset, hash,
- * results names), png/plot/svg of this directory and jansson; no MPI.
+ * and the TSV tables through the results-directory reader, resultdir.h;
+ * the dataset's metadata, the mean EPI), the
+ * section writers append to one nidec_sbuf, and the page is written through
+ * a temporary and renamed (nidec_file_write, file.h).  Depends on base, io
+ * (nii, dataset, hash, results names, resultdir), png/plot/svg of this
+ * directory and jansson; no MPI.
  */
 #include <errno.h>
 #include <glob.h>
@@ -28,145 +30,24 @@
 #include <unistd.h>
 
 #include "nidec/dataset.h"
+#include "nidec/file.h"
 #include "nidec/hash.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/plot.h"
 #include "nidec/png.h"
 #include "nidec/report.h"
+#include "nidec/resultdir.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
 #include "svg.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* A TSV table read whole: the text, split in place. */
-struct tsv {
-	char *text;        /* the file's bytes, tabs and newlines replaced by NULs */
-	size_t n_cols;
-	size_t n_rows;     /* data rows (without the header) */
-	char **cell;       /* [(n_rows + 1) * n_cols]: row 0 is the header */
-};
-
-static void tsv_free(struct tsv *t)
-{
-	nidec_free(t->text);
-	nidec_free(t->cell);
-	memset(t, 0, sizeof(*t));
-}
-
 static int file_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Read a whole file into a new NUL-terminated buffer. */
-static int slurp(const char *path, char **out, size_t *len, nidec_err *err)
-{
-	nidec_sbuf sb = NIDEC_SBUF_INIT;
-	char buf[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (nidec_sbuf_add(&sb, buf, n) < 0) {
-			fclose(f);
-			nidec_sbuf_release(&sb);
-			return nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-		}
-	if (ferror(f)) {
-		int e = errno;
-		fclose(f);
-		nidec_sbuf_release(&sb);
-		return nidec_fail(err, NIDEC_EIO, "cannot read '%s': %s", path, strerror(e));
-	}
-	fclose(f);
-	if (!sb.alloc && nidec_sbuf_grow(&sb, 1) < 0)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory reading '%s'", path);
-	*out = nidec_sbuf_detach(&sb, len);
-	return 0;
-}
-
-/* Read a TSV with a header line; every row must have the header's width. */
-static int tsv_read(const char *path, struct tsv *t, nidec_err *err)
-{
-	struct tsv r;
-	size_t len, i, lines = 0, c, row;
-	char *p, *line;
-	int rc = 0;
-
-	memset(&r, 0, sizeof(r));
-	NIDEC_TRY(slurp(path, &r.text, &len, err));
-	for (i = 0; i < len; i++)
-		lines += r.text[i] == '\n';
-	if (len && r.text[len - 1] != '\n')
-		lines++;
-	if (lines == 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s' is empty; it should start with a header line", path);
-		goto fail;
-	}
-	r.n_cols = 1;
-	for (p = r.text; *p && *p != '\n'; p++)
-		r.n_cols += *p == '\t';
-	r.cell = nidec_calloc_e(lines * r.n_cols, sizeof(*r.cell), "a table", err);
-	if (!r.cell) {
-		rc = NIDEC_ENOMEM;
-		goto fail;
-	}
-	row = 0;
-	for (line = r.text; *line; row++) {
-		char *end = strchr(line, '\n'), *next = end ? end + 1 : line + strlen(line);
-		if (end)
-			*end = '\0';
-		if (end > line && end[-1] == '\r')
-			end[-1] = '\0';
-		if (!*line && !*next)
-			break; /* a final empty line */
-		for (c = 0, p = line; c < r.n_cols; c++) {
-			char *tab = strchr(p, '\t');
-			r.cell[row * r.n_cols + c] = p;
-			if (!tab && c + 1 < r.n_cols) {
-				rc = nidec_fail(err, NIDEC_EFORMAT, "'%s' line %zu has %zu columns, the header %zu",
-						path, row + 1, c + 1, r.n_cols);
-				goto fail;
-			}
-			if (tab) {
-				if (c + 1 == r.n_cols) {
-					rc = nidec_fail(err, NIDEC_EFORMAT, "'%s' line %zu has more columns "
-							"than the header (%zu)", path, row + 1, r.n_cols);
-					goto fail;
-				}
-				*tab = '\0';
-				p = tab + 1;
-			}
-		}
-		line = next;
-	}
-	r.n_rows = row ? row - 1 : 0;
-	*t = r;
-	return 0;
-fail:
-	tsv_free(&r);
-	return rc;
-}
-
-static int tsv_col(const struct tsv *t, const char *name)
-{
-	size_t c;
-
-	for (c = 0; c < t->n_cols; c++)
-		if (!strcmp(t->cell[c], name))
-			return (int)c;
-	return -1;
-}
-
-/* Cell (row r from 0, column c), or "" for a missing column. */
-static const char *tsv_at(const struct tsv *t, size_t r, int c)
-{
-	return c < 0 ? "" : t->cell[(r + 1) * t->n_cols + (size_t)c];
 }
 
 static double num(const char *s)
@@ -180,14 +61,15 @@ static double num(const char *s)
 	return *end ? NAN : v;
 }
 
+/* <dir>/<name> in a new string (nidec_file_join), or NULL: out of memory,
+ * or a path longer than NIDEC_PATH_MAX. */
 static char *join(const char *dir, const char *name)
 {
-	nidec_sbuf sb = NIDEC_SBUF_INIT;
-	size_t n = strlen(dir);
+	char buf[NIDEC_PATH_MAX];
 
-	if (nidec_sbuf_addf(&sb, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name) < 0)
+	if (nidec_file_join(buf, sizeof(buf), dir, name, NULL) < 0)
 		return NULL;
-	return nidec_sbuf_detach(&sb, NULL);
+	return nidec_strdup(buf);
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -305,7 +187,7 @@ struct report {
 	char summary_why[512];     /* why not */
 	const char *config;        /* summary.json "config" (INI text), borrowed */
 
-	struct tsv scores, grid, preds;
+	nidec_result_table scores, grid, preds;
 	int have_scores, have_grid, have_preds;
 	char scores_why[512], grid_why[512], preds_why[512];
 
@@ -382,7 +264,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Read one optional TSV; on failure remember why. */
-static void load_tsv(struct report *r, const char *name, struct tsv *t, int *have, char *why, size_t n)
+static void load_tsv(struct report *r, const char *name, nidec_result_table *t, int *have, char *why, size_t n)
 {
 	nidec_err e = NIDEC_ERR_INIT;
 	char *path = join(r->dir, name);
@@ -393,7 +275,7 @@ static void load_tsv(struct report *r, const char *name, struct tsv *t, int *hav
 	}
 	if (!file_exists(path)) {
 		snprintf(why, n, "'%s' is not in the results directory", name);
-	} else if (tsv_read(path, t, &e) < 0) {
+	} else if (nidec_resultdir_read_table(path, t, &e) < 0) {
 		set_msg(why, n, e.msg);
 		nidec_warn("report: %s", e.msg);
 	} else {
@@ -404,27 +286,16 @@ static void load_tsv(struct report *r, const char *name, struct tsv *t, int *hav
 
 static void load_summary(struct report *r)
 {
-	json_error_t je;
-	char *path = join(r->dir, "summary.json");
+	nidec_err e = NIDEC_ERR_INIT;
 
-	if (!path) {
-		r->oom = 1;
-		return;
-	}
-	if (!file_exists(path)) {
+	if (nidec_resultdir_read_summary(r->dir, NIDEC_FILE_MISSING_OK, &r->summary, &e) < 0) {
+		set_msg(r->summary_why, sizeof(r->summary_why), e.msg);
+		nidec_warn("report: cannot read %s", r->summary_why);
+		r->summary = NULL;
+	} else if (!r->summary) {
 		snprintf(r->summary_why, sizeof(r->summary_why), "'summary.json' is not in the results directory");
-	} else {
-		r->summary = json_load_file(path, 0, &je);
-		if (!r->summary || !json_is_object(r->summary)) {
-			snprintf(r->summary_why, sizeof(r->summary_why), "'%s' line %d: %s", path, je.line,
-				 r->summary ? "not a JSON object" : je.text);
-			nidec_warn("report: cannot read %s", r->summary_why);
-			json_decref(r->summary);
-			r->summary = NULL;
-		}
 	}
 	r->config = jstr(r->summary, "config");
-	nidec_free(path);
 }
 
 static void load_dataset(struct report *r, const char *given, int *fatal, nidec_err *err)
@@ -477,9 +348,9 @@ static void find_keys(struct report *r)
 	for (i = 0; json_is_array(a) && i < json_array_size(a); i++)
 		if (json_is_string(json_array_get(a, i)))
 			strv_add(&r->keys, &r->n_keys, json_string_value(json_array_get(a, i)), &r->oom);
-	if (!r->n_keys && r->have_scores && (c = tsv_col(&r->scores, "class")) >= 0)
+	if (!r->n_keys && r->have_scores && (c = nidec_result_table_col(&r->scores, "class")) >= 0)
 		for (i = 0; i < r->scores.n_rows; i++)
-			strv_add(&r->keys, &r->n_keys, tsv_at(&r->scores, i, c), &r->oom);
+			strv_add(&r->keys, &r->n_keys, nidec_result_table_at(&r->scores, i, c), &r->oom);
 	if (!r->n_keys) {
 		glob_t g;
 		char *pat = join(r->dir, "weights_*.nii*");
@@ -503,9 +374,9 @@ static void find_keys(struct report *r)
 	for (i = 0; json_is_array(a) && i < json_array_size(a); i++)
 		if (json_is_string(json_array_get(a, i)))
 			strv_add(&r->classes, &r->n_classes, json_string_value(json_array_get(a, i)), &r->oom);
-	if (!r->n_classes && r->have_preds && (c = tsv_col(&r->preds, "true")) >= 0) {
+	if (!r->n_classes && r->have_preds && (c = nidec_result_table_col(&r->preds, "true")) >= 0) {
 		for (i = 0; i < r->preds.n_rows; i++)
-			strv_add(&r->classes, &r->n_classes, tsv_at(&r->preds, i, c), &r->oom);
+			strv_add(&r->classes, &r->n_classes, nidec_result_table_at(&r->preds, i, c), &r->oom);
 		qsort(r->classes, r->n_classes, sizeof(*r->classes), cmp_str);
 	}
 }
@@ -1014,8 +885,8 @@ static void section_dataset(struct report *r)
 		for (i = 0; i < r->ds->n_conditions; i++)
 			strv_add(&conds, &n_conds, r->ds->conditions[i], &r->oom);
 	} else {
-		c_run = tsv_col(&r->preds, "run");
-		c_true = tsv_col(&r->preds, "true");
+		c_run = nidec_result_table_col(&r->preds, "run");
+		c_true = nidec_result_table_col(&r->preds, "true");
 		n_rows = r->preds.n_rows;
 		for (i = 0; i < r->n_classes; i++)
 			strv_add(&conds, &n_conds, r->classes[i], &r->oom);
@@ -1030,7 +901,7 @@ static void section_dataset(struct report *r)
 		goto done;
 	}
 	for (s = 0; s < n_rows; s++) {
-		int run = from_ds ? r->ds->runs[s] : atoi(tsv_at(&r->preds, s, c_run));
+		int run = from_ds ? r->ds->runs[s] : atoi(nidec_result_table_at(&r->preds, s, c_run));
 		for (j = 0; j < n_runs && runs[j] != run; j++)
 			;
 		if (j == n_runs)
@@ -1048,8 +919,8 @@ static void section_dataset(struct report *r)
 		goto done;
 	}
 	for (s = 0; s < n_rows; s++) {
-		int run = from_ds ? r->ds->runs[s] : atoi(tsv_at(&r->preds, s, c_run));
-		const char *lab = from_ds ? r->ds->labels[s] : tsv_at(&r->preds, s, c_true);
+		int run = from_ds ? r->ds->runs[s] : atoi(nidec_result_table_at(&r->preds, s, c_run));
+		const char *lab = from_ds ? r->ds->labels[s] : nidec_result_table_at(&r->preds, s, c_true);
 		size_t ri, ci;
 		for (ri = 0; runs[ri] != run; ri++)
 			;
@@ -1221,15 +1092,15 @@ static int get_folds(struct report *r, struct folds *f, char *why, size_t n_why)
 	memset(f, 0, sizeof(*f));
 	f->n_keys = r->n_keys;
 	if (r->have_scores) {
-		int cc = tsv_col(&r->scores, "class"), cf = tsv_col(&r->scores, "fold"),
-		    cC = tsv_col(&r->scores, "C"), cs = tsv_col(&r->scores, "score"),
-		    ci = tsv_col(&r->scores, "inner_score");
+		int cc = nidec_result_table_col(&r->scores, "class"), cf = nidec_result_table_col(&r->scores, "fold"),
+		    cC = nidec_result_table_col(&r->scores, "C"), cs = nidec_result_table_col(&r->scores, "score"),
+		    ci = nidec_result_table_col(&r->scores, "inner_score");
 		if (cc < 0 || cf < 0 || cs < 0) {
 			snprintf(why, n_why, "scores.tsv lacks a class, fold or score column");
 			return -1;
 		}
 		for (i = 0; i < r->scores.n_rows; i++) {
-			long fo = atol(tsv_at(&r->scores, i, cf));
+			long fo = atol(nidec_result_table_at(&r->scores, i, cf));
 			if (fo >= 0 && (size_t)fo + 1 > f->n_folds)
 				f->n_folds = (size_t)fo + 1;
 		}
@@ -1244,14 +1115,14 @@ static int get_folds(struct report *r, struct folds *f, char *why, size_t n_why)
 		for (i = 0; i < n; i++)
 			f->score[i] = f->C[i] = f->inner[i] = NAN;
 		for (i = 0; i < r->scores.n_rows; i++) {
-			long fo = atol(tsv_at(&r->scores, i, cf));
-			for (k = 0; k < f->n_keys && strcmp(r->keys[k], tsv_at(&r->scores, i, cc)); k++)
+			long fo = atol(nidec_result_table_at(&r->scores, i, cf));
+			for (k = 0; k < f->n_keys && strcmp(r->keys[k], nidec_result_table_at(&r->scores, i, cc)); k++)
 				;
 			if (k == f->n_keys || fo < 0)
 				continue;
-			f->score[k * f->n_folds + (size_t)fo] = num(tsv_at(&r->scores, i, cs));
-			f->C[k * f->n_folds + (size_t)fo] = num(tsv_at(&r->scores, i, cC));
-			f->inner[k * f->n_folds + (size_t)fo] = num(tsv_at(&r->scores, i, ci));
+			f->score[k * f->n_folds + (size_t)fo] = num(nidec_result_table_at(&r->scores, i, cs));
+			f->C[k * f->n_folds + (size_t)fo] = num(nidec_result_table_at(&r->scores, i, cC));
+			f->inner[k * f->n_folds + (size_t)fo] = num(nidec_result_table_at(&r->scores, i, ci));
 		}
 		return 0;
 	}
@@ -1305,7 +1176,7 @@ static double chance_level(const struct report *r)
 /* "3" or "3, 4": the runs of fold f's test samples, from predictions.tsv. */
 static void fold_runs(const struct report *r, size_t f, char *buf, size_t n)
 {
-	int cf = tsv_col(&r->preds, "fold"), cr = tsv_col(&r->preds, "run");
+	int cf = nidec_result_table_col(&r->preds, "fold"), cr = nidec_result_table_col(&r->preds, "run");
 	long seen[8];
 	size_t i, j, ns = 0, used = 0;
 
@@ -1314,9 +1185,9 @@ static void fold_runs(const struct report *r, size_t f, char *buf, size_t n)
 		return;
 	for (i = 0; i < r->preds.n_rows; i++) {
 		long run;
-		if ((size_t)atol(tsv_at(&r->preds, i, cf)) != f)
+		if ((size_t)atol(nidec_result_table_at(&r->preds, i, cf)) != f)
 			continue;
-		run = atol(tsv_at(&r->preds, i, cr));
+		run = atol(nidec_result_table_at(&r->preds, i, cr));
 		for (j = 0; j < ns && seen[j] != run; j++)
 			;
 		if (j < ns)
@@ -1410,8 +1281,8 @@ static void section_scores(struct report *r)
 
 	/* the grid: mean scores of every C */
 	if (r->have_grid) {
-		int cc = tsv_col(&r->grid, "class"), cC = tsv_col(&r->grid, "C"), cs = tsv_col(&r->grid, "score"),
-		    ci = tsv_col(&r->grid, "inner_score");
+		int cc = nidec_result_table_col(&r->grid, "class"), cC = nidec_result_table_col(&r->grid, "C"), cs = nidec_result_table_col(&r->grid, "score"),
+		    ci = nidec_result_table_col(&r->grid, "inner_score");
 		double *Cs = NULL;
 		size_t nC = 0, j;
 		ADDS(r, "<h3>Every C tried (grid_scores.tsv, mean over folds)</h3>\n");
@@ -1420,7 +1291,7 @@ static void section_scores(struct report *r)
 			r->oom = 1;
 		} else {
 			for (i = 0; i < r->grid.n_rows; i++) {
-				double c = num(tsv_at(&r->grid, i, cC));
+				double c = num(nidec_result_table_at(&r->grid, i, cC));
 				for (j = 0; j < nC && Cs[j] != c; j++)
 					;
 				if (j == nC)
@@ -1433,11 +1304,11 @@ static void section_scores(struct report *r)
 					size_t no = 0, ni = 0;
 					for (i = 0; i < r->grid.n_rows; i++) {
 						double a, b;
-						if (strcmp(tsv_at(&r->grid, i, cc), r->keys[k]) ||
-						    num(tsv_at(&r->grid, i, cC)) != Cs[j])
+						if (strcmp(nidec_result_table_at(&r->grid, i, cc), r->keys[k]) ||
+						    num(nidec_result_table_at(&r->grid, i, cC)) != Cs[j])
 							continue;
-						a = num(tsv_at(&r->grid, i, cs));
-						b = num(tsv_at(&r->grid, i, ci));
+						a = num(nidec_result_table_at(&r->grid, i, cs));
+						b = num(nidec_result_table_at(&r->grid, i, ci));
 						if (isfinite(a)) {
 							so += a;
 							no++;
@@ -1473,8 +1344,8 @@ static void section_confusion(struct report *r)
 	int ct, cp;
 
 	ADDS(r, "<section id=\"confusion\"><h2>Confusion matrix</h2>\n");
-	if (r->have_preds && K && (ct = tsv_col(&r->preds, "true")) >= 0 &&
-	    (cp = tsv_col(&r->preds, "predicted")) >= 0) {
+	if (r->have_preds && K && (ct = nidec_result_table_col(&r->preds, "true")) >= 0 &&
+	    (cp = nidec_result_table_col(&r->preds, "predicted")) >= 0) {
 		m = nidec_calloc(K * K, sizeof(*m));
 		if (!m) {
 			r->oom = 1;
@@ -1482,9 +1353,9 @@ static void section_confusion(struct report *r)
 		}
 		for (s = 0; s < r->preds.n_rows; s++) {
 			size_t a, b;
-			for (a = 0; a < K && strcmp(r->classes[a], tsv_at(&r->preds, s, ct)); a++)
+			for (a = 0; a < K && strcmp(r->classes[a], nidec_result_table_at(&r->preds, s, ct)); a++)
 				;
-			for (b = 0; b < K && strcmp(r->classes[b], tsv_at(&r->preds, s, cp)); b++)
+			for (b = 0; b < K && strcmp(r->classes[b], nidec_result_table_at(&r->preds, s, cp)); b++)
 				;
 			if (a < K && b < K)
 				m[a * K + b]++;
@@ -1729,45 +1600,6 @@ static void page(struct report *r)
 		"</body>\n</html>\n");
 }
 
-/* Write `text` to `path` through "<path>.tmp.<pid>" and rename. */
-static int write_page(const char *path, const char *text, size_t len, nidec_err *err)
-{
-	nidec_sbuf tmp = NIDEC_SBUF_INIT;
-	FILE *f;
-	int rc = 0, e;
-
-	if (nidec_sbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	f = fopen(tmp.buf, "wb");
-	if (!f) {
-		e = errno;
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; check that its directory exists and "
-				"is writable, or choose another path with -o", path, strerror(e));
-		goto done;
-	}
-	if (fwrite(text, 1, len, f) != len || fflush(f) != 0 || ferror(f)) {
-		e = errno;
-		fclose(f);
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (fclose(f) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot write '%s': %s; is the disk full?", path, strerror(e));
-		goto done;
-	}
-	if (rename(tmp.buf, path) != 0) {
-		e = errno;
-		remove(tmp.buf);
-		rc = nidec_fail(err, NIDEC_EIO, "cannot rename '%s' to '%s': %s", tmp.buf, path, strerror(e));
-	}
-done:
-	nidec_sbuf_release(&tmp);
-	return rc;
-}
-
 int nidec_report_write_to(const char *results_dir, const char *dataset_path, const char *out_path,
 			  nidec_err *err)
 {
@@ -1826,13 +1658,13 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 		}
 		out_path = def_out;
 	}
-	rc = write_page(out_path, r.h.buf, r.h.len, err);
+	rc = nidec_file_write(out_path, r.h.buf, r.h.len, err);
 done:
 	nidec_sbuf_release(&r.h);
 	json_decref(r.summary);
-	tsv_free(&r.scores);
-	tsv_free(&r.grid);
-	tsv_free(&r.preds);
+	nidec_result_table_release(&r.scores);
+	nidec_result_table_release(&r.grid);
+	nidec_result_table_release(&r.preds);
 	nidec_ds_close(&r.ds);
 	strv_free(r.keys, r.n_keys);
 	strv_free(r.classes, r.n_classes);

@@ -18,7 +18,7 @@ EOT
 test_expect_success 'convert face,cat from a config' '
 	$NIDEC convert haxby.ini -o ds.h5 >stdout &&
 	grep -q "^wrote .ds.h5.: 216 samples x 530 voxels, 12 runs, 2 conditions" stdout &&
-	test -f ds.h5 && ! ls ds.h5.tmp.* 2>/dev/null
+	test -f ds.h5 && ! ls .ds.h5.tmp-* 2>/dev/null
 '
 test_expect_success '/X, labels, runs equal what nibabel computes (216 x 530)' '
 	$ORACLE ds.h5 --bold $D/bold.nii.gz --mask $D/mask.nii.gz --labels $D/labels.txt \

@@ -117,7 +117,7 @@ test_expect_success 'a failed convert leaves an existing output as it was' '
 	$NIDEC convert --bold $D/bold.nii.gz $ok_inputs --conditions face -o keep.h5 -q &&
 	cp keep.h5 keep0.h5 &&
 	test_must_fail $NIDEC convert --bold truncated.nii.gz $ok_inputs -o keep.h5 2>/dev/null &&
-	cmp keep.h5 keep0.h5 && ! ls keep.h5.tmp.* 2>/dev/null
+	cmp keep.h5 keep0.h5 && ! ls .keep.h5.tmp-* 2>/dev/null
 '
 test_expect_success 'every error is one line' '
 	test_expect_code 1 $NIDEC convert --bold corrupt.nii.gz $ok_inputs -o x.h5 2>err &&

@@ -12,7 +12,7 @@ test_expect_success 'synth writes runs, events, mask, labels and a config' '
 	for r in 01 02 03 04; do test -f s1/sub-01_task-synth_run-${r}_bold.nii.gz &&
 		test -f s1/sub-01_task-synth_run-${r}_events.tsv || exit 1; done &&
 	test -f s1/mask.nii.gz && test -f s1/labels.txt && test -f s1/synth.ini &&
-	! ls s1/*.tmp* 2>/dev/null
+	! ls s1/.*.tmp-* 2>/dev/null
 '
 test_expect_success 'the config converts; /X equals nibabel; events give labels.txt' '
 	$NIDEC convert s1/synth.ini -o s1.h5 >stdout &&

@@ -125,7 +125,7 @@ test_expect_success 'report: every section, 6 inlined PNGs, nothing external' '
 	$NIDEC report res >out &&
 	test "$(cat out)" = "res/report.html" &&
 	"$PYTHON" check_html.py res/report.html 6 $ALL &&
-	! ls res/*.tmp* 2>/dev/null
+	! ls res/.*.tmp-* 2>/dev/null
 '
 
 test_expect_success 'report: numbers from the files (scores, C, confusion, p-value)' '

@@ -173,7 +173,12 @@ static void test_io_nii__write_masked(void **state)
 	ds.affine[15] = 1;
 	ds.pixdim[0] = ds.pixdim[1] = ds.pixdim[2] = 2;
 	snprintf(path, sizeof(path), "%s/w.nii.gz", dir);
-	assert_int_equal(nidec_nii_write_masked(path, &ds, vals, &err), 0);
+	{
+		nidec_tempfile *t = NULL;
+		assert_int_equal(nidec_tempfile_create(path, 0, &t, &err), 0);
+		assert_int_equal(nidec_nii_write_masked(t, &ds, vals, &err), 0);
+		assert_int_equal(nidec_tempfile_commit(&t, &err), 0);
+	}
 	assert_int_equal(nidec_nii_read(path, &img, &err), 0);
 	assert_int_equal(img->ndim, 3);
 	assert_true(img->data[0] == 1.5f);
