@@ -132,11 +132,11 @@ static void check_outcome_sane(const nidec_outcome *o, size_t K)
 		if (!isnan(o->chosen_C[i]))
 			assert_true(o->chosen_C[i] == 1 || o->chosen_C[i] == 10 || o->chosen_C[i] == 100);
 	}
-	for (k = 0; k < K * K; k++)
+	for (k = 0; k < o->n_classes * o->n_classes; k++)
 		sum += (size_t)o->confusion[k];
 	assert_int_equal(sum, o->n_pred);
 	for (i = 0; i < o->n_pred; i++)
-		assert_true(o->pred_label[i] >= 0 && (size_t)o->pred_label[i] < K);
+		assert_true(o->pred_label[i] >= 0 && (size_t)o->pred_label[i] < o->n_classes);
 }
 
 static void test_core_plan__task_numbering(void **state)
