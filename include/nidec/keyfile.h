@@ -107,6 +107,16 @@ long nidec_keyschemas_find(const nidec_keyschema *const *schemas, const char *do
 			   const nidec_keyschema **schema);
 
 /*
+ * Check `value` against `key` (a schema's, or one made up for an option)
+ * and read it: *num gets the number of an INT or DOUBLE (NaN for "auto"),
+ * *ival the value of an ENUM name; either may be NULL.  On failure
+ * returns `code` with "<lead> = '<value>' is invalid; <fix>" (or "is
+ * unknown; did you mean ...") in `err`.  Allocates nothing.
+ */
+int nidec_key_read(const nidec_key *key, const char *value, const char *lead, int code,
+		   double *num, int *ival, nidec_err *err);
+
+/*
  * Check a value given on the command line for key k (type, range, check):
  * 0, or NIDEC_EUSAGE with `err` naming `origin`, the key, the value and the
  * fix.  Allocates nothing.

@@ -470,17 +470,24 @@ static int as_usage(int rc, nidec_err *err)
 	return rc;
 }
 
+int nidec_key_read(const nidec_key *key, const char *value, const char *lead, int code,
+		   double *num, int *ival, nidec_err *err)
+{
+	struct problem p;
+
+	if (parse_value(key, value, num, ival, &p) == 0)
+		return 0;
+	return value_error(err, code, lead, key, value, &p);
+}
+
 int nidec_key_check(const nidec_keyschema *s, size_t k, const char *value, const char *origin,
 		    nidec_err *err)
 {
 	const nidec_key *key = &s->keys[k];
-	struct problem p;
 	char lead[256];
 
-	if (parse_value(key, value, NULL, NULL, &p) == 0)
-		return 0;
 	snprintf(lead, sizeof(lead), "%s: [%s] %s", origin, key->section, key->name);
-	return value_error(err, NIDEC_EUSAGE, lead, key, value, &p);
+	return nidec_key_read(key, value, lead, NIDEC_EUSAGE, NULL, NULL, err);
 }
 
 int nidec_keyschemas_check_set(const nidec_keyschema *const *schemas, const char *assignment,
