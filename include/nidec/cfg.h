@@ -19,10 +19,10 @@
  * configs/default.ini for every key, its default and its meaning).  Relative
  * paths are taken relative to the current directory, as the shell does.
  * Errors name the file (or "--set", or the option), the [section] key, the
- * value and the fix.  An error in a value given on the command line (--set
- * or an option such as --checkpoint-interval), or a conflict between keys
- * one of which was given there, is NIDEC_EUSAGE (exit status 2); the same
- * in a config file is NIDEC_EINPUT (exit status 1).
+ * value and the fix.  A bad key or value given on the command line (--set
+ * or an option such as --checkpoint-interval) is NIDEC_EUSAGE (exit status
+ * 2); the same in a config file, and a conflict between keys wherever they
+ * came from, is NIDEC_EINPUT (exit status 1).
  * Not collective; no MPI, no I/O besides reading the INI file.
  */
 #ifndef NIDEC_CFG_H

@@ -16,7 +16,6 @@
  * Depends on libc and libinih (through keyfile.c) only.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,42 +197,25 @@ int nidec_cfg_set(nidec_cfg *cfg, const char *assignment, nidec_err *err)
 	return nidec_cfg_override(cfg, assignment, NULL, err);
 }
 
-/* A rule between keys failed: a bad command line if one of them was given
- * there (without it the config was consistent), else a bad config. */
-static int conflict(const nidec_cfg *cfg, int k1, int k2, nidec_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int conflict(const nidec_cfg *cfg, int k1, int k2, nidec_err *err, const char *fmt, ...)
-{
-	char msg[NIDEC_ERR_MSG_MAX];
-	va_list ap;
-	int cli = nidec_keyfile_from_cli(&cfg->kf, (size_t)k1) ||
-		  nidec_keyfile_from_cli(&cfg->kf, (size_t)k2);
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return nidec_fail(err, cli ? NIDEC_EUSAGE : NIDEC_EINPUT, "%s", msg);
-}
-
+/* Rules between keys: errors of the configuration as a whole (exit
+ * status 1), wherever the keys came from. */
 static int check_combinations(nidec_cfg *cfg, nidec_err *err)
 {
 	const nidec_keyfile *kf = &cfg->kf;
 
 	if (cfg->labels && cfg->events)
-		return conflict(cfg, K_LABELS, K_EVENTS, err,
-				"%s and %s: give either [data] labels or [data] events, not both",
-				nidec_keyfile_origin(kf, K_LABELS), nidec_keyfile_origin(kf, K_EVENTS));
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s and %s: give either [data] labels or [data] events, not both",
+				  nidec_keyfile_origin(kf, K_LABELS), nidec_keyfile_origin(kf, K_EVENTS));
 	if (cfg->scheme == NIDEC_CV_FOLDS_FILE && !cfg->folds_file)
-		return conflict(cfg, K_SCHEME, K_FOLDS_FILE, err,
-				"[cv] scheme = folds-file needs [cv] folds_file = PATH (a TSV with columns sample and fold)");
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[cv] scheme = folds-file needs [cv] folds_file = PATH (a TSV with columns sample and fold)");
 	if (cfg->selection == NIDEC_SEL_NESTED && cfg->inner_scheme == NIDEC_CV_NONE)
-		return conflict(cfg, K_SELECTION, K_INNER_SCHEME, err,
-				"[cv] selection = nested needs an inner scheme; set [cv] inner_scheme = auto, or selection = test-fold");
-	if (cfg->estimator == NIDEC_EST_DUMMY && cfg->n_C > 1 &&
-	    nidec_keyfile_is_set(kf, K_C))
-		return conflict(cfg, K_ESTIMATOR, K_C, err,
-				"[model] estimator = dummy has no C; remove [model] C or give one value");
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[cv] selection = nested needs an inner scheme; set [cv] inner_scheme = auto, or selection = test-fold");
+	if (cfg->estimator == NIDEC_EST_DUMMY && cfg->n_C > 1 && nidec_keyfile_is_set(kf, K_C))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] estimator = dummy has no C; remove [model] C or give one value");
 	return 0;
 }
 

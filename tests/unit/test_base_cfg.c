@@ -165,7 +165,7 @@ static void test_base_cfg__nested_needs_inner(void **state)
 	(void)state;
 	nidec_cfg_init(&cfg);
 	assert_int_equal(nidec_cfg_set(&cfg, "cv.inner_scheme=none", &err), 0);
-	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EUSAGE); /* --set made it */
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT); /* a conflict: exit 1 */
 	assert_non_null(strstr(err.msg, "selection = nested needs an inner scheme"));
 	nidec_cfg_release(&cfg);
 }
