@@ -145,14 +145,15 @@ int cmd_plot(int argc, char **argv, nidec_comm *comm)
 		NIDEC_OPT_END()
 	};
 	nidec_opt_cmd cmd = { "nidec plot", usage, NULL, footer, opts, NULL, 0 };
-	const char *problem = NULL;
 
 	if ((status = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
 		goto done;
 	status = NIDEC_EXIT_USAGE;
-	if (!kind_s)
-		problem = "needs a kind: epi, roi or stat; see 'nidec plot --help'";
-	else if (!strcmp(kind_s, "epi"))
+	if (!kind_s) {
+		nidec_cli_usage_error(comm, &cmd, "needs a kind: epi, roi or stat; see 'nidec plot --help'");
+		goto done;
+	}
+	if (!strcmp(kind_s, "epi"))
 		o.kind = NIDEC_PLOT_EPI;
 	else if (!strcmp(kind_s, "roi"))
 		o.kind = NIDEC_PLOT_ROI;
@@ -162,21 +163,20 @@ int cmd_plot(int argc, char **argv, nidec_comm *comm)
 		nidec_cli_usage_error(comm, &cmd, "'%s' is not a kind of plot; use epi, roi or stat", kind_s);
 		goto done;
 	}
-	if (!problem && !image)
-		problem = "needs an image; see 'nidec plot --help'";
-	else if (!problem && volume >= 0 && o.kind != NIDEC_PLOT_EPI)
-		problem = "--volume applies to 'nidec plot epi' only";
-	else if (!problem && bg_path && o.kind == NIDEC_PLOT_EPI)
-		problem = "--bg applies to roi and stat plots; 'epi' is its own background";
-	else if (!problem && o.outline_only && o.kind != NIDEC_PLOT_ROI)
-		problem = "--outline applies to 'nidec plot roi' only";
-	if (problem) {
-		nidec_cli_usage_error(comm, &cmd, "%s", problem);
+	if (!image)
+		nidec_cli_usage_error(comm, &cmd, "%s needs an image; see 'nidec plot --help'", kind_s);
+	else if (volume >= 0 && o.kind != NIDEC_PLOT_EPI)
+		nidec_cli_usage_error(comm, &cmd, "--volume applies to 'nidec plot epi' only");
+	else if (bg_path && o.kind == NIDEC_PLOT_EPI)
+		nidec_cli_usage_error(comm, &cmd, "--bg applies to roi and stat plots; 'epi' is its own background");
+	else if (o.outline_only && o.kind != NIDEC_PLOT_ROI)
+		nidec_cli_usage_error(comm, &cmd, "--outline applies to 'nidec plot roi' only");
+	else
+		status = NIDEC_EXIT_OK;
+	if (status != NIDEC_EXIT_OK)
 		goto done;
-	}
 	o.n_cuts = cuts.n;
 	o.cuts_mm = cuts.mm;
-	status = NIDEC_EXIT_OK;
 	if (nidec_comm_rank(comm) == 0 && run_plot(&o, kind_s, image, bg_path, output, volume, &err) < 0) {
 		fprintf(stderr, "nidec: error: %s\n", err.msg[0] ? err.msg : nidec_err_name(err.code));
 		status = NIDEC_EXIT_FAILURE;
