@@ -6,7 +6,7 @@
 #
 # Layers, lowest first; a file may include headers of its own layer and of
 # lower ones, never of a higher one, nor of another layer of the same rank:
-#     0 base     libc only (and libinih in cfg.c)
+#     0 base     libc only (and libinih in keyfile.c)
 #     1 core     the numerics: no MPI, HDF5, NIfTI, files
 #     2 io       NIfTI, HDF5, tables, result files (no MPI)
 #     3 par      MPI: the communicator, the scheduler
@@ -20,7 +20,7 @@
 #     includes one that includes it, directly or not);
 #   - mpi.h only in src/par/*.c and src/cli/main.c; hdf5.h only in
 #     src/io/*.c (never in a header); linear.h only in src/core/svm.c;
-#   - src/base includes no library but libc (ini.h in cfg.c), src/core
+#   - src/base includes no library but libc (ini.h in keyfile.c), src/core
 #     none but libc and liblinear;
 #   - a private header (src/<layer>/x.h) is included only from its layer.
 # Prints one line per violation; exit status 0 when there is none.
@@ -117,12 +117,12 @@ done
 for f in $(grep -rl '#include <linear.h>' src include 2>/dev/null); do
 	case $f in src/core/svm.c) ;; *) fail "$f includes linear.h (only src/core/svm.c may)" ;; esac
 done
-# no library but libc in base and core (libinih in cfg.c, liblinear in svm.c)
+# no library but libc in base and core (libinih in keyfile.c, liblinear in svm.c)
 libs='<\(hdf5\|mpi\|nifti[a-z0-9_]*\|znzlib\|linear\|svm\|jansson\|png\|zlib\|cmocka\|ini\)\.h>\|<openssl/\|<lapacke\?\.h>\|<cblas\.h>'
 low=$(awk '$2 == "base" || $2 == "core" { printf "include/nidec/%s.h ", $1 }' "$hl")
 # shellcheck disable=SC2086
 grep -Hn "^[[:space:]]*#[[:space:]]*include[[:space:]]*$libs" src/base/*.[ch] src/core/*.[ch] $low |
-	grep -v '^src/base/cfg\.c:[0-9]*:#include <ini\.h>$' |
+	grep -v '^src/base/keyfile\.c:[0-9]*:#include <ini\.h>$' |
 	grep -v '^src/core/svm\.c:[0-9]*:#include <linear\.h>$' >"$hl.lib"
 if [ -s "$hl.lib" ]; then
 	sed 's/^\([^:]*\):\([0-9]*\):\(.*\)/check-deps: \1 (base or core) includes a library header: line \2: \3/' "$hl.lib" >&2

@@ -1,6 +1,8 @@
 /*
- * cfg.h - the analysis configuration: an INI file (parsed with libinih)
- * plus `--set section.key=value` overrides, turned into one typed struct.
+ * cfg.h - the analysis configuration: an INI file plus `--set
+ * section.key=value` overrides, turned into one typed struct.  The keys,
+ * their types, ranges and defaults are one table in cfg.c (a schema of
+ * keyfile.h, the loader shared with the sweep file).
  *
  * Lifecycle:
  *     nidec_cfg cfg;
@@ -16,7 +18,11 @@
  * set take their default, or nilearn's when `cv.compat = nilearn` (see
  * configs/default.ini for every key, its default and its meaning).  Relative
  * paths are taken relative to the current directory, as the shell does.
- * Errors name the file (or "--set"), the [section] key, the value and the fix.
+ * Errors name the file (or "--set", or the option), the [section] key, the
+ * value and the fix.  A bad key or value given on the command line (--set
+ * or an option such as --checkpoint-interval) is NIDEC_EUSAGE (exit status
+ * 2); the same in a config file, and a conflict between keys wherever they
+ * came from, is NIDEC_EINPUT (exit status 1).
  * Not collective; no MPI, no I/O besides reading the INI file.
  */
 #ifndef NIDEC_CFG_H
@@ -26,6 +32,7 @@
 #include <stdint.h>
 
 #include "nidec/err.h"
+#include "nidec/keyfile.h"
 #include "nidec/sbuf.h"
 
 enum nidec_standardize { NIDEC_STD_NONE, NIDEC_STD_ZSCORE, NIDEC_STD_ZSCORE_SAMPLE };
@@ -52,9 +59,6 @@ enum nidec_scoring {
 };
 enum nidec_compat { NIDEC_COMPAT_NONE, NIDEC_COMPAT_NILEARN };
 enum nidec_permute_within { NIDEC_PERM_RUN, NIDEC_PERM_ALL };
-
-/* Internal: number of keys in the schema (see cfg.c). */
-#define NIDEC_CFG_N_KEYS 34
 
 typedef struct nidec_cfg {
 	/* [data] */
@@ -102,11 +106,13 @@ typedef struct nidec_cfg {
 	double checkpoint_interval; /* seconds between syncs of the checkpoint ledger */
 
 	/* bookkeeping (not keys) */
-	char *source;          /* path of the INI file loaded last, or NULL */
-	char *raw[NIDEC_CFG_N_KEYS];   /* value strings as given, NULL = default */
-	char *origin[NIDEC_CFG_N_KEYS];/* where each value came from */
+	nidec_keyfile kf;      /* the values as given, with their origins */
 	int finished;
 } nidec_cfg;
+
+/* The keys (for the option parser: --set and options such as --progress
+ * are checked against it as they are parsed). */
+extern const nidec_keyschema nidec_cfg_schema;
 
 void nidec_cfg_init(nidec_cfg *cfg);
 
@@ -114,10 +120,17 @@ void nidec_cfg_init(nidec_cfg *cfg);
  * and `err` names the file, section, key and fix. */
 int nidec_cfg_load(nidec_cfg *cfg, const char *path, nidec_err *err);
 
-/* Apply one "section.key=value" override (from --set). */
+/* Apply one "section.key=value" override from --set (a command-line value:
+ * its errors are NIDEC_EUSAGE). */
 int nidec_cfg_set(nidec_cfg *cfg, const char *assignment, nidec_err *err);
 
-/* Set one key programmatically (command-line options such as --bold). */
+/* The same for an option that sets a key: `option` ("--checkpoint-interval")
+ * is the value's origin in messages; NULL or "--set" is nidec_cfg_set(). */
+int nidec_cfg_override(nidec_cfg *cfg, const char *assignment, const char *option,
+		       nidec_err *err);
+
+/* Set one key programmatically (a sweep's subject files); `origin` names
+ * where the value comes from in messages.  Not a command-line value. */
 int nidec_cfg_put(nidec_cfg *cfg, const char *section, const char *key,
 		  const char *value, const char *origin, nidec_err *err);
 
@@ -142,9 +155,6 @@ const char *nidec_scheme_name(int scheme);
 const char *nidec_scoring_name(int scoring);
 const char *nidec_estimator_name(int estimator);
 
-/* Split "a, b ,c" at commas into trimmed, non-empty strings (caller frees
- * each and the array with nidec_strv_free). */
-int nidec_split_list(const char *s, char ***out, size_t *n, nidec_err *err);
-void nidec_strv_free(char **v, size_t n);
+/* nidec_split_list() and nidec_strv_free() are in keyfile.h. */
 
 #endif

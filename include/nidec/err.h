@@ -31,7 +31,9 @@ enum {
 	NIDEC_EMPI = -5,     /* an MPI call failed */
 	NIDEC_ESOLVER = -6,  /* a numerical step failed */
 	NIDEC_EINTR = -7,    /* interrupted by a signal (SIGTERM from Slurm) */
-	NIDEC_EINTERNAL = -8 /* a bug: an invariant of ours did not hold */
+	NIDEC_EINTERNAL = -8, /* a bug: an invariant of ours did not hold */
+	NIDEC_EUSAGE = -9     /* the command line is invalid (an option, a --set
+				 value); src/cli exits with status 2 */
 };
 
 #define NIDEC_ERR_MSG_MAX 1024

@@ -34,7 +34,8 @@
  *     nidec_sweep_release(&sw);
  *
  * Relative paths are relative to the current directory (as in the
- * analysis config).  Unknown keys are errors with a "did you mean".
+ * analysis config).  Unknown keys are errors with a "did you mean".  The
+ * fields below `path` are filled by nidec_sweep_resolve().
  * Not Collective; no MPI.
  */
 #ifndef NIDEC_SWEEP_H
@@ -44,6 +45,7 @@
 
 #include "nidec/cfg.h"
 #include "nidec/err.h"
+#include "nidec/keyfile.h"
 #include "nidec/sbuf.h"
 
 /* One subject of the sweep. */
@@ -69,7 +71,11 @@ typedef struct nidec_sweep {
 	char *name;               /* dataset_description Name, or NULL */
 	nidec_sweep_subject *subject; /* after resolve: every subject, natural order */
 	size_t n_subjects;
+	nidec_keyfile kf;         /* the [sweep] values as given (read by resolve) */
 } nidec_sweep;
+
+/* The [sweep] keys (keyfile.h), for the option parser's --set checks. */
+extern const nidec_keyschema nidec_sweep_schema;
 
 void nidec_sweep_init(nidec_sweep *sw);
 /* Read the [sweep] section of `path` (other sections are errors). */

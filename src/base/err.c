@@ -63,6 +63,7 @@ const char *nidec_err_name(int code)
 	case NIDEC_EMPI: return "MPI error";
 	case NIDEC_ESOLVER: return "solver error";
 	case NIDEC_EINTR: return "interrupted";
+	case NIDEC_EUSAGE: return "bad command line";
 	default: return "internal error";
 	}
 }

@@ -7,7 +7,6 @@
  * wait in nidec_comm_agree() and leave with rank 0's status.  Only rank 0
  * prints.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,117 +15,13 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 
-static const char usage_text[] =
-	"usage: nidec convert [CONFIG] [options]\n"
-	"\n"
+static const char usage[] = "usage: nidec convert [CONFIG] [options]\n";
+
+static const char doc[] =
 	"Convert NIfTI runs, a mask and labels into one masked HDF5 dataset (samples x\n"
 	"voxels, float32; layout in docs/FORMAT.md).  Only the [data] section of CONFIG\n"
 	"is used.  An existing output whose recorded input hashes match is reused.\n"
-	"Under mpirun, rank 0 converts and the other ranks exit with its status.\n"
-	"\n"
-	"  CONFIG                INI file (optional when the options give the inputs)\n"
-	"  -o, --output FILE     dataset to write (default: [data] dataset, else\n"
-	"                        <[output] dir>/dataset.h5, i.e. results/dataset.h5)\n"
-	"  --bold PATH|GLOB      one 4D NIfTI, or a glob of per-run 4D files sorted\n"
-	"                        naturally, one run each (default: [data] bold, none)\n"
-	"  --mask FILE           3D mask, non-zero = inside; resampled (nearest) if its\n"
-	"                        grid differs (default: [data] mask, none)\n"
-	"  --labels FILE         labels table, one row per volume (default: [data] labels)\n"
-	"  --events GLOB         per-run BIDS events.tsv, one per BOLD file\n"
-	"                        (default: [data] events)\n"
-	"  --conditions LIST     comma-separated conditions to keep (default: all)\n"
-	"  --label-column NAME   labels table column of the condition (default: labels)\n"
-	"  --run-column NAME     labels table column of the run (default: chunks)\n"
-	"  --hrf-shift SEC       seconds added to event onsets (default: 0)\n"
-	"  --force               convert even if the output is up to date (default: off)\n"
-	"  --set SEC.KEY=VAL     override a config key, any number of times\n"
-	"  -q, --quiet           errors only\n"
-	"  -v, --verbose         more detail (twice: debug)\n"
-	"  -h, --help            this text\n";
-
-/* Options that set a [data] key: option name -> key. */
-static const struct {
-	const char *opt;
-	const char *key;
-} data_opts[] = {
-	{ "--bold", "bold" }, { "--mask", "mask" }, { "--labels", "labels" },
-	{ "--events", "events" }, { "--conditions", "conditions" },
-	{ "--label-column", "label_column" }, { "--run-column", "run_column" },
-	{ "--hrf-shift", "hrf_shift" },
-};
-
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (nidec_comm_rank(comm) == 0) {
-		fprintf(stderr, "nidec convert: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "; see 'nidec convert --help'\n");
-	}
-	return NIDEC_EXIT_USAGE;
-}
-
-/* If argv[*i] is option `name` ("--x VAL" or "--x=VAL"), set *val and
- * return 1 (advancing *i past a separate value); -1 if the value is missing. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*val = argv[++*i];
-	return 1;
-}
-
-/* Is `a` one of our options given as "--opt=VALUE"? */
-static int has_inline_value(const char *a)
-{
-	static const char *const with_value[] = { "--output=", "--set=", "--progress=" };
-	size_t k;
-
-	for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
-		if (!strncmp(a, with_value[k], strlen(with_value[k])))
-			return 1;
-	for (k = 0; k < sizeof(data_opts) / sizeof(data_opts[0]); k++)
-		if (!strncmp(a, data_opts[k].opt, strlen(data_opts[k].opt)) &&
-		    a[strlen(data_opts[k].opt)] == '=')
-			return 1;
-	return 0;
-}
-
-static int is_flag(const char *a)
-{
-	return !strcmp(a, "--force") || !strcmp(a, "-q") || !strcmp(a, "--quiet") ||
-	       !strcmp(a, "-v") || !strcmp(a, "--verbose") || !strcmp(a, "-vv");
-}
-
-static int takes_value(const char *a)
-{
-	size_t k;
-
-	if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set") ||
-	    !strcmp(a, "--progress"))
-		return 1;
-	for (k = 0; k < sizeof(data_opts) / sizeof(data_opts[0]); k++)
-		if (!strcmp(a, data_opts[k].opt))
-			return 1;
-	return 0;
-}
+	"Under mpirun, rank 0 converts and the other ranks exit with its status.\n";
 
 int cmd_convert(int argc, char **argv, nidec_comm *comm)
 {
@@ -134,75 +29,48 @@ int cmd_convert(int argc, char **argv, nidec_comm *comm)
 	nidec_convert_result res;
 	nidec_err err = NIDEC_ERR_INIT;
 	nidec_cfg cfg;
+	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
 	const char *config = NULL, *output = NULL;
 	char *out_path = NULL;
-	int i, rc = 0, ret, rank = nidec_comm_rank(comm);
+	int rc = 0, ret, rank = nidec_comm_rank(comm);
 	double t0;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			if (rank == 0)
-				fputs(usage_text, stdout);
-			return NIDEC_EXIT_OK;
-		}
-		if (takes_value(argv[i])) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1]) {
-			if (!is_flag(argv[i]) && !has_inline_value(argv[i]))
-				return usage_error(comm, "unknown option '%s'", argv[i]);
-			continue;
-		}
-		if (config)
-			return usage_error(comm, "unexpected argument '%s' (one CONFIG only)", argv[i]);
-		config = argv[i];
-	}
+	nidec_opt table[] = {
+		NIDEC_OPT_ARG("CONFIG", &config, NIDEC_OPT_OPTIONAL,
+			      "INI file (optional when the options give the inputs)"),
+		NIDEC_OPT_STRING('o', "output", &output, "FILE",
+				 "[data] dataset, else <[output] dir>/dataset.h5, i.e. results/dataset.h5",
+				 "dataset to write"),
+		NIDEC_OPT_CONFIG(0, "bold", "data.bold", &c.sets, "PATH|GLOB",
+				 "one 4D NIfTI, or a glob of per-run 4D files sorted naturally, one "
+				 "run each"),
+		NIDEC_OPT_CONFIG(0, "mask", "data.mask", &c.sets, "FILE",
+				 "3D mask, non-zero = inside; resampled (nearest) if its grid differs"),
+		NIDEC_OPT_CONFIG(0, "labels", "data.labels", &c.sets, "FILE",
+				 "labels table, one row per volume"),
+		NIDEC_OPT_CONFIG(0, "events", "data.events", &c.sets, "GLOB",
+				 "per-run BIDS events.tsv, one per BOLD file"),
+		NIDEC_OPT_CONFIG(0, "conditions", "data.conditions", &c.sets, "LIST",
+				 "comma-separated conditions to keep; none given: all"),
+		NIDEC_OPT_CONFIG(0, "label-column", "data.label_column", &c.sets, "NAME",
+				 "labels table column of the condition"),
+		NIDEC_OPT_CONFIG(0, "run-column", "data.run_column", &c.sets, "NAME",
+				 "labels table column of the run"),
+		NIDEC_OPT_CONFIG(0, "hrf-shift", "data.hrf_shift", &c.sets, "SEC",
+				 "seconds added to event onsets"),
+		NIDEC_OPT_FLAG(0, "force", &opts.force, "convert even if the output is up to date"),
+		NIDEC_CLI_OPTS_CONFIG(&c),
+		NIDEC_CLI_OPTS_COMMON(&c),
+		NIDEC_OPT_END()
+	};
+	nidec_opt_cmd cmd = { "nidec convert", usage, doc, NULL, table, nidec_cli_config_schemas, 0 };
 
 	nidec_cfg_init(&cfg);
+	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
+		goto done;
 	if (config)
 		rc = nidec_cfg_load(&cfg, config, &err);
-	for (i = 1; rc == 0 && i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		size_t k;
-		int used = 0;
-
-		if (a[0] != '-' || !a[1])
-			continue;
-		if (!strcmp(a, "--force")) {
-			opts.force = 1;
-			continue;
-		}
-		if ((used = opt_value(argc, argv, &i, "--output", &v)) != 0 ||
-		    (used = opt_value(argc, argv, &i, "-o", &v)) != 0) {
-			if (used < 0)
-				goto missing;
-			output = v;
-			continue;
-		}
-		for (k = 0; k < sizeof(data_opts) / sizeof(data_opts[0]); k++)
-			if ((used = opt_value(argc, argv, &i, data_opts[k].opt, &v)) != 0)
-				break;
-		if (used < 0)
-			goto missing;
-		if (used) {
-			rc = nidec_cfg_put(&cfg, "data", data_opts[k].key, v, data_opts[k].opt, &err);
-			continue;
-		}
-		used = nidec_cli_common(argc, argv, &i, &cfg, &err);
-		if (used < 0) {
-			rc = used;
-			break;
-		}
-		if (!used) {
-			nidec_cfg_release(&cfg);
-			return usage_error(comm, "unknown option '%s'", a);
-		}
-		continue;
-missing:
-		nidec_cfg_release(&cfg);
-		return usage_error(comm, "option '%s' needs a value", a);
-	}
+	if (rc == 0)
+		rc = nidec_cli_apply_sets(&cfg, &c.sets, &err);
 	if (rc == 0)
 		rc = nidec_cfg_finish(&cfg, &err);
 	if (rc == 0) {
@@ -243,7 +111,9 @@ missing:
 		ret = rank == 0 ? nidec_cli_fail(&err, comm) : nidec_cli_exit_code(rc);
 	else
 		ret = NIDEC_EXIT_OK;
+done:
 	nidec_free(out_path);
+	nidec_cli_common_release(&c);
 	nidec_cfg_release(&cfg);
 	return ret;
 }

@@ -14,17 +14,12 @@
 #include "nidec/mem.h"
 #include "nidec/sbuf.h"
 
-static const char usage_text[] =
-	"usage: nidec info FILE [options]\n"
-	"\n"
+static const char usage[] = "usage: nidec info FILE [options]\n";
+
+static const char doc[] =
 	"Describe a dataset written by 'nidec convert': samples per condition and run,\n"
 	"voxels, grid, voxel size, TR, inputs and provenance.  Any other HDF5 file\n"
-	"(results.h5, model.h5) is listed: root attributes and datasets with shapes.\n"
-	"\n"
-	"  FILE                  HDF5 file to describe\n"
-	"  -q, --quiet           errors only (prints nothing)\n"
-	"  -v, --verbose         more detail (twice: debug)\n"
-	"  -h, --help            this text\n";
+	"(results.h5, model.h5) is listed: root attributes and datasets with shapes.\n";
 
 static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
 {
@@ -119,39 +114,18 @@ int cmd_info(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_err err = NIDEC_ERR_INIT;
 	nidec_sbuf out = NIDEC_SBUF_INIT;
+	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
 	const char *file = NULL;
-	int i, rc = 0, rank = nidec_comm_rank(comm), used, is_ds = 0;
+	int rc = 0, rank = nidec_comm_rank(comm), is_ds = 0, ret;
+	nidec_opt opts[] = {
+		NIDEC_OPT_ARG("FILE", &file, 0, "HDF5 file to describe"),
+		NIDEC_CLI_OPTS_COMMON(&c),
+		NIDEC_OPT_END()
+	};
+	nidec_opt_cmd cmd = { "nidec info", usage, doc, NULL, opts, NULL, 0 };
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			if (rank == 0)
-				fputs(usage_text, stdout);
-			return NIDEC_EXIT_OK;
-		}
-		if (a[0] == '-' && a[1]) {
-			used = nidec_cli_common(argc, argv, &i, NULL, &err);
-			if (used <= 0) {
-				if (rank == 0 && used < 0)
-					fprintf(stderr, "nidec info: %s; see 'nidec info --help'\n", err.msg);
-				else if (rank == 0)
-					fprintf(stderr, "nidec info: unknown option '%s'; see 'nidec info --help'\n", a);
-				return NIDEC_EXIT_USAGE;
-			}
-			continue;
-		}
-		if (file) {
-			if (rank == 0)
-				fprintf(stderr, "nidec info: unexpected argument '%s' (one FILE only); see 'nidec info --help'\n", a);
-			return NIDEC_EXIT_USAGE;
-		}
-		file = a;
-	}
-	if (!file) {
-		if (rank == 0)
-			fprintf(stderr, "nidec info: missing FILE; see 'nidec info --help'\n");
-		return NIDEC_EXIT_USAGE;
-	}
+	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
+		return ret;
 	if (rank == 0) {
 		rc = nidec_ds_is_dataset(file, &is_ds, &err);
 		if (rc == 0)

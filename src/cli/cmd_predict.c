@@ -22,7 +22,6 @@
  * The work is small, so rank 0 does it and the other ranks wait for its
  * status (nidec_comm_agree).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,48 +37,20 @@
 #include "nidec/sbuf.h"
 #include "nidec/svm.h"
 
-static const char usage_text[] =
-	"usage: nidec predict MODEL.h5 IMAGE... [options]\n"
-	"\n"
+static const char usage[] = "usage: nidec predict MODEL.h5 IMAGE... [options]\n";
+
+static const char doc[] =
 	"Predict the condition of each volume of IMAGE (3D or 4D NIfTI on the model's\n"
 	"grid, concatenated in the order given) with a model written by 'nidec cv' or\n"
-	"'nidec run' (model.h5: the model averaged over the cross-validation folds).\n"
-	"\n"
-	"  -o, --output FILE    predictions table (default: predictions.tsv; '-' = stdout)\n"
-	"  --labels FILE        labels table with one row per volume of the images (as\n"
-	"                       [data] labels, e.g. labels.txt): only volumes whose label\n"
-	"                       is a class of the model are predicted, the table gets a\n"
-	"                       'true' column and the accuracy is printed (default: none,\n"
-	"                       every volume is predicted)\n"
-	"  --label-column NAME  column of --labels holding the condition (default: labels)\n"
-	"  --run-column NAME    column of --labels holding the run (default: chunks)\n"
-	"  -q, --quiet          errors only\n"
-	"  -v, --verbose        more detail (twice: debug)\n"
-	"  -h, --help           this text\n"
-	"\n"
+	"'nidec run' (model.h5: the model averaged over the cross-validation folds).\n";
+
+static const char footer[] =
 	"Standardization: models fitted with compat = nilearn z-score the predicted\n"
 	"volumes on their own statistics (as nilearn does); other models use the\n"
 	"training statistics stored in model.h5.\n"
 	"Output columns: volume (0-based index in the concatenated images), true (with\n"
 	"--labels), predicted, decision (two classes; > 0 means the second class in\n"
 	"sorted order) or decision_<class> (one per class).\n";
-
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (nidec_comm_rank(comm) == 0) {
-		fprintf(stderr, "nidec predict: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "\n\n%s", usage_text);
-	}
-	return NIDEC_EXIT_USAGE;
-}
 
 struct predict {
 	const char *model_path;
@@ -278,61 +249,43 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm)
 {
 	struct predict pr;
 	nidec_err err = NIDEC_ERR_INIT;
-	int i, rc = 0;
+	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
+	nidec_opt_rest images = { NULL, 0 };
+	int rc = 0, ret;
+	nidec_opt opts[] = {
+		NIDEC_OPT_ARG("MODEL.h5", &pr.model_path, NIDEC_OPT_OPTIONAL,
+			      "the model written by 'nidec cv' or 'nidec run'"),
+		NIDEC_OPT_ARG("IMAGE", &images, NIDEC_OPT_MANY | NIDEC_OPT_OPTIONAL,
+			      "3D or 4D NIfTI images on the model's grid"),
+		NIDEC_OPT_STRING('o', "output", &pr.out, "FILE", "predictions.tsv",
+				 "predictions table; '-' = stdout"),
+		NIDEC_OPT_STRING(0, "labels", &pr.labels, "FILE", NULL,
+				 "labels table with one row per volume of the images (as [data] "
+				 "labels, e.g. labels.txt): only volumes whose label is a class of the "
+				 "model are predicted, the table gets a 'true' column and the accuracy "
+				 "is printed (default: none, every volume is predicted)"),
+		NIDEC_OPT_STRING(0, "label-column", &pr.label_column, "NAME", "labels",
+				 "column of --labels holding the condition"),
+		NIDEC_OPT_STRING(0, "run-column", &pr.run_column, "NAME", "chunks",
+				 "column of --labels holding the run"),
+		NIDEC_CLI_OPTS_COMMON(&c),
+		NIDEC_OPT_END()
+	};
+	nidec_opt_cmd cmd = { "nidec predict", usage, doc, footer, opts, NULL, 0 };
 
 	memset(&pr, 0, sizeof(pr));
 	pr.out = "predictions.tsv";
 	pr.label_column = "labels";
 	pr.run_column = "chunks";
-	pr.images = nidec_calloc((size_t)argc + 1, sizeof(char *));
-	if (!pr.images) {
-		nidec_fail(&err, NIDEC_ENOMEM, "out of memory");
-		return nidec_cli_fail(&err, comm);
-	}
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int used;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			if (nidec_comm_rank(comm) == 0)
-				fputs(usage_text, stdout);
-			nidec_free(pr.images);
-			return NIDEC_EXIT_OK;
-		}
-		if (a[0] != '-' || !a[1]) {
-			if (!pr.model_path)
-				pr.model_path = a;
-			else
-				pr.images[pr.n_images++] = a;
-			continue;
-		}
-		used = nidec_cli_common(argc, argv, &i, NULL, &err);
-		if (used < 0) {
-			nidec_free(pr.images);
-			return usage_error(comm, "%s", err.msg);
-		}
-		if (used)
-			continue;
-		if (i + 1 < argc && (!strcmp(a, "-o") || !strcmp(a, "--output")))
-			pr.out = argv[++i];
-		else if (i + 1 < argc && !strcmp(a, "--labels"))
-			pr.labels = argv[++i];
-		else if (i + 1 < argc && !strcmp(a, "--label-column"))
-			pr.label_column = argv[++i];
-		else if (i + 1 < argc && !strcmp(a, "--run-column"))
-			pr.run_column = argv[++i];
-		else {
-			nidec_free(pr.images);
-			return usage_error(comm, "unknown option or missing value: '%s'", a);
-		}
-	}
-	if (!pr.model_path || pr.n_images == 0) {
-		nidec_free(pr.images);
-		return usage_error(comm, "give MODEL.h5 and at least one IMAGE");
-	}
+	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
+		return ret;
+	if (!pr.model_path || images.argc == 0)
+		return nidec_cli_usage_error(comm, &cmd,
+					     "give MODEL.h5 and at least one IMAGE; usage: nidec predict MODEL.h5 IMAGE... [options]");
+	pr.images = (const char **)images.argv;
+	pr.n_images = (size_t)images.argc;
 	if (nidec_comm_rank(comm) == 0)
 		rc = predict(&pr, &err);
 	rc = nidec_comm_agree(comm, rc, &err);
-	nidec_free(pr.images);
 	return rc < 0 ? nidec_cli_fail(&err, comm) : NIDEC_EXIT_OK;
 }

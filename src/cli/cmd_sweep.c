@@ -8,7 +8,7 @@
  *                      (src/job/group.c)
  *   --only SUBJECT     one subject (a Slurm array task); no group files
  *   --gather           the group files from the subjects' outputs only
- *   --emit-slurm DIR   the job array + gather scripts (src/job/slurm.c)
+ *   --emit-slurm DIR   the job array + gather scripts (sweep_slurm.c)
  *   --list             the subjects, with their array index
  *
  * Every rank parses the same command line and sweep file and resolves the
@@ -22,8 +22,6 @@
  * SIGINT (signals.h; the subjects finished so far are written, --resume
  * does the rest).  Every rank returns the same status.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,57 +34,22 @@
 #include "nidec/sbuf.h"
 #include "nidec/sweep.h"
 
-static const char usage_text[] =
-	"usage: nidec sweep SWEEP.ini [options]\n"
-	"\n"
+static const char usage[] = "usage: nidec sweep SWEEP.ini [options]\n";
+
+static const char doc[] =
 	"Decode many subjects with one analysis config, in one launch: every\n"
 	"subject's tasks form one task space, so ranks never idle while a subject\n"
 	"finishes.  Each subject's outputs go to <[output] dir>/sub-<label>/ (the same\n"
 	"files as 'nidec run'), the group's to <[output] dir>/: dataset_description.json,\n"
-	"group_scores.tsv, group_summary.json (docs/SWEEP.md).\n"
-	"\n"
-	"  SWEEP.ini            a [sweep] section: analysis = CONFIG, and subjects with\n"
-	"                       per-subject patterns ({subject}) or bids_root + task\n"
-	"  --only SUBJECT       run one subject (label, e.g. 01); no group files\n"
-	"  --only-index N       run the N-th subject (0-based, as $SLURM_ARRAY_TASK_ID)\n"
-	"  --gather             write the group files from the subjects' outputs only\n"
-	"  --resume             keep subjects whose outputs are complete and current\n"
-	"                       (same config and inputs); run the others (default: off)\n"
-	"  --force              convert again even if a dataset is up to date (default: off)\n"
-	"  --list               print the subjects with their index and exit\n"
-	"  --emit-slurm DIR     write DIR/sweep-array.sbatch (a job array, one subject per\n"
-	"                       task) and DIR/sweep-gather.sbatch; print how to submit\n"
-	"    --ntasks N         ranks per array task (default 2)\n"
-	"    --time T           time limit of an array task (default 01:00:00)\n"
-	"    --mem-per-cpu M    memory per rank (default 4G)\n"
-	"    --partition P      Slurm partition (default: the cluster's default)\n"
-	"    --account A        Slurm account (default: none)\n"
-	"  --set SEC.KEY=VAL    override a key of the analysis config (or sweep.KEY of\n"
-	"                       the sweep file), any number of times\n"
-	"  --progress SEC       seconds between progress lines on stderr (default 10, 0 = off)\n"
-	"  -q, --quiet          errors only\n"
-	"  -v, --verbose        more detail (twice: debug)\n"
-	"  -h, --help           this text\n"
-	"\n"
+	"group_scores.tsv, group_summary.json (docs/SWEEP.md).\n";
+
+static const char footer[] =
+	"--set SEC.KEY=VAL overrides a key of the analysis config, --set sweep.KEY=VAL\n"
+	"one of the sweep file.\n"
 	"Exit status: 0 all subjects done, 4 some failed (see group_summary.json),\n"
 	"1 all failed or an error, 2 bad usage, 3 interrupted (run again with --resume).\n";
 
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (nidec_comm_rank(comm) == 0) {
-		fprintf(stderr, "nidec sweep: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "; see 'nidec sweep --help'\n");
-	}
-	return NIDEC_EXIT_USAGE;
-}
+static const nidec_keyschema *const schemas[] = { &nidec_cfg_schema, &nidec_sweep_schema, NULL };
 
 struct opts {
 	const char *sweep;
@@ -98,7 +61,6 @@ struct opts {
 	long only_index;
 	int gather, resume, force, list;
 	nidec_sweep_slurm slurm;
-	int slurm_opt;          /* an option of --emit-slurm was given */
 };
 
 static int push(char ***v, size_t *n, const char *s)
@@ -115,118 +77,79 @@ static int push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+/* Parse the command line into o (every rank).  Returns -1 to go on, or the
+ * exit status to return at once (rank 0 printed why). */
+static int parse_args(int argc, char **argv, nidec_comm *comm, struct opts *o)
 {
-	char *end;
-	long v;
+	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
+	nidec_sweep_slurm def = NIDEC_SWEEP_SLURM_INIT;
+	int only_index = -1, ntasks = 0, ret;
+	const char *time = NULL, *mem = NULL, *partition = NULL, *account = NULL;
+	size_t k;
+	nidec_opt opts[] = {
+		NIDEC_OPT_ARG("SWEEP.ini", &o->sweep, 0,
+			      "a [sweep] section: analysis = CONFIG, and subjects with per-subject "
+			      "patterns ({subject}) or bids_root + task"),
+		NIDEC_OPT_STRING(0, "only", &o->only, "SUBJECT", NULL,
+				 "run one subject (label, e.g. 01); no group files"),
+		NIDEC_OPT_INT(0, "only-index", &only_index, "N", 0, 100000000, NULL,
+			      "run the N-th subject (0-based, as $SLURM_ARRAY_TASK_ID)"),
+		NIDEC_OPT_FLAG(0, "gather", &o->gather, "write the group files from the subjects' outputs only"),
+		NIDEC_OPT_FLAG(0, "resume", &o->resume,
+			       "keep subjects whose outputs are complete and current (same config and "
+			       "inputs); run the others"),
+		NIDEC_OPT_FLAG(0, "force", &o->force, "convert again even if a dataset is up to date"),
+		NIDEC_OPT_FLAG(0, "list", &o->list, "print the subjects with their index and exit"),
+		NIDEC_OPT_STRING(0, "emit-slurm", &o->slurm.dir, "DIR", NULL,
+				 "write DIR/sweep-array.sbatch (a job array, one subject per task) and "
+				 "DIR/sweep-gather.sbatch; print how to submit"),
+		NIDEC_OPT_GROUP("options of --emit-slurm:"),
+		NIDEC_OPT_INT(0, "ntasks", &ntasks, "N", 1, 1000000, "2", "ranks per array task"),
+		NIDEC_OPT_STRING(0, "time", &time, "T", "01:00:00", "time limit of an array task"),
+		NIDEC_OPT_STRING(0, "mem-per-cpu", &mem, "M", "4G", "memory per rank"),
+		NIDEC_OPT_STRING(0, "partition", &partition, "P", "the cluster's default", "Slurm partition"),
+		NIDEC_OPT_STRING(0, "account", &account, "A", "none", "Slurm account"),
+		NIDEC_OPT_GROUP("common options:"),
+		NIDEC_CLI_OPTS_CONFIG(&c),
+		NIDEC_CLI_OPTS_COMMON(&c),
+		NIDEC_OPT_END()
+	};
+	nidec_opt_cmd cmd = { "nidec sweep", usage, doc, footer, opts, schemas, 0 };
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end || errno || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Returns 0, NIDEC_EXIT_USAGE (message printed) or a negative code. */
-static int parse_args(int argc, char **argv, nidec_comm *comm, struct opts *o, nidec_err *err)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int used;
-
-		if (!strcmp(a, "--set") || !strcmp(a, "--progress") || !strncmp(a, "--set=", 6) ||
-		    !strncmp(a, "--progress=", 11)) {
-			char buf[128];
-			const char *eq = strchr(a, '=');
-			if (eq) {
-				v = eq + 1;
-			} else {
-				if (!v)
-					return usage_error(comm, "%s needs a value", a);
-				i++;
-			}
-			if (!strncmp(a, "--progress", 10)) {
-				snprintf(buf, sizeof(buf), "output.progress=%s", v);
-				NIDEC_TRY(push(&o->sets, &o->n_sets, buf) < 0
-						  ? nidec_fail(err, NIDEC_ENOMEM, "out of memory") : 0);
-			} else if (!strncmp(v, "sweep.", 6)) {
-				NIDEC_TRY(push(&o->sweep_sets, &o->n_sweep_sets, v) < 0
-						  ? nidec_fail(err, NIDEC_ENOMEM, "out of memory") : 0);
-			} else {
-				NIDEC_TRY(push(&o->sets, &o->n_sets, v) < 0
-						  ? nidec_fail(err, NIDEC_ENOMEM, "out of memory") : 0);
-			}
-			continue;
-		}
-		used = nidec_cli_common(argc, argv, &i, NULL, err); /* -q, -v */
-		if (used < 0)
-			return used;
-		if (used)
-			continue;
-		if (!strcmp(a, "--only")) {
-			if (!v)
-				return usage_error(comm, "--only needs a subject label");
-			o->only = argv[++i];
-		} else if (!strcmp(a, "--only-index")) {
-			if (!v || parse_long(v, 0, 100000000L, &o->only_index) < 0)
-				return usage_error(comm, "--only-index needs a whole number >= 0");
-			i++;
-		} else if (!strcmp(a, "--gather")) {
-			o->gather = 1;
-		} else if (!strcmp(a, "--resume")) {
-			o->resume = 1;
-		} else if (!strcmp(a, "--force")) {
-			o->force = 1;
-		} else if (!strcmp(a, "--list")) {
-			o->list = 1;
-		} else if (!strcmp(a, "--emit-slurm")) {
-			if (!v)
-				return usage_error(comm, "--emit-slurm needs a directory");
-			o->slurm.dir = argv[++i];
-		} else if (!strcmp(a, "--ntasks")) {
-			long n;
-			if (!v || parse_long(v, 1, 1000000L, &n) < 0)
-				return usage_error(comm, "--ntasks needs a whole number >= 1");
-			o->slurm.ntasks = (int)n;
-			o->slurm_opt = 1;
-			i++;
-		} else if (!strcmp(a, "--time") || !strcmp(a, "--mem-per-cpu") ||
-			   !strcmp(a, "--partition") || !strcmp(a, "--account")) {
-			if (!v)
-				return usage_error(comm, "%s needs a value", a);
-			i++;
-			if (a[2] == 't')
-				o->slurm.time = v;
-			else if (a[2] == 'm')
-				o->slurm.mem_per_cpu = v;
-			else if (a[2] == 'p')
-				o->slurm.partition = v;
-			else
-				o->slurm.account = v;
-			o->slurm_opt = 1;
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error(comm, "unknown option '%s'", a);
-		} else if (o->sweep) {
-			return usage_error(comm, "unexpected argument '%s'", a);
-		} else {
-			o->sweep = a;
+	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
+		goto done;
+	/* --set sweep.KEY=VAL goes to the sweep file, the others (and
+	 * --progress) to the analysis config, in order */
+	for (k = 0; k < c.sets.n; k++) {
+		const char *a = c.sets.assign[k];
+		if ((!strncmp(a, "sweep.", 6) ? push(&o->sweep_sets, &o->n_sweep_sets, a)
+					      : push(&o->sets, &o->n_sets, a)) < 0) {
+			if (nidec_comm_rank(comm) == 0)
+				fprintf(stderr, "nidec: error: out of memory\n");
+			ret = NIDEC_EXIT_FAILURE;
+			goto done;
 		}
 	}
-	if (!o->sweep)
-		return usage_error(comm, "missing SWEEP.ini");
+	o->only_index = only_index;
+	ret = NIDEC_EXIT_USAGE;
 	if (o->only && o->only_index >= 0)
-		return usage_error(comm, "give --only or --only-index, not both");
-	if (o->gather && (o->only || o->only_index >= 0 || o->resume || o->force))
-		return usage_error(comm, "--gather only reads outputs: it takes no --only, --resume or --force");
-	if (o->slurm.dir && (o->gather || o->only || o->only_index >= 0 || o->list))
-		return usage_error(comm, "--emit-slurm writes scripts only: it takes no --only, --gather or --list");
-	if (o->slurm_opt && !o->slurm.dir)
-		return usage_error(comm, "--ntasks, --time, --mem-per-cpu, --partition and --account go with --emit-slurm DIR");
-	return 0;
+		nidec_cli_usage_error(comm, &cmd, "give --only or --only-index, not both");
+	else if (o->gather && (o->only || o->only_index >= 0 || o->resume || o->force))
+		nidec_cli_usage_error(comm, &cmd, "--gather only reads outputs: it takes no --only, --resume or --force");
+	else if (o->slurm.dir && (o->gather || o->only || o->only_index >= 0 || o->list))
+		nidec_cli_usage_error(comm, &cmd, "--emit-slurm writes scripts only: it takes no --only, --gather or --list");
+	else if ((ntasks || time || mem || partition || account) && !o->slurm.dir)
+		nidec_cli_usage_error(comm, &cmd, "--ntasks, --time, --mem-per-cpu, --partition and --account go with --emit-slurm DIR");
+	else
+		ret = -1;
+	o->slurm.ntasks = ntasks ? ntasks : def.ntasks;
+	o->slurm.time = time ? time : def.time;
+	o->slurm.mem_per_cpu = mem ? mem : def.mem_per_cpu;
+	o->slurm.partition = partition ? partition : def.partition;
+	o->slurm.account = account ? account : def.account;
+done:
+	nidec_cli_common_release(&c);
+	return ret;
 }
 
 /* The ranks must see the same subjects (a shared file system). */
@@ -442,31 +365,18 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	nidec_cfg base;
 	nidec_err err = NIDEC_ERR_INIT;
 	long only = -1;
-	int rank = nidec_comm_rank(comm), rc = 0, ret = NIDEC_EXIT_OK, i;
+	int rank = nidec_comm_rank(comm), rc = 0, ret = NIDEC_EXIT_OK;
 	size_t k, n_ok = 0, n_failed = 0;
 	int32_t code;
 
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			if (rank == 0)
-				fputs(usage_text, stdout);
-			return NIDEC_EXIT_OK;
-		}
 	memset(&o, 0, sizeof(o));
 	o.only_index = -1;
-	{
-		nidec_sweep_slurm d = NIDEC_SWEEP_SLURM_INIT;
-		o.slurm = d;
-	}
 	nidec_sweep_init(&sw);
 	nidec_cfg_init(&base);
 
-	rc = parse_args(argc, argv, comm, &o, &err);
-	if (rc == NIDEC_EXIT_USAGE) {
-		ret = rc;
-		rc = 0;
+	if ((ret = parse_args(argc, argv, comm, &o)) >= 0)
 		goto done;
-	}
+	ret = NIDEC_EXIT_OK;
 	/* the sweep file, its overrides, the subject list, the analysis config */
 	if (rc == 0)
 		rc = nidec_sweep_load(&sw, o.sweep, &err);

@@ -7,8 +7,6 @@
  * r mod N).  Every value is drawn from streams keyed by (seed, run,
  * volume), so the files do not depend on the number of ranks.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,79 +16,28 @@
 #include "nidec/mem.h"
 #include "nidec/synth.h"
 
-static const char usage_text[] =
-	"usage: nidec synth -o DIR [options]\n"
-	"\n"
+static const char usage[] = "usage: nidec synth -o DIR [options]\n";
+
+static const char doc[] =
 	"Write a synthetic subject: one 4D NIfTI per run, BIDS events, a brain-like\n"
 	"ellipsoid mask, a labels table and a ready config (DIR/synth.ini).  Each class\n"
 	"adds a fixed random spatial pattern times SIGNAL (in noise standard deviations)\n"
 	"to its blocks of volumes.  The same seed gives the same files, for any number\n"
-	"of ranks (runs are shared out over the ranks).\n"
-	"\n"
-	"  -o, --output DIR      output directory, created if needed (required)\n"
-	"  --dims XxYxZ          grid (default: 40x64x64)\n"
-	"  --runs N              runs, one file each (default: 12)\n"
-	"  --volumes N           volumes per run (default: 121)\n"
-	"  --classes N           conditions besides rest, 2..64 (default: 8)\n"
-	"  --tr SEC              repetition time (default: 2.5)\n"
-	"  --signal S            planted signal in noise SDs (default: 0.5)\n"
-	"  --mask-fraction F     fraction of the grid inside the mask (default: 0.25)\n"
-	"  --voxel-size MM       isotropic voxel size (default: 3)\n"
-	"  --seed N              random seed (default: 0)\n"
-	"  --subject LABEL       BIDS subject label (default: 01)\n"
-	"  --datatype TYPE       int16 or float32 voxels (default: int16)\n"
-	"  --compress N          gzip level of the runs, 1 fast .. 9 small (default: 1)\n"
-	"  -q, --quiet           errors only\n"
-	"  -v, --verbose         more detail (twice: debug)\n"
-	"  -h, --help            this text\n";
+	"of ranks (runs are shared out over the ranks).\n";
 
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static const nidec_key_name datatypes[] = { { "int16", 0 }, { "float32", 1 }, { NULL, 0 } };
 
-static int usage_error(nidec_comm *comm, const char *fmt, ...)
+/* --dims XxYxZ */
+static int parse_dims(const nidec_opt *opt, const char *s, nidec_err *err)
 {
-	va_list ap;
-
-	if (nidec_comm_rank(comm) == 0) {
-		fprintf(stderr, "nidec synth: ");
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, "; see 'nidec synth --help'\n");
-	}
-	return NIDEC_EXIT_USAGE;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end || errno || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return end == s || *end || errno ? -1 : 0;
-}
-
-static int parse_dims(const char *s, int64_t d[3])
-{
+	int64_t *d = opt->value;
 	long long a, b, c;
 	char tail;
 
 	if (sscanf(s, "%lldx%lldx%lld%c", &a, &b, &c, &tail) != 3 || a < 1 || b < 1 || c < 1 ||
 	    a > 32767 || b > 32767 || c > 32767)
-		return -1;
+		return nidec_fail(err, NIDEC_EUSAGE, "--dims '%s': give XxYxZ, each 1..32767, e.g. 40x64x64",
+				  s);
 	d[0] = a;
 	d[1] = b;
 	d[2] = c;
@@ -101,80 +48,44 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_synth_opts o = NIDEC_SYNTH_OPTS_INIT;
 	nidec_err err = NIDEC_ERR_INIT;
+	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
 	unsigned char *mask = NULL;
 	size_t n_inside = 0;
-	int i, r, rc = 0, rank = nidec_comm_rank(comm), size = nidec_comm_size(comm);
+	int r, rc = 0, rank = nidec_comm_rank(comm), size = nidec_comm_size(comm), seed = 0, ret;
 	double t0 = nidec_now();
+	nidec_opt opts[] = {
+		NIDEC_OPT_STRING('o', "output", &o.dir, "DIR", NULL,
+				 "output directory, created if needed (required)"),
+		NIDEC_OPT_CALLBACK(0, "dims", o.dims, "XxYxZ", "40x64x64", "grid", parse_dims),
+		NIDEC_OPT_INT(0, "runs", &o.runs, "N", 1, 9999, "12", "runs, one file each, 1..9999"),
+		NIDEC_OPT_INT(0, "volumes", &o.volumes, "N", 1, 32767, "121",
+			      "volumes per run, at least 2 per class"),
+		NIDEC_OPT_INT(0, "classes", &o.classes, "N", 2, 64, "8", "conditions besides rest, 2..64"),
+		NIDEC_OPT_DOUBLE(0, "tr", &o.tr, "SEC", 0, 1000, NIDEC_KEY_LO_OPEN, "seconds", "2.5",
+				 "repetition time"),
+		NIDEC_OPT_DOUBLE(0, "signal", &o.signal, "S", 0, 100, 0, "noise SDs", "0.5",
+				 "planted signal in noise SDs"),
+		NIDEC_OPT_DOUBLE(0, "mask-fraction", &o.mask_fraction, "F", 0, 1, NIDEC_KEY_LO_OPEN, NULL,
+				 "0.25", "fraction of the grid inside the mask"),
+		NIDEC_OPT_DOUBLE(0, "voxel-size", &o.voxel_size, "MM", 0, 1000, NIDEC_KEY_LO_OPEN, "mm",
+				 "3", "isotropic voxel size"),
+		NIDEC_OPT_INT(0, "seed", &seed, "N", 0, 2147483647, "0", "random seed"),
+		NIDEC_OPT_STRING(0, "subject", &o.subject, "LABEL", "01", "BIDS subject label"),
+		NIDEC_OPT_CHOICE(0, "datatype", &o.float32, "TYPE", datatypes, "int16",
+				 "int16 or float32 voxels"),
+		NIDEC_OPT_INT(0, "compress", &o.compress_level, "N", 1, 9, "1",
+			      "gzip level of the runs, 1 fast .. 9 small"),
+		NIDEC_CLI_OPTS_COMMON(&c),
+		NIDEC_OPT_END()
+	};
+	nidec_opt_cmd cmd = { "nidec synth", usage, doc, NULL, opts, NULL, 0 };
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		long n;
-		int used;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			if (rank == 0)
-				fputs(usage_text, stdout);
-			return NIDEC_EXIT_OK;
-		}
-		used = nidec_cli_common(argc, argv, &i, NULL, &err);
-		if (used < 0)
-			return usage_error(comm, "%s", err.msg);
-		if (used)
-			continue;
-		if (a[0] != '-')
-			return usage_error(comm, "unexpected argument '%s'", a);
-		if (i + 1 >= argc)
-			return usage_error(comm, "option '%s' needs a value", a);
-		v = argv[++i];
-		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-			o.dir = v;
-		} else if (!strcmp(a, "--dims")) {
-			if (parse_dims(v, o.dims) < 0)
-				return usage_error(comm, "--dims '%s': give XxYxZ, e.g. 40x64x64", v);
-		} else if (!strcmp(a, "--runs")) {
-			if (parse_long(v, 1, 9999, &n) < 0)
-				return usage_error(comm, "--runs '%s': give 1..9999", v);
-			o.runs = (int)n;
-		} else if (!strcmp(a, "--volumes")) {
-			if (parse_long(v, 1, 32767, &n) < 0)
-				return usage_error(comm, "--volumes '%s': give 1..32767", v);
-			o.volumes = (int)n;
-		} else if (!strcmp(a, "--classes")) {
-			if (parse_long(v, 2, 64, &n) < 0)
-				return usage_error(comm, "--classes '%s': give 2..64", v);
-			o.classes = (int)n;
-		} else if (!strcmp(a, "--tr")) {
-			if (parse_double(v, &o.tr) < 0)
-				return usage_error(comm, "--tr '%s' is not a number", v);
-		} else if (!strcmp(a, "--signal")) {
-			if (parse_double(v, &o.signal) < 0)
-				return usage_error(comm, "--signal '%s' is not a number", v);
-		} else if (!strcmp(a, "--mask-fraction")) {
-			if (parse_double(v, &o.mask_fraction) < 0)
-				return usage_error(comm, "--mask-fraction '%s' is not a number", v);
-		} else if (!strcmp(a, "--voxel-size")) {
-			if (parse_double(v, &o.voxel_size) < 0)
-				return usage_error(comm, "--voxel-size '%s' is not a number", v);
-		} else if (!strcmp(a, "--seed")) {
-			if (parse_long(v, 0, 2147483647L, &n) < 0)
-				return usage_error(comm, "--seed '%s': give a whole number >= 0", v);
-			o.seed = (uint64_t)n;
-		} else if (!strcmp(a, "--subject")) {
-			o.subject = v;
-		} else if (!strcmp(a, "--datatype")) {
-			if (strcmp(v, "int16") && strcmp(v, "float32"))
-				return usage_error(comm, "--datatype '%s': give int16 or float32", v);
-			o.float32 = !strcmp(v, "float32");
-		} else if (!strcmp(a, "--compress")) {
-			if (parse_long(v, 1, 9, &n) < 0)
-				return usage_error(comm, "--compress '%s': give 1..9", v);
-			o.compress_level = (int)n;
-		} else {
-			return usage_error(comm, "unknown option '%s'", a);
-		}
-	}
+	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
+		return ret;
 	if (!o.dir)
-		return usage_error(comm, "missing -o DIR");
+		return nidec_cli_usage_error(comm, &cmd, "missing -o DIR; %.*s", (int)strlen(usage) - 1,
+					     usage);
+	o.seed = (uint64_t)seed;
 
 	rc = nidec_synth_check(&o, &err);
 	if (rc == 0)

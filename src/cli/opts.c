@@ -1,48 +1,78 @@
 /*
- * opts.c - options shared by every command (see cmd.h).
+ * opts.c - the commands' side of option parsing (see cmd.h): run the
+ * table-driven parser of src/base/opts.c on every rank, print what it
+ * produced on rank 0 only, set the log level, apply config overrides.
+ *
+ * Every rank parses the same argv, so every rank reaches the same verdict
+ * and returns the same exit status without talking to the others; only
+ * rank 0 prints, so a usage error under mpirun -n 8 is one line, not 8.
  */
-#include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "nidec/log.h"
+#include "nidec/sbuf.h"
 
-static int verbosity = NIDEC_LOG_INFO;
+const nidec_keyschema *const nidec_cli_config_schemas[] = { &nidec_cfg_schema, NULL };
 
-int nidec_cli_common(int argc, char **argv, int *i, nidec_cfg *cfg, nidec_err *err)
+int nidec_cli_parse(nidec_comm *comm, const nidec_opt_cmd *cmd, int argc, char **argv,
+		    nidec_cli_common *c)
 {
-	const char *a = argv[*i];
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_sbuf out = NIDEC_SBUF_INIT;
+	int rank = comm ? nidec_comm_rank(comm) : 0, rc, level;
 
-	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-		verbosity = NIDEC_LOG_ERROR;
-	} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-		if (verbosity < NIDEC_LOG_DEBUG)
-			verbosity = verbosity < NIDEC_LOG_VERBOSE ? NIDEC_LOG_VERBOSE : NIDEC_LOG_DEBUG;
-	} else if (!strcmp(a, "-vv")) {
-		verbosity = NIDEC_LOG_DEBUG;
-	} else if (!strcmp(a, "--set") || !strncmp(a, "--set=", 6)) {
-		const char *v = a[5] == '=' ? a + 6 : NULL;
-		if (!v) {
-			if (*i + 1 >= argc)
-				return nidec_fail(err, NIDEC_EINPUT, "--set needs SECTION.KEY=VALUE");
-			v = argv[++*i];
-		}
-		if (!cfg)
-			return nidec_fail(err, NIDEC_EINPUT, "--set is not used by '%s'", argv[0]);
-		NIDEC_TRY(nidec_cfg_set(cfg, v, err));
-	} else if (!strcmp(a, "--progress") || !strncmp(a, "--progress=", 11)) {
-		const char *v = a[10] == '=' ? a + 11 : NULL;
-		if (!v) {
-			if (*i + 1 >= argc)
-				return nidec_fail(err, NIDEC_EINPUT, "--progress needs a number of seconds");
-			v = argv[++*i];
-		}
-		if (!cfg)
-			return nidec_fail(err, NIDEC_EINPUT, "--progress is not used by '%s'", argv[0]);
-		NIDEC_TRY(nidec_cfg_put(cfg, "output", "progress", v, "--progress", err));
-	} else {
-		return 0;
+	rc = nidec_opt_parse(cmd, argc, argv, &out, &err);
+	if (rc == NIDEC_OPT_SHOWN) {
+		if (rank == 0)
+			fputs(out.buf, stdout);
+		nidec_sbuf_release(&out);
+		return NIDEC_EXIT_OK;
 	}
-	nidec_log_set_level(verbosity);
-	return 1;
+	nidec_sbuf_release(&out);
+	if (rc == NIDEC_EUSAGE) {
+		if (rank == 0)
+			fprintf(stderr, "%s: %s\n", cmd->prog, err.msg);
+		return NIDEC_EXIT_USAGE;
+	}
+	if (rc < 0) {
+		if (rank == 0)
+			fprintf(stderr, "nidec: error: %s\n", err.msg[0] ? err.msg : nidec_err_name(rc));
+		return nidec_cli_exit_code(rc);
+	}
+	level = c->quiet ? NIDEC_LOG_ERROR : NIDEC_LOG_INFO + c->verbose;
+	nidec_log_set_level(level > NIDEC_LOG_DEBUG ? NIDEC_LOG_DEBUG : level);
+	return -1;
+}
+
+int nidec_cli_usage_error(nidec_comm *comm, const nidec_opt_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!comm || nidec_comm_rank(comm) == 0) {
+		fprintf(stderr, "%s: ", cmd->prog);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	return NIDEC_EXIT_USAGE;
+}
+
+int nidec_cli_apply_sets(nidec_cfg *cfg, const nidec_opt_sets *sets, nidec_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sets->n; i++)
+		NIDEC_TRY(nidec_cfg_override(cfg, sets->assign[i], sets->option[i], err));
+	return 0;
+}
+
+void nidec_cli_common_release(nidec_cli_common *c)
+{
+	nidec_opt_sets_release(&c->sets);
+	c->quiet = 0;
+	c->verbose = 0;
 }

@@ -3,10 +3,12 @@
  * (explicit, or discovered under a BIDS root) and each subject's config
  * (see sweep.h; the user's side is docs/SWEEP.md).
  *
- * Parsing follows src/base/cfg.c's rules with libinih: one section, keys
- * known in advance, an unknown key is an error with a "did you mean", a
- * key given twice is an error, `--set sweep.KEY=VALUE` wins over the file.
- * Values stay strings until nidec_sweep_resolve() checks them together.
+ * The file is read by the analysis config's loader (keyfile.h) against
+ * the schema `keys`: one section, an unknown key is an error with a "did
+ * you mean", a key given twice is an error, `--set sweep.KEY=VALUE` wins
+ * over the file (and is checked by the option parser against the same
+ * table).  Values stay strings until nidec_sweep_resolve() reads and
+ * checks them together.
  *
  * Subject discovery (bids_root): the directories <root>/sub-<label>
  * (natural order); the runs are <root>/sub-<label>/func/
@@ -23,7 +25,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
-#include <ini.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "nidec/convert.h"
+#include "nidec/keyfile.h"
 #include "nidec/mem.h"
 #include "nidec/sbuf.h"
 #include "nidec/sweep.h"
@@ -39,32 +41,33 @@
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
        K_CHANCE, K_NAME, N_KEYS };
 
-static const char *const key_names[N_KEYS] = {
-	"analysis", "subjects", "bids_root", "task", "bold", "mask", "labels", "events",
-	"chance", "name"
+#define STR(name) { "sweep", name, NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, NULL }
+
+static const nidec_key keys[N_KEYS] = {
+	[K_ANALYSIS] = STR("analysis"),
+	[K_SUBJECTS] = { "sweep", "subjects", NIDEC_KEY_LIST, "", NULL, NULL, 0, 0, 0, NULL, NULL },
+	[K_BIDS_ROOT] = STR("bids_root"),
+	[K_TASK] = STR("task"),
+	[K_BOLD] = STR("bold"),
+	[K_MASK] = STR("mask"),
+	[K_LABELS] = STR("labels"),
+	[K_EVENTS] = STR("events"),
+	/* the group test's chance level: the score a guessing decoder gets */
+	[K_CHANCE] = { "sweep", "chance", NIDEC_KEY_DOUBLE, "auto", NULL, NULL, 0, 1,
+		       NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN | NIDEC_KEY_AUTO, NULL, NULL },
+	[K_NAME] = STR("name"),
 };
 
-/* The raw values live in a side table until resolve (file order does not
- * matter; --set overrides).  Kept in the struct's string fields directly:
- * raw[k] points into them. */
-static char **field(nidec_sweep *sw, int k)
-{
-	switch (k) {
-	case K_ANALYSIS: return &sw->analysis;
-	case K_BIDS_ROOT: return &sw->bids_root;
-	case K_TASK: return &sw->task;
-	case K_BOLD: return &sw->bold;
-	case K_MASK: return &sw->mask;
-	case K_LABELS: return &sw->labels;
-	case K_EVENTS: return &sw->events;
-	case K_NAME: return &sw->name;
-	default: return NULL;
-	}
-}
+const nidec_keyschema nidec_sweep_schema = {
+	"sweep file", keys, N_KEYS, "docs/SWEEP.md",
+	"a sweep file has one [sweep] section and names the analysis config with 'analysis = FILE'",
+	"sweep.chance=0.5"
+};
 
 void nidec_sweep_init(nidec_sweep *sw)
 {
 	memset(sw, 0, sizeof(*sw));
+	nidec_keyfile_init(&sw->kf, &nidec_sweep_schema);
 	sw->chance = NAN;
 }
 
@@ -82,193 +85,29 @@ static void subject_release(nidec_sweep_subject *s)
 void nidec_sweep_release(nidec_sweep *sw)
 {
 	size_t i;
-	int k;
 
-	for (k = 0; k < N_KEYS; k++) {
-		char **f = field(sw, k);
-		if (f)
-			nidec_free(*f);
-	}
+	nidec_free(sw->analysis);
+	nidec_free(sw->bids_root);
+	nidec_free(sw->task);
+	nidec_free(sw->bold);
+	nidec_free(sw->mask);
+	nidec_free(sw->labels);
+	nidec_free(sw->events);
+	nidec_free(sw->name);
 	nidec_free(sw->path);
 	nidec_strv_free(sw->subjects, sw->n_listed);
 	for (i = 0; i < sw->n_subjects; i++)
 		subject_release(&sw->subject[i]);
 	nidec_free(sw->subject);
+	nidec_keyfile_release(&sw->kf);
 	nidec_sweep_init(sw);
-}
-
-/* Edit distance for "did you mean" (short names only). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0], tmp;
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
-					      tolower((unsigned char)b[j - 1]));
-			tmp = row[j];
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = tmp;
-		}
-	}
-	return row[lb];
-}
-
-static int find_key(const char *name)
-{
-	int k;
-
-	for (k = 0; k < N_KEYS; k++)
-		if (!strcmp(key_names[k], name))
-			return k;
-	return -1;
-}
-
-static int unknown_key(const char *where, const char *name, nidec_err *err)
-{
-	size_t best = 4, d;
-	int k, hit = -1;
-
-	for (k = 0; k < N_KEYS; k++) {
-		d = edit_distance(name, key_names[k]);
-		if (d < best) {
-			best = d;
-			hit = k;
-		}
-	}
-	if (hit >= 0)
-		return nidec_fail(err, NIDEC_EINPUT, "%s: unknown key '%s' in [sweep]; did you mean '%s'?",
-				  where, name, key_names[hit]);
-	return nidec_fail(err, NIDEC_EINPUT,
-			  "%s: unknown key '%s' in [sweep]; keys are analysis, subjects, bids_root, task, bold, mask, labels, events, chance, name (docs/SWEEP.md)",
-			  where, name);
-}
-
-static int parse_chance(nidec_sweep *sw, const char *where, const char *v, nidec_err *err)
-{
-	char *end;
-	double c;
-
-	if (!strcmp(v, "auto") || !v[0]) {
-		sw->chance = NAN;
-		return 0;
-	}
-	errno = 0;
-	c = strtod(v, &end);
-	if (end == v || *end || errno || !(c > 0 && c < 1))
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "%s: [sweep] chance = '%s' is invalid; give auto or a number between 0 and 1 (the score a guessing decoder gets)",
-				  where, v);
-	sw->chance = c;
-	return 0;
-}
-
-/* Store one value (later wins). */
-static int put(nidec_sweep *sw, int k, const char *value, const char *where, nidec_err *err)
-{
-	char **f = field(sw, k), *v;
-
-	if (k == K_CHANCE)
-		return parse_chance(sw, where, value, err);
-	if (k == K_SUBJECTS) {
-		char **items = NULL;
-		size_t n = 0;
-		NIDEC_TRY(nidec_split_list(value, &items, &n, err));
-		nidec_strv_free(sw->subjects, sw->n_listed);
-		sw->subjects = items;
-		sw->n_listed = n;
-		return 0;
-	}
-	v = value[0] ? nidec_strdup_e(value, err) : NULL;
-	if (value[0] && !v)
-		return NIDEC_ENOMEM;
-	nidec_free(*f);
-	*f = v;
-	return 0;
-}
-
-struct load_ctx {
-	nidec_sweep *sw;
-	const char *path;
-	nidec_err *err;
-	int seen[N_KEYS];
-	int failed;
-};
-
-static int on_entry(void *user, const char *section, const char *name, const char *value)
-{
-	struct load_ctx *c = user;
-	char where[512];
-	int k;
-
-	if (c->failed)
-		return 0;
-	snprintf(where, sizeof(where), "sweep file '%s'", c->path);
-	if (strcmp(section, "sweep")) {
-		if (!section[0])
-			nidec_fail(c->err, NIDEC_EINPUT,
-				   "%s: key '%s' is outside any section; put it under [sweep]", where, name);
-		else
-			nidec_fail(c->err, NIDEC_EINPUT,
-				   "%s: unknown section [%s]%s; a sweep file has one [sweep] section and names the analysis config with 'analysis = FILE'",
-				   where, section,
-				   edit_distance(section, "sweep") < 3 ? " (did you mean [sweep]?)" : "");
-		c->failed = 1;
-		return 0;
-	}
-	k = find_key(name);
-	if (k < 0) {
-		unknown_key(where, name, c->err);
-		c->failed = 1;
-		return 0;
-	}
-	if (c->seen[k]) {
-		nidec_fail(c->err, NIDEC_EINPUT, "%s: key '%s' appears twice in [sweep]; keep one", where, name);
-		c->failed = 1;
-		return 0;
-	}
-	c->seen[k] = 1;
-	if (put(c->sw, k, value, where, c->err) < 0) {
-		c->failed = 1;
-		return 0;
-	}
-	return 1;
 }
 
 int nidec_sweep_load(nidec_sweep *sw, const char *path, nidec_err *err)
 {
-	struct load_ctx c;
-	FILE *f;
-	int rc;
 	char *p;
 
-	memset(&c, 0, sizeof(c));
-	c.sw = sw;
-	c.path = path;
-	c.err = err;
-	f = fopen(path, "r");
-	if (!f)
-		return nidec_fail(err, NIDEC_EIO, "cannot open sweep file '%s': %s", path, strerror(errno));
-	rc = ini_parse_file(f, on_entry, &c);
-	fclose(f);
-	if (c.failed)
-		return err && err->code ? err->code : NIDEC_EINPUT;
-	if (rc > 0)
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "sweep file '%s' line %d: cannot parse; expected '[sweep]', 'key = value' or a ';' comment",
-				  path, rc);
-	if (rc < 0)
-		return nidec_fail(err, NIDEC_EIO, "cannot read sweep file '%s'", path);
+	NIDEC_TRY(nidec_keyfile_load(&sw->kf, path, err));
 	p = nidec_strdup_e(path, err);
 	if (!p)
 		return NIDEC_ENOMEM;
@@ -279,23 +118,25 @@ int nidec_sweep_load(nidec_sweep *sw, const char *path, nidec_err *err)
 
 int nidec_sweep_set(nidec_sweep *sw, const char *assignment, nidec_err *err)
 {
-	const char *eq = strchr(assignment, '='), *name = assignment + 6;
-	char key[64], where[96];
-	size_t n;
-	int k;
+	return nidec_keyfile_set(&sw->kf, assignment, "--set", err);
+}
 
-	if (strncmp(assignment, "sweep.", 6) || !eq || eq == name)
-		return nidec_fail(err, NIDEC_EINPUT, "--set '%s': expected sweep.key=value", assignment);
-	n = (size_t)(eq - name);
-	if (n >= sizeof(key))
-		return unknown_key("--set", name, err);
-	memcpy(key, name, n);
-	key[n] = '\0';
-	snprintf(where, sizeof(where), "--set sweep.%s", key);
-	k = find_key(key);
-	if (k < 0)
-		return unknown_key("--set", key, err);
-	return put(sw, k, eq + 1, where, err);
+/* The keys' values (file, then --set) into the struct's fields. */
+static int read_keys(nidec_sweep *sw, nidec_err *err)
+{
+	const nidec_keyfile *kf = &sw->kf;
+
+	NIDEC_TRY(nidec_keyfile_string(kf, K_ANALYSIS, &sw->analysis, err));
+	NIDEC_TRY(nidec_keyfile_list(kf, K_SUBJECTS, &sw->subjects, &sw->n_listed, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_BIDS_ROOT, &sw->bids_root, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_TASK, &sw->task, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_BOLD, &sw->bold, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_MASK, &sw->mask, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_LABELS, &sw->labels, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_EVENTS, &sw->events, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_CHANCE, &sw->chance, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_NAME, &sw->name, err));
+	return 0;
 }
 
 /* ---- subjects ---------------------------------------------------------- */
@@ -562,6 +403,7 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 	const char *where = sw->path ? sw->path : "the sweep file";
 	size_t i;
 
+	NIDEC_TRY(read_keys(sw, err));
 	if (!sw->analysis)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': [sweep] analysis is missing; name the analysis config (analysis = configs/haxby-slice.ini)",

@@ -25,20 +25,40 @@ cv_fails() {
 	test ! -e out
 }
 
+# cv_usage MESSAGE ARGS...: a bad --set value is a bad command line: status
+# 2, MESSAGE printed once as "nidec cv: ...", no output directory.
+cv_usage() {
+	msg=$1
+	shift
+	rm -rf out
+	rc=0
+	nidec_n 2 cv ds.h5 "$@" -o out >stdout 2>stderr || rc=$?
+	cat stderr >&2
+	test "$rc" = 2 &&
+	test "$(grep -c "^nidec cv: " stderr)" = 1 &&
+	grep "^nidec cv: " stderr | grep -qF -- "$msg" &&
+	test ! -e out
+}
+
 test_expect_success 'unknown estimator: error with a suggestion, no output' '
-	cv_fails "[model] estimator = '\''svm'\'' is unknown; did you mean '\''svc'\''?" --set model.estimator=svm
+	cv_usage "[model] estimator = '\''svm'\'' is unknown; did you mean '\''svc'\''?" --set model.estimator=svm
 '
 
 test_expect_success 'C <= 0' '
-	cv_fails "[model] C: '\''0'\'' is not a number > 0" --set model.C=0,1,10 &&
-	cv_fails "[model] C: '\''-1'\'' is not a number > 0" --set model.C=-1
+	cv_usage "[model] C: '\''0'\'' is not a number > 0" --set model.C=0,1,10 &&
+	cv_usage "[model] C: '\''-1'\'' is not a number > 0" --set model.C=-1
 '
 
 test_expect_success 'screening percentile outside (0, 100]' '
-	cv_fails "screening_percentile = '\''150'\'' is invalid; give a number in (0, 100]" \
+	cv_usage "screening_percentile = '\''150'\'' is invalid; give a number in (0, 100]" \
 		--set preprocess.screening_percentile=150 &&
-	cv_fails "screening_percentile = '\''0'\'' is invalid" --set preprocess.screening_percentile=0 &&
-	cv_fails "screening_percentile = '\''-5'\'' is invalid" --set preprocess.screening_percentile=-5
+	cv_usage "screening_percentile = '\''0'\'' is invalid" --set preprocess.screening_percentile=0 &&
+	cv_usage "screening_percentile = '\''-5'\'' is invalid" --set preprocess.screening_percentile=-5
+'
+
+test_expect_success 'the same values in a config file are errors of the file (status 1)' '
+	printf "[model]\nestimator = svm\n" >bad.ini &&
+	cv_fails "config '\''bad.ini'\'': [model] estimator = '\''svm'\'' is unknown" bad.ini
 '
 
 test_expect_success 'more folds than samples' '
@@ -57,7 +77,7 @@ test_expect_success 'a training fold with one class' '
 '
 
 test_expect_success 'a misspelt key, a condition the dataset lacks, a missing folds file' '
-	cv_fails "unknown key '\''schem'\'' in [cv]; did you mean '\''scheme'\''" --set cv.schem=kfold &&
+	cv_usage "unknown key '\''schem'\'' in [cv]; did you mean '\''scheme'\''" --set cv.schem=kfold &&
 	cv_fails "'\''dog'\'' is not a condition of dataset" --set data.conditions=face,dog &&
 	cv_fails "cannot open [cv] folds_file '\''nofile.tsv'\''" \
 		--set cv.scheme=folds-file --set cv.folds_file=nofile.tsv
@@ -122,7 +142,7 @@ test_expect_success 'an allocation failing on any rank, at any point: one error,
 test_expect_success '--help lists every option with its default' '
 	$NIDEC cv --help >help &&
 	for o in -o --timing --set --progress -q -v; do grep -q -- "$o" help || return 1; done &&
-	grep -q "default 10" help &&
+	grep -q "default: 10" help &&
 	$NIDEC run --help >help && grep -q -- --force help && grep -q -- --timing help &&
 	$NIDEC predict --help >help && grep -q -- --labels help && grep -q "default: predictions.tsv" help
 '

@@ -108,7 +108,7 @@ test_expect_error 'a file that is no ledger is refused' 1 \
 	perm_run 1 out $PERM --resume
 '
 
-test_expect_error 'a bad checkpoint interval is refused before any output' 1 \
+test_expect_error 'a bad checkpoint interval is refused before any output' 2 \
 	"[output] checkpoint_interval = '-1' is invalid; give a number in [0, 1e+09]" '
 	rm -rf out && perm_run 1 out $PERM --checkpoint-interval -1 ||
 	{ rc=$?; test -e out && exit 9; exit $rc; }

@@ -1,10 +1,11 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration reader
- * (src/base/cfg.c over libinih): the input is loaded as an INI file, then
- * each of its lines is also applied as a `--set section.key=value`
- * override, and the result is finished (defaults, parsing, validation) and
- * dumped.  Any input must give 0 or a negative NIDEC_E* code with a
- * one-line message: never a crash, a sanitizer report or a leak.
+ * (src/base/cfg.c and keyfile.c over libinih): the input is loaded as an
+ * INI file, then each of its lines is also applied as a `--set
+ * section.key=value` override, and the result is finished (defaults,
+ * parsing, validation) and dumped.  Any input must give 0 or a negative
+ * NIDEC_E* code with a one-line message: never a crash, a sanitizer report
+ * or a leak.
  * Seeds: tests/fuzz/seeds/config/ (the files of configs/).  Built by `make fuzz`.
  */
 #include <string.h>

@@ -109,7 +109,8 @@ static void test_base_cfg__unknown_key_suggests(void **state)
 
 	nidec_err_clear(&err);
 	nidec_cfg_init(&cfg);
-	assert_int_equal(nidec_cfg_set(&cfg, "modle.C=1", &err), NIDEC_EINPUT);
+	/* from the command line: a usage error (exit status 2) */
+	assert_int_equal(nidec_cfg_set(&cfg, "modle.C=1", &err), NIDEC_EUSAGE);
 	assert_non_null(strstr(err.msg, "did you mean [model]"));
 	nidec_cfg_release(&cfg);
 }
@@ -148,7 +149,7 @@ static void test_base_cfg__bad_values(void **state)
 		nidec_err err = NIDEC_ERR_INIT;
 		nidec_cfg_init(&cfg);
 		assert_int_equal(nidec_cfg_set(&cfg, bad[i][0], &err), 0);
-		assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+		assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EUSAGE);
 		if (!strstr(err.msg, bad[i][1]))
 			fail_msg("%s: got '%s', wanted '%s'", bad[i][0], err.msg, bad[i][1]);
 		assert_non_null(strstr(err.msg, "--set"));
@@ -164,7 +165,7 @@ static void test_base_cfg__nested_needs_inner(void **state)
 	(void)state;
 	nidec_cfg_init(&cfg);
 	assert_int_equal(nidec_cfg_set(&cfg, "cv.inner_scheme=none", &err), 0);
-	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT); /* a conflict: exit 1 */
 	assert_non_null(strstr(err.msg, "selection = nested needs an inner scheme"));
 	nidec_cfg_release(&cfg);
 }
