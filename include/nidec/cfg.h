@@ -105,6 +105,11 @@ typedef struct nidec_cfg {
 	double progress;       /* seconds between progress lines, 0 = off */
 	double checkpoint_interval; /* seconds between syncs of the checkpoint ledger */
 
+	/* [searchlight] */
+	double sl_radius;      /* sphere radius in mm */
+	char *sl_process_mask; /* the sphere centres (a mask image), or NULL: the mask */
+	size_t sl_min_voxels;  /* smaller spheres are skipped (NaN in the maps) */
+
 	/* bookkeeping (not keys) */
 	nidec_keyfile kf;      /* the values as given, with their origins */
 	int finished;

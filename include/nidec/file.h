@@ -136,6 +136,33 @@ int nidec_tempfile_commit(nidec_tempfile **tp, nidec_err *err);
  * (tp or *tp); the target is untouched. */
 void nidec_tempfile_abort(nidec_tempfile **tp);
 
+/*
+ * A set of files that appear together (git's ref transactions): each is
+ * added as a temporary in `dir` and written; nidec_fileset_commit renames
+ * them in the order they were added (the last one last: a summary that
+ * says the set is complete), and release aborts whatever is not committed
+ * (NULL-safe members; leaves an empty set).  On a failed commit the files
+ * renamed before stay (each complete), the others are removed.
+ *
+ *     nidec_fileset fs = NIDEC_FILESET_INIT(dir);
+ *     nidec_tempfile *t;
+ *     if (nidec_fileset_add(&fs, "scores.tsv", &t, err) == 0) ... write t ...
+ *     rc = nidec_fileset_commit(&fs, err);
+ *     nidec_fileset_release(&fs);
+ */
+typedef struct nidec_fileset {
+	const char *dir;       /* borrowed */
+	nidec_tempfile **t;    /* [n] NULL once committed */
+	size_t n, cap;
+} nidec_fileset;
+
+#define NIDEC_FILESET_INIT(dir) { (dir), NULL, 0, 0 }
+
+/* The temporary of <dir>/<name>, kept in the set (*t borrows it). */
+int nidec_fileset_add(nidec_fileset *s, const char *name, nidec_tempfile **t, nidec_err *err);
+int nidec_fileset_commit(nidec_fileset *s, nidec_err *err);
+void nidec_fileset_release(nidec_fileset *s);
+
 /* `len` bytes of `data` to `path` atomically: create, write, commit. */
 int nidec_file_write(const char *path, const void *data, size_t len, nidec_err *err);
 

@@ -131,6 +131,8 @@ typedef struct nidec_analysis_ops {
 
 /* The decoder (nilearn's Decoder): src/job/decoder.c. */
 extern const nidec_analysis_ops nidec_decoder_analysis;
+/* The searchlight (nilearn's SearchLight): src/job/searchlight.c. */
+extern const nidec_analysis_ops nidec_searchlight_analysis;
 
 typedef struct nidec_job_subject {
 	const char *label;          /* "01": a sweep's subject; NULL: the only one */

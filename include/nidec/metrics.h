@@ -50,4 +50,13 @@ int nidec_metric_needs_both(int scoring);
 /* cm[t * K + p] += 1 for every sample with true class t, predicted p. */
 void nidec_metric_confusion(const int *truth, const int *pred, size_t n, size_t K, long *cm);
 
+/* The chance level of a score (the group test's null, a map's threshold):
+ * roc_auc 0.5; accuracy and balanced accuracy of a multiclass prediction
+ * (multiclass = 1) 1/K; of one-vs-rest problems (multiclass = 0) 0.5 for
+ * balanced accuracy, and for accuracy 0.5 with K = 2 and (K-1)/K with
+ * K > 2 (always answering "rest" scores that on balanced classes); NaN
+ * (no chance level) for f1, precision and recall, or fewer than 2
+ * classes. */
+double nidec_metric_chance(int scoring, size_t n_classes, int multiclass);
+
 #endif

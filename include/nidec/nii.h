@@ -104,6 +104,12 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds,
 			   const float *vals, nidec_err *err);
 
+/* The same for n_vol volumes (a 4D image when n_vol > 1): vals holds
+ * n_vol x n_voxels values, volume after volume; `descrip` goes into the
+ * header's description (<= 79 characters, or NULL). */
+int nidec_nii_write_masked_n(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
+			     size_t n_vol, const char *descrip, nidec_err *err);
+
 /* Load images (3D or 4D files) and extract the voxels of a mask given by
  * grid, affine and ijk: *X becomes a new (n_volumes x n_voxels) row-major
  * float32 matrix.  The images must be on that grid (same shape and affine,

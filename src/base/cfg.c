@@ -96,6 +96,7 @@ enum {
 	K_SCHEME, K_N_FOLDS, K_HOLDOUT, K_FOLDS_FILE, K_SELECTION, K_INNER_SCHEME,
 	K_INNER_FOLDS, K_SCORING, K_COMPAT, K_PERMUTATIONS, K_PERMUTE_WITHIN, K_SEED,
 	K_DIR, K_REPORT, K_PROGRESS, K_CHECKPOINT_INTERVAL,
+	K_SL_RADIUS, K_SL_PROCESS_MASK, K_SL_MIN_VOXELS,
 	N_KEYS
 };
 
@@ -141,6 +142,11 @@ static const nidec_key keys[N_KEYS] = {
 	[K_PROGRESS] = NUM("output", "progress", NIDEC_KEY_DOUBLE, "10", NULL, 0, 1e6, 0, "seconds", NULL),
 	[K_CHECKPOINT_INTERVAL] = NUM("output", "checkpoint_interval", NIDEC_KEY_DOUBLE, "30", NULL, 0, 1e9,
 				      0, "seconds", NULL),
+	[K_SL_RADIUS] = NUM("searchlight", "radius", NIDEC_KEY_DOUBLE, "5.6", NULL, 0, 1e4, NIDEC_KEY_LO_OPEN,
+			    "mm", NULL),
+	[K_SL_PROCESS_MASK] = STR("searchlight", "process_mask", ""),
+	[K_SL_MIN_VOXELS] = NUM("searchlight", "min_voxels", NIDEC_KEY_INT, "1", NULL, 1, 1000000000, 0,
+				"voxels", NULL),
 };
 
 const nidec_keyschema nidec_cfg_schema = {
@@ -268,6 +274,14 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_double(kf, K_PROGRESS, &cfg->progress, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_CHECKPOINT_INTERVAL, &cfg->checkpoint_interval, err));
 
+	NIDEC_TRY(nidec_keyfile_double(kf, K_SL_RADIUS, &cfg->sl_radius, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SL_PROCESS_MASK, &cfg->sl_process_mask, err));
+	{
+		int mv = 1;
+		NIDEC_TRY(nidec_keyfile_int(kf, K_SL_MIN_VOXELS, &mv, err));
+		cfg->sl_min_voxels = (size_t)mv;
+	}
+
 	NIDEC_TRY(check_combinations(cfg, err));
 	cfg->finished = 1;
 	return 0;
@@ -310,6 +324,7 @@ void nidec_cfg_release(nidec_cfg *cfg)
 	nidec_free(cfg->C);
 	nidec_free(cfg->folds_file);
 	nidec_free(cfg->dir);
+	nidec_free(cfg->sl_process_mask);
 	nidec_keyfile_release(&cfg->kf);
 	nidec_cfg_init(cfg);
 }

@@ -591,3 +591,42 @@ int nidec_file_join(char *buf, size_t size, const char *dir, const char *name, n
 	}
 	return 0;
 }
+
+int nidec_fileset_add(nidec_fileset *s, const char *name, nidec_tempfile **t, nidec_err *err)
+{
+	char path[NIDEC_PATH_MAX];
+
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), s->dir, name, err));
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		nidec_tempfile **nt = nidec_realloc(s->t, cap * sizeof(*nt));
+		if (!nt)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory writing '%s'", path);
+		s->t = nt;
+		s->cap = cap;
+	}
+	NIDEC_TRY(nidec_tempfile_create(path, 0, t, err));
+	s->t[s->n++] = *t;
+	return 0;
+}
+
+int nidec_fileset_commit(nidec_fileset *s, nidec_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->t[i])
+			NIDEC_TRY(nidec_tempfile_commit(&s->t[i], err));
+	return 0;
+}
+
+void nidec_fileset_release(nidec_fileset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		nidec_tempfile_abort(&s->t[i]);
+	nidec_free(s->t);
+	s->t = NULL;
+	s->n = s->cap = 0;
+}

@@ -40,6 +40,7 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm);
 int cmd_plot(int argc, char **argv, nidec_comm *comm);
 int cmd_report(int argc, char **argv, nidec_comm *comm);
 int cmd_sweep(int argc, char **argv, nidec_comm *comm);
+int cmd_searchlight(int argc, char **argv, nidec_comm *comm);
 
 /* Print `err` (once: from rank 0 if it failed, else from the failing rank)
  * and return the exit status for its code. */

@@ -26,6 +26,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "the whole pipeline from a config: convert if needed, cross-validate, write outputs" },
+	{ "searchlight", cmd_searchlight, "a searchlight map: the decoder in a sphere around every voxel" },
 	{ "convert", cmd_convert, "NIfTI runs + mask + labels -> one masked HDF5 dataset" },
 	{ "info", cmd_info, "describe a dataset or results file" },
 	{ "cv", cmd_cv, "cross-validated decoding on a converted dataset" },

@@ -276,3 +276,21 @@ void nidec_metric_confusion(const int *truth, const int *pred, size_t n, size_t 
 		if (truth[i] >= 0 && (size_t)truth[i] < K && pred[i] >= 0 && (size_t)pred[i] < K)
 			cm[(size_t)truth[i] * K + (size_t)pred[i]]++;
 }
+
+double nidec_metric_chance(int scoring, size_t n_classes, int multiclass)
+{
+	if (n_classes < 2)
+		return NAN;
+	switch (scoring) {
+	case NIDEC_SCORE_ROC_AUC:
+		return 0.5;
+	case NIDEC_SCORE_BALANCED_ACCURACY:
+		return multiclass ? 1.0 / (double)n_classes : 0.5;
+	case NIDEC_SCORE_ACCURACY:
+		if (multiclass || n_classes == 2)
+			return 1.0 / (double)n_classes;
+		return (double)(n_classes - 1) / (double)n_classes;
+	default:
+		return NAN;
+	}
+}

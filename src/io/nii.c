@@ -834,39 +834,42 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 	return nidec_tempfile_commit(&t, err);
 }
 
-int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
-			   nidec_err *err)
+int nidec_nii_write_masked_n(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
+			     size_t n_vol, const char *descrip, nidec_err *err)
 {
 	nidec_nii_spec spec;
 	nidec_nii hdr;
 	float *vol = NULL;
-	size_t n3, v;
+	size_t n3, all, v, k;
 	int rc;
 
 	memset(&spec, 0, sizeof(spec));
 	memset(&hdr, 0, sizeof(hdr));
 	if (nidec_mul_size((size_t)ds->dims[0], (size_t)ds->dims[1], &n3) < 0 ||
-	    nidec_mul_size(n3, (size_t)ds->dims[2], &n3) < 0)
+	    nidec_mul_size(n3, (size_t)ds->dims[2], &n3) < 0 || nidec_mul_size(n3, n_vol, &all) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "grid of '%s' too large", ds->path);
-	vol = nidec_calloc_e(n3, sizeof(float), "a weight map", err);
+	vol = nidec_calloc_e(all ? all : 1, sizeof(float), "a map", err);
 	if (!vol)
 		return NIDEC_ENOMEM;
-	for (v = 0; v < ds->n_voxels; v++) {
-		const int32_t *p = ds->ijk + 3 * v;
-		vol[(size_t)p[0] + (size_t)ds->dims[0] * ((size_t)p[1] + (size_t)ds->dims[1] * (size_t)p[2])] = vals[v];
-	}
-	spec.ndim = 3;
+	for (k = 0; k < n_vol; k++)
+		for (v = 0; v < ds->n_voxels; v++) {
+			const int32_t *p = ds->ijk + 3 * v;
+			vol[k * n3 + (size_t)p[0] +
+			    (size_t)ds->dims[0] * ((size_t)p[1] + (size_t)ds->dims[1] * (size_t)p[2])] =
+				vals[k * ds->n_voxels + v];
+		}
+	spec.ndim = n_vol > 1 ? 4 : 3;
 	spec.dims[0] = ds->dims[0];
 	spec.dims[1] = ds->dims[1];
 	spec.dims[2] = ds->dims[2];
-	spec.dims[3] = 1;
+	spec.dims[3] = (int64_t)n_vol;
 	spec.datatype = NIFTI_TYPE_FLOAT32;
 	memcpy(spec.affine, ds->affine, sizeof(spec.affine));
 	spec.pixdim[0] = ds->pixdim[0];
 	spec.pixdim[1] = ds->pixdim[1];
 	spec.pixdim[2] = ds->pixdim[2];
 	spec.compress_level = 6;
-	spec.descrip = "nidec weight map";
+	spec.descrip = descrip;
 	/* keep the coordinate system code of the BOLD header when it had one */
 	spec.xform_code = 2;
 	if (ds->nifti_header && ds->nifti_header_len >= 348 &&
@@ -876,6 +879,12 @@ int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds, const flo
 	rc = nidec_nii_write_to(t, &spec, vol, err);
 	nidec_free(vol);
 	return rc;
+}
+
+int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
+			   nidec_err *err)
+{
+	return nidec_nii_write_masked_n(t, ds, vals, 1, "nidec weight map", err);
 }
 
 size_t nidec_zero_nonfinite(float *v, size_t n)

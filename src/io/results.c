@@ -39,6 +39,7 @@
 #include "nidec/sbuf.h"
 
 #include "h5w.h"
+#include "results_int.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -59,7 +60,7 @@ void nidec_results_safe_name(const char *name, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
-static int add_num(nidec_sbuf *sb, double v)
+int nidec_tsv_num(nidec_sbuf *sb, double v)
 {
 	if (isnan(v))
 		return nidec_sbuf_adds(sb, "nan");
@@ -111,12 +112,12 @@ int nidec_results_write_scores(nidec_tempfile *t, const nidec_outcome *o, nidec_
 		for (f = 0; f < o->n_folds; f++) {
 			size_t i = k * o->n_folds + f;
 			rc |= nidec_sbuf_addf(&sb, "%s\t%zu\t", o->keys[k], f);
-			rc |= add_num(&sb, o->chosen_C[i]);
+			rc |= nidec_tsv_num(&sb, o->chosen_C[i]);
 			rc |= nidec_sbuf_adds(&sb, "\t");
-			rc |= add_num(&sb, o->score[i]);
+			rc |= nidec_tsv_num(&sb, o->score[i]);
 			if (o->nested) {
 				rc |= nidec_sbuf_adds(&sb, "\t");
-				rc |= add_num(&sb, o->inner_score[i]);
+				rc |= nidec_tsv_num(&sb, o->inner_score[i]);
 			}
 			rc |= nidec_sbuf_adds(&sb, "\n");
 		}
@@ -142,12 +143,12 @@ int nidec_results_write_grid(nidec_tempfile *t, const nidec_outcome *o, nidec_er
 			for (c = 0; c < o->n_C; c++) {
 				size_t i = (k * o->n_folds + f) * o->n_C + c;
 				rc |= nidec_sbuf_addf(&sb, "%s\t%zu\t", o->keys[k], f);
-				rc |= add_num(&sb, o->C[c]);
+				rc |= nidec_tsv_num(&sb, o->C[c]);
 				rc |= nidec_sbuf_adds(&sb, "\t");
-				rc |= add_num(&sb, o->grid_score ? o->grid_score[i] : NAN);
+				rc |= nidec_tsv_num(&sb, o->grid_score ? o->grid_score[i] : NAN);
 				if (o->nested) {
 					rc |= nidec_sbuf_adds(&sb, "\t");
-					rc |= add_num(&sb, o->grid_inner ? o->grid_inner[i] : NAN);
+					rc |= nidec_tsv_num(&sb, o->grid_inner ? o->grid_inner[i] : NAN);
 				}
 				rc |= nidec_sbuf_adds(&sb, "\n");
 			}
@@ -191,7 +192,7 @@ int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 				      class_name(info, o->pred_label[i]));
 		for (j = 0; j < o->n_problems; j++) {
 			rc |= nidec_sbuf_adds(&sb, "\t");
-			rc |= add_num(&sb, o->pred_decision[i * o->n_problems + j]);
+			rc |= nidec_tsv_num(&sb, o->pred_decision[i * o->n_problems + j]);
 		}
 		rc |= nidec_sbuf_adds(&sb, "\n");
 	}
@@ -217,7 +218,7 @@ int nidec_results_write_null(nidec_tempfile *t, const nidec_outcome *o, nidec_er
 		rc |= nidec_sbuf_addf(&sb, "%ld", i + 1);
 		for (k = 0; k < o->n_keys; k++) {
 			rc |= nidec_sbuf_adds(&sb, "\t");
-			rc |= add_num(&sb, o->null_scores[(size_t)i * o->n_keys + k]);
+			rc |= nidec_tsv_num(&sb, o->null_scores[(size_t)i * o->n_keys + k]);
 		}
 		rc |= nidec_sbuf_adds(&sb, "\n");
 	}
@@ -228,22 +229,22 @@ int nidec_results_write_null(nidec_tempfile *t, const nidec_outcome *o, nidec_er
 
 /* ---- summary.json -------------------------------------------------------- */
 
-static json_t *jnum(double v)
+json_t *nidec_json_num(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *jnum_array(const double *v, size_t n, size_t stride)
+json_t *nidec_json_nums(const double *v, size_t n, size_t stride)
 {
 	json_t *a = json_array();
 	size_t i;
 
 	for (i = 0; a && i < n; i++)
-		json_array_append_new(a, jnum(v[i * stride]));
+		json_array_append_new(a, nidec_json_num(v[i * stride]));
 	return a;
 }
 
-static json_t *jstr_array(const char *const *v, size_t n)
+json_t *nidec_json_strs(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -302,15 +303,15 @@ static json_t *permutations_json(const nidec_outcome *o, const nidec_results_inf
 	for (k = 0; k < o->n_keys; k++) {
 		double m, sd;
 		mean_std(o->score + k * o->n_folds, o->n_folds, &m, &sd);
-		json_object_set_new(obs, o->keys[k], jnum(m));
-		json_object_set_new(pv, o->keys[k], jnum(o->p_value ? o->p_value[k] : NAN));
+		json_object_set_new(obs, o->keys[k], nidec_json_num(m));
+		json_object_set_new(pv, o->keys[k], nidec_json_num(o->p_value ? o->p_value[k] : NAN));
 	}
-	json_object_set_new(obs, "mean", jnum(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
+	json_object_set_new(obs, "mean", nidec_json_num(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
 	json_object_set_new(perm, "observed", obs);
 	json_object_set_new(perm, "p_value", pv);
-	json_object_set_new(perm, "p_value_mean", jnum(o->p_value_mean));
+	json_object_set_new(perm, "p_value_mean", nidec_json_num(o->p_value_mean));
 	for (i = 0; o->null_scores && i < o->n_perm; i++)
-		json_array_append_new(nul, jnum_array(o->null_scores + (size_t)i * o->n_keys, o->n_keys, 1));
+		json_array_append_new(nul, nidec_json_nums(o->null_scores + (size_t)i * o->n_keys, o->n_keys, 1));
 	json_object_set_new(perm, "null_scores", nul);
 	return perm;
 }
@@ -331,109 +332,13 @@ static json_t *warnings_json(const char *text)
 	return a;
 }
 
-static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *info)
+void nidec_summary_tail(json_t *root, const nidec_results_info *info)
 {
 	const nidec_cfg *cfg = info->cfg;
-	json_t *root = json_object(), *scores = json_object(), *prov = json_object();
-	json_t *conf, *rows;
+	json_t *prov = json_object();
 	nidec_sbuf ini = NIDEC_SBUF_INIT;
-	double sum_mean = 0;
-	size_t k, i, j, correct = 0;
 	unsigned maj, min, rel;
-
-	if (!root || !scores || !prov) {
-		json_decref(root);
-		json_decref(scores);
-		json_decref(prov);
-		return NULL;
-	}
-	json_object_set_new(root, "nidec_version", json_string(info->version ? info->version : "?"));
-	json_object_set_new(root, "classes", jstr_array(info->class_names, info->n_classes));
-	json_object_set_new(root, "keys", jstr_array((const char *const *)o->keys, o->n_keys));
-	json_object_set_new(root, "n_samples", json_integer((json_int_t)info->n_samples));
-	json_object_set_new(root, "n_voxels", json_integer((json_int_t)o->p));
-	json_object_set_new(root, "n_folds", json_integer((json_int_t)o->n_folds));
-	if (cfg) {
-		json_object_set_new(root, "scheme", json_string(nidec_scheme_name(cfg->scheme)));
-		json_object_set_new(root, "inner_scheme", json_string(nidec_scheme_name(cfg->inner_scheme)));
-		json_object_set_new(root, "selection",
-				    json_string(cfg->selection == NIDEC_SEL_NESTED ? "nested" : "test-fold"));
-		json_object_set_new(root, "scoring", json_string(nidec_scoring_name(cfg->scoring)));
-		json_object_set_new(root, "estimator", json_string(nidec_estimator_name(cfg->estimator)));
-		json_object_set_new(root, "compat",
-				    json_string(cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none"));
-	}
-	json_object_set_new(root, "C_grid", jnum_array(o->C, o->n_C, 1));
-
-	for (k = 0; k < o->n_keys; k++) {
-		json_t *e = json_object();
-		const double *s = o->score + k * o->n_folds;
-		double mean, std;
-
-		mean_std(s, o->n_folds, &mean, &std);
-		sum_mean += mean;
-		json_object_set_new(e, "mean", jnum(mean));
-		json_object_set_new(e, "std", jnum(std));
-		json_object_set_new(e, "folds", jnum_array(s, o->n_folds, 1));
-		json_object_set_new(e, "chosen_C", jnum_array(o->chosen_C + k * o->n_folds, o->n_folds, 1));
-		if (o->nested) {
-			double im, is;
-			mean_std(o->inner_score + k * o->n_folds, o->n_folds, &im, &is);
-			json_object_set_new(e, "inner_mean", jnum(im));
-			json_object_set_new(e, "inner_folds",
-					    jnum_array(o->inner_score + k * o->n_folds, o->n_folds, 1));
-		}
-		if (o->n_inner && o->inner_C && o->inner_fold_score) {
-			/* per outer fold, per inner fold: the C picked and its score */
-			json_t *ic = json_array(), *is = json_array();
-			size_t f;
-			for (f = 0; f < o->n_folds; f++) {
-				size_t off = (k * o->n_folds + f) * o->n_inner;
-				json_array_append_new(ic, jnum_array(o->inner_C + off, o->n_inner, 1));
-				json_array_append_new(is, jnum_array(o->inner_fold_score + off, o->n_inner, 1));
-			}
-			json_object_set_new(e, "inner_C", ic);
-			json_object_set_new(e, "inner_fold_scores", is);
-		}
-		if (o->n_perm > 0 && o->p_value)
-			json_object_set_new(e, "p_value", jnum(o->p_value[k]));
-		json_object_set_new(scores, o->keys[k], e);
-	}
-	json_object_set_new(root, "scores", scores);
-	json_object_set_new(root, "mean_score", jnum(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
-
-	if (o->pred_accuracy) {
-		/* the tutorial's number: accuracy of the predicted labels per fold */
-		json_t *acc = json_object();
-		double am, as;
-		mean_std(o->pred_accuracy, o->n_folds, &am, &as);
-		json_object_set_new(acc, "mean", jnum(am));
-		json_object_set_new(acc, "std", jnum(as));
-		json_object_set_new(acc, "folds", jnum_array(o->pred_accuracy, o->n_folds, 1));
-		json_object_set_new(root, "accuracy", acc);
-	}
-	for (i = 0; i < o->n_pred; i++)
-		correct += o->pred_label[i] == o->pred_true[i];
-	json_object_set_new(root, "n_predictions", json_integer((json_int_t)o->n_pred));
-	json_object_set_new(root, "multiclass_accuracy",
-			    jnum(o->n_pred ? (double)correct / (double)o->n_pred : NAN));
-	if (o->confusion && o->n_classes) {
-		conf = json_object();
-		rows = json_array();
-		for (i = 0; i < o->n_classes; i++) {
-			json_t *r = json_array();
-			for (j = 0; j < o->n_classes; j++)
-				json_array_append_new(r, json_integer((json_int_t)o->confusion[i * o->n_classes + j]));
-			json_array_append_new(rows, r);
-		}
-		json_object_set_new(conf, "classes", jstr_array(info->class_names, info->n_classes));
-		json_object_set_new(conf, "rows", json_string("true class"));
-		json_object_set_new(conf, "columns", json_string("predicted class"));
-		json_object_set_new(conf, "counts", rows);
-		json_object_set_new(root, "confusion_matrix", conf);
-	}
-	if (o->n_perm > 0)
-		json_object_set_new(root, "permutations", permutations_json(o, info, sum_mean));
+	size_t i;
 
 	if (cfg && nidec_cfg_dump(cfg, &ini) == 0)
 		json_object_set_new(root, "config", json_string(ini.buf));
@@ -470,36 +375,139 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 		const nidec_timing *t = info->timing;
 		json_t *tj = json_object(), *ranks = json_array(), *stages = json_object();
 		int r;
-		json_object_set_new(tj, "wall_seconds", jnum(t->wall));
-		json_object_set_new(tj, "parallel_efficiency", jnum(t->efficiency));
+		json_object_set_new(tj, "wall_seconds", nidec_json_num(t->wall));
+		json_object_set_new(tj, "parallel_efficiency", nidec_json_num(t->efficiency));
 		for (r = 0; r < t->n_ranks; r++) {
 			json_t *e = json_object();
 			json_object_set_new(e, "rank", json_integer(r));
-			json_object_set_new(e, "busy_seconds", jnum(t->busy ? t->busy[r] : NAN));
-			json_object_set_new(e, "tasks", jnum(t->ran ? t->ran[r] : NAN));
+			json_object_set_new(e, "busy_seconds", nidec_json_num(t->busy ? t->busy[r] : NAN));
+			json_object_set_new(e, "tasks", nidec_json_num(t->ran ? t->ran[r] : NAN));
 			json_array_append_new(ranks, e);
 		}
 		json_object_set_new(tj, "ranks", ranks);
 		for (i = 0; i < t->n_stages; i++) {
 			json_t *e = json_object();
-			json_object_set_new(e, "min", jnum(t->stage_min[i]));
-			json_object_set_new(e, "max", jnum(t->stage_max[i]));
-			json_object_set_new(e, "mean", jnum(t->stage_mean[i]));
+			json_object_set_new(e, "min", nidec_json_num(t->stage_min[i]));
+			json_object_set_new(e, "max", nidec_json_num(t->stage_max[i]));
+			json_object_set_new(e, "mean", nidec_json_num(t->stage_mean[i]));
 			json_object_set_new(stages, nidec_timing_stage_name((int)i), e);
 		}
 		json_object_set_new(tj, "stages", stages);
 		json_object_set_new(root, "timing", tj);
 	}
+}
+
+static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *info)
+{
+	const nidec_cfg *cfg = info->cfg;
+	json_t *root = json_object(), *scores = json_object();
+	json_t *conf, *rows;
+	double sum_mean = 0;
+	size_t k, i, j, correct = 0;
+
+	if (!root || !scores) {
+		json_decref(root);
+		json_decref(scores);
+		return NULL;
+	}
+	json_object_set_new(root, "nidec_version", json_string(info->version ? info->version : "?"));
+	json_object_set_new(root, "classes", nidec_json_strs(info->class_names, info->n_classes));
+	json_object_set_new(root, "keys", nidec_json_strs((const char *const *)o->keys, o->n_keys));
+	json_object_set_new(root, "n_samples", json_integer((json_int_t)info->n_samples));
+	json_object_set_new(root, "n_voxels", json_integer((json_int_t)o->p));
+	json_object_set_new(root, "n_folds", json_integer((json_int_t)o->n_folds));
+	if (cfg) {
+		json_object_set_new(root, "scheme", json_string(nidec_scheme_name(cfg->scheme)));
+		json_object_set_new(root, "inner_scheme", json_string(nidec_scheme_name(cfg->inner_scheme)));
+		json_object_set_new(root, "selection",
+				    json_string(cfg->selection == NIDEC_SEL_NESTED ? "nested" : "test-fold"));
+		json_object_set_new(root, "scoring", json_string(nidec_scoring_name(cfg->scoring)));
+		json_object_set_new(root, "estimator", json_string(nidec_estimator_name(cfg->estimator)));
+		json_object_set_new(root, "compat",
+				    json_string(cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none"));
+	}
+	json_object_set_new(root, "C_grid", nidec_json_nums(o->C, o->n_C, 1));
+
+	for (k = 0; k < o->n_keys; k++) {
+		json_t *e = json_object();
+		const double *s = o->score + k * o->n_folds;
+		double mean, std;
+
+		mean_std(s, o->n_folds, &mean, &std);
+		sum_mean += mean;
+		json_object_set_new(e, "mean", nidec_json_num(mean));
+		json_object_set_new(e, "std", nidec_json_num(std));
+		json_object_set_new(e, "folds", nidec_json_nums(s, o->n_folds, 1));
+		json_object_set_new(e, "chosen_C", nidec_json_nums(o->chosen_C + k * o->n_folds, o->n_folds, 1));
+		if (o->nested) {
+			double im, is;
+			mean_std(o->inner_score + k * o->n_folds, o->n_folds, &im, &is);
+			json_object_set_new(e, "inner_mean", nidec_json_num(im));
+			json_object_set_new(e, "inner_folds",
+					    nidec_json_nums(o->inner_score + k * o->n_folds, o->n_folds, 1));
+		}
+		if (o->n_inner && o->inner_C && o->inner_fold_score) {
+			/* per outer fold, per inner fold: the C picked and its score */
+			json_t *ic = json_array(), *is = json_array();
+			size_t f;
+			for (f = 0; f < o->n_folds; f++) {
+				size_t off = (k * o->n_folds + f) * o->n_inner;
+				json_array_append_new(ic, nidec_json_nums(o->inner_C + off, o->n_inner, 1));
+				json_array_append_new(is, nidec_json_nums(o->inner_fold_score + off, o->n_inner, 1));
+			}
+			json_object_set_new(e, "inner_C", ic);
+			json_object_set_new(e, "inner_fold_scores", is);
+		}
+		if (o->n_perm > 0 && o->p_value)
+			json_object_set_new(e, "p_value", nidec_json_num(o->p_value[k]));
+		json_object_set_new(scores, o->keys[k], e);
+	}
+	json_object_set_new(root, "scores", scores);
+	json_object_set_new(root, "mean_score", nidec_json_num(o->n_keys ? sum_mean / (double)o->n_keys : NAN));
+
+	if (o->pred_accuracy) {
+		/* the tutorial's number: accuracy of the predicted labels per fold */
+		json_t *acc = json_object();
+		double am, as;
+		mean_std(o->pred_accuracy, o->n_folds, &am, &as);
+		json_object_set_new(acc, "mean", nidec_json_num(am));
+		json_object_set_new(acc, "std", nidec_json_num(as));
+		json_object_set_new(acc, "folds", nidec_json_nums(o->pred_accuracy, o->n_folds, 1));
+		json_object_set_new(root, "accuracy", acc);
+	}
+	for (i = 0; i < o->n_pred; i++)
+		correct += o->pred_label[i] == o->pred_true[i];
+	json_object_set_new(root, "n_predictions", json_integer((json_int_t)o->n_pred));
+	json_object_set_new(root, "multiclass_accuracy",
+			    nidec_json_num(o->n_pred ? (double)correct / (double)o->n_pred : NAN));
+	if (o->confusion && o->n_classes) {
+		conf = json_object();
+		rows = json_array();
+		for (i = 0; i < o->n_classes; i++) {
+			json_t *r = json_array();
+			for (j = 0; j < o->n_classes; j++)
+				json_array_append_new(r, json_integer((json_int_t)o->confusion[i * o->n_classes + j]));
+			json_array_append_new(rows, r);
+		}
+		json_object_set_new(conf, "classes", nidec_json_strs(info->class_names, info->n_classes));
+		json_object_set_new(conf, "rows", json_string("true class"));
+		json_object_set_new(conf, "columns", json_string("predicted class"));
+		json_object_set_new(conf, "counts", rows);
+		json_object_set_new(root, "confusion_matrix", conf);
+	}
+	if (o->n_perm > 0)
+		json_object_set_new(root, "permutations", permutations_json(o, info, sum_mean));
+
+	nidec_summary_tail(root, info);
 	return root;
 }
 
-int nidec_results_write_summary(nidec_tempfile *t, const nidec_outcome *o,
-				const nidec_results_info *info, nidec_err *err)
+int nidec_summary_write(nidec_tempfile *t, json_t *root, nidec_err *err)
 {
 	const char *path = nidec_tempfile_target(t);
-	json_t *root = summary_json(o, info);
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	char *text;
-	int rc;
+	int add, rc;
 
 	if (!root)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory building '%s'", path);
@@ -507,14 +515,17 @@ int nidec_results_write_summary(nidec_tempfile *t, const nidec_outcome *o,
 	json_decref(root);
 	if (!text)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting '%s'", path);
-	{
-		nidec_sbuf sb = NIDEC_SBUF_INIT;
-		int add = nidec_sbuf_adds(&sb, text) | nidec_sbuf_adds(&sb, "\n");
-		free(text);
-		rc = write_sbuf(t, &sb, add ? NIDEC_ENOMEM : 0, err);
-		nidec_sbuf_release(&sb);
-	}
+	add = nidec_sbuf_adds(&sb, text) | nidec_sbuf_adds(&sb, "\n");
+	free(text);
+	rc = write_sbuf(t, &sb, add ? NIDEC_ENOMEM : 0, err);
+	nidec_sbuf_release(&sb);
 	return rc;
+}
+
+int nidec_results_write_summary(nidec_tempfile *t, const nidec_outcome *o,
+				const nidec_results_info *info, nidec_err *err)
+{
+	return nidec_summary_write(t, summary_json(o, info), err);
 }
 
 
@@ -678,6 +689,38 @@ static int timing_group(hid_t f, const nidec_timing *t, const char *path, nidec_
 	return rc;
 }
 
+int nidec_results_h5_tail(hid_t f, const nidec_results_info *info, const char *kind,
+			  const char *path, nidec_err *err)
+{
+	hid_t g;
+	int rc;
+
+	/* the checkpoint ledger: every task result of the run (ledger.h) */
+	g = nidec_h5w_group(f, "ledger", path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	rc = nidec_h5w_attr_str(g, "format", NIDEC_LEDGER_FORMAT, path, err);
+	if (rc == 0)
+		rc = nidec_h5w_attr_str(g, "note",
+					"records: the bytes of the run's checkpoint ledger (docs/FORMAT.md, 'Checkpoint ledger'); nidec cv/run --resume reads them back",
+					path, err);
+	if (rc == 0 && info->ledger_path)
+		rc = nidec_h5w_copy_file(g, "records", info->ledger_path, path, err);
+	H5Gclose(g);
+	NIDEC_TRY(rc);
+
+	/* only with --timing: without it the file is the same for any rank count */
+	if (info->timing)
+		NIDEC_TRY(timing_group(f, info->timing, path, err));
+
+	NIDEC_TRY(nidec_h5w_attr_i64(f, "ranks", info->n_ranks, path, err));
+	NIDEC_TRY(nidec_h5w_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
+	if (info->liblinear_version)
+		NIDEC_TRY(nidec_h5w_attr_str(f, "liblinear", info->liblinear_version, path, err));
+	NIDEC_TRY(nidec_h5w_attr_str(f, "kind", kind, path, err));
+	return nidec_h5w_provenance(f, info, path, err);
+}
+
 static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_info *info,
 			const char *path, nidec_err *err)
 {
@@ -806,30 +849,7 @@ static int results_body(hid_t f, const nidec_outcome *o, const nidec_results_inf
 		NIDEC_TRY(rc);
 	}
 
-	/* the checkpoint ledger: every task result of the run (ledger.h) */
-	g = nidec_h5w_group(f, "ledger", path, err);
-	if (g < 0)
-		return NIDEC_EIO;
-	rc = nidec_h5w_attr_str(g, "format", NIDEC_LEDGER_FORMAT, path, err);
-	if (rc == 0)
-		rc = nidec_h5w_attr_str(g, "note",
-					"records: the bytes of the run's checkpoint ledger (docs/FORMAT.md, 'Checkpoint ledger'); nidec cv/run --resume reads them back",
-					path, err);
-	if (rc == 0 && info->ledger_path)
-		rc = nidec_h5w_copy_file(g, "records", info->ledger_path, path, err);
-	H5Gclose(g);
-	NIDEC_TRY(rc);
-
-	/* only with --timing: without it the file is the same for any rank count */
-	if (info->timing)
-		NIDEC_TRY(timing_group(f, info->timing, path, err));
-
-	NIDEC_TRY(nidec_h5w_attr_i64(f, "ranks", info->n_ranks, path, err));
-	NIDEC_TRY(nidec_h5w_attr_str(f, "mpi", info->mpi_version ? info->mpi_version : "?", path, err));
-	if (info->liblinear_version)
-		NIDEC_TRY(nidec_h5w_attr_str(f, "liblinear", info->liblinear_version, path, err));
-	NIDEC_TRY(nidec_h5w_attr_str(f, "kind", "nidec results", path, err));
-	return nidec_h5w_provenance(f, info, path, err);
+	return nidec_results_h5_tail(f, info, "nidec results", path, err);
 }
 
 int nidec_results_write_h5(nidec_tempfile *t, const nidec_outcome *o,
@@ -843,50 +863,9 @@ int nidec_results_write_h5(nidec_tempfile *t, const nidec_outcome *o,
 	return nidec_h5w_close(f, results_body(f, o, info, path, err), path, err);
 }
 
-/* ---- the outputs of a run, all or nothing ---------------------------------- */
+/* ---- the outputs of a run, all or nothing (file.h's file set) ------------- */
 
-/* The temporaries of one run's outputs, in the order they are committed
- * (file.h: several files that must appear together are written and closed
- * one by one, then committed in a row). */
-struct outputs {
-	const char *dir;
-	nidec_tempfile **t;
-	size_t n, cap;
-};
-
-/* A new temporary for <dir>/<name>, kept in `out` (aborted with the rest
- * on any error). */
-static int output_new(struct outputs *out, const char *name, nidec_tempfile **t, nidec_err *err)
-{
-	char path[NIDEC_PATH_MAX];
-
-	NIDEC_TRY(nidec_file_join(path, sizeof(path), out->dir, name, err));
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? 2 * out->cap : 16;
-		nidec_tempfile **nt = nidec_realloc(out->t, cap * sizeof(*nt));
-		if (!nt)
-			return nidec_fail(err, NIDEC_ENOMEM, "out of memory writing '%s'", path);
-		out->t = nt;
-		out->cap = cap;
-	}
-	NIDEC_TRY(nidec_tempfile_create(path, 0, t, err));
-	out->t[out->n++] = *t;
-	return 0;
-}
-
-/* Abort every temporary not committed yet and free the list. */
-static void outputs_release(struct outputs *out)
-{
-	size_t i;
-
-	for (i = 0; i < out->n; i++)
-		nidec_tempfile_abort(&out->t[i]);
-	nidec_free(out->t);
-	out->t = NULL;
-	out->n = out->cap = 0;
-}
-
-static int write_maps(struct outputs *out, const nidec_outcome *o, const nidec_results_info *info,
+static int write_maps(nidec_fileset *out, const nidec_outcome *o, const nidec_results_info *info,
 		      nidec_err *err)
 {
 	float *vals;
@@ -908,7 +887,7 @@ static int write_maps(struct outputs *out, const nidec_outcome *o, const nidec_r
 			const double *src = (which ? o->coef_std : o->coef_mean) + k * o->p;
 			nidec_tempfile *t = NULL;
 			snprintf(name, sizeof(name), "%s%s.nii.gz", which ? "weights_std_" : "weights_", safe);
-			rc = output_new(out, name, &t, err);
+			rc = nidec_fileset_add(out, name, &t, err);
 			for (v = 0; rc == 0 && v < o->p; v++)
 				vals[v] = (float)src[v];
 			if (rc == 0)
@@ -920,27 +899,27 @@ static int write_maps(struct outputs *out, const nidec_outcome *o, const nidec_r
 }
 
 /* Every output file into its temporary in out->dir, summary.json last. */
-static int write_all(struct outputs *out, const nidec_outcome *o, const nidec_results_info *info,
+static int write_all(nidec_fileset *out, const nidec_outcome *o, const nidec_results_info *info,
 		     nidec_err *err)
 {
 	nidec_tempfile *t = NULL;
 
-	NIDEC_TRY(output_new(out, "scores.tsv", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "scores.tsv", &t, err));
 	NIDEC_TRY(nidec_results_write_scores(t, o, err));
-	NIDEC_TRY(output_new(out, "grid_scores.tsv", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "grid_scores.tsv", &t, err));
 	NIDEC_TRY(nidec_results_write_grid(t, o, err));
-	NIDEC_TRY(output_new(out, "predictions.tsv", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "predictions.tsv", &t, err));
 	NIDEC_TRY(nidec_results_write_predictions(t, o, info, err));
 	NIDEC_TRY(write_maps(out, o, info, err));
-	NIDEC_TRY(output_new(out, "model.h5", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "model.h5", &t, err));
 	NIDEC_TRY(nidec_results_write_model(t, o, info, err));
-	NIDEC_TRY(output_new(out, "results.h5", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "results.h5", &t, err));
 	NIDEC_TRY(nidec_results_write_h5(t, o, info, err));
 	if (o->n_perm > 0) {
-		NIDEC_TRY(output_new(out, "null_scores.tsv", &t, err));
+		NIDEC_TRY(nidec_fileset_add(out, "null_scores.tsv", &t, err));
 		NIDEC_TRY(nidec_results_write_null(t, o, err));
 	}
-	NIDEC_TRY(output_new(out, "summary.json", &t, err));
+	NIDEC_TRY(nidec_fileset_add(out, "summary.json", &t, err));
 	return nidec_results_write_summary(t, o, info, err);
 }
 
@@ -951,7 +930,7 @@ static int write_all(struct outputs *out, const nidec_outcome *o, const nidec_re
 int nidec_results_write(const char *dir, const nidec_outcome *o,
 			const nidec_results_info *info, nidec_err *err)
 {
-	struct outputs out = { dir, NULL, 0, 0 };
+	nidec_fileset out = NIDEC_FILESET_INIT(dir);
 	char path[NIDEC_PATH_MAX];
 	size_t i;
 	int rc;
@@ -971,9 +950,9 @@ int nidec_results_write(const char *dir, const nidec_outcome *o,
 						strerror(errno));
 		}
 	}
-	for (i = 0; rc == 0 && i < out.n; i++)
-		rc = nidec_tempfile_commit(&out.t[i], err);
-	outputs_release(&out);
+	if (rc == 0)
+		rc = nidec_fileset_commit(&out, err);
+	nidec_fileset_release(&out);
 	if (rc == NIDEC_EIO && err && !strstr(err->msg, "; ")) {
 		char msg[NIDEC_ERR_MSG_MAX];
 		memcpy(msg, err->msg, sizeof(msg));

@@ -35,6 +35,7 @@
 #include "nidec/convert.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
+#include "nidec/metrics.h"
 #include "nidec/sbuf.h"
 #include "nidec/sweep.h"
 
@@ -589,17 +590,5 @@ double nidec_sweep_chance(const nidec_sweep *sw, int scoring, size_t n_classes)
 {
 	if (!isnan(sw->chance))
 		return sw->chance;
-	switch (scoring) {
-	case NIDEC_SCORE_ROC_AUC:
-	case NIDEC_SCORE_BALANCED_ACCURACY:
-		return 0.5;
-	case NIDEC_SCORE_ACCURACY:
-		if (n_classes < 2)
-			return NAN;
-		/* K = 2: one binary problem; K > 2: one-vs-rest problems, where
-		 * always answering "rest" scores (K-1)/K on balanced classes */
-		return n_classes == 2 ? 0.5 : (double)(n_classes - 1) / (double)n_classes;
-	default:
-		return NAN;
-	}
+	return nidec_metric_chance(scoring, n_classes, 0);
 }
