@@ -124,6 +124,22 @@ int nidec_dcd_l2svc(const double *x, const signed char *y, size_t l, size_t d, d
 		    double eps, int max_iter, int liblinear_order, unsigned seed, double *w,
 		    int *n_iter, nidec_err *err);
 
+/*
+ * The same problem (L2-regularised squared hinge, the constant feature
+ * included) solved in the primal by Newton's method on the generalised
+ * Hessian, for few features and many samples (searchlight spheres; see
+ * src/core/newton.c).  x: l rows of d float32 values, stride ld; y +1/-1;
+ * w[d] is the start (warm starts along a C grid) and the result.  Stops
+ * when |grad|_inf <= eps x max(1, |grad at 0|_inf) or after max_iter
+ * iterations; *n_iter gets the iterations.  work: NIDEC_NEWTON_WORK(l, d)
+ * doubles.  Returns 0, or -1 if the Hessian is not positive definite to
+ * rounding (it always is in exact arithmetic: I + a positive
+ * semi-definite sum).
+ */
+#define NIDEC_NEWTON_WORK(l, d) (3 * (d) + (d) * (d) + 2 * (l))
+int nidec_newton_l2svc(const float *x, size_t ld, size_t l, size_t d, const signed char *y, double C,
+		       double eps, int max_iter, double *w, double *work, int *n_iter);
+
 /* How a DCD problem is held (src/core/dcd.c explains the trade-offs). */
 enum { NIDEC_DCD_PRIMAL64 = 0, NIDEC_DCD_PRIMAL32 = 1, NIDEC_DCD_KERNEL = 2 };
 

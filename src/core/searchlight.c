@@ -52,6 +52,7 @@ struct nidec_sl {
 	size_t n_keys;           /* 1 (two classes) or K */
 	int multi_acc;           /* compat = nilearn, K > 2: map = multiclass accuracy */
 	int fast;                /* svc + dcd */
+	int newton;              /* fast, default mode: Newton in the primal (see below) */
 	double *block_cost;      /* [n_blocks] */
 	const float *X;          /* borrowed (nidec_sl_prepare) */
 	nidec_scaler global;     /* STD_GLOBAL */
@@ -119,6 +120,10 @@ int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_s
 	sl->n_keys = sl->pl->K == 2 ? 1 : sl->pl->K;
 	sl->multi_acc = sl->pl->compat == NIDEC_COMPAT_NILEARN && sl->pl->K > 2;
 	sl->fast = sl->pl->estimator == NIDEC_EST_SVC && sl->pl->solver == NIDEC_SVM_DCD;
+	/* default mode: the minimiser by Newton's method (few features, many
+	 * samples: the dual needs hundreds of epochs there); compat = nilearn:
+	 * liblinear's dual iterates, unconverged fits included, as nilearn */
+	sl->newton = sl->fast && sl->pl->compat != NIDEC_COMPAT_NILEARN;
 	for (c = 0; c < sp->n_centres; c++)
 		n_fitted += sphere_fitted(sl, c);
 	if (n_fitted == 0) {
@@ -213,6 +218,7 @@ struct work {
 	signed char *yte;        /* [n] labels of the test rows of a problem */
 	size_t *ord;             /* [n] solver row -> training row */
 	double *alpha, *wv, *norm2;
+	double *nwork;           /* Newton's work buffer */
 	double *dec;             /* [P * n_C * n] decisions per problem and C */
 	double *isc;             /* [block * P * n_C * inner folds] inner scores */
 	double *osc;             /* [P * n_C] outer scores of one sphere */
@@ -237,6 +243,7 @@ static void work_release(struct work *w)
 	nidec_free(w->alpha);
 	nidec_free(w->wv);
 	nidec_free(w->norm2);
+	nidec_free(w->nwork);
 	nidec_free(w->dec);
 	nidec_free(w->isc);
 	nidec_free(w->osc);
@@ -267,12 +274,13 @@ static int work_alloc(struct work *w, nidec_err *err)
 	w->alpha = nidec_malloc_e(n, sizeof(double), "duals", err);
 	w->wv = nidec_malloc_e(ldm, sizeof(double), "weights", err);
 	w->norm2 = nidec_malloc_e(n, sizeof(double), "solver diagonal", err);
+	w->nwork = nidec_malloc_e(NIDEC_NEWTON_WORK(n, ldm), sizeof(double), "solver work", err);
 	w->dec = nidec_malloc_e(P * sl->n_C * n, sizeof(double), "decisions", err);
 	w->isc = nidec_malloc_e((w->c1 - w->c0) * P * sl->n_C * (pl->n_inner_max ? pl->n_inner_max : 1),
 				sizeof(double), "inner scores", err);
 	w->osc = nidec_malloc_e(P * sl->n_C, sizeof(double), "scores", err);
 	if (!w->y || !w->ypm || !w->pos || !w->ident || !w->col || !w->rows || !w->yq || !w->yte ||
-	    !w->ord || !w->alpha || !w->wv || !w->norm2 || !w->dec || !w->isc || !w->osc)
+	    !w->ord || !w->alpha || !w->wv || !w->norm2 || !w->nwork || !w->dec || !w->isc || !w->osc)
 		return NIDEC_ENOMEM;
 	for (i = 0; i < n; i++)
 		w->ident[i] = i;
@@ -364,6 +372,48 @@ static int score_fit(struct work *w, size_t q, const size_t *te, size_t nte, con
 	return nidec_metric_score(w->sl->pl->scoring, w->yte, dec, nte, score, err);
 }
 
+/* x.w + b of the test rows from Zte, in double, in feature order
+ * (nidec_svm_decision's). */
+static void decide(const struct work *w, size_t d, size_t nte, double *dec)
+{
+	size_t a, k, nU = w->nU;
+
+	for (a = 0; a < nte; a++) {
+		const float *z = w->Zte + a * nU;
+		double sum = 0;
+		for (k = 0; k < d; k++)
+			sum += w->wv[k] * (double)z[w->col[k]];
+		dec[a] = sum + w->wv[d];
+	}
+}
+
+/* The solver rows of a sphere (built by fit_sphere) solved by Newton for
+ * each C, from the previous C's weights (warm) or from zero. */
+static int newton_fits(struct work *w, size_t c, size_t d, size_t ld, size_t ntr, const size_t *te,
+		       size_t nte, size_t q, const size_t *cs, size_t ncs, int warm, double *score,
+		       double *decs, nidec_err *err)
+{
+	const nidec_sl *sl = w->sl;
+	size_t i;
+
+	memset(w->wv, 0, (d + 1) * sizeof(double));
+	for (i = 0; i < ncs; i++) {
+		double *dec = decs ? decs + i * nte : w->dec;
+		int n_iter = 0;
+
+		if (!(warm && i > 0))
+			memset(w->wv, 0, (d + 1) * sizeof(double));
+		if (nidec_newton_l2svc(w->rows, ld, ntr, d + 1, w->yq, sl->C[cs[i]], 1e-10, 100, w->wv,
+				       w->nwork, &n_iter) < 0)
+			return nidec_fail(err, NIDEC_ESOLVER,
+					  "sphere at centre %zu: the Newton solver lost positive definiteness (C = %g)",
+					  c, sl->C[cs[i]]);
+		decide(w, d, nte, dec);
+		NIDEC_TRY(score_fit(w, q, te, nte, dec, &score[i], err));
+	}
+	return 0;
+}
+
 /* One sphere and problem on a training part: the C indices cs[0..ncs) in
  * order, each scored on the test rows into score[i], its decisions into
  * decs + i * nte (decs may be NULL).  warm: each C starts from the
@@ -400,6 +450,8 @@ static int fit_sphere(struct work *w, size_t c, size_t f, long g, size_t q, cons
 					w->yq[a] = (signed char)gsign;
 					w->ord[a++] = i;
 				}
+		if (sl->newton)
+			return newton_fits(w, c, d, ld, ntr, te, nte, q, cs, ncs, warm, score, decs, err);
 		memset(&pb, 0, sizeof(pb));
 		pb.form = NIDEC_DCD_PRIMAL32;
 		pb.l = ntr;
@@ -418,14 +470,7 @@ static int fit_sphere(struct work *w, size_t c, size_t f, long g, size_t q, cons
 					     &n_iter, err);
 			if (rc < 0)
 				return rc;
-			/* x.w + b in double, in feature order (nidec_svm_decision's) */
-			for (a = 0; a < nte; a++) {
-				const float *z = w->Zte + a * nU;
-				double sum = 0;
-				for (k = 0; k < d; k++)
-					sum += w->wv[k] * (double)z[w->col[k]];
-				dec[a] = sum + w->wv[d];
-			}
+			decide(w, d, nte, dec);
 			NIDEC_TRY(score_fit(w, q, te, nte, dec, &score[i], err));
 		}
 		return 0;

@@ -17,9 +17,11 @@ data/haxby-slice); CONDITIONS e.g. face,house; RADIUS in mm; CV is loro
            X[:, sphere], y, cv, groups) -- accuracy, LinearSVC's defaults
            (C=1, squared hinge, intercept, tol 1e-4, max_iter 1000);
   default  nidec's default mode: per sphere cross_val_score(Pipeline(
-           StandardScaler(), LinearSVC(max_iter=10000)), ...) on the raw
-           values (the scaler fitted on each training fold; ddof 0, so
-           nidec runs with standardize = zscore).
+           StandardScaler(), LinearSVC(dual=False, tol=1e-8)), ...) on the
+           raw values (the scaler fitted on each training fold; ddof 0, so
+           nidec runs with standardize = zscore).  The primal solver, run
+           to a tight tolerance, gives the problem's unique minimiser, as
+           nidec's Newton solver does for spheres in default mode.
 
 The spheres are nilearn's (maskers/nifti_spheres_masker.py,
 apply_mask_and_get_affinity): world coordinates of the mask voxels
@@ -90,7 +92,8 @@ def main():
         est = LinearSVC(random_state=0)
     else:
         Xs = X.astype(np.float64)
-        est = make_pipeline(StandardScaler(), LinearSVC(max_iter=10000, random_state=0))
+        est = make_pipeline(StandardScaler(), LinearSVC(dual=False, tol=1e-8, max_iter=100000,
+                                                        random_state=0))
     folds = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -440,6 +440,54 @@ static void test_core_svm__gram(void **state)
 		}
 }
 
+/* Newton's method in the primal reaches the minimiser the DCD approaches:
+ * on problems with many more samples than features (searchlight spheres),
+ * the DCD run to a tight tolerance and Newton agree to 1e-6 relative; at
+ * liblinear's tolerance (1e-4) within 1e-2 (the dual's stopping rule
+ * bounds the gap, not the weights); every C, warm or cold. */
+static void test_core_svm__newton_matches_dcd(void **state)
+{
+	size_t shapes[3][2] = { { 200, 8 }, { 300, 27 }, { 120, 60 } }, k;
+	double Cs[3] = { 0.1, 1, 100 };
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		struct rproblem rp;
+		size_t l = shapes[k][0], d1 = shapes[k][1] + 1, c;
+		double *al = malloc(l * sizeof(double)), *wd = malloc(d1 * sizeof(double));
+		double *wn = calloc(d1, sizeof(double)), *work = malloc(NIDEC_NEWTON_WORK(l, d1) * sizeof(double));
+		nidec_err err = NIDEC_ERR_INIT;
+
+		rproblem_make(&rp, l, shapes[k][1], 7 + k);
+		for (c = 0; c < 3; c++) {
+			nidec_dcd_problem pb;
+			int it = 0, itn = 0;
+			memset(&pb, 0, sizeof(pb));
+			pb.form = NIDEC_DCD_PRIMAL32;
+			pb.l = l;
+			pb.y = rp.y;
+			pb.d = d1;
+			pb.ld = d1;
+			pb.x32 = rp.x32;
+			assert_int_equal(nidec_dcd_solve(&pb, Cs[c], 1e-10, 1000000, 0, 3, al, wd, 0, &it, &err), 0);
+			/* warm from the previous C's minimiser */
+			assert_int_equal(nidec_newton_l2svc(rp.x32, d1, l, d1, rp.y, Cs[c], 1e-12, 100, wn, work,
+							    &itn), 0);
+			assert_true(itn < 100);
+			if (rel_diff(wd, wn, d1) >= 1e-6)
+				fail_msg("shape %zu C %g: Newton vs DCD(1e-10) differ by %g", k, Cs[c],
+					 rel_diff(wd, wn, d1));
+			assert_int_equal(nidec_dcd_solve(&pb, Cs[c], 1e-4, 10000, 0, 3, al, wd, 0, &it, &err), 0);
+			assert_true(rel_diff(wd, wn, d1) < 1e-2);
+		}
+		rproblem_free(&rp);
+		free(al);
+		free(wd);
+		free(wn);
+		free(work);
+	}
+}
+
 /* nilearn's predict: two classes by the sign of the one decision (0
  * goes to the first class), more by the first maximum. */
 static void test_core_svm__predict_class(void **state)
@@ -470,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_core_svm__dcd_warm_start),
 		cmocka_unit_test(test_core_svm__gram),
 		cmocka_unit_test(test_core_svm__predict_class),
+		cmocka_unit_test(test_core_svm__newton_matches_dcd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
