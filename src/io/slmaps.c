@@ -285,17 +285,23 @@ static json_t *summary(struct ctx *c, nidec_err *err)
 		json_object_set_new(keys, o->keys[k], describe(v, N, err));
 		nidec_free(v);
 	}
-	json_object_set_new(root, "scores", keys);
+	if (o->n_keys > 1)
+		json_object_set_new(root, "scores", keys);  /* per class */
+	else
+		json_decref(keys);
 	/* the best spheres, by score then centre */
 	qsort_r(ord, m, sizeof(size_t), by_score_desc, (void *)o->map);
 	for (i = 0; i < m && i < N_BEST; i++) {
 		size_t s = ord[i];
 		const int32_t *q = ds->ijk + 3 * (size_t)c->x->sp->centre[s];
-		double w[3], ijk[3] = { q[0], q[1], q[2] };
-		json_t *e = json_object();
+		double w[3];
+		json_t *e = json_object(), *ijk = json_array();
+		int a;
+		for (a = 0; a < 3; a++)
+			json_array_append_new(ijk, json_integer(q[a]));
 		world(ds->affine, q, w);
 		json_object_set_new(e, "centre", json_integer((json_int_t)c->x->sp->centre[s]));
-		json_object_set_new(e, "ijk", nidec_json_nums(ijk, 3, 1));
+		json_object_set_new(e, "ijk", ijk);
 		json_object_set_new(e, "xyz", nidec_json_nums(w, 3, 1));
 		json_object_set_new(e, "n_voxels", json_integer((json_int_t)(c->x->sp->ptr[s + 1] - c->x->sp->ptr[s])));
 		json_object_set_new(e, "score", nidec_json_num(o->map[s]));

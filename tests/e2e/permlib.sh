@@ -5,6 +5,7 @@
 #                                of it in the mask, 4 runs x 40 volumes, 2
 #                                classes: 112 samples x 256 voxels)
 #   perm_run N DIR [ARGS...]     nidec run syn/synth.ini with N ranks into DIR
+#                                (nidec $PERM_CMD when set, e.g. searchlight)
 #   perm_bg N DIR [ARGS...]      the same in the background; $bg_pid = mpirun's pid
 #   same_outputs A B             the same outputs (tests/e2e/same_outputs.py)
 #   rank_pid MPIRUN_PID RANK     the pid of one rank (from its environment)
@@ -22,14 +23,14 @@ make_synth() {
 perm_run() {
 	n=$1 dir=$2
 	shift 2
-	$MPIRUN -n "$n" "$NIDEC" run syn/synth.ini --set output.dir="$dir" \
+	$MPIRUN -n "$n" "$NIDEC" ${PERM_CMD:-run} syn/synth.ini --set output.dir="$dir" \
 		--set output.report=false --progress 0 "$@"
 }
 
 perm_bg() {
 	n=$1 dir=$2
 	shift 2
-	$MPIRUN -n "$n" "$NIDEC" run syn/synth.ini --set output.dir="$dir" \
+	$MPIRUN -n "$n" "$NIDEC" ${PERM_CMD:-run} syn/synth.ini --set output.dir="$dir" \
 		--set output.report=false --progress 0 "$@" >bg.out 2>&1 &
 	bg_pid=$!
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""same_outputs.py A B - are two output directories of `nidec cv/run` the
-same result?  Used by tests/e2e/t15xx (permutations, checkpoint, resume).
+"""same_outputs.py A B - are two output directories of `nidec run` or
+`nidec searchlight` the same result?  Used by the permutation, checkpoint
+and resume tests (t15xx, t1720).
 
  - every *.tsv and *.nii.gz of A exists in B and is byte-identical;
- - model.h5 and results.h5: every dataset equal bit for bit (h5py), except
-   results.h5's /ledger (the ledger records results in arrival order, which
+ - model.h5 (when A has one: a searchlight writes none) and results.h5:
+   every dataset equal bit for bit (h5py), except results.h5's /ledger (the ledger records results in arrival order, which
    depends on the schedule);
  - summary.json: equal once "provenance" and "timing" are removed (they
    record the command line, e.g. --resume, and the rank count).
@@ -56,6 +57,11 @@ def main():
             if fa.read() != fb.read():
                 bad.append(f"{n}: differs")
     for n, skip in (("model.h5", ()), ("results.h5", ("ledger",))):
+        if not os.path.exists(os.path.join(a, n)):
+            # a searchlight writes no model.h5
+            if os.path.exists(os.path.join(b, n)):
+                bad.append(f"{n}: in {b} only")
+            continue
         da = h5_datasets(os.path.join(a, n), skip)
         db = h5_datasets(os.path.join(b, n), skip)
         if sorted(da) != sorted(db):
