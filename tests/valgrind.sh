@@ -22,6 +22,9 @@ passed=0 failed=0
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 # hwloc's x86 backend does not work under valgrind (and says so): quiet it
 export HWLOC_COMPONENTS=-x86
+# unit tests with long statistical simulations run them short (memory is
+# what is checked here)
+export NIDEC_TEST_MEMCHECK=1
 PYTHON=${PYTHON:-/usr/bin/python3}
 
 # run NAME WANT_STATUS CMD...: CMD under memcheck must exit WANT_STATUS (0,
