@@ -23,6 +23,12 @@
  *     mask = /data/masks/sub-{subject}_mask.nii.gz
  *     chance = auto                          ; the group test's chance level
  *     name = haxby decoding                  ; dataset_description.json Name
+ *     kind = decoder                         ; or searchlight: each subject's command
+ *     ; searchlight group level (group maps, Stelzer cluster test; docs/SWEEP.md)
+ *     cluster_draws = 10000                  ; group null maps drawn
+ *     cluster_threshold = 0.001              ; cluster-forming voxel-wise p
+ *     cluster_alpha = 0.05                   ; clusters kept in the thresholded map
+ *     seed = 0                               ; the draws' seed
  *
  * Lifecycle (every rank does the same, from the same files):
  *     nidec_sweep sw;
@@ -42,6 +48,7 @@
 #define NIDEC_SWEEP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nidec/cfg.h"
 #include "nidec/err.h"
@@ -59,6 +66,9 @@ typedef struct nidec_sweep_subject {
 	char *error;      /* the failure's message, or NULL */
 } nidec_sweep_subject;
 
+/* What each subject's analysis is ([sweep] kind). */
+enum { NIDEC_SWEEP_DECODER, NIDEC_SWEEP_SEARCHLIGHT };
+
 typedef struct nidec_sweep {
 	char *path;               /* the sweep file */
 	char *analysis;           /* the analysis config */
@@ -69,6 +79,11 @@ typedef struct nidec_sweep {
 	size_t n_listed;
 	double chance;            /* NaN = auto (see nidec_sweep_chance) */
 	char *name;               /* dataset_description Name, or NULL */
+	int kind;                 /* NIDEC_SWEEP_DECODER or _SEARCHLIGHT */
+	size_t cluster_draws;     /* the searchlight cluster test (cluster.h) */
+	double cluster_threshold; /* its cluster-forming voxel-wise p */
+	double cluster_alpha;     /* clusters kept in the thresholded map */
+	uint64_t seed;            /* its draws' seed */
 	nidec_sweep_subject *subject; /* after resolve: every subject, natural order */
 	size_t n_subjects;
 	nidec_keyfile kf;         /* the [sweep] values as given (read by resolve) */
@@ -116,7 +131,17 @@ int nidec_sweep_base_cfg(const nidec_sweep *sw, char *const *sets, size_t n_sets
  * NaN (no test) for f1, precision and recall. */
 double nidec_sweep_chance(const nidec_sweep *sw, int scoring, size_t n_classes);
 
-/* ---- group outputs (src/job/group.c; rank 0) ---- */
+/* ---- group outputs (src/job/group.c, slgroup.c; rank 0) ---- */
+
+/*
+ * Before anything runs: the subjects' BOLD grids (the first image of each
+ * subject's [data] bold, header only) must be one grid.  cfgs[k] is the
+ * config of subject sw->subject[idx[k]].  NIDEC_EINPUT naming the first
+ * subject that differs, its file and both grids.
+ */
+int nidec_sl_group_check_grids(const nidec_sweep *sw, const nidec_cfg *cfgs, const size_t *idx,
+			       size_t n, nidec_err *err);
+
 
 /* <root>/dataset_description.json (BIDS derivatives). */
 int nidec_sweep_write_description(const nidec_sweep *sw, const char *root, nidec_err *err);

@@ -11,8 +11,9 @@
  * Each run shows every class once, in a shuffled order, as a block of
  * volumes after a rest gap.  A voxel of volume t of run r holds
  *     baseline(v) + offset(r) + sigma * (noise(r, t, v) + signal * P_c(v))
- * inside the mask (P_c = the class's fixed N(0,1) pattern; no P in rest),
- * 0 outside.  Every value is a pure function of (seed, what, run, volume),
+ * inside the mask (P_c = the class's fixed N(0,1) pattern; no P in rest;
+ * with signal_radius > 0, P_c is 0 beyond that many mm from the grid's
+ * centre voxel: a localised effect, as a searchlight looks for), 0 outside.  Every value is a pure function of (seed, what, run, volume),
  * drawn from nidec_rng streams, so the files are the same for any number
  * of ranks writing runs in any order.  Not collective; no MPI, no HDF5.
  */
@@ -33,6 +34,7 @@ typedef struct nidec_synth_opts {
 	int classes;            /* conditions besides rest, 2..64 */
 	double tr;              /* repetition time, s */
 	double signal;          /* planted signal, in noise standard deviations */
+	double signal_radius;   /* mm around the grid centre; 0 = the whole mask */
 	double mask_fraction;   /* fraction of the grid inside the mask, (0, 1] */
 	double voxel_size;      /* mm, isotropic */
 	uint64_t seed;
@@ -40,7 +42,7 @@ typedef struct nidec_synth_opts {
 	int compress_level;     /* gzip level 1..9 */
 } nidec_synth_opts;
 
-#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0.25, 3.0, 0, 0, 1 }
+#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1 }
 
 /* Check the options; errors name the option and the fix. */
 int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err);

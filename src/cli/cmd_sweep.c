@@ -300,9 +300,13 @@ static int run_subjects(nidec_comm *comm, nidec_sweep *sw, const struct opts *o,
 		js[n].cfg = &cfgs[n];
 		js[n].dataset = datasets[n];
 		js[n].convert = 1;
-		js[n].analysis = &nidec_decoder_analysis;
+		js[n].analysis = sw->kind == NIDEC_SWEEP_SEARCHLIGHT ? &nidec_searchlight_analysis
+								 : &nidec_decoder_analysis;
 		idx[n++] = i;
 	}
+	/* a searchlight group level needs one grid: refuse before any work */
+	if (rc == 0 && sw->kind == NIDEC_SWEEP_SEARCHLIGHT && nidec_comm_rank(comm) == 0)
+		rc = nidec_sl_group_check_grids(sw, cfgs, idx, n, err);
 	rc = nidec_comm_agree(comm, rc, err);
 	if (rc == 0) {
 		jo.label = "sweep";

@@ -65,6 +65,8 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 				 "repetition time"),
 		NIDEC_OPT_DOUBLE(0, "signal", &o.signal, "S", 0, 100, 0, "noise SDs", "0.5",
 				 "planted signal in noise SDs"),
+		NIDEC_OPT_DOUBLE(0, "signal-radius", &o.signal_radius, "MM", 0, 1e6, 0, "mm", "0",
+				 "plant it only within MM of the grid's centre (0: everywhere)"),
 		NIDEC_OPT_DOUBLE(0, "mask-fraction", &o.mask_fraction, "F", 0, 1, NIDEC_KEY_LO_OPEN, NULL,
 				 "0.25", "fraction of the grid inside the mask"),
 		NIDEC_OPT_DOUBLE(0, "voxel-size", &o.voxel_size, "MM", 0, 1000, NIDEC_KEY_LO_OPEN, "mm",

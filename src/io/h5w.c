@@ -586,59 +586,93 @@ int nidec_h5w_provenance(hid_t f, const nidec_results_info *info, const char *pa
 
 /* ---- reading back (model.c) ---------------------------------------------- */
 
+/* Open dataset `name` into *out, check it has `rank` dims matching
+ * want[i] where want[i] != 0 (0 = any, filled in), and count its elements
+ * into *n. */
+static int open_shaped(hid_t loc, const char *name, int rank, hsize_t *want, size_t *n, hid_t *out,
+		       const char *path, nidec_err *err)
+{
+	hid_t d, s;
+	hsize_t dims[4];
+	int i, rc = 0;
+
+	*n = 1;
+	if (rank < 1 || rank > 4)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': dataset '%s' read with rank %d", path, name,
+				  rank);
+	d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no dataset '%s'; was it written by this nidec?",
+				  path, name);
+	s = H5Dget_space(d);
+	if (s < 0 || H5Sget_simple_extent_ndims(s) != rank ||
+	    H5Sget_simple_extent_dims(s, dims, NULL) < 0)
+		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' should have %d dimension(s)", path,
+				name, rank);
+	for (i = 0; rc == 0 && i < rank; i++) {
+		if (want[i] && want[i] != dims[i])
+			rc = nidec_fail(err, NIDEC_EFORMAT,
+					"'%s': dataset '%s' has %llu entries in dimension %d, expected %llu", path,
+					name, (unsigned long long)dims[i], i, (unsigned long long)want[i]);
+		else if (nidec_mul_size(*n, (size_t)dims[i], n) < 0)
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' is too large", path, name);
+		else
+			want[i] = dims[i];
+	}
+	if (s >= 0)
+		H5Sclose(s);
+	if (rc < 0)
+		H5Dclose(d);
+	else
+		*out = d;
+	return rc;
+}
+
+int nidec_h5w_shape(hid_t loc, const char *name, int rank, hsize_t *want, const char *path,
+		    nidec_err *err)
+{
+	size_t n;
+	hid_t d;
+
+	NIDEC_TRY(open_shaped(loc, name, rank, want, &n, &d, path, err));
+	H5Dclose(d);
+	return 0;
+}
+
 /* Read a dataset of `rank` dims into a new buffer; dims must match `want`
  * where want[i] != 0 (0 = any, filled in). */
 int nidec_h5w_read(hid_t loc, const char *name, hid_t mtype, size_t elem, int rank,
 		   hsize_t *want, void **out, const char *path, nidec_err *err)
 {
-	hid_t d = -1, s = -1;
-	hsize_t dims[4];
-	size_t n = 1;
-	int i, rc = 0;
-	void *buf = NULL;
+	size_t n;
+	void *buf;
+	int rc = 0;
+	hid_t d;
 
-	d = H5Dopen2(loc, name, H5P_DEFAULT);
-	if (d < 0)
-		return nidec_fail(err, NIDEC_EFORMAT,
-				  "'%s' has no dataset '%s'; is it a model.h5 written by nidec cv?",
-				  path, name);
-	s = H5Dget_space(d);
-	if (s < 0 || H5Sget_simple_extent_ndims(s) != rank ||
-	    H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
-		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' should have %d dimension(s)",
-				path, name, rank);
-		goto done;
-	}
-	for (i = 0; i < rank; i++) {
-		if (want[i] && want[i] != dims[i]) {
-			rc = nidec_fail(err, NIDEC_EFORMAT,
-					"'%s': dataset '%s' has %llu entries in dimension %d, expected %llu",
-					path, name, (unsigned long long)dims[i], i,
-					(unsigned long long)want[i]);
-			goto done;
-		}
-		want[i] = dims[i];
-		if (nidec_mul_size(n, (size_t)dims[i], &n) < 0) {
-			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': dataset '%s' is too large", path, name);
-			goto done;
-		}
-	}
+	NIDEC_TRY(open_shaped(loc, name, rank, want, &n, &d, path, err));
 	buf = nidec_malloc_e(n ? n : 1, elem, name, err);
 	if (!buf) {
 		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	if (n && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+	} else if (n && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
 		rc = nidec_h5w_fail(err, NIDEC_EFORMAT, path, loc, name, "read dataset");
 		nidec_free(buf);
-		buf = NULL;
-		goto done;
+	} else {
+		*out = buf;
 	}
-	*out = buf;
-done:
-	if (s >= 0)
-		H5Sclose(s);
 	H5Dclose(d);
+	return rc;
+}
+
+int nidec_h5w_read_attr_f64(hid_t loc, const char *name, double *v, const char *path, nidec_err *err)
+{
+	hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+	int rc = 0;
+
+	if (a < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s' has no attribute '%s'", path, name);
+	if (H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
+		rc = nidec_h5w_fail_attr(err, NIDEC_EFORMAT, path, loc, name, "read");
+	H5Aclose(a);
 	return rc;
 }
 

@@ -35,6 +35,12 @@
 
 #ifndef H5_VERS_MAJOR
 #error "include <hdf5.h> before src/io/h5w.h"
+/* Double attribute `name` into *v: 0 or NIDEC_EFORMAT. */
+int nidec_h5w_read_attr_f64(hid_t loc, const char *name, double *v, const char *path, nidec_err *err);
+/* The dims of dataset `name` of `rank` dims into want[] (as nidec_h5w_read, without reading it). */
+int nidec_h5w_shape(hid_t loc, const char *name, int rank, hsize_t *want, const char *path,
+		    nidec_err *err);
+
 #endif
 
 #include <stddef.h>
@@ -159,11 +165,17 @@ int nidec_h5w_provenance(hid_t f, const nidec_results_info *info, const char *pa
 
 /* ---- reading back (model.c) ---- */
 
-/* Dataset `name` of `rank` dims into a new buffer *out (caller frees), dims matching want[i] != 0 (0 = any, filled in): 0, NIDEC_ENOMEM or NIDEC_EFORMAT (a missing dataset: "is it a model.h5"), *out untouched on error. */
+/* Dataset `name` of `rank` dims into a new buffer *out (caller frees), dims matching want[i] != 0 (0 = any, filled in): 0, NIDEC_ENOMEM or NIDEC_EFORMAT (a missing dataset, other dims), *out untouched on error. */
 int nidec_h5w_read(hid_t loc, const char *name, hid_t mtype, size_t elem, int rank,
 		   hsize_t *want, void **out, const char *path, nidec_err *err);
 /* Fixed-length string attribute `name` into buf[len] (truncated to fit): 0, NIDEC_ENOMEM or NIDEC_EFORMAT. */
 int nidec_h5w_read_attr_str(hid_t loc, const char *name, char *buf, size_t len, const char *path,
 			    nidec_err *err);
+
+/* Double attribute `name` into *v: 0 or NIDEC_EFORMAT. */
+int nidec_h5w_read_attr_f64(hid_t loc, const char *name, double *v, const char *path, nidec_err *err);
+/* The dims of dataset `name` of `rank` dims into want[] (as nidec_h5w_read, without reading it). */
+int nidec_h5w_shape(hid_t loc, const char *name, int rank, hsize_t *want, const char *path,
+		    nidec_err *err);
 
 #endif

@@ -408,6 +408,17 @@ static int h5_body(hid_t f, struct ctx *c, const char *path, nidec_err *err)
 	d[0] = nnz;
 	if (rc == 0)
 		rc = nidec_h5w_i32(g, "sphere_voxels", 1, d, vox, path, err);
+	/* the grid, so that a group level can check the subjects share it */
+	d[0] = 3;
+	if (rc == 0)
+		rc = nidec_h5w_i64(g, "dims", 1, d, ds->dims, path, err);
+	d[0] = d[1] = 4;
+	if (rc == 0)
+		rc = nidec_h5w_f64(g, "affine", 2, d, ds->affine, path, err);
+	d[0] = ds->nifti_header_len;
+	if (rc == 0 && ds->nifti_header && ds->nifti_header_len)
+		rc = nidec_h5w_write(g, "nifti_header", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, d, ds->nifti_header,
+				     path, err);
 	if (rc == 0)
 		rc = nidec_h5w_attr_f64(g, "radius_mm", c->x->radius, path, err);
 	if (rc == 0)
@@ -527,4 +538,105 @@ int nidec_sl_write(const char *dir, const nidec_sl_outcome *o, const nidec_resul
 	nidec_fileset_release(&fs);
 	nidec_free(c.vals);
 	return rc;
+}
+
+/* ---- reading back (the group level of a sweep) --------------------------- */
+
+void nidec_sl_file_release(nidec_sl_file *f)
+{
+	static const nidec_sl_file empty = NIDEC_SL_FILE_INIT;
+
+	if (!f)
+		return;
+	nidec_free(f->ijk);
+	nidec_free(f->map);
+	nidec_free(f->null_map);
+	nidec_free(f->nifti_header);
+	*f = empty;
+}
+
+static int read_body(hid_t f, const char *path, int with_nulls, nidec_sl_file *r, nidec_err *err)
+{
+	hsize_t d[2];
+	void *p;
+	htri_t has;
+	hid_t g;
+	int rc = 0;
+
+	if (H5Lexists(f, "searchlight", H5P_DEFAULT) <= 0)
+		return nidec_fail(err, NIDEC_EFORMAT,
+				  "'%s' has no /searchlight group: it is not the results of 'nidec searchlight'", path);
+	g = H5Gopen2(f, "searchlight", H5P_DEFAULT);
+	if (g < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s': cannot open /searchlight", path);
+	d[0] = 3;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "dims", H5T_NATIVE_INT64, sizeof(int64_t), 1, d, &p, path, err), done);
+	memcpy(r->dims, p, sizeof(r->dims));
+	nidec_free(p);
+	d[0] = d[1] = 4;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "affine", H5T_NATIVE_DOUBLE, sizeof(double), 2, d, &p, path, err), done);
+	memcpy(r->affine, p, sizeof(r->affine));
+	nidec_free(p);
+	d[0] = 0;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "map", H5T_NATIVE_DOUBLE, sizeof(double), 1, d, &p, path, err), done);
+	r->map = p;
+	r->n_centres = (size_t)d[0];
+	d[1] = 3;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "ijk", H5T_NATIVE_INT32, sizeof(int32_t), 2, d, &p, path, err), done);
+	r->ijk = p;
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read_attr_str(g, "scoring", r->scoring, sizeof(r->scoring), path, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_h5w_read_attr_f64(g, "chance", &r->chance, path, err), done);
+	if (H5Lexists(g, "nifti_header", H5P_DEFAULT) > 0) {
+		d[0] = 0;
+		NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "nifti_header", H5T_NATIVE_UCHAR, 1, 1, d, &p, path, err), done);
+		r->nifti_header = p;
+		r->nifti_header_len = (size_t)d[0];
+	}
+	has = H5Lexists(g, "null_map", H5P_DEFAULT);
+	if (has > 0) {
+		d[0] = 0;
+		d[1] = r->n_centres;
+		if (with_nulls) {
+			NIDEC_TRY_GOTO(rc, nidec_h5w_read(g, "null_map", H5T_NATIVE_FLOAT, sizeof(float), 2, d, &p, path, err), done);
+			r->null_map = p;
+		} else {
+			NIDEC_TRY_GOTO(rc, nidec_h5w_shape(g, "null_map", 2, d, path, err), done);
+		}
+		r->n_perm = (long)d[0];
+	}
+done:
+	H5Gclose(g);
+	return rc;
+}
+
+int nidec_sl_read(const char *path, int with_nulls, nidec_sl_file *out, nidec_err *err)
+{
+	nidec_sl_file r = NIDEC_SL_FILE_INIT;
+	size_t i;
+	hid_t f;
+	int rc;
+
+	nidec_h5w_quiet();
+	if (access(path, R_OK) < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot open '%s': %s", path, strerror(errno));
+	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (f < 0)
+		return nidec_fail(err, NIDEC_EFORMAT, "cannot open '%s': not an HDF5 file", path);
+	rc = read_body(f, path, with_nulls, &r, err);
+	if (H5Fclose(f) < 0 && rc == 0)
+		rc = nidec_fail(err, NIDEC_EIO, "cannot close '%s'", path);
+	for (i = 0; rc == 0 && i < 3; i++)
+		if (r.dims[i] < 1 || r.dims[i] > INT32_MAX)
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': /searchlight/dims is not a grid", path);
+	for (i = 0; rc == 0 && i < r.n_centres; i++) {
+		const int32_t *q = r.ijk + 3 * i;
+		if (q[0] < 0 || q[1] < 0 || q[2] < 0 || q[0] >= r.dims[0] || q[1] >= r.dims[1] || q[2] >= r.dims[2])
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': centre %zu lies outside /searchlight/dims", path, i);
+	}
+	if (rc < 0) {
+		nidec_sl_file_release(&r);
+		return rc;
+	}
+	*out = r;
+	return 0;
 }

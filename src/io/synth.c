@@ -71,6 +71,9 @@ int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --tr %g: give seconds in (0, 1000]", o->tr);
 	if (!(o->signal >= 0) || o->signal > 100)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --signal %g: give 0..100 (noise SDs)", o->signal);
+	if (!(o->signal_radius >= 0) || o->signal_radius > 1e6)
+		return nidec_fail(err, NIDEC_EINPUT, "synth: --signal-radius %g: give mm >= 0 (0 = everywhere)",
+				  o->signal_radius);
 	if (!(o->mask_fraction > 0) || o->mask_fraction > 1)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --mask-fraction %g: give a fraction in (0, 1]",
 				  o->mask_fraction);
@@ -341,6 +344,21 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 		nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 2, (uint64_t)c, 0));
 		normals(&rng, pat + (size_t)c * p, p);
 	}
+	if (o->signal_radius > 0)
+		for (w = 0; w < p; w++) {
+			/* x fastest: inside[w] = i + nx (j + ny k) */
+			size_t q = inside[w], a;
+			double ijk[3] = { (double)(q % (size_t)o->dims[0]),
+					  (double)(q / (size_t)o->dims[0] % (size_t)o->dims[1]),
+					  (double)(q / ((size_t)o->dims[0] * (size_t)o->dims[1])) }, d2 = 0;
+			for (a = 0; a < 3; a++) {
+				double e = (ijk[a] - (double)(o->dims[a] - 1) / 2) * o->voxel_size;
+				d2 += e * e;
+			}
+			if (d2 > o->signal_radius * o->signal_radius)
+				for (c = 0; c < o->classes; c++)
+					pat[(size_t)c * p + w] = 0;
+		}
 	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 4, (uint64_t)run, 0));
 	normals(&rng, noise, 1);
 	offset = 0.5 * SIGMA * noise[0];

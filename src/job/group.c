@@ -46,6 +46,8 @@
 #include "nidec/sweep.h"
 #include "nidec/stats.h"
 
+#include "slgroup.h"
+
 #define BIDS_VERSION "1.9.0"
 
 static json_t *jnum(double v)
@@ -248,6 +250,10 @@ struct subj {
 	double *chosen_C;      /* [n_keys * n_folds] */
 	long n_perm;           /* rows of null_scores.tsv (0 = none) */
 	double *null;          /* [n_perm * n_keys], columns in `keys` order */
+	/* a searchlight's (mean: the mean over its spheres) */
+	double *max;           /* [n_keys] the best sphere's score */
+	size_t n_spheres;
+	double chance;         /* its map's chance level (NaN: none) */
 };
 
 static void subj_release(struct subj *s)
@@ -258,6 +264,7 @@ static void subj_release(struct subj *s)
 	nidec_free(s->std);
 	nidec_free(s->chosen_C);
 	nidec_free(s->null);
+	nidec_free(s->max);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -298,6 +305,52 @@ static int read_summary(struct subj *s, const char *path, json_t *root, nidec_er
 	s->mean = sc.mean;
 	s->std = sc.std;
 	s->chosen_C = sc.chosen_C;
+	s->ok = 1;
+	return 0;
+}
+
+static double jreal(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A searchlight's summary.json into s: per class key, the mean and the
+ * maximum of its map over the spheres (the map's for one key, the class
+ * map's for K > 2); as read_summary. */
+static int read_sl_summary(struct subj *s, const char *path, json_t *root, nidec_err *err)
+{
+	const json_t *keys = json_object_get(root, "keys"), *classes = json_object_get(root, "classes");
+	const json_t *scores = json_object_get(root, "scores");
+	size_t k, n;
+
+	if (!json_is_array(keys) || !(n = json_array_size(keys)) ||
+	    !json_is_integer(json_object_get(root, "n_spheres")))
+		return subj_fail(s, err, "'%s' is not a searchlight's summary (no keys or n_spheres); was the subject run with another [sweep] kind?",
+				 path);
+	s->keys = nidec_calloc_e(n, sizeof(char *), "class keys", err);
+	s->mean = nidec_malloc_e(n, sizeof(double), "class scores", err);
+	s->std = nidec_malloc_e(n, sizeof(double), "class scores", err);
+	s->max = nidec_malloc_e(n, sizeof(double), "class scores", err);
+	if (!s->keys || !s->mean || !s->std || !s->max)
+		return NIDEC_ENOMEM;
+	s->n_keys = n;
+	for (k = 0; k < n; k++) {
+		const json_t *key = json_array_get(keys, k);
+		const json_t *st = n == 1 ? json_object_get(root, "map")
+					  : json_object_get(scores, json_string_value(key));
+		if (!json_is_string(key) || !json_is_object(st))
+			return subj_fail(s, err, "'%s': no map statistics for class key %zu", path, k);
+		s->keys[k] = nidec_strdup_e(json_string_value(key), err);
+		if (!s->keys[k])
+			return NIDEC_ENOMEM;
+		s->mean[k] = jreal(st, "mean");
+		s->max[k] = jreal(st, "max");
+		s->std[k] = NAN;
+	}
+	s->n_classes = json_is_array(classes) ? json_array_size(classes) : n;
+	s->n_spheres = (size_t)json_integer_value(json_object_get(root, "n_spheres"));
+	s->chance = jreal(root, "chance");
 	s->ok = 1;
 	return 0;
 }
@@ -365,11 +418,12 @@ static int read_subject(const nidec_sweep *sw, const nidec_cfg *cfg, const char 
 				       sub->label, path);
 	}
 	if (rc == 0 && match)
-		rc = read_summary(s, path, js, err);
+		rc = sw->kind == NIDEC_SWEEP_SEARCHLIGHT ? read_sl_summary(s, path, js, err)
+							 : read_summary(s, path, js, err);
 	json_decref(js);
 	NIDEC_TRY(rc);
-	if (!s->ok)
-		return 0;
+	if (!s->ok || sw->kind == NIDEC_SWEEP_SEARCHLIGHT)
+		return 0; /* a searchlight's null maps are read by its group level */
 	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "null_scores.tsv", err));
 	return read_null(s, path, err);
 }
@@ -511,11 +565,11 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 {
 	struct subj *ss = NULL;
 	const char **keys = NULL;
-	size_t n = sw->n_subjects, i, k, f, nk = 0, ok = 0, K = 0;
+	size_t n = sw->n_subjects, i, k, f, nk = 0, ok = 0, K = 0, *ok_idx = NULL;
 	char path[4096];
 	nidec_sbuf tsv = NIDEC_SBUF_INIT;
-	json_t *js = NULL, *jsubs, *jclasses;
-	int rc = 0, add = 0;
+	json_t *js = NULL, *jsubs, *jclasses, *jsl = NULL;
+	int rc = 0, add = 0, sl = sw->kind == NIDEC_SWEEP_SEARCHLIGHT;
 	double chance;
 
 	ss = nidec_calloc_e(n ? n : 1, sizeof(*ss), "the subject table", err);
@@ -530,10 +584,35 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		}
 	}
 	NIDEC_TRY_GOTO(rc, key_union(ss, n, &keys, &nk, err), done);
+	chance = nidec_sweep_chance(sw, base->scoring, K);
+	if (sl) {
+		/* the group maps first: subjects on different grids stop here,
+		 * before any group file is written */
+		ok_idx = nidec_malloc_e(n ? n : 1, sizeof(size_t), "the subject list", err);
+		if (!ok_idx) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		for (i = 0, k = 0; i < n; i++)
+			if (ss[i].ok)
+				ok_idx[k++] = i;
+		if (k && isnan(sw->chance))
+			chance = ss[ok_idx[0]].chance;  /* the subjects' maps' own */
+		NIDEC_TRY_GOTO(rc, nidec_sl_group(sw, root, ok_idx, k, chance, &jsl, err), done);
+	}
 
 	/* group_scores.tsv: one row per ok subject and class */
-	add |= nidec_sbuf_adds(&tsv, "subject\tclass\tmean_score\tstd\tchosen_C\n");
-	for (i = 0; i < n; i++)
+	add |= nidec_sbuf_adds(&tsv, sl ? "subject\tclass\tmean_score\tmax_score\tn_spheres\n"
+					: "subject\tclass\tmean_score\tstd\tchosen_C\n");
+	for (i = 0; sl && i < n; i++)
+		for (k = 0; ss[i].ok && k < ss[i].n_keys; k++) {
+			add |= nidec_sbuf_addf(&tsv, "%s\t%s\t", sw->subject[i].label, ss[i].keys[k]);
+			add |= add_num(&tsv, ss[i].mean[k]);
+			add |= nidec_sbuf_adds(&tsv, "\t");
+			add |= add_num(&tsv, ss[i].max[k]);
+			add |= nidec_sbuf_addf(&tsv, "\t%zu\n", ss[i].n_spheres);
+		}
+	for (i = 0; !sl && i < n; i++)
 		for (k = 0; ss[i].ok && k < ss[i].n_keys; k++) {
 			add |= nidec_sbuf_addf(&tsv, "%s\t%s\t", sw->subject[i].label, ss[i].keys[k]);
 			add |= add_num(&tsv, ss[i].mean[k]);
@@ -555,7 +634,6 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 	NIDEC_TRY_GOTO(rc, nidec_file_write(path, tsv.buf, tsv.len, err), done);
 
 	/* group_summary.json */
-	chance = nidec_sweep_chance(sw, base->scoring, K);
 	js = json_object();
 	jsubs = json_array();
 	jclasses = json_object();
@@ -568,6 +646,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 	json_object_set_new(js, "nidec_version", json_string(nidec_version));
 	json_object_set_new(js, "sweep", json_string(sw->path ? sw->path : ""));
 	json_object_set_new(js, "analysis", json_string(sw->analysis ? sw->analysis : ""));
+	json_object_set_new(js, "kind", json_string(sl ? "searchlight" : "decoder"));
 	json_object_set_new(js, "scoring", json_string(nidec_scoring_name(base->scoring)));
 	json_object_set_new(js, "n_subjects", json_integer((json_int_t)n));
 	json_object_set_new(js, "n_ok", json_integer((json_int_t)ok));
@@ -575,6 +654,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 	json_object_set_new(js, "chance", jnum(chance));
 	json_object_set_new(js, "chance_rule",
 			    json_string(!isnan(sw->chance) ? "set by [sweep] chance"
+					: sl ? "auto: the chance level of the subjects' searchlight maps (their summary.json)"
 					: "auto: 0.5 for roc_auc and balanced_accuracy; accuracy: 1/2 for 2 classes, (K-1)/K for the one-vs-rest problems of K > 2 classes; none for f1, precision, recall"));
 	for (i = 0; i < n; i++) {
 		json_t *e = json_object();
@@ -606,6 +686,10 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		json_object_set_new(jclasses, keys[k], c);
 	}
 	json_object_set_new(js, "classes", jclasses);
+	if (jsl) {
+		json_object_set_new(js, "searchlight", jsl);
+		jsl = NULL;
+	}
 	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), root, "group_summary.json", err), done);
 	rc = write_json(path, js, err);
 	js = NULL;
@@ -613,7 +697,8 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		goto done;
 
 	/* the table on stdout */
-	nidec_out("%-10s %-16s %-10s %s\n", "subject", "class", nidec_scoring_name(base->scoring), "std");
+	nidec_out("%-10s %-16s %-10s %s\n", "subject", "class", nidec_scoring_name(base->scoring),
+		  sl ? "best sphere" : "std");
 	for (i = 0; i < n; i++) {
 		if (!ss[i].ok) {
 			nidec_out("%-10s failed: %s\n", sw->subject[i].label, ss[i].error ? ss[i].error : "?");
@@ -621,7 +706,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 		}
 		for (k = 0; k < ss[i].n_keys; k++)
 			nidec_out("%-10s %-16s %-10.4f %.4f\n", sw->subject[i].label, ss[i].keys[k],
-				  ss[i].mean[k], ss[i].std[k]);
+				  ss[i].mean[k], sl ? ss[i].max[k] : ss[i].std[k]);
 	}
 	for (k = 0; k < nk; k++) {
 		double *x = nidec_malloc_e(n ? n : 1, sizeof(double), "group scores", err);
@@ -645,9 +730,13 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 			nidec_out("group      %-16s %-10.4f t(%g) = %.3f vs chance %g, p = %.3g (one-sided)\n",
 				  keys[k], t.mean, t.df, t.t, chance, t.p_greater);
 	}
+	if (jsl || sl)
+		nidec_out("wrote %s/group_searchlight_*.nii.gz\n", root);
 	nidec_out("wrote %s/group_scores.tsv\nwrote %s/group_summary.json\n", root, root);
 done:
 	json_decref(js);
+	json_decref(jsl);
+	nidec_free(ok_idx);
 	nidec_sbuf_release(&tsv);
 	nidec_free(keys);
 	for (i = 0; i < n; i++)

@@ -40,7 +40,14 @@
 #include "nidec/sweep.h"
 
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
-       K_CHANCE, K_NAME, N_KEYS };
+       K_CHANCE, K_NAME, K_KIND, K_CLUSTER_DRAWS, K_CLUSTER_THRESHOLD, K_CLUSTER_ALPHA, K_SEED,
+       N_KEYS };
+
+static const nidec_key_name kinds[] = {
+	{ "decoder", NIDEC_SWEEP_DECODER },
+	{ "searchlight", NIDEC_SWEEP_SEARCHLIGHT },
+	{ NULL, 0 },
+};
 
 #define STR(name) { "sweep", name, NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, NULL }
 
@@ -57,6 +64,16 @@ static const nidec_key keys[N_KEYS] = {
 	[K_CHANCE] = { "sweep", "chance", NIDEC_KEY_DOUBLE, "auto", NULL, NULL, 0, 1,
 		       NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN | NIDEC_KEY_AUTO, NULL, NULL },
 	[K_NAME] = STR("name"),
+	/* which command each subject gets: nidec run or nidec searchlight */
+	[K_KIND] = { "sweep", "kind", NIDEC_KEY_ENUM, "decoder", NULL, kinds, 0, 0, 0, NULL, NULL },
+	/* the searchlight group level's cluster test (cluster.h) */
+	[K_CLUSTER_DRAWS] = { "sweep", "cluster_draws", NIDEC_KEY_INT, "10000", NULL, NULL, 1, 10000000, 0,
+			      NULL, NULL },
+	[K_CLUSTER_THRESHOLD] = { "sweep", "cluster_threshold", NIDEC_KEY_DOUBLE, "0.001", NULL, NULL, 0, 1,
+				  NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN, NULL, NULL },
+	[K_CLUSTER_ALPHA] = { "sweep", "cluster_alpha", NIDEC_KEY_DOUBLE, "0.05", NULL, NULL, 0, 1,
+			      NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN, NULL, NULL },
+	[K_SEED] = { "sweep", "seed", NIDEC_KEY_INT, "0", NULL, NULL, 0, 2147483647, 0, NULL, NULL },
 };
 
 const nidec_keyschema nidec_sweep_schema = {
@@ -126,6 +143,7 @@ int nidec_sweep_set(nidec_sweep *sw, const char *assignment, nidec_err *err)
 static int read_keys(nidec_sweep *sw, nidec_err *err)
 {
 	const nidec_keyfile *kf = &sw->kf;
+	long draws = 0, seed = 0;
 
 	NIDEC_TRY(nidec_keyfile_string(kf, K_ANALYSIS, &sw->analysis, err));
 	NIDEC_TRY(nidec_keyfile_list(kf, K_SUBJECTS, &sw->subjects, &sw->n_listed, err));
@@ -137,6 +155,15 @@ static int read_keys(nidec_sweep *sw, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_string(kf, K_EVENTS, &sw->events, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_CHANCE, &sw->chance, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_NAME, &sw->name, err));
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_KIND, &sw->kind, err));
+	NIDEC_TRY(nidec_keyfile_long(kf, K_CLUSTER_DRAWS, &draws, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_CLUSTER_THRESHOLD, &sw->cluster_threshold, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_CLUSTER_ALPHA, &sw->cluster_alpha, err));
+	NIDEC_TRY(nidec_keyfile_long(kf, K_SEED, &seed, err));
+	sw->cluster_draws = (size_t)draws;
+	sw->seed = (uint64_t)seed;
+	if ((double)sw->cluster_draws * sw->cluster_threshold < 1 - 1e-9)
+		return nidec_keyfile_fail(kf, K_CLUSTER_DRAWS, "give at least 1 / cluster_threshold draws (10000 for 0.001)", err);
 	return 0;
 }
 
