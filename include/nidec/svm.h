@@ -136,7 +136,7 @@ int nidec_dcd_l2svc(const double *x, const signed char *y, size_t l, size_t d, d
  * rounding (it always is in exact arithmetic: I + a positive
  * semi-definite sum).
  */
-#define NIDEC_NEWTON_WORK(l, d) (3 * (d) + (d) * (d) + 2 * (l))
+#define NIDEC_NEWTON_WORK(l, d) (3 * (d) + 2 * (d) * (d) + 3 * (l))
 int nidec_newton_l2svc(const float *x, size_t ld, size_t l, size_t d, const signed char *y, double C,
 		       double eps, int max_iter, double *w, double *work, int *n_iter);
 

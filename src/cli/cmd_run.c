@@ -90,7 +90,8 @@ int nidec_cli_run_analysis(int argc, char **argv, nidec_comm *comm, const nidec_
 		sub.dataset = dataset;
 		sub.convert = 1;
 		sub.analysis = analysis;
-		opt.label = "cv";
+		/* progress lines: "cv: 40/116 tasks ...", "searchlight: ..." */
+		opt.label = analysis == &nidec_decoder_analysis ? "cv" : analysis->name;
 		opt.progress = cfg.progress;
 		opt.print = 1;
 		rc = nidec_job_run(comm, &sub, 1, &opt, &err);
