@@ -20,10 +20,13 @@
  *    the decoder (nested: by the mean inner score, ties to the first C,
  *    then refitted on the outer training part from zero; test-fold: the
  *    best outer test score, ties to the last C);
- *  - svc with solver dcd runs nidec's dual coordinate descent on float32
- *    rows gathered per sphere, warm-started along the C grid; other
- *    estimators go through nidec_svm_train;
- *  - every fit's solver seed is derived from (seed, permutation, centre,
+ *  - svc (solver dcd, the default) is solved to its minimiser by Newton's
+ *    method (svm.h) on float32 rows gathered per sphere, started from the
+ *    previous C's or the previous fold's solution of the same sphere
+ *    (blocks hold whole spheres, so the start never depends on the block
+ *    or the rank); other estimators, and solver = liblinear, go through
+ *    nidec_svm_train;
+ *  - those fits' solver seeds are derived from (seed, permutation, centre,
  *    outer fold, inner fold, problem, C), never from the block or the
  *    rank: any block size and any schedule give the same bits.
  * Keys: two classes give one problem, reported under its positive class
@@ -62,7 +65,7 @@ typedef struct nidec_sl_opts {
 	size_t n_C;
 	size_t min_voxels;    /* smaller spheres are skipped (NaN) */
 	size_t block;         /* centres per task, 0 = automatic */
-	int max_iter;         /* the DCD's iteration limit (nilearn's SearchLight: 1000) */
+	int max_iter;         /* other estimators' iteration limit (nilearn's SearchLight: 1000) */
 } nidec_sl_opts;
 
 /* Build the task space.  Borrows `sp` (valid until nidec_sl_free); copies

@@ -12,16 +12,28 @@
  *    global statistics), into Ztr and Zte, float32, |U| columns;
  *  - per sphere and problem, copies the sphere's columns of Ztr into
  *    contiguous solver rows (+1 rows first, the constant 1 last, 64-byte
- *    stride) and runs the DCD over the C grid with warm starts;
+ *    stride) and solves the linear SVC (L2 penalty, squared hinge, the
+ *    intercept as a constant feature: LinearSVC's problem) by Newton's
+ *    method in the primal (newton.c) over the C grid with warm starts;
  *  - decides the test rows from Zte in double, in feature order.
  * So per fit the solver touches only (sphere voxels + 1) floats per row:
  * no liblinear copy (16 bytes a value), no allocation per sphere, and the
  * standardisation of a voxel is done once per part, not once per sphere
  * holding it.
  *
- * Why not the kernel form: a sphere has ~20-100 voxels and a part a few
- * hundred samples, so a Gram matrix (l^2 d) costs more than the primal
- * epochs it would save (l d each).
+ * Why Newton, and in both modes: a sphere has ~20-100 voxels and a part a
+ * few hundred samples, most of them support vectors; liblinear's dual
+ * coordinate descent needs hundreds of epochs there (~550 on the bundled
+ * slice) and often stops at LinearSVC's max_iter = 1000 unconverged, with
+ * weights that depend on its random coordinate order - nilearn's own
+ * maps move between runs there.  Newton reaches the problem's unique
+ * minimiser in ~3-8 iterations of a (d + 1)^2 system, so where LinearSVC
+ * converges both give the same weights within its tolerance, and where
+ * it does not nidec gives the answer LinearSVC is heading for: under
+ * compat = nilearn this matched nilearn's reference maps in more spheres
+ * than liblinear's own iterates stopped at 1000 epochs (docs/NILEARN.md
+ * "Searchlight").  The kernel form (a Gram matrix, l^2 d) would cost more
+ * than the primal it replaces (d^2 per active sample, once).
  *
  * Determinism: every fit's seed mixes (seed, permutation, centre, outer
  * fold, inner fold, problem, C); blocks only group work.  Results are
@@ -47,12 +59,11 @@ struct nidec_sl {
 	double *C;
 	size_t n_C;
 	size_t min_voxels;
-	int max_iter;
+	int max_iter;            /* of the other estimators' solvers */
 	size_t block, n_blocks, n_tasks;
 	size_t n_keys;           /* 1 (two classes) or K */
 	int multi_acc;           /* compat = nilearn, K > 2: map = multiclass accuracy */
-	int fast;                /* svc + dcd */
-	int newton;              /* fast, default mode: Newton in the primal (see below) */
+	int fast;                /* svc + dcd: Newton on the sphere's rows (above) */
 	double *block_cost;      /* [n_blocks] */
 	const float *X;          /* borrowed (nidec_sl_prepare) */
 	nidec_scaler global;     /* STD_GLOBAL */
@@ -120,10 +131,6 @@ int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_s
 	sl->n_keys = sl->pl->K == 2 ? 1 : sl->pl->K;
 	sl->multi_acc = sl->pl->compat == NIDEC_COMPAT_NILEARN && sl->pl->K > 2;
 	sl->fast = sl->pl->estimator == NIDEC_EST_SVC && sl->pl->solver == NIDEC_SVM_DCD;
-	/* default mode: the minimiser by Newton's method (few features, many
-	 * samples: the dual needs hundreds of epochs there); compat = nilearn:
-	 * liblinear's dual iterates, unconverged fits included, as nilearn */
-	sl->newton = sl->fast && sl->pl->compat != NIDEC_COMPAT_NILEARN;
 	for (c = 0; c < sp->n_centres; c++)
 		n_fitted += sphere_fitted(sl, c);
 	if (n_fitted == 0) {
@@ -217,7 +224,7 @@ struct work {
 	signed char *yq;         /* [n] labels in solver order */
 	signed char *yte;        /* [n] labels of the test rows of a problem */
 	size_t *ord;             /* [n] solver row -> training row */
-	double *alpha, *wv, *norm2;
+	double *wv;
 	double *nwork;           /* Newton's work buffer */
 	double *wlast;           /* [block * P * ld_max] each sphere's last Newton solution */
 	long *wlast_c;           /* [block * P] its C index, -1: none */
@@ -242,9 +249,7 @@ static void work_release(struct work *w)
 	nidec_free(w->yq);
 	nidec_free(w->yte);
 	nidec_free(w->ord);
-	nidec_free(w->alpha);
 	nidec_free(w->wv);
-	nidec_free(w->norm2);
 	nidec_free(w->nwork);
 	nidec_free(w->wlast);
 	nidec_free(w->wlast_c);
@@ -275,9 +280,7 @@ static int work_alloc(struct work *w, nidec_err *err)
 	w->yq = nidec_malloc_e(n, 1, "solver labels", err);
 	w->yte = nidec_malloc_e(n, 1, "test labels", err);
 	w->ord = nidec_malloc_e(n, sizeof(*w->ord), "solver order", err);
-	w->alpha = nidec_malloc_e(n, sizeof(double), "duals", err);
 	w->wv = nidec_malloc_e(ldm, sizeof(double), "weights", err);
-	w->norm2 = nidec_malloc_e(n, sizeof(double), "solver diagonal", err);
 	w->nwork = nidec_malloc_e(NIDEC_NEWTON_WORK(n, ldm), sizeof(double), "solver work", err);
 	w->dec = nidec_malloc_e(P * sl->n_C * n, sizeof(double), "decisions", err);
 	w->isc = nidec_malloc_e((w->c1 - w->c0) * P * sl->n_C * (pl->n_inner_max ? pl->n_inner_max : 1),
@@ -286,7 +289,7 @@ static int work_alloc(struct work *w, nidec_err *err)
 	w->wlast = nidec_malloc_e((w->c1 - w->c0) * P * ldm, sizeof(double), "warm starts", err);
 	w->wlast_c = nidec_malloc_e((w->c1 - w->c0) * P, sizeof(long), "warm starts", err);
 	if (!w->y || !w->ypm || !w->pos || !w->ident || !w->col || !w->rows || !w->yq || !w->yte ||
-	    !w->ord || !w->alpha || !w->wv || !w->norm2 || !w->nwork || !w->dec || !w->isc || !w->osc ||
+	    !w->ord || !w->wv || !w->nwork || !w->dec || !w->isc || !w->osc ||
 	    !w->wlast || !w->wlast_c)
 		return NIDEC_ENOMEM;
 	for (i = 0; i < (w->c1 - w->c0) * P; i++)
@@ -449,7 +452,6 @@ static int fit_sphere(struct work *w, size_t c, size_t f, long g, size_t q, cons
 	for (k = 0; k < d; k++)
 		w->col[k] = w->pos[sp->vox[sp->ptr[c] + k]];
 	if (sl->fast) {
-		nidec_dcd_problem pb;
 		int gsign;
 
 		/* solver rows: +1 rows first (liblinear's order), constant 1 last */
@@ -467,30 +469,7 @@ static int fit_sphere(struct work *w, size_t c, size_t f, long g, size_t q, cons
 					w->yq[a] = (signed char)gsign;
 					w->ord[a++] = i;
 				}
-		if (sl->newton)
-			return newton_fits(w, c, d, ld, ntr, te, nte, q, cs, ncs, warm, score, decs, err);
-		memset(&pb, 0, sizeof(pb));
-		pb.form = NIDEC_DCD_PRIMAL32;
-		pb.l = ntr;
-		pb.y = w->yq;
-		pb.d = d + 1;
-		pb.ld = ld;
-		pb.x32 = w->rows;
-		nidec_dcd_norms32(pb.x32, ntr, pb.d, ld, w->norm2);
-		pb.norm2 = w->norm2;
-		for (i = 0; i < ncs; i++) {
-			double *dec = decs ? decs + i * nte : w->dec;
-			int n_iter = 0;
-
-			rc = nidec_dcd_solve(&pb, sl->C[cs[i]], pl->tol, sl->max_iter, 0,
-					     fit_seed(w, c, f, g, q, cs[i]), w->alpha, w->wv, warm && i > 0,
-					     &n_iter, err);
-			if (rc < 0)
-				return rc;
-			decide(w, d, nte, dec);
-			NIDEC_TRY(score_fit(w, q, te, nte, dec, &score[i], err));
-		}
-		return 0;
+		return newton_fits(w, c, d, ld, ntr, te, nte, q, cs, ncs, warm, score, decs, err);
 	}
 	/* any other estimator: nidec_svm_train on the sphere's columns */
 	for (i = 0; i < ncs; i++) {

@@ -8,9 +8,10 @@
  * inside the mask (else an error naming the file and how many are
  * outside); default: every mask voxel - and their spheres (sphere.h).
  * plan: the searchlight's task space (searchlight.h) with the C grid: [model]
- * C when it is set, else C = 1 (nilearn's SearchLight, LinearSVC()), and
- * the solver's iteration limit of LinearSVC: 1000 under compat = nilearn
- * (SearchLight's default), 10000 (nilearn's Decoder) otherwise.
+ * C when it is set, else C = 1 (nilearn's SearchLight, LinearSVC()).  The
+ * linear SVC is solved to its minimiser (searchlight.c); other estimators
+ * and [model] solver = liblinear get LinearSVC's iteration limit: 1000
+ * under compat = nilearn (SearchLight's default), 10000 otherwise.
  * Tasks and reduce are the core's; the files are slmaps.h's, then the
  * report's.
  *

@@ -1,17 +1,18 @@
 #!/bin/sh
 # t1700: `nidec searchlight` under compat = nilearn against nilearn 0.10.3's
 # SearchLight maps on the bundled slice (../shared/reference/
-# nilearn-searchlight-slice.json, copied to tests/oracle/): face vs house,
-# radius 5.6 mm, leave-one-run-out must be equal in all 530 spheres (there
-# nilearn's LinearSVC converges and is reproducible).  The two other cases
-# (KFold(4); face vs cat at 8 mm) have spheres where LinearSVC stops at
-# max_iter = 1000 unconverged and nilearn draws its coordinate order from
-# numpy's unseeded global generator: nilearn 0.13.1 itself differs from the
-# reference in 3 and 25 spheres there, and scikit-learn with
-# random_state=0 (tests/oracle/searchlight_sklearn.py) in 28 of the face vs
-# cat spheres.  For those the test bounds what it measured: at least 99 %
-# (KFold) and 93 % (face vs cat) of the spheres equal, every other one
-# within two test samples of the reference's mean (2/216).
+# nilearn-searchlight-slice.json, copied to tests/oracle/).  nidec solves
+# each sphere's LinearSVC problem to its minimiser (src/core/searchlight.c);
+# nilearn's LinearSVC stops at max_iter = 1000, unconverged on some
+# spheres, where its weights depend on a coordinate order drawn from
+# numpy's unseeded global generator (nilearn 0.13.1 itself differs from the
+# reference in 3 and 25 spheres of the KFold and face vs cat cases).
+# Measured: face vs house at 5.6 mm equal in all 530 spheres with
+# leave-one-run-out and with KFold(4); face vs cat at 8 mm in 511 of 530
+# (96.4 %; liblinear's own dual iterates stopped at 1000 epochs matched
+# 498).  The test requires every sphere equal for the first two, at least
+# 96 % for the third, and every other sphere within two test samples of
+# the reference's mean (2/216).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/e2e/cvlib.sh"
 
@@ -44,14 +45,14 @@ test_expect_success 'face vs house, 5.6 mm, leave-one-run-out: every sphere equa
 	compare loro slice_face_house_r5.6_loro 1 0
 '
 
-test_expect_success 'face vs house, 5.6 mm, KFold(4): >= 99 % equal, the rest within two samples' '
+test_expect_success 'face vs house, 5.6 mm, KFold(4): every sphere equal' '
 	$SL --set output.dir=kfold --set cv.scheme=kfold --set cv.n_folds=4 >/dev/null &&
-	compare kfold slice_face_house_r5.6_kfold4 0.99 0.00926
+	compare kfold slice_face_house_r5.6_kfold4 1 0
 '
 
-test_expect_success 'face vs cat, 8 mm, leave-one-run-out: >= 93 % equal, the rest within two samples' '
+test_expect_success 'face vs cat, 8 mm, leave-one-run-out: >= 96 % equal, the rest within two samples' '
 	$SL --set output.dir=r8 --set data.conditions=face,cat --set searchlight.radius=8 >/dev/null &&
-	compare r8 slice_face_cat_r8_loro 0.93 0.00926
+	compare r8 slice_face_cat_r8_loro 0.96 0.00926
 '
 
 test_done
