@@ -6,7 +6,7 @@ scaling and why.
     /usr/bin/python3 bench/simulate.py RESULTS.h5 [--ranks 2,4,...,1024]
         [--perms N] [--costs wall|cpu] [--keep auto|on|off] [--markdown]
 
-Input: the results.h5 of a `nidec run/cv ... --timing` run, whose /timing
+Input: the results.h5 of a `nidec run/cv/searchlight ... --timing` run, whose /timing
 group holds one row per task (id, rank, wall and CPU seconds, cost guess,
 result bytes, keep flag) and one per result message rank 0 handled
 (sender, results, bytes, rank 0's seconds); docs/FORMAT.md "Timing".
@@ -101,6 +101,8 @@ def load(path):
         m = g["messages"][()] if "messages" in g else None
         attrs = dict(g.attrs)
         n_perm = int(f["permutations"].attrs.get("n", 0)) if "permutations" in f else 0
+        if "searchlight/null_map" in f:  # a searchlight's: one null map per permutation
+            n_perm = f["searchlight/null_map"].shape[0]
     return t, m, attrs, n_perm
 
 
