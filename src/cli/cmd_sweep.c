@@ -40,8 +40,10 @@ static const char doc[] =
 	"Decode many subjects with one analysis config, in one launch: every\n"
 	"subject's tasks form one task space, so ranks never idle while a subject\n"
 	"finishes.  Each subject's outputs go to <[output] dir>/sub-<label>/ (the same\n"
-	"files as 'nidec run'), the group's to <[output] dir>/: dataset_description.json,\n"
-	"group_scores.tsv, group_summary.json (docs/SWEEP.md).\n";
+	"files as 'nidec run', or as 'nidec searchlight' with [sweep] kind = searchlight),\n"
+	"the group's to <[output] dir>/: dataset_description.json, group_scores.tsv,\n"
+	"group_summary.json, and for searchlights the group maps and cluster test\n"
+	"(group_searchlight_*; docs/SWEEP.md).\n";
 
 static const char footer[] =
 	"--set SEC.KEY=VAL overrides a key of the analysis config, --set sweep.KEY=VAL\n"
