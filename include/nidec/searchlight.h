@@ -123,7 +123,10 @@ typedef struct nidec_sl_outcome {
 void nidec_sl_outcome_free(nidec_sl_outcome **o);
 
 /* The incremental reduce (as reduce.h's): results in any order, each
- * permutation reduced (and its results freed) once complete. */
+ * reduced into the maps (a block writes its own centres) and freed as it
+ * arrives - rank 0 holds the maps and the null maps, no results; a
+ * permutation's maximum is taken once all its blocks are in.  The maps do
+ * not depend on the arrival order. */
 typedef struct nidec_sl_reducer nidec_sl_reducer;
 
 int nidec_sl_reducer_create(const nidec_sl *sl, nidec_sl_reducer **out, nidec_err *err);

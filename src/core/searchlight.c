@@ -682,11 +682,15 @@ int nidec_sl_task_run(nidec_sl *sl, size_t t, nidec_result **res, nidec_err *err
 
 /* ---- the reduce ------------------------------------------------------------------- */
 
+/* Each result is reduced as it arrives (a block writes its own centres'
+ * entries) and freed at once: rank 0 holds the maps, never a backlog of
+ * results.  A permutation's maximum is taken once all its blocks are in. */
 struct nidec_sl_reducer {
 	const nidec_sl *sl;
 	nidec_sl_outcome *o;
 	size_t *got;           /* [n_perm + 1] results received per permutation */
-	unsigned char *reduced;/* [n_perm + 1] */
+	unsigned char *reduced;/* [n_perm + 1] every block in */
+	unsigned char *done;   /* [n_tasks] the task's result was reduced */
 };
 
 void nidec_sl_outcome_free(nidec_sl_outcome **op)
@@ -722,6 +726,7 @@ void nidec_sl_reducer_free(nidec_sl_reducer **rdp)
 	nidec_sl_outcome_free(&rd->o);
 	nidec_free(rd->got);
 	nidec_free(rd->reduced);
+	nidec_free(rd->done);
 	nidec_free(rd);
 	*rdp = NULL;
 }
@@ -737,8 +742,9 @@ int nidec_sl_reducer_create(const nidec_sl *sl, nidec_sl_reducer **out, nidec_er
 	rd->sl = sl;
 	rd->got = nidec_calloc_e(np + 1, sizeof(*rd->got), "the reduce", err);
 	rd->reduced = nidec_calloc_e(np + 1, 1, "the reduce", err);
+	rd->done = nidec_calloc_e(sl->n_tasks + 1, 1, "the reduce", err);
 	rd->o = o = nidec_calloc_e(1, sizeof(*o), "the searchlight maps", err);
-	if (!rd->got || !rd->reduced || !o)
+	if (!rd->got || !rd->reduced || !rd->done || !o)
 		goto oom;
 	o->n_centres = N;
 	o->n_folds = F;
@@ -770,75 +776,80 @@ oom:
 	return NIDEC_ENOMEM;
 }
 
-/* Permutation perm: every block's result present in results. */
-static int reduce_perm(nidec_sl_reducer *rd, nidec_result **results, long perm, nidec_err *err)
+/* One block's result r of permutation perm into the maps. */
+static int reduce_block(nidec_sl_reducer *rd, const nidec_result *r, long perm, size_t b, nidec_err *err)
 {
 	const nidec_sl *sl = rd->sl;
 	nidec_sl_outcome *o = rd->o;
-	size_t F = o->n_folds, Kk = o->n_keys, E = Kk + 1, b, s, f, k;
+	size_t F = o->n_folds, Kk = o->n_keys, E = Kk + 1, s, f, k;
+	size_t c0 = b * sl->block, S = (c0 + sl->block < o->n_centres ? c0 + sl->block : o->n_centres) - c0;
+
+	if (r->status)
+		return nidec_fail(err, r->status < 0 ? r->status : NIDEC_EINTERNAL, "%s", r->msg);
+	if (r->n_fit != S * F * E)
+		return nidec_fail(err, NIDEC_EINTERNAL, "searchlight result %zu holds %zu values, expected %zu",
+				  r->task, r->n_fit, S * F * E);
+	for (s = 0; s < S; s++) {
+		size_t c = c0 + s;
+		double fm[512], *fmap = fm;
+		if (F > 512 && !(fmap = nidec_malloc_e(F, sizeof(double), "fold scores", err)))
+			return NIDEC_ENOMEM;
+		for (f = 0; f < F; f++)
+			fmap[f] = r->score[(s * F + f) * E + Kk];
+		if (perm == 0) {
+			for (k = 0; k < Kk; k++)
+				for (f = 0; f < F; f++) {
+					o->fold_score[(c * Kk + k) * F + f] = r->score[(s * F + f) * E + k];
+					o->chosen_C[(c * Kk + k) * F + f] = r->C[(s * F + f) * E + k];
+				}
+			memcpy(o->map_fold + c * F, fmap, F * sizeof(double));
+			o->map[c] = nidec_mean_numpy(fmap, F);
+		} else {
+			o->null_map[(size_t)(perm - 1) * o->n_centres + c] = (float)nidec_mean_numpy(fmap, F);
+		}
+		if (fmap != fm)
+			nidec_free(fmap);
+	}
+	return 0;
+}
+
+/* A complete null map's maximum over its spheres (NaN: none fitted). */
+static void null_max(nidec_sl_outcome *o, long perm)
+{
+	const float *m = o->null_map + (size_t)(perm - 1) * o->n_centres;
 	float mx = -INFINITY;
+	size_t c;
 	int any = 0;
 
-	for (b = 0; b < sl->n_blocks; b++) {
-		const nidec_result *r = results[(size_t)perm * sl->n_blocks + b];
-		size_t c0 = b * sl->block, S = (c0 + sl->block < o->n_centres ? c0 + sl->block : o->n_centres) - c0;
-
-		if (r->status)
-			return nidec_fail(err, r->status < 0 ? r->status : NIDEC_EINTERNAL, "%s", r->msg);
-		if (r->n_fit != S * F * E)
-			return nidec_fail(err, NIDEC_EINTERNAL, "searchlight result %zu holds %zu values, expected %zu",
-					  r->task, r->n_fit, S * F * E);
-		for (s = 0; s < S; s++) {
-			size_t c = c0 + s;
-			double fm[512], *fmap = fm;
-			if (F > 512 && !(fmap = nidec_malloc_e(F, sizeof(double), "fold scores", err)))
-				return NIDEC_ENOMEM;
-			for (f = 0; f < F; f++)
-				fmap[f] = r->score[(s * F + f) * E + Kk];
-			if (perm == 0) {
-				for (k = 0; k < Kk; k++)
-					for (f = 0; f < F; f++) {
-						o->fold_score[(c * Kk + k) * F + f] = r->score[(s * F + f) * E + k];
-						o->chosen_C[(c * Kk + k) * F + f] = r->C[(s * F + f) * E + k];
-					}
-				memcpy(o->map_fold + c * F, fmap, F * sizeof(double));
-				o->map[c] = nidec_mean_numpy(fmap, F);
-			} else {
-				float v = (float)nidec_mean_numpy(fmap, F);
-				o->null_map[(size_t)(perm - 1) * o->n_centres + c] = v;
-				if (!isnan(v) && v > mx)
-					mx = v;
-				any |= !isnan(v);
-			}
-			if (fmap != fm)
-				nidec_free(fmap);
+	for (c = 0; c < o->n_centres; c++)
+		if (!isnan(m[c])) {
+			mx = m[c] > mx ? m[c] : mx;
+			any = 1;
 		}
-	}
-	if (perm > 0)
-		o->null_max[perm - 1] = any ? mx : NAN;
-	return 0;
+	o->null_max[perm - 1] = any ? mx : NAN;
 }
 
 int nidec_sl_reducer_add(nidec_sl_reducer *rd, nidec_result **results, size_t t, nidec_err *err)
 {
 	const nidec_sl *sl = rd->sl;
 	long perm = (long)(t / sl->n_blocks);
-	size_t b;
 
-	if (t >= sl->n_tasks || !results[t] || rd->reduced[perm])
+	if (t >= sl->n_tasks || !results[t] || rd->done[t])
 		return nidec_fail(err, NIDEC_EINTERNAL, "searchlight reduce: task %zu given twice or out of range", t);
-	if (++rd->got[perm] < sl->n_blocks)
-		return 0;
-	NIDEC_TRY(reduce_perm(rd, results, perm, err));
-	rd->reduced[perm] = 1;
-	for (b = 0; b < sl->n_blocks; b++)
-		nidec_result_free(&results[(size_t)perm * sl->n_blocks + b]);
+	NIDEC_TRY(reduce_block(rd, results[t], perm, t % sl->n_blocks, err));
+	nidec_result_free(&results[t]);
+	rd->done[t] = 1;
+	if (++rd->got[perm] == sl->n_blocks) {
+		if (perm > 0)
+			null_max(rd->o, perm);
+		rd->reduced[perm] = 1;
+	}
 	return 0;
 }
 
 int nidec_sl_reducer_done(const nidec_sl_reducer *rd, size_t t)
 {
-	return rd->reduced[t / rd->sl->n_blocks];
+	return t < rd->sl->n_tasks && rd->done[t];
 }
 
 int nidec_sl_reducer_finish(nidec_sl_reducer *rd, nidec_sl_outcome **out, nidec_err *err)
