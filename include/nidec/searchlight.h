@@ -49,6 +49,7 @@
 #ifndef NIDEC_SEARCHLIGHT_H
 #define NIDEC_SEARCHLIGHT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,10 +108,14 @@ typedef struct nidec_sl_outcome {
 	double *C;              /* [n_C] */
 	/* [n_centres * n_keys * n_folds], index (s * n_keys + k) * n_folds + f */
 	double *fold_score;
-	double *chosen_C;
+	uint16_t *chosen;       /* the C used: an index into C, NIDEC_SL_NO_C for none
+	                         * (2 bytes, not 8: rank 0 holds the maps) */
 	double *score;          /* [n_centres * n_keys] mean over folds */
 	double *map;            /* [n_centres] the map value (see above) */
-	double *map_fold;       /* [n_centres * n_folds] the map value per fold */
+	/* [n_centres * n_folds] the map value per fold: fold_score itself for
+	 * one key (the map is that key's score), else map_fold_own */
+	const double *map_fold;
+	double *map_fold_own;
 	size_t n_skipped;       /* spheres below min_voxels (NaN) */
 	/* permutations */
 	long n_perm;
@@ -119,6 +124,14 @@ typedef struct nidec_sl_outcome {
 	double *p;              /* [n_centres] (1 + #null >= observed) / (n_perm + 1) */
 	double *p_fwe;          /* [n_centres] the same against the maxima */
 } nidec_sl_outcome;
+
+#define NIDEC_SL_NO_C UINT16_MAX
+
+/* The C of entry i of fold_score (NaN: none). */
+static inline double nidec_sl_chosen_C(const nidec_sl_outcome *o, size_t i)
+{
+	return o->chosen[i] == NIDEC_SL_NO_C ? (double)NAN : o->C[o->chosen[i]];
+}
 
 void nidec_sl_outcome_free(nidec_sl_outcome **o);
 

@@ -120,6 +120,11 @@ int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_s
 		goto fail;
 	sl->sp = sp;
 	sl->n_C = sl->pl->estimator == NIDEC_EST_DUMMY ? 1 : opts->n_C;
+	if (sl->n_C >= NIDEC_SL_NO_C) {
+		rc = nidec_fail(err, NIDEC_EINPUT, "[model] C: %zu values; a searchlight takes at most %d",
+				sl->n_C, NIDEC_SL_NO_C - 1);
+		goto fail;
+	}
 	sl->C = nidec_malloc_e(sl->n_C, sizeof(double), "the C grid", err);
 	if (!sl->C) {
 		rc = NIDEC_ENOMEM;
@@ -727,10 +732,10 @@ void nidec_sl_outcome_free(nidec_sl_outcome **op)
 	nidec_free(o->keys);
 	nidec_free(o->C);
 	nidec_free(o->fold_score);
-	nidec_free(o->chosen_C);
+	nidec_free(o->chosen);
 	nidec_free(o->score);
 	nidec_free(o->map);
-	nidec_free(o->map_fold);
+	nidec_free(o->map_fold_own);
 	nidec_free(o->null_map);
 	nidec_free(o->null_max);
 	nidec_free(o->p);
@@ -776,15 +781,17 @@ int nidec_sl_reducer_create(const nidec_sl *sl, nidec_sl_reducer **out, nidec_er
 	o->keys = nidec_calloc_e(Kk, sizeof(char *), "keys", err);
 	o->C = nidec_malloc_e(sl->n_C, sizeof(double), "the C grid", err);
 	o->fold_score = nidec_malloc_e(N * Kk * F + 1, sizeof(double), "the searchlight maps", err);
-	o->chosen_C = nidec_malloc_e(N * Kk * F + 1, sizeof(double), "the searchlight maps", err);
+	o->chosen = nidec_malloc_e(N * Kk * F + 1, sizeof(uint16_t), "the searchlight maps", err);
 	o->score = nidec_malloc_e(N * Kk + 1, sizeof(double), "the searchlight maps", err);
 	o->map = nidec_malloc_e(N + 1, sizeof(double), "the searchlight maps", err);
-	o->map_fold = nidec_malloc_e(N * F + 1, sizeof(double), "the searchlight maps", err);
+	if (Kk > 1)
+		o->map_fold_own = nidec_malloc_e(N * F + 1, sizeof(double), "the searchlight maps", err);
+	o->map_fold = Kk > 1 ? o->map_fold_own : o->fold_score;
 	o->null_map = nidec_malloc_e(np * N + 1, sizeof(float), "the null maps", err);
 	o->null_max = nidec_malloc_e(np + 1, sizeof(float), "the null maps", err);
 	o->p = nidec_malloc_e(N + 1, sizeof(double), "p-values", err);
 	o->p_fwe = nidec_malloc_e(N + 1, sizeof(double), "p-values", err);
-	if (!o->keys || !o->C || !o->fold_score || !o->chosen_C || !o->score || !o->map ||
+	if (!o->keys || !o->C || !o->fold_score || !o->chosen || !o->score || !o->map ||
 	    !o->map_fold || !o->null_map || !o->null_max || !o->p || !o->p_fwe)
 		goto oom;
 	for (k = 0; k < Kk; k++)
@@ -796,6 +803,18 @@ int nidec_sl_reducer_create(const nidec_sl *sl, nidec_sl_reducer **out, nidec_er
 oom:
 	nidec_sl_reducer_free(&rd);
 	return NIDEC_ENOMEM;
+}
+
+/* The index of C value v in the grid, NIDEC_SL_NO_C for NaN (a map
+ * entry, a sphere not fitted). */
+static uint16_t c_index(const nidec_sl *sl, double v)
+{
+	size_t i;
+
+	for (i = 0; i < sl->n_C; i++)
+		if (sl->C[i] == v)
+			return (uint16_t)i;
+	return NIDEC_SL_NO_C;
 }
 
 /* One block's result r of permutation perm into the maps. */
@@ -827,9 +846,10 @@ static int reduce_block(nidec_sl_reducer *rd, const nidec_result *r, long perm, 
 		for (k = 0; k < Kk; k++)
 			for (f = 0; f < F; f++) {
 				o->fold_score[(c * Kk + k) * F + f] = r->score[(s * F + f) * E + k];
-				o->chosen_C[(c * Kk + k) * F + f] = r->C[(s * F + f) * E + k];
+				o->chosen[(c * Kk + k) * F + f] = c_index(sl, r->C[(s * F + f) * E + k]);
 			}
-		memcpy(o->map_fold + c * F, fmap, F * sizeof(double));
+		if (o->map_fold_own)
+			memcpy(o->map_fold_own + c * F, fmap, F * sizeof(double));
 		o->map[c] = nidec_mean_numpy(fmap, F);
 		if (fmap != fm)
 			nidec_free(fmap);

@@ -169,6 +169,12 @@ int nidec_spheres_build(const int32_t *ijk, size_t p, const int64_t dims[3],
 	}
 	s.ptr[n_centres] = len;
 	s.n_centres = n_centres;
+	if (len && len < cap) {
+		/* give back the doubling's slack: every rank keeps the spheres */
+		uint32_t *nv = nidec_realloc(s.vox, len * sizeof(*nv));
+		if (nv)
+			s.vox = nv;
+	}
 	if (!n_centres)
 		s.min_size = 0;
 	nidec_spheres_release(out);

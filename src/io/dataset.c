@@ -848,6 +848,10 @@ int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec
 	size_t i, cells;
 
 	NIDEC_TRY(rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err));
+	/* HDF5 keeps the blocks it freed on its own free lists (a few MiB after
+	 * reading the matrix): give them back, the rank holds the matrix for
+	 * the whole run */
+	H5garbage_collect();
 	/* nidec convert never writes NaN or Inf (it replaces them by 0): one
 	 * in /X comes from another writer and would silently turn decisions
 	 * and scores into NaN (tests/bad/README.md B3) */

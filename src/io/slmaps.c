@@ -123,6 +123,8 @@ static int write_tsv(struct ctx *c, nidec_fileset *fs, nidec_err *err)
 	nidec_tempfile *t = NULL;
 	int add = 0, rc;
 
+	/* written in pieces of about 1 MiB: a whole-brain table is ~10 MiB */
+	NIDEC_TRY(nidec_fileset_add(fs, "searchlight.tsv", &t, err));
 	add |= nidec_sbuf_adds(&sb, "centre\ti\tj\tk\tx\ty\tz\tn_voxels");
 	for (f = 0; f < F; f++)
 		add |= nidec_sbuf_addf(&sb, "\tscore_fold_%zu", f);
@@ -159,10 +161,15 @@ static int write_tsv(struct ctx *c, nidec_fileset *fs, nidec_err *err)
 			add |= nidec_tsv_num(&sb, o->p_fwe[i]);
 		}
 		add |= nidec_sbuf_adds(&sb, "\n");
+		if (!add && sb.len >= ((size_t)1 << 20)) {
+			if (nidec_tempfile_write(t, sb.buf, sb.len, err) < 0) {
+				nidec_sbuf_release(&sb);
+				return NIDEC_EIO;
+			}
+			nidec_sbuf_reset(&sb);
+		}
 	}
 	rc = add ? nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting searchlight.tsv") : 0;
-	if (rc == 0)
-		rc = nidec_fileset_add(fs, "searchlight.tsv", &t, err);
 	if (rc == 0)
 		rc = nidec_tempfile_write(t, sb.buf, sb.len, err);
 	if (rc == 0)
@@ -400,8 +407,15 @@ static int h5_body(hid_t f, struct ctx *c, const char *path, nidec_err *err)
 	d[2] = F;
 	if (rc == 0)
 		rc = nidec_h5w_f64(g, "fold_score", 3, d, o->fold_score, path, err);
-	if (rc == 0)
-		rc = nidec_h5w_f64(g, "chosen_C", 3, d, o->chosen_C, path, err);
+	if (rc == 0) {
+		double *cc = nidec_malloc_e(N * Kk * F + 1, sizeof(double), "results.h5", err);
+		rc = cc ? 0 : NIDEC_ENOMEM;
+		for (i = 0; cc && i < N * Kk * F; i++)
+			cc[i] = nidec_sl_chosen_C(o, i);
+		if (rc == 0)
+			rc = nidec_h5w_f64(g, "chosen_C", 3, d, cc, path, err);
+		nidec_free(cc);
+	}
 	d[0] = N + 1;
 	if (rc == 0)
 		rc = nidec_h5w_i64(g, "sphere_ptr", 1, d, ptr, path, err);
