@@ -29,22 +29,51 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
+# The end-to-end scripts run NIDEC_TEST_SCRIPTS (2) at a time, the longest
+# first (the seconds each took last time on this machine, kept in
+# $TMPDIR/nidec-test-times; unknown ones first): most of a script's time is
+# process start-up, MPI launch and sleeps, not CPU.  Each script has its
+# own scratch directory; the ones that measure time bound it loosely.
 if [ "$what" = all ] || [ "$what" = e2e ]; then
+	times=${TMPDIR:-/tmp}/nidec-test-times
+	: >"$log/list"
 	for s in "$here"/e2e/t*.sh; do
 		[ -e "$s" ] || continue
-		case $(basename "$s") in "$only"*) ;; *) continue ;; esac
-		start=$(date +%s)
-		sh "$s" >"$log/$(basename "$s").out" 2>&1
-		line=$(grep '^# .*passed, .*failed' "$log/$(basename "$s").out" | tail -n 1)
+		name=$(basename "$s")
+		case $name in "$only"*) ;; *) continue ;; esac
+		t=$(sed -n "s/^$name //p" "$times" 2>/dev/null | tail -n 1)
+		echo "${t:-100000} $s" >>"$log/list"
+	done
+	sort -rn "$log/list" | cut -d' ' -f2- |
+		xargs -P "${NIDEC_TEST_SCRIPTS:-2}" -I '{}' sh -c '
+			name=$(basename "$1")
+			start=$(date +%s)
+			sh "$1" >"$2/$name.out" 2>&1
+			echo $(($(date +%s) - start)) >"$2/$name.time"
+			line=$(grep "^# .*passed, .*failed" "$2/$name.out" | tail -n 1)
+			echo "e2e $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log"
+	for s in "$here"/e2e/t*.sh; do
+		name=$(basename "$s")
+		[ -e "$log/$name.out" ] || continue
+		line=$(grep '^# .*passed, .*failed' "$log/$name.out" | tail -n 1)
 		p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 		k=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 		p=${p:-0} f=${f:-1} k=${k:-0}
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
-		echo "e2e $(basename "$s"): $p passed, $f failed, $k skipped ($(($(date +%s) - start)) s)" >&2
-		if [ "$f" != 0 ]; then grep -v '^ok ' "$log/$(basename "$s").out" | tail -n 60 >&2; fi
-		grep '^skip ' "$log/$(basename "$s").out" >&2 || true
+		if [ "$f" != 0 ]; then
+			echo "e2e $name: FAILED" >&2
+			grep -v '^ok ' "$log/$name.out" | tail -n 60 >&2
+		fi
+		grep '^skip ' "$log/$name.out" >&2 || true
+		[ -e "$log/$name.time" ] && echo "$name $(cat "$log/$name.time")" >>"$log/times.new"
 	done
+	# keep the latest time of each script (others' lines stay)
+	if [ -e "$log/times.new" ]; then
+		[ -e "$times" ] || : >"$times" 2>/dev/null || true
+		awk 'NF == 2 { t[$1] = $2 } END { for (n in t) print n, t[n] }' "$times" "$log/times.new" \
+			>"$log/times.all" 2>/dev/null && cp "$log/times.all" "$times" 2>/dev/null || true
+	fi
 fi
 rm -rf "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
