@@ -1,7 +1,7 @@
 /*
  * svg.c - the charts of report.html as inline SVG: per-fold scores with the
- * chance level, and the permutation null distribution with the observed
- * score.  Inline SVG needs no script, no font file and no network, scales
+ * chance level, and histograms (the permutation null distribution with the
+ * observed score; a searchlight's sphere scores split at chance).  Inline SVG needs no script, no font file and no network, scales
  * with the page, prints sharply, and its text can be searched and copied.
  *
  * Everything is drawn from numbers the caller read from the result files;
@@ -19,6 +19,8 @@
 static const char *const palette[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
 				       "#9467bd", "#8c564b", "#e377c2", "#7f7f7f" };
 #define N_PALETTE (sizeof(palette) / sizeof(palette[0]))
+#define BAR_FILL "#9aa7b8"        /* histogram bars */
+#define ABOVE_FILL "#e6550d"      /* histogram bars above the mark (split) */
 
 int nidec_html_escape(nidec_sbuf *out, const char *s)
 {
@@ -153,24 +155,24 @@ int nidec_svg_fold_scores(nidec_sbuf *out, const char *const *series, size_t n_s
 	return rc ? NIDEC_ENOMEM : 0;
 }
 
-int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double observed,
-			double p_value, const char *xlabel)
+int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_hist_opts *o)
 {
 	const double W = 760, H = 260, L = 56, R = 190, T = 16, B = 44;
-	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, width, step, v;
-	size_t *count = NULL, i, nb, cmax = 1, n_ok = 0;
-	int rc = 0;
+	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, width, step, x, bw;
+	size_t *count = NULL, i, nb, cmax = 1, n_ok = 0, n_above = 0, nb_below = 0;
+	int rc = 0, split = o->split && isfinite(o->mark);
 	char buf[64];
 
 	for (i = 0; i < n; i++)
-		if (isfinite(null[i])) {
-			lo = null[i] < lo ? null[i] : lo;
-			hi = null[i] > hi ? null[i] : hi;
+		if (isfinite(v[i])) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
 			n_ok++;
+			n_above += split && v[i] > o->mark;
 		}
-	if (isfinite(observed)) {
-		lo = observed < lo ? observed : lo;
-		hi = observed > hi ? observed : hi;
+	if (isfinite(o->mark)) {
+		lo = o->mark < lo ? o->mark : lo;
+		hi = o->mark > hi ? o->mark : hi;
 	}
 	if (!isfinite(lo)) {
 		lo = 0;
@@ -185,12 +187,37 @@ int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double ob
 	hi += 0.05 * width;
 	nb = (size_t)ceil(sqrt((double)n_ok));
 	nb = nb < 10 ? 10 : nb > 40 ? 40 : nb;
+	bw = (hi - lo) / (double)nb;
+	if (split) {
+		/* a bin edge at the mark: nb_below bins below it, the rest above
+		 * (lo < mark < hi after the padding above) */
+		nb_below = (size_t)ceil((o->mark - lo) / bw);
+		if (nb_below < 1)
+			nb_below = 1;
+		lo = o->mark - (double)nb_below * bw;
+		nb = nb_below + (size_t)ceil((hi - o->mark) / bw);
+		if (nb == nb_below)
+			nb++;
+		hi = lo + (double)nb * bw;
+	}
 	count = nidec_calloc(nb, sizeof(*count));
 	if (!count)
 		return NIDEC_ENOMEM;
 	for (i = 0; i < n; i++)
-		if (isfinite(null[i])) {
-			size_t b = (size_t)((null[i] - lo) / (hi - lo) * (double)nb);
+		if (isfinite(v[i])) {
+			size_t b;
+			if (split) {
+				/* bins (a, b]: a value equal to the mark is not above it;
+				 * which side of the mark decides, not rounding */
+				double q = ceil((v[i] - lo) / bw) - 1;
+				b = q < 0 ? 0 : (size_t)q;
+				if (v[i] > o->mark && b < nb_below)
+					b = nb_below;
+				else if (!(v[i] > o->mark) && b >= nb_below)
+					b = nb_below - 1;
+			} else {
+				b = (size_t)((v[i] - lo) / (hi - lo) * (double)nb);
+			}
 			if (b >= nb)
 				b = nb - 1;
 			if (++count[b] > cmax)
@@ -199,54 +226,89 @@ int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double ob
 #define X(val) (L + pw * ((val) - lo) / (hi - lo))
 #define Y(c) (T + ph * (1 - (double)(c) / (double)cmax))
 	rc |= nidec_sbuf_addf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-			      "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">"
-			      "<title>permutation null distribution</title>\n", W, H, W, H);
+			      "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"><title>", W, H, W, H);
+	rc |= nidec_html_escape(out, o->title);
+	rc |= nidec_sbuf_adds(out, "</title>\n");
 	for (i = 0; i < nb; i++) {
 		double x0 = X(lo + (hi - lo) * (double)i / (double)nb), x1 = X(lo + (hi - lo) * (double)(i + 1) / (double)nb);
 		if (!count[i])
 			continue;
-		rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#9aa7b8\" "
-				      "stroke=\"#fff\" stroke-width=\"0.5\"><title>%zu permutations</title></rect>\n",
-				      x0, Y(count[i]), x1 - x0, T + ph - Y(count[i]), count[i]);
+		rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+				      "stroke=\"#fff\" stroke-width=\"0.5\"><title>%zu ", x0, Y(count[i]), x1 - x0,
+				      T + ph - Y(count[i]), split && i >= nb_below ? ABOVE_FILL : BAR_FILL, count[i]);
+		rc |= nidec_html_escape(out, o->counted);
+		rc |= nidec_sbuf_adds(out, "</title></rect>\n");
 	}
 	rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
 			      L, T + ph, L + pw, T + ph);
 	step = nice_step(hi - lo, 6);
-	for (v = ceil(lo / step) * step; v <= hi; v += step) {
-		fmt_tick(buf, sizeof(buf), v, step);
+	for (x = ceil(lo / step) * step; x <= hi; x += step) {
+		fmt_tick(buf, sizeof(buf), x, step);
 		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>"
 				      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%s</text>\n",
-				      X(v), T + ph, X(v), T + ph + 4, X(v), T + ph + 17, buf);
+				      X(x), T + ph, X(x), T + ph + 4, X(x), T + ph + 17, buf);
 	}
 	step = nice_step((double)cmax, 4);
 	if (step < 1)
 		step = 1;
-	for (v = 0; v <= (double)cmax; v += step)
+	for (x = 0; x <= (double)cmax; x += step)
 		rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%.0f</text>\n",
-				      L - 6, Y(v) + 4, v);
+				      L - 6, Y(x) + 4, x);
 	rc |= nidec_sbuf_addf(out, "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" "
-			      "text-anchor=\"middle\" class=\"axis\">permutations</text>", T + ph / 2, T + ph / 2);
+			      "text-anchor=\"middle\" class=\"axis\">", T + ph / 2, T + ph / 2);
+	rc |= nidec_html_escape(out, o->counted);
+	rc |= nidec_sbuf_adds(out, "</text>");
 	rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">",
 			      L + pw / 2, H - 6);
-	rc |= nidec_html_escape(out, xlabel ? xlabel : "score");
+	rc |= nidec_html_escape(out, o->xlabel ? o->xlabel : "score");
 	rc |= nidec_sbuf_adds(out, "</text>\n");
-	rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"#9aa7b8\"/>"
-			      "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">null (%zu)</text>\n",
-			      L + pw + 12, T + 4, L + pw + 30, T + 14, n_ok);
-	if (isfinite(observed)) {
-		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
-				      "stroke-width=\"2.5\"/>\n", X(observed), T, X(observed), T + ph);
-		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
-				      "stroke-width=\"2.5\"/><text x=\"%.1f\" y=\"%.1f\" class=\"legend\">observed "
-				      "%.3f</text>\n", L + pw + 10, T + 30, L + pw + 26, T + 30, L + pw + 30, T + 34,
-				      observed);
+	rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			      "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">", L + pw + 12, T + 4, BAR_FILL,
+			      L + pw + 30, T + 14);
+	rc |= nidec_html_escape(out, o->legend);
+	rc |= nidec_sbuf_addf(out, " (%zu)</text>\n", n_ok - n_above);
+	if (split) {
+		rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+				      "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">", L + pw + 12, T + 22,
+				      ABOVE_FILL, L + pw + 30, T + 32);
+		rc |= nidec_html_escape(out, o->legend_above ? o->legend_above : "above");
+		rc |= nidec_sbuf_addf(out, " (%zu)</text>\n", n_above);
 	}
-	if (isfinite(p_value))
+	if (isfinite(o->mark)) {
+		double my = T + (split ? 48 : 30);
+		const char *style = o->mark_dashed ? "stroke=\"#000\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\""
+						   : "stroke=\"#d62728\" stroke-width=\"2.5\"";
+		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %s/>\n",
+				      X(o->mark), T, X(o->mark), T + ph, style);
+		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %s/><text x=\"%.1f\" "
+				      "y=\"%.1f\" class=\"legend\">", L + pw + 10, my, L + pw + 26, my, style,
+				      L + pw + 30, my + 4);
+		rc |= nidec_html_escape(out, o->mark_label ? o->mark_label : "");
+		rc |= nidec_sbuf_adds(out, "</text>\n");
+	}
+	if (isfinite(o->p_value))
 		rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">p = %.4g</text>\n",
-				      L + pw + 12, T + 56, p_value);
+				      L + pw + 12, T + (split ? 74 : 56), o->p_value);
 #undef X
 #undef Y
 	rc |= nidec_sbuf_adds(out, "</svg>\n");
 	nidec_free(count);
 	return rc ? NIDEC_ENOMEM : 0;
+}
+
+int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double observed,
+			double p_value, const char *xlabel)
+{
+	nidec_svg_hist_opts o = NIDEC_SVG_HIST_OPTS_INIT;
+	char label[64];
+
+	snprintf(label, sizeof(label), "observed %.3f", observed);
+	o.title = "permutation null distribution";
+	o.counted = "permutations";
+	o.legend = "null";
+	o.xlabel = xlabel;
+	o.mark = observed;
+	o.mark_label = label;
+	o.p_value = p_value;
+	return nidec_svg_hist(out, null, n, &o);
 }

@@ -9,6 +9,7 @@
 #ifndef NIDEC_REPORT_SVG_H
 #define NIDEC_REPORT_SVG_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "nidec/sbuf.h"
@@ -20,8 +21,31 @@
 int nidec_svg_fold_scores(nidec_sbuf *out, const char *const *series, size_t n_series,
 			  const double *score, size_t n_folds, double chance, const char *ylabel);
 
+/* What a histogram shows (nidec_svg_hist).  Strings are borrowed. */
+typedef struct nidec_svg_hist_opts {
+	const char *title;        /* the chart's <title> */
+	const char *counted;      /* what a bar counts: y axis and bar tooltips ("permutations") */
+	const char *xlabel;       /* NULL: "score" */
+	const char *legend;       /* the bars' legend ("null"), followed by their count */
+	const char *legend_above; /* split: the legend of the bars above `mark` */
+	double mark;              /* a vertical line at this value (NaN: none) */
+	const char *mark_label;   /* its legend ("observed 0.853") */
+	int mark_dashed;          /* 1: black dashed (a reference: chance); 0: solid red */
+	int split;                /* 1: a bin edge at `mark`, bins (a, b], the bins above
+				   * `mark` coloured and counted apart: exactly the values
+				   * > mark (a value equal to it is not above) */
+	double p_value;           /* in the legend (NaN: not shown) */
+} nidec_svg_hist_opts;
+
+#define NIDEC_SVG_HIST_OPTS_INIT { "histogram", "values", NULL, "values", NULL, NAN, NULL, 0, 0, NAN }
+
+/* Histogram of the finite values of v[n] (10 to 40 bins over their range
+ * and `mark`'s). */
+int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_hist_opts *o);
+
 /* Histogram of `n` null scores with a vertical line at `observed` and the
- * p-value in the legend (NaN: not shown). */
+ * p-value in the legend (NaN: not shown); nidec_svg_hist with the
+ * permutation test's labels. */
 int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double observed,
 			double p_value, const char *xlabel);
 
