@@ -1,14 +1,18 @@
 /*
  * report.h - report.html: one self-contained page describing a results
- * directory (the output of `nidec run` / `nidec cv`).
+ * directory: the decoder's (`nidec run` / `nidec cv`) or a searchlight's
+ * (`nidec searchlight`; summary.json says "analysis": "searchlight", or,
+ * without summary.json, its files do).
  *
  * Contract:
  *  - The report READS result files only (summary.json, scores.tsv,
  *    grid_scores.tsv, predictions.tsv, weights_<class>.nii.gz,
- *    weights_std_<class>.nii.gz, the dataset HDF5 and the input images the
- *    config names); it never re-runs or re-scores anything.  Counting a
- *    confusion matrix from predictions.tsv and averaging the BOLD series for
- *    a background picture are the only arithmetic.
+ *    weights_std_<class>.nii.gz; a searchlight's searchlight_*.nii.gz and
+ *    searchlight.tsv; the dataset HDF5 and the input images the config
+ *    names); it never re-runs or re-scores anything.  Counting a confusion
+ *    matrix from predictions.tsv, the bars of a histogram and the voxels of
+ *    a map above a threshold, and averaging the BOLD series for a
+ *    background picture are the only arithmetic.
  *  - Each section degrades on its own: when the file it needs is missing or
  *    unreadable, the section says "not available" and why, and the rest of
  *    the page is still written (a warning is logged).
@@ -29,7 +33,11 @@
  * dataset named in summary.json (provenance.dataset) or
  * <results_dir>/dataset.h5 is used if it can be opened.  Fails when
  * results_dir holds no result file at all, when a dataset given explicitly
- * cannot be opened, or when the page cannot be written. */
+ * cannot be opened, or when the page cannot be written.
+ * The searchlight's page (src/report/report_searchlight.c) shows its map
+ * over the mean EPI coloured where the score is above chance (at the
+ * map's float32 precision), the distribution of the sphere scores, the
+ * best spheres, the sphere sizes and the permutation test. */
 int nidec_report_write(const char *results_dir, const char *dataset_path, nidec_err *err);
 
 /* Same, written to `out_path` (NULL: <results_dir>/report.html). */

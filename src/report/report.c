@@ -598,14 +598,32 @@ static void page(struct report *r)
 	nidec_rep_page_end(r);
 }
 
+/* 1 if `pattern` (under dir) matches a file. */
+static int any_file(struct report *r, const char *pattern)
+{
+	char *pat = nidec_rep_join(r->dir, pattern);
+	glob_t g;
+	int found = 0;
+
+	if (!pat) {
+		r->oom = 1;
+		return 0;
+	}
+	if (glob(pat, 0, NULL, &g) == 0) {
+		found = g.gl_pathc > 0;
+		globfree(&g);
+	}
+	nidec_free(pat);
+	return found;
+}
+
 int nidec_report_write_to(const char *results_dir, const char *dataset_path, const char *out_path,
 			  nidec_err *err)
 {
 	struct report r;
 	struct stat st;
-	char *wpat = NULL;
-	int rc = 0, fatal = 0, have_weights = 0;
-	glob_t g;
+	int rc = 0, fatal = 0, searchlight = 0;
+	const char *analysis;
 
 	if (stat(results_dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return nidec_fail(err, NIDEC_EIO, "cannot read results directory '%s': %s; give the output "
@@ -613,23 +631,27 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 				  stat(results_dir, &st) != 0 ? strerror(errno) : "not a directory");
 	nidec_rep_init(&r, results_dir);
 	nidec_rep_load_summary(&r);
-	nidec_rep_load_tsv(&r, "scores.tsv", &r.scores, &r.have_scores, r.scores_why, sizeof(r.scores_why));
-	nidec_rep_load_tsv(&r, "grid_scores.tsv", &r.grid, &r.have_grid, r.grid_why, sizeof(r.grid_why));
-	nidec_rep_load_tsv(&r, "predictions.tsv", &r.preds, &r.have_preds, r.preds_why, sizeof(r.preds_why));
-	wpat = nidec_rep_join(results_dir, "weights_*.nii*");
-	if (wpat && glob(wpat, 0, NULL, &g) == 0) {
-		have_weights = g.gl_pathc > 0;
-		globfree(&g);
+	/* which page: summary.json says; without it, the files do */
+	analysis = nidec_rep_jstr(r.summary, "analysis");
+	if (analysis)
+		searchlight = !strcmp(analysis, "searchlight");
+	else if (!r.summary)
+		searchlight = any_file(&r, "searchlight.tsv") || any_file(&r, "searchlight_*.nii*");
+	if (!searchlight) {
+		nidec_rep_load_tsv(&r, "scores.tsv", &r.scores, &r.have_scores, r.scores_why, sizeof(r.scores_why));
+		nidec_rep_load_tsv(&r, "grid_scores.tsv", &r.grid, &r.have_grid, r.grid_why, sizeof(r.grid_why));
+		nidec_rep_load_tsv(&r, "predictions.tsv", &r.preds, &r.have_preds, r.preds_why,
+				   sizeof(r.preds_why));
 	}
-	nidec_free(wpat);
-	if (!r.summary && !r.have_scores && !r.have_preds && !have_weights) {
+	if (!searchlight && !r.summary && !r.have_scores && !r.have_preds && !any_file(&r, "weights_*.nii*")) {
 		char *sp = nidec_rep_join(results_dir, "summary.json");
 		int has_summary_file = sp && nidec_rep_file_exists(sp);
 		nidec_free(sp);
 		if (!has_summary_file) {
 			rc = nidec_fail(err, NIDEC_EINPUT, "'%s' holds no nidec results (no summary.json, "
-					"scores.tsv, predictions.tsv or weights_*.nii.gz); give the output directory "
-					"of 'nidec run' or 'nidec cv'", results_dir);
+					"scores.tsv, predictions.tsv, weights_*.nii.gz or searchlight files); give "
+					"the output directory of 'nidec run', 'nidec cv' or 'nidec searchlight'",
+					results_dir);
 			goto done;
 		}
 	}
@@ -638,10 +660,16 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 		rc = fatal;
 		goto done;
 	}
-	find_keys(&r);
+	if (searchlight)
+		nidec_rep_find_classes(&r);
+	else
+		find_keys(&r);
 	nidec_rep_load_background(&r);
 	nidec_rep_load_mask(&r);
-	page(&r);
+	if (searchlight)
+		nidec_rep_searchlight_page(&r);
+	else
+		page(&r);
 	rc = nidec_rep_save(&r, out_path, err);
 done:
 	nidec_rep_release(&r);

@@ -971,6 +971,8 @@ static const char css[] =
 	"figcaption{font-size:.85em;color:#555;max-width:560px}\n"
 	".pair{display:flex;flex-wrap:wrap;gap:1em}.pair figure{flex:1 1 420px;margin:0 0 .8em;"
 	"max-width:600px}.pair img.brain{width:100%}\n"
+	".triple{display:flex;flex-wrap:wrap;gap:1em}.triple figure{flex:1 1 300px;margin:0 0 .8em;"
+	"max-width:400px}.triple img.brain{width:100%}\n"
 	"svg.chart{max-width:100%;height:auto;font-family:inherit}\n"
 	"svg .tick{font-size:11px;fill:#333}svg .axis{font-size:12px;fill:#222}"
 	"svg .legend{font-size:12px;fill:#222}\n"

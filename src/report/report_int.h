@@ -166,4 +166,8 @@ void nidec_rep_section_provenance(struct report *r);
 void nidec_rep_section_timing(struct report *r);
 void nidec_rep_section_appendix(struct report *r);
 
+/* The searchlight's page (report_searchlight.c), from a loaded report:
+ * summary, dataset, classes, background and mask. */
+void nidec_rep_searchlight_page(struct report *r);
+
 #endif

@@ -158,7 +158,7 @@ int nidec_svg_fold_scores(nidec_sbuf *out, const char *const *series, size_t n_s
 int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_hist_opts *o)
 {
 	const double W = 760, H = 260, L = 56, R = 190, T = 16, B = 44;
-	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, width, step, x, bw;
+	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, width, step, x, bw, dmin, dmax;
 	size_t *count = NULL, i, nb, cmax = 1, n_ok = 0, n_above = 0, nb_below = 0;
 	int rc = 0, split = o->split && isfinite(o->mark);
 	char buf[64];
@@ -170,6 +170,8 @@ int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_h
 			n_ok++;
 			n_above += split && v[i] > o->mark;
 		}
+	dmin = lo;
+	dmax = hi;
 	if (isfinite(o->mark)) {
 		lo = o->mark < lo ? o->mark : lo;
 		hi = o->mark > hi ? o->mark : hi;
@@ -188,7 +190,13 @@ int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_h
 	nb = (size_t)ceil(sqrt((double)n_ok));
 	nb = nb < 10 ? 10 : nb > 40 ? 40 : nb;
 	bw = (hi - lo) / (double)nb;
-	if (split) {
+	if (o->integer && !split && n_ok && dmax - dmin <= 39) {
+		/* one bin per whole number: [k - .5, k + .5) */
+		lo = floor(dmin + 0.5) - 0.5;
+		nb = (size_t)(floor(dmax + 0.5) - floor(dmin + 0.5)) + 1;
+		bw = 1;
+		hi = lo + (double)nb;
+	} else if (split) {
 		/* a bin edge at the mark: nb_below bins below it, the rest above
 		 * (lo < mark < hi after the padding above) */
 		nb_below = (size_t)ceil((o->mark - lo) / bw);

@@ -35,9 +35,10 @@ typedef struct nidec_svg_hist_opts {
 				   * `mark` coloured and counted apart: exactly the values
 				   * > mark (a value equal to it is not above) */
 	double p_value;           /* in the legend (NaN: not shown) */
+	int integer;              /* 1: whole numbers, one bin each (when they span <= 40), no split */
 } nidec_svg_hist_opts;
 
-#define NIDEC_SVG_HIST_OPTS_INIT { "histogram", "values", NULL, "values", NULL, NAN, NULL, 0, 0, NAN }
+#define NIDEC_SVG_HIST_OPTS_INIT { "histogram", "values", NULL, "values", NULL, NAN, NULL, 0, 0, NAN, 0 }
 
 /* Histogram of the finite values of v[n] (10 to 40 bins over their range
  * and `mark`'s). */
