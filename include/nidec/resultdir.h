@@ -1,10 +1,11 @@
 /*
  * resultdir.h - the one reader of a results directory: the files
  * nidec_results_write leaves in [output] dir (see results.h for what each
- * holds), read back by `nidec report` (src/report/report.c) and by the
- * group statistics of a sweep (src/cli/sweep_group.c), which need the same
- * things: summary.json as a JSON object, its scores per class, the TSV
- * tables, null_scores.tsv as numbers.
+ * holds), read back by `nidec report` (src/report) and by the group
+ * statistics of a sweep (src/job/group.c), which need the same things:
+ * summary.json as a JSON object, its scores per class, the TSV tables,
+ * null_scores.tsv as numbers; and a sweep's own JSON files for its group
+ * page.
  *
  * Rules:
  *  - files are read whole through the file layer (nidec_file_read), at
@@ -62,6 +63,12 @@ void nidec_result_table_release(nidec_result_table *t);
  * NIDEC_FILE_MISSING_OK a missing file gives *out = NULL and 0.
  */
 int nidec_resultdir_read_summary(const char *dir, unsigned flags, json_t **out, nidec_err *err);
+
+/* The same for any JSON object `name` of `dir` (a sweep's
+ * group_summary.json, dataset_description.json); "is it a <name> written
+ * by nidec?" when it is not an object. */
+int nidec_resultdir_read_json(const char *dir, const char *name, unsigned flags, json_t **out,
+			      nidec_err *err);
 
 /* The scores of a summary.json, as the group statistics use them. */
 typedef struct nidec_result_scores {

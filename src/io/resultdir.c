@@ -123,7 +123,8 @@ const char *nidec_result_table_at(const nidec_result_table *t, size_t row, int c
 
 /* ---- summary.json ------------------------------------------------------------ */
 
-int nidec_resultdir_read_summary(const char *dir, unsigned flags, json_t **out, nidec_err *err)
+int nidec_resultdir_read_json(const char *dir, const char *name, unsigned flags, json_t **out,
+			      nidec_err *err)
 {
 	char path[NIDEC_PATH_MAX];
 	json_error_t je;
@@ -131,7 +132,7 @@ int nidec_resultdir_read_summary(const char *dir, unsigned flags, json_t **out, 
 	char *text = NULL;
 	size_t len = 0;
 
-	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "summary.json", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, name, err));
 	NIDEC_TRY(nidec_file_read(path, NIDEC_RESULTDIR_READ_MAX, flags, &text, &len, err));
 	if (!text) {
 		*out = NULL; /* missing, and allowed to be */
@@ -143,11 +144,16 @@ int nidec_resultdir_read_summary(const char *dir, unsigned flags, json_t **out, 
 		return nidec_fail(err, NIDEC_EFORMAT, "'%s' line %d: %s", path, je.line, je.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return nidec_fail(err, NIDEC_EFORMAT, "'%s' is not a JSON object; is it a summary.json written by nidec?",
-				  path);
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s' is not a JSON object; is it a %s written by nidec?",
+				  path, name);
 	}
 	*out = root;
 	return 0;
+}
+
+int nidec_resultdir_read_summary(const char *dir, unsigned flags, json_t **out, nidec_err *err)
+{
+	return nidec_resultdir_read_json(dir, "summary.json", flags, out, err);
 }
 
 void nidec_result_scores_release(nidec_result_scores *s)

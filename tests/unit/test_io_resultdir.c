@@ -84,6 +84,29 @@ static void test_io_resultdir__tables(void **state)
 	assert_non_null(strstr(err.msg, "cannot open '"));
 }
 
+/* any JSON object of the directory, by name (the group page's files) */
+static void test_io_resultdir__json(void **state)
+{
+	nidec_err err = NIDEC_ERR_INIT;
+	json_t *js = (json_t *)1;
+	char path[512];
+
+	(void)state;
+	assert_int_equal(nidec_resultdir_read_json(dir, "group_summary.json", NIDEC_FILE_MISSING_OK, &js,
+						   &err), 0);
+	assert_null(js);
+	js = (json_t *)1;
+	assert_int_equal(nidec_resultdir_read_json(dir, "group_summary.json", 0, &js, &err), NIDEC_EIO);
+	assert_true(js == (json_t *)1); /* untouched on error */
+	put("group_summary.json", "[1]", path, sizeof(path));
+	assert_int_equal(nidec_resultdir_read_json(dir, "group_summary.json", 0, &js, &err), NIDEC_EFORMAT);
+	assert_non_null(strstr(err.msg, "is not a JSON object; is it a group_summary.json written by nidec?"));
+	put("group_summary.json", "{\"n_ok\": 3}", path, sizeof(path));
+	assert_int_equal(nidec_resultdir_read_json(dir, "group_summary.json", 0, &js, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(js, "n_ok")), 3);
+	json_decref(js);
+}
+
 static void test_io_resultdir__summary_and_scores(void **state)
 {
 	nidec_result_scores s = NIDEC_RESULT_SCORES_INIT;
@@ -180,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_io_resultdir__tables),
+		cmocka_unit_test(test_io_resultdir__json),
 		cmocka_unit_test(test_io_resultdir__summary_and_scores),
 		cmocka_unit_test(test_io_resultdir__null_scores),
 	};
