@@ -40,8 +40,29 @@
  * best spheres, the sphere sizes and the permutation test. */
 int nidec_report_write(const char *results_dir, const char *dataset_path, nidec_err *err);
 
-/* Same, written to `out_path` (NULL: <results_dir>/report.html). */
+/* Same, written to `out_path` (NULL: <results_dir>/report.html).  On the
+ * output root of a sweep (no summary.json, but group_summary.json,
+ * dataset_description.json or sub-* directories with results) it writes the
+ * group page (then `dataset_path` must be NULL). */
 int nidec_report_write_to(const char *results_dir, const char *dataset_path,
 			  const char *out_path, nidec_err *err);
+
+/*
+ * Write <root>/report.html, the group page of a sweep (`nidec sweep`; its
+ * files are docs/SWEEP.md's "Outputs"): per class, every subject's score
+ * (its mean over outer folds) with its folds' spread and the chance level;
+ * the group statistics of group_summary.json (mean, sem, t, p, the
+ * permutation p-value); every subject's status, with its error when it
+ * failed or a relative link to its own report.html; provenance.  Reads
+ * group_summary.json, dataset_description.json and each subject's
+ * summary.json, error.txt (without group_summary.json) and report.html
+ * (whether it exists); correct with failed subjects and when some of these
+ * files are missing (each section degrades on its own).  Fails when `root`
+ * is not a directory, holds neither group_summary.json nor any sub-*
+ * directory, or the page cannot be written.  Not collective (rank 0).
+ */
+int nidec_report_group_write(const char *root, nidec_err *err);
+/* Same, written to `out_path` (NULL: <root>/report.html). */
+int nidec_report_group_write_to(const char *root, const char *out_path, nidec_err *err);
 
 #endif

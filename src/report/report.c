@@ -631,6 +631,18 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 				  stat(results_dir, &st) != 0 ? strerror(errno) : "not a directory");
 	nidec_rep_init(&r, results_dir);
 	nidec_rep_load_summary(&r);
+	if (!r.summary && !any_file(&r, "summary.json") &&
+	    (any_file(&r, "group_summary.json") || any_file(&r, "dataset_description.json") ||
+	     any_file(&r, "sub-*/summary.json") || any_file(&r, "sub-*/error.txt"))) {
+		/* the output root of a sweep */
+		if (dataset_path)
+			rc = nidec_fail(err, NIDEC_EINPUT, "'%s' is the output root of a sweep: its page has no "
+					"single dataset; drop --dataset", results_dir);
+		else
+			rc = r.oom ? nidec_fail(err, NIDEC_ENOMEM, "out of memory")
+				   : nidec_report_group_write_to(results_dir, out_path, err);
+		goto done;
+	}
 	/* which page: summary.json says; without it, the files do */
 	analysis = nidec_rep_jstr(r.summary, "analysis");
 	if (analysis)
@@ -649,9 +661,9 @@ int nidec_report_write_to(const char *results_dir, const char *dataset_path, con
 		nidec_free(sp);
 		if (!has_summary_file) {
 			rc = nidec_fail(err, NIDEC_EINPUT, "'%s' holds no nidec results (no summary.json, "
-					"scores.tsv, predictions.tsv, weights_*.nii.gz or searchlight files); give "
-					"the output directory of 'nidec run', 'nidec cv' or 'nidec searchlight'",
-					results_dir);
+					"scores.tsv, predictions.tsv, weights_*.nii.gz, searchlight files or sweep "
+					"subjects); give the output directory of 'nidec run', 'nidec cv', 'nidec "
+					"searchlight' or 'nidec sweep'", results_dir);
 			goto done;
 		}
 	}

@@ -962,6 +962,7 @@ static const char css[] =
 	"white-space:pre-wrap}\n"
 	".na{color:#8a6d3b;background:#fcf8e3;border-left:4px solid #f0ad4e;padding:.35em .7em}\n"
 	".note{color:#555;font-size:.92em}\n"
+	".err{color:#c0392b}\n"
 	".cards{display:flex;flex-wrap:wrap;gap:.8em;margin:1em 0}\n"
 	".card{border:1px solid #d0d7de;border-radius:6px;padding:.5em 1em;min-width:10em}\n"
 	".card .big{font-size:1.8em;font-weight:700;color:#1f77b4}.card .mid{font-size:1.15em;"

@@ -1,8 +1,10 @@
 /*
  * svg.c - the charts of report.html as inline SVG: per-fold scores with the
- * chance level, and histograms (the permutation null distribution with the
- * observed score; a searchlight's sphere scores split at chance).  Inline SVG needs no script, no font file and no network, scales
- * with the page, prints sharply, and its text can be searched and copied.
+ * chance level, histograms (the permutation null distribution with the
+ * observed score; a searchlight's sphere scores split at chance), and a
+ * sweep's per-subject scores with their folds.  Inline SVG needs no
+ * script, no font file and no network, scales with the page, prints
+ * sharply, and its text can be searched and copied.
  *
  * Everything is drawn from numbers the caller read from the result files;
  * nothing is recomputed here beyond axis ranges and histogram counts.
@@ -319,4 +321,150 @@ int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double ob
 	o.mark_label = label;
 	o.p_value = p_value;
 	return nidec_svg_hist(out, null, n, &o);
+}
+
+int nidec_svg_subjects(nidec_sbuf *out, const nidec_svg_subjects_data *d)
+{
+	const double T = 16, H0 = 300, L = 56, R = 210;
+	int rotate = d->n_subjects > 16;
+	double B = rotate ? 84 : 50, W = 760, H, pw, ph, lo = 0, hi = 1, gw, bw, step, v;
+	size_t s, k, f, nf = d->folds ? d->n_folds : 0;
+	int rc = 0;
+	char buf[64];
+
+	/* room for every bar: at least 14 px a bar and 10 between subjects */
+	if (L + R + (double)d->n_subjects * (14.0 * (double)d->n_series + 10) > W)
+		W = L + R + (double)d->n_subjects * (14.0 * (double)d->n_series + 10);
+	H = H0 + (rotate ? B - 50 : 0);
+	pw = W - L - R;
+	ph = H - T - B;
+	for (s = 0; s < d->n_subjects * d->n_series; s++) {
+		if (isfinite(d->mean[s])) {
+			lo = d->mean[s] < lo ? d->mean[s] : lo;
+			hi = d->mean[s] > hi ? d->mean[s] : hi;
+		}
+		for (f = 0; f < nf; f++) {
+			double x = d->folds[s * nf + f];
+			if (isfinite(x)) {
+				lo = x < lo ? x : lo;
+				hi = x > hi ? x : hi;
+			}
+		}
+	}
+#define Y(val) (T + ph * (1 - ((val) - lo) / (hi - lo)))
+	rc |= nidec_sbuf_addf(out, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+			      "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">"
+			      "<title>score of each subject</title>\n", W, H, W, H);
+	step = nice_step(hi - lo, 5);
+	for (v = ceil(lo / step) * step; v <= hi + step * 1e-6; v += step) {
+		fmt_tick(buf, sizeof(buf), v, step);
+		rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+				      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%s</text>\n",
+				      L, Y(v), L + pw, Y(v), L - 6, Y(v) + 4, buf);
+	}
+	rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+			      L, T + ph, L + pw, T + ph);
+	rc |= nidec_sbuf_addf(out, "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" "
+			      "text-anchor=\"middle\" class=\"axis\">", T + ph / 2, T + ph / 2);
+	rc |= nidec_html_escape(out, d->ylabel ? d->ylabel : "score");
+	rc |= nidec_sbuf_addf(out, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">"
+			      "subject</text>\n", L + pw / 2, H - 6);
+	gw = d->n_subjects ? pw / (double)d->n_subjects : pw;
+	bw = d->n_series ? gw * 0.8 / (double)d->n_series : gw;
+	for (s = 0; s < d->n_subjects; s++) {
+		double gx = L + gw * (double)s, cx = gx + gw / 2, ly = T + ph + 16;
+		int failed = d->failed && d->failed[s];
+
+		if (failed)
+			rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+					      "fill=\"#fdecea\"/>\n", gx + 1, T, gw - 2, ph);
+		for (k = 0; k < d->n_series; k++) {
+			size_t i = s * d->n_series + k, n_ok = 0;
+			double m = d->mean[i], bx = gx + gw * 0.1 + bw * (double)k, mx = bx + bw / 2;
+			double fmin = INFINITY, fmax = -INFINITY;
+
+			for (f = 0; f < nf; f++) {
+				double x = d->folds[i * nf + f];
+				if (isfinite(x)) {
+					fmin = x < fmin ? x : fmin;
+					fmax = x > fmax ? x : fmax;
+					n_ok++;
+				}
+			}
+			if (isfinite(m)) {
+				double y = Y(m), y0 = Y(0.0); /* lo <= 0 <= hi */
+				rc |= nidec_sbuf_addf(out, "<rect class=\"subject\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+						      "height=\"%.1f\" fill=\"%s\" opacity=\"0.8\"><title>",
+						      bx, y < y0 ? y : y0, bw > 1 ? bw - 0.5 : bw, fabs(y0 - y),
+						      palette[k % N_PALETTE]);
+				rc |= nidec_html_escape(out, d->subject[s]);
+				rc |= nidec_sbuf_adds(out, ", ");
+				rc |= nidec_html_escape(out, d->series[k]);
+				rc |= nidec_sbuf_addf(out, ": mean %.4f (%zu fold%s)</title></rect>\n", m, n_ok,
+						      n_ok == 1 ? "" : "s");
+			}
+			if (n_ok >= 2)
+				rc |= nidec_sbuf_addf(out, "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fH%.1f\" "
+						      "stroke=\"#333\" fill=\"none\"/>\n", mx - 3, Y(fmax), mx + 3,
+						      mx, Y(fmax), Y(fmin), mx - 3, Y(fmin), mx + 3);
+			for (f = 0; f < nf; f++) {
+				double x = d->folds[i * nf + f];
+				/* spread the dots over half the bar, in fold order */
+				double jx = nf > 1 ? mx + bw * 0.5 * ((double)f / (double)(nf - 1) - 0.5) : mx;
+				if (!isfinite(x))
+					continue;
+				rc |= nidec_sbuf_addf(out, "<circle class=\"fold\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" "
+						      "fill=\"#fff\" stroke=\"#222\" stroke-width=\"0.8\"><title>fold %zu: "
+						      "%.4f</title></circle>\n", jx, Y(x), f, x);
+			}
+		}
+		if (rotate)
+			rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-60 %.1f %.1f)\" "
+					      "text-anchor=\"end\" class=\"tick\"%s>", cx + 3, ly - 4, cx + 3, ly - 4,
+					      failed ? " fill=\"#c0392b\"" : "");
+		else
+			rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\"%s>",
+					      cx, ly, failed ? " fill=\"#c0392b\"" : "");
+		rc |= nidec_html_escape(out, d->subject[s]);
+		rc |= nidec_sbuf_adds(out, failed && rotate ? " (failed)</text>\n" : "</text>\n");
+		if (failed && !rotate)
+			rc |= nidec_sbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\" "
+					      "fill=\"#c0392b\">failed</text>\n", cx, ly + 14);
+	}
+	/* group means, chance, legend */
+	for (k = 0; k < d->n_series; k++) {
+		double gm = d->group_mean ? d->group_mean[k] : NAN, ly = T + 4 + 20.0 * (double)k;
+		rc |= nidec_sbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+				      "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">", L + pw + 12, ly,
+				      palette[k % N_PALETTE], L + pw + 30, ly + 10);
+		rc |= nidec_html_escape(out, d->series[k]);
+		if (isfinite(gm)) {
+			rc |= nidec_sbuf_addf(out, " (group mean %.3f)</text>\n", gm);
+			rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+					      "stroke=\"%s\" stroke-width=\"1.5\" opacity=\"0.8\"/>\n",
+					      L, Y(gm), L + pw, Y(gm), palette[k % N_PALETTE]);
+		} else {
+			rc |= nidec_sbuf_adds(out, "</text>\n");
+		}
+	}
+	{
+		double ly = T + 4 + 20.0 * (double)d->n_series;
+		if (nf)
+			rc |= nidec_sbuf_addf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" fill=\"#fff\" stroke=\"#222\" "
+					      "stroke-width=\"0.8\"/><text x=\"%.1f\" y=\"%.1f\" class=\"legend\">a fold "
+					      "(bar: range)</text>\n", L + pw + 18, ly + 6, L + pw + 30, ly + 10);
+		ly += 20;
+		if (isfinite(d->chance) && d->chance >= lo && d->chance <= hi) {
+			rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" "
+					      "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+					      L, Y(d->chance), L + pw, Y(d->chance));
+			rc |= nidec_sbuf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" "
+					      "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+					      "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">chance (%.3g)</text>\n",
+					      L + pw + 10, ly + 6, L + pw + 26, ly + 6, L + pw + 30, ly + 10, d->chance);
+		}
+	}
+#undef Y
+	rc |= nidec_sbuf_adds(out, "</svg>\n");
+	return rc ? NIDEC_ENOMEM : 0;
 }

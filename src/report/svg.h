@@ -50,6 +50,26 @@ int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_h
 int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double observed,
 			double p_value, const char *xlabel);
 
+/* Per-subject scores of a group (nidec_svg_subjects).  Arrays are borrowed. */
+typedef struct nidec_svg_subjects_data {
+	size_t n_subjects, n_series, n_folds;
+	const char *const *subject;  /* [n_subjects] labels drawn under the groups */
+	const int *failed;           /* [n_subjects] 1: no scores, drawn as "failed" */
+	const char *const *series;   /* [n_series] (the classes) */
+	const double *mean;          /* [n_subjects * n_series] the bars (NaN: none) */
+	const double *folds;         /* [(s * n_series + k) * n_folds + f] each fold's score,
+				      * NaN-padded (NULL: no folds drawn) */
+	const double *group_mean;    /* [n_series] a line each (NaN or NULL: none) */
+	double chance;               /* a dashed line (NaN: none) */
+	const char *ylabel;
+} nidec_svg_subjects_data;
+
+/* One group of bars per subject, one bar per series: the subject's mean
+ * score, its folds' scores as dots (class "fold") and their range as a
+ * whisker; the chance level dashed, each series' group mean as a line.
+ * Each bar's <title> reads "sub-LABEL, SERIES: mean M (N folds)". */
+int nidec_svg_subjects(nidec_sbuf *out, const nidec_svg_subjects_data *d);
+
 /* Append `s` with &, <, >, " and ' escaped. */
 int nidec_html_escape(nidec_sbuf *out, const char *s);
 
