@@ -5,9 +5,10 @@
  * Modes:
  *   (default)          every subject in one launch and one task space
  *                      (the job driver, job.h), then the group files
- *                      (src/job/group.c)
+ *                      (src/job/group.c) and the group page
+ *                      (src/report/report_group.c)
  *   --only SUBJECT     one subject (a Slurm array task); no group files
- *   --gather           the group files from the subjects' outputs only
+ *   --gather           the group files (and page) from the subjects' outputs only
  *   --emit-slurm DIR   the job array + gather scripts (sweep_slurm.c)
  *   --list             the subjects, with their array index
  *
@@ -30,6 +31,7 @@
 #include "nidec/job.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
+#include "nidec/report.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
 #include "nidec/sweep.h"
@@ -42,8 +44,9 @@ static const char doc[] =
 	"finishes.  Each subject's outputs go to <[output] dir>/sub-<label>/ (the same\n"
 	"files as 'nidec run', or as 'nidec searchlight' with [sweep] kind = searchlight),\n"
 	"the group's to <[output] dir>/: dataset_description.json, group_scores.tsv,\n"
-	"group_summary.json, and for searchlights the group maps and cluster test\n"
-	"(group_searchlight_*; docs/SWEEP.md).\n";
+	"group_summary.json, for searchlights the group maps and cluster test\n"
+	"(group_searchlight_*; docs/SWEEP.md), and unless [output] report = false the\n"
+	"group page report.html.\n";
 
 static const char footer[] =
 	"--set SEC.KEY=VAL overrides a key of the analysis config, --set sweep.KEY=VAL\n"
@@ -208,6 +211,21 @@ static void print_list(const nidec_sweep *sw)
 	}
 }
 
+/* <root>/report.html, the group page, when the analysis writes reports
+ * ([output] report); failing to write it is a warning, as for a subject's
+ * report (job.c). */
+static void group_report(const nidec_cfg *base)
+{
+	nidec_err e = NIDEC_ERR_INIT;
+
+	if (!base->report)
+		return;
+	if (nidec_report_group_write(base->dir, &e) < 0)
+		nidec_warn("%s/report.html not written: %s", base->dir, e.msg);
+	else
+		nidec_out("wrote %s/report.html\n", base->dir);
+}
+
 /* --gather: the subject configs, to tell current outputs from stale ones. */
 static int gather_only(const nidec_sweep *sw, struct opts *o, const nidec_cfg *base,
 		       size_t *n_ok, size_t *n_failed, nidec_err *err)
@@ -240,6 +258,8 @@ static int gather_only(const nidec_sweep *sw, struct opts *o, const nidec_cfg *b
 		rc = nidec_sweep_write_description(sw, base->dir, err);
 	if (rc == 0)
 		rc = nidec_sweep_gather(sw, base, cfgs, base->dir, n_ok, n_failed, err);
+	if (rc == 0)
+		group_report(base);
 	for (i = 0; i < sw->n_subjects; i++)
 		if (cfgs[i]) {
 			nidec_cfg_release(cfgs[i]);
@@ -361,7 +381,9 @@ static int finish(nidec_sweep *sw, const struct opts *o, const nidec_cfg *base, 
 	if (only >= 0 || o->list || stopped)
 		return 0;
 	NIDEC_TRY(nidec_sweep_write_description(sw, base->dir, err));
-	return nidec_sweep_gather(sw, base, NULL, base->dir, n_ok, n_failed, err);
+	NIDEC_TRY(nidec_sweep_gather(sw, base, NULL, base->dir, n_ok, n_failed, err));
+	group_report(base);
+	return 0;
 }
 
 int cmd_sweep(int argc, char **argv, nidec_comm *comm)
