@@ -1,7 +1,8 @@
 /*
  * cmd_report.c - `nidec report RESULTS_DIR`: report.html from the files of
- * a results directory (src/report/report.c does the work and reads files
- * only; see include/nidec/report.h).
+ * a results directory, a searchlight's or a sweep's output root
+ * (src/report does the work and reads files only; see
+ * include/nidec/report.h).
  *
  * Every rank parses the options; rank 0 writes the page; every other rank
  * returns rank 0's exit status.
@@ -20,7 +21,12 @@ static const char doc[] =
 	"the output directory of 'nidec run' / 'nidec cv': inputs and provenance, the dataset,\n"
 	"the mean EPI and the mask, each class's weight map and its std over folds, scores per\n"
 	"fold against chance, the chosen C, the confusion matrix, the permutation test and the\n"
-	"timings.  A section whose file is missing says \"not available\".\n";
+	"timings.  A section whose file is missing says \"not available\".\n"
+	"On the directory of 'nidec searchlight': the map over the mean EPI coloured where the\n"
+	"score is above chance, the distribution of the sphere scores, the best spheres, the\n"
+	"sphere sizes and the permutation test.  On the output root of 'nidec sweep': the group\n"
+	"page, every subject's score with its folds, the group statistics, each subject's\n"
+	"status (its error, or a link to its own page).\n";
 
 int cmd_report(int argc, char **argv, nidec_comm *comm)
 {
@@ -30,10 +36,11 @@ int cmd_report(int argc, char **argv, nidec_comm *comm)
 	int status;
 	nidec_opt opts[] = {
 		NIDEC_OPT_ARG("RESULTS_DIR", &dir, NIDEC_OPT_OPTIONAL,
-			      "the output directory of 'nidec run' or 'nidec cv'"),
+			      "the output directory of 'nidec run', 'nidec cv' or 'nidec searchlight', "
+			      "or the output root of 'nidec sweep'"),
 		NIDEC_OPT_STRING(0, "dataset", &dataset, "FILE",
 				 "the one summary.json names, or RESULTS_DIR/dataset.h5",
-				 "the dataset HDF5"),
+				 "the dataset HDF5 (not for a sweep's root)"),
 		NIDEC_OPT_STRING('o', "output", &output, "FILE", "RESULTS_DIR/report.html", "page to write"),
 		NIDEC_CLI_OPTS_COMMON(&c),
 		NIDEC_OPT_END()
