@@ -181,8 +181,13 @@ static void subjects_from_summary(struct group *g)
 		s->ok = st && !strcmp(st, "ok");
 		if (er)
 			s->error = dup_or_oom(g, er);
-		if (s->dir)
-			read_subject_files(g, s, 0);
+		if (!s->label || !s->name || !s->dir || !s->status) {
+			/* out of memory (r.oom is set: no page): drop it */
+			subject_release(s);
+			g->n_sub--;
+			continue;
+		}
+		read_subject_files(g, s, 0);
 	}
 }
 
@@ -209,11 +214,15 @@ static void subjects_from_dirs(struct group *g)
 			s->label = dup_or_oom(g, b + 4);
 			s->name = dup_or_oom(g, b);
 			s->dir = dup_or_oom(g, b);
-			if (!s->dir)
-				continue;
-			read_subject_files(g, s, 1);
+			if (s->dir)
+				read_subject_files(g, s, 1);
 			s->ok = !s->error && s->summary;
 			s->status = dup_or_oom(g, s->error ? "failed" : s->summary ? "ok" : "no results");
+			if (!s->label || !s->name || !s->dir || !s->status) {
+				/* out of memory (r.oom is set: no page): drop it */
+				subject_release(s);
+				g->n_sub--;
+			}
 		}
 		globfree(&gl);
 	}

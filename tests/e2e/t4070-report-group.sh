@@ -22,8 +22,12 @@ LINKS='sub-[0-9]+/report\.html'
 SYN="--dims 10x12x8 --runs 4 --volumes 30 --classes 2 --signal 0.15"
 
 test_expect_success 'setup: three synthetic subjects, a fourth with a corrupt run, a sweep' '
-	for s in 1 2 3 4; do
+	for s in 1 2 3; do
 		$NIDEC synth -q -o bids/sub-0$s/func --subject 0$s $SYN --seed $s || exit 1
+	done &&
+	mkdir -p bids/sub-04/func && cp bids/sub-01/func/mask.nii.gz bids/sub-04/func/ &&
+	for f in bids/sub-01/func/sub-01_*; do
+		cp "$f" "bids/sub-04/func/$(basename "$f" | sed s/sub-01/sub-04/)" || exit 1
 	done &&
 	printf "not a nifti" >bids/sub-04/func/sub-04_task-synth_run-02_bold.nii.gz &&
 	cat >analysis.ini <<-\EOF &&
@@ -120,6 +124,18 @@ test_expect_success 'group searchlight files: their section lists them (not draw
 	grep -q "<section id=\"searchlight\"><h2>Group searchlight</h2>" slgroup/report.html &&
 	grep -q "<code>group_searchlight_t.nii.gz</code>" slgroup/report.html &&
 	! grep -q "id=\"searchlight\"" out/report.html
+'
+
+test_expect_success 'failing allocations in the group page fail cleanly (exit 1, no page) or degrade' '
+	for n in 15 31 45; do
+		rm -f fa.html &&
+		rc=0 && NIDEC_FAIL_ALLOC=$n $NIDEC report out -o fa.html >/dev/null 2>fa.err || rc=$? &&
+		case $rc in
+		0) test -f fa.html ;;
+		1) ! test -e fa.html && grep -q "nidec: error: " fa.err ;;
+		*) echo "NIDEC_FAIL_ALLOC=$n: exit $rc"; cat fa.err; exit 1 ;;
+		esac || { echo "NIDEC_FAIL_ALLOC=$n: exit $rc, file state wrong"; exit 1; }
+	done
 '
 
 test_expect_success '[output] report = false: no group page' '
