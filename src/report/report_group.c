@@ -16,7 +16,8 @@
  *                    chance, t, df, p, the permutation p-value, the notes
  *   subjects         each one's status, scores, folds, permutations, and
  *                    a relative link to its report.html, or its error
- *   searchlight      the group searchlight (section_searchlight below)
+ *   searchlight      a searchlight sweep's group maps and cluster test
+ *                    (section_searchlight below: listed, not drawn yet)
  *   provenance       group_summary.json, dataset_description.json and the
  *                    first complete subject's summary.json provenance
  *   appendix         the files of the root with their SHA-256, and the
@@ -336,7 +337,8 @@ static void section_scores(struct group *g)
 	int *failed = NULL;
 	double *mean = NULL, *folds = NULL, *gm = NULL;
 	size_t s, k, f, nf = 0, n_missing = 0;
-	const char *sc = nidec_rep_jstr(g->gs, "scoring");
+	const char *sc = nidec_rep_jstr(g->gs, "scoring"), *kind = nidec_rep_jstr(g->gs, "kind");
+	int searchlight = kind && !strcmp(kind, "searchlight");
 
 	ADDS(r, "<section id=\"scores\"><h2>Scores per subject</h2>\n");
 	if (!g->n_sub || !g->n_keys) {
@@ -393,12 +395,17 @@ static void section_scores(struct group *g)
 	r->oom |= nidec_svg_subjects(&r->h, &d) < 0;
 	ADDS(r, "<p class=\"note\">Bars: each subject's ");
 	ESC(r, d.ylabel);
-	ADDS(r, " (its mean over the outer folds, from group_summary.json); dots: its outer folds and, as a "
-		"whisker, their range (from the subject's summary.json); lines: the group mean of each class");
+	if (searchlight)
+		ADDS(r, " (the mean of its searchlight map over the spheres, from group_summary.json); lines: "
+			"the group mean of each class");
+	else
+		ADDS(r, " (its mean over the outer folds, from group_summary.json); dots: its outer folds and, as "
+			"a whisker, their range (from the subject's summary.json); lines: the group mean of each "
+			"class");
 	if (isfinite(d.chance))
 		ADD(r, " and the chance level %.3g (dashed)", d.chance);
 	ADDS(r, ".  Failed subjects are shaded, with no bar.</p>\n");
-	if (n_missing) {
+	if (n_missing && !searchlight) {
 		for (s = 0; s < g->n_sub; s++)
 			if (g->sub[s].ok && !g->sub[s].summary) {
 				char why[800];
@@ -565,40 +572,42 @@ static void section_subjects(struct group *g)
 
 /*
  * The group searchlight: the place for a searchlight sweep's group level
- * (src/job/group.c will write, into the root, group_searchlight_mean.nii.gz,
- * group_searchlight_t.nii.gz, group_searchlight_thresholded.nii.gz,
- * group_searchlight_clusters.tsv and a "searchlight" block in
- * group_summary.json).  Until this page draws them (the thresholded map over
- * a background, the cluster table), it lists the files present and says so.
+ * ([sweep] kind = searchlight: src/job/slgroup.c writes into the root
+ * group_searchlight_mean.nii.gz, _t, _p, _clusters.nii.gz,
+ * _thresholded.nii.gz, group_searchlight_clusters.tsv, and the
+ * "searchlight" block of group_summary.json; docs/SWEEP.md "Searchlight
+ * group level").  Until this page draws them (the thresholded map over a
+ * background, the cluster table), it lists the files present and says so.
  * A decoder's sweep has none of these: no section.
  */
 static void section_searchlight(struct report *r, const char *root, const json_t *block)
 {
-	static const char *const files[] = { "group_searchlight_mean.nii.gz", "group_searchlight_t.nii.gz",
-					     "group_searchlight_thresholded.nii.gz",
-					     "group_searchlight_clusters.tsv" };
-	int present[sizeof(files) / sizeof(files[0])], any = 0;
-	size_t i;
+	char *pat = nidec_rep_join(root, "group_searchlight_*");
+	glob_t gl;
+	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *p = nidec_rep_join(root, files[i]);
-		present[i] = p && nidec_rep_file_exists(p);
-		any |= present[i];
-		nidec_free(p);
-	}
-	if (!block && !any)
+	if (!pat) {
+		r->oom = 1;
 		return;
-	ADDS(r, "<section id=\"searchlight\"><h2>Group searchlight</h2>\n");
-	nidec_rep_not_available(r, "this version of the report does not draw the group searchlight; "
-				"its files are listed below");
-	ADDS(r, "<ul>\n");
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (present[i]) {
+	}
+	if (glob(pat, 0, NULL, &gl) == 0)
+		n = gl.gl_pathc;
+	nidec_free(pat);
+	if (block || n) {
+		ADDS(r, "<section id=\"searchlight\"><h2>Group searchlight</h2>\n");
+		nidec_rep_not_available(r, "this version of the report does not draw the group searchlight; "
+					"its files are listed below");
+		ADDS(r, "<ul>\n");
+		for (i = 0; i < n; i++) {
+			const char *b = strrchr(gl.gl_pathv[i], '/');
 			ADDS(r, "<li><code>");
-			ESC(r, files[i]);
+			ESC(r, b ? b + 1 : gl.gl_pathv[i]);
 			ADDS(r, "</code></li>\n");
 		}
-	ADDS(r, "</ul>\n</section>\n");
+		ADDS(r, "</ul>\n</section>\n");
+	}
+	if (n)
+		globfree(&gl);
 }
 
 static void section_provenance(struct group *g)

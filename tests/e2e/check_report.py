@@ -348,7 +348,8 @@ def cmd_group(path, root):
             m = e['mean_score'].get(k)
             if m is None:
                 continue
-            folds = [] if ss is None else [x for x in ss['scores'][k]['folds'] if x is not None]
+            folds = [] if ss is None else [x for x in ss.get('scores', {}).get(k, {}).get('folds', [])
+                                           if x is not None]
             t = 'sub-%s, %s: mean %.4f (%d fold%s)' % (e['subject'], k, m, len(folds),
                                                       '' if len(folds) == 1 else 's')
             assert '<title>%s</title>' % t in chart, 'no bar ' + t

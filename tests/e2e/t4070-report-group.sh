@@ -7,7 +7,9 @@
 # only to the subjects' own pages that exist; the statistics table, every
 # subject's row and every bar and fold dot of the chart equal
 # group_summary.json and the subjects' summary.json; the failed subject with
-# its error and no link; each missing file degrading its own part.
+# its error and no link; each missing file degrading its own part; a
+# searchlight sweep ([sweep] kind = searchlight), whose group files are
+# listed.
 . "$(dirname "$0")/../lib.sh"
 
 if ! "$PYTHON" -c 'import PIL, numpy' 2>/dev/null; then
@@ -118,11 +120,33 @@ test_expect_success 'without group_summary.json: the subjects from their directo
 	grep -q "<title>sub-01, face: mean " nogroup/report.html
 '
 
-test_expect_success 'group searchlight files: their section lists them (not drawn yet)' '
-	cp -r out slgroup && : >slgroup/group_searchlight_t.nii.gz &&
-	$NIDEC report slgroup >/dev/null &&
-	grep -q "<section id=\"searchlight\"><h2>Group searchlight</h2>" slgroup/report.html &&
-	grep -q "<code>group_searchlight_t.nii.gz</code>" slgroup/report.html &&
+# [sweep] kind = searchlight: the subjects' pages are searchlight pages, the
+# group page lists the group maps (not drawn yet: section_searchlight)
+test_expect_success 'a searchlight sweep: its bars, its subjects pages, its group files listed' '
+	for s in 1 2; do
+		$NIDEC synth -q -o sl/sub-0$s --subject 0$s --dims 8x8x8 --runs 4 --volumes 24 --classes 2 \
+			--signal 0.8 --signal-radius 4.5 --seed $s || exit 1
+	done &&
+	printf "[data]\nconditions = face, cat\n[searchlight]\nradius = 4\n[cv]\npermutations = 4\n[output]\ndir = slout\n" \
+		>slanalysis.ini &&
+	cat >slsweep.ini <<-\EOF &&
+	[sweep]
+	analysis = slanalysis.ini
+	kind = searchlight
+	subjects = 01, 02
+	bold = sl/sub-{subject}/sub-{subject}_task-synth_run-*_bold.nii.gz
+	events = sl/sub-{subject}/sub-{subject}_task-synth_run-*_events.tsv
+	mask = sl/sub-{subject}/mask.nii.gz
+	cluster_draws = 50
+	cluster_threshold = 0.05
+	EOF
+	$NIDEC sweep slsweep.ini --progress 0 >out.txt 2>/dev/null &&
+	grep -q "^wrote slout/report.html" out.txt &&
+	grep -q "<h1>Searchlight report" slout/sub-01/report.html &&
+	grep -q "<section id=\"searchlight\"><h2>Group searchlight</h2>" slout/report.html &&
+	grep -q "<code>group_searchlight_mean.nii.gz</code>" slout/report.html &&
+	grep -q "the mean of its searchlight map over the spheres" slout/report.html &&
+	$CHECK page slout/report.html 0 $SECTIONS,searchlight "$LINKS" + group slout/report.html slout &&
 	! grep -q "id=\"searchlight\"" out/report.html
 '
 
