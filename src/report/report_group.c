@@ -17,7 +17,9 @@
  *   subjects         each one's status, scores, folds, permutations, and
  *                    a relative link to its report.html, or its error
  *   searchlight      a searchlight sweep's group maps and cluster test
- *                    (section_searchlight below: listed, not drawn yet)
+ *                    (section_searchlight below: the group mean map and the
+ *                    significant clusters over the subjects' mean EPI, the
+ *                    cluster table, the test's parameters)
  *   provenance       group_summary.json, dataset_description.json and the
  *                    first complete subject's summary.json provenance
  *   appendix         the files of the root with their SHA-256, and the
@@ -571,43 +573,228 @@ static void section_subjects(struct group *g)
 }
 
 /*
- * The group searchlight: the place for a searchlight sweep's group level
- * ([sweep] kind = searchlight: src/job/slgroup.c writes into the root
- * group_searchlight_mean.nii.gz, _t, _p, _clusters.nii.gz,
- * _thresholded.nii.gz, group_searchlight_clusters.tsv, and the
- * "searchlight" block of group_summary.json; docs/SWEEP.md "Searchlight
- * group level").  Until this page draws them (the thresholded map over a
- * background, the cluster table), it lists the files present and says so.
- * A decoder's sweep has none of these: no section.
+ * The group searchlight ([sweep] kind = searchlight; src/job/slgroup.c
+ * writes group_searchlight_*.nii.gz, group_searchlight_clusters.tsv and
+ * the "searchlight" block of group_summary.json; docs/SWEEP.md
+ * "Searchlight group level"): the group mean map over the mean of the
+ * subjects' mean EPIs, coloured above chance; the voxels of the clusters
+ * with family-wise p <= cluster_alpha; the cluster table; the test's
+ * parameters.  A decoder's sweep has none of these: no section.
  */
-static void section_searchlight(struct report *r, const char *root, const json_t *block)
-{
-	char *pat = nidec_rep_join(root, "group_searchlight_*");
-	glob_t gl;
-	size_t i, n = 0;
 
-	if (!pat) {
+/* r->bg: the mean of the complete subjects' mean EPIs (their dataset.h5,
+ * on the group's grid); records why not. */
+static void group_background(struct group *g, const char *root)
+{
+	struct report *r = &g->r;
+	double *acc = NULL;
+	size_t i, n3 = 0, used = 0, v;
+
+	for (i = 0; i < g->n_sub && !r->oom; i++) {
+		const struct subject *su = &g->sub[i];
+		nidec_dataset *ds = NULL;
+		nidec_err e = NIDEC_ERR_INIT;
+		float *img = NULL;
+		char *dir, *path;
+
+		if (!su->ok)
+			continue;
+		dir = nidec_rep_join(root, su->dir);
+		path = dir ? nidec_rep_join(dir, "dataset.h5") : NULL;
+		nidec_free(dir);
+		if (!path) {
+			r->oom = 1;
+			break;
+		}
+		if (nidec_ds_open(path, &ds, &e) == 0 && nidec_ds_read_mean_epi(ds, &img, &e) == 0 && img) {
+			size_t m = (size_t)(ds->dims[0] * ds->dims[1] * ds->dims[2]);
+			if (!acc) {
+				acc = nidec_calloc(m, sizeof(*acc));
+				n3 = m;
+				memcpy(r->bg.dims, ds->dims, sizeof(r->bg.dims));
+				memcpy(r->bg.affine, ds->affine, sizeof(r->bg.affine));
+				if (!acc)
+					r->oom = 1;
+			}
+			if (acc && m == n3) {
+				for (v = 0; v < m; v++)
+					acc[v] += img[v];
+				used++;
+			}
+		}
+		nidec_free(img);
+		nidec_ds_close(&ds);
+		nidec_free(path);
+	}
+	if (used && (r->bg_data = nidec_malloc(n3 * sizeof(float)))) {
+		for (v = 0; v < n3; v++)
+			r->bg_data[v] = (float)(acc[v] / (double)used);
+		r->bg.data = r->bg_data;
+		r->bg.name = "the subjects' mean EPI";
+		r->have_bg = 1;
+		snprintf(r->bg_what, sizeof(r->bg_what), "the mean of %zu subjects' mean EPIs (their dataset.h5)",
+			 used);
+	} else {
+		snprintf(r->bg_why, sizeof(r->bg_why), "no subject's dataset.h5 holds a mean EPI");
+	}
+	nidec_free(acc);
+}
+
+/* <root>/<name> drawn over the background where its value is above
+ * `threshold` (float32, as stored; NaN: not 0).  Returns the voxels shown. */
+static size_t group_map(struct report *r, const char *root, const char *name, double threshold,
+			const char *title, const char *legend, const char *what)
+{
+	nidec_plot_opts o = NIDEC_PLOT_OPTS_INIT;
+	nidec_err e = NIDEC_ERR_INIT;
+	nidec_vol v;
+	float *d = NULL;
+	char *path = nidec_rep_join(root, name), cap[4200];
+	size_t i, n, shown = 0;
+
+	if (!path) {
+		r->oom = 1;
+		return 0;
+	}
+	memset(&v, 0, sizeof(v));
+	if (!nidec_rep_file_exists(path)) {
+		snprintf(cap, sizeof(cap), "'%s' is not in the sweep's directory", name);
+		nidec_rep_not_available(r, cap);
+	} else if (nidec_plot_load(path, 3, -1, "group searchlight map", &v, &d, &e) < 0) {
+		nidec_rep_not_available(r, e.msg);
+		nidec_warn("report: %s", e.msg);
+	} else {
+		n = (size_t)(v.dims[0] * v.dims[1] * v.dims[2]);
+		for (i = 0; i < n; i++) {
+			int keep = isnan(threshold) ? d[i] != 0 && !isnan(d[i]) : d[i] > (float)threshold;
+			d[i] = keep ? d[i] : NAN;
+			shown += keep;
+		}
+		v.data = d;
+		v.name = name;
+		o.kind = NIDEC_PLOT_STAT;
+		o.title = title;
+		o.legend = legend;
+		o.threshold = isfinite(threshold) && threshold > 0 ? (double)(float)threshold : 0;
+		snprintf(cap, sizeof(cap), "%s: %s (%zu voxels); %s elsewhere.", name, what, shown,
+			 r->have_bg ? r->bg_what : "black");
+		nidec_rep_plot_figure(r, &o, &v, r->have_bg ? &r->bg : NULL, title, cap);
+	}
+	nidec_free(d);
+	nidec_free(path);
+	return shown;
+}
+
+static void cluster_table(struct report *r, const char *root)
+{
+	static const char *const cols[] = { "cluster", "size", "p_fwe", "peak_mean", "peak_t", "peak_i",
+					    "peak_j", "peak_k", "peak_x", "peak_y", "peak_z" };
+	nidec_result_table t = NIDEC_RESULT_TABLE_INIT;
+	nidec_err e = NIDEC_ERR_INIT;
+	char *path = nidec_rep_join(root, "group_searchlight_clusters.tsv");
+	size_t i, k;
+
+	if (!path) {
 		r->oom = 1;
 		return;
 	}
-	if (glob(pat, 0, NULL, &gl) == 0)
-		n = gl.gl_pathc;
-	nidec_free(pat);
-	if (block || n) {
-		ADDS(r, "<section id=\"searchlight\"><h2>Group searchlight</h2>\n");
-		nidec_rep_not_available(r, "this version of the report does not draw the group searchlight; "
-					"its files are listed below");
-		ADDS(r, "<ul>\n");
-		for (i = 0; i < n; i++) {
-			const char *b = strrchr(gl.gl_pathv[i], '/');
-			ADDS(r, "<li><code>");
-			ESC(r, b ? b + 1 : gl.gl_pathv[i]);
-			ADDS(r, "</code></li>\n");
+	if (!nidec_rep_file_exists(path)) {
+		nidec_rep_not_available(r, "group_searchlight_clusters.tsv is not in the sweep's directory");
+	} else if (nidec_resultdir_read_table(path, &t, &e) < 0) {
+		nidec_rep_not_available(r, e.msg);
+	} else if (t.n_rows == 0) {
+		ADDS(r, "<p>No voxel is above the cluster-forming threshold: no cluster.</p>\n");
+	} else {
+		ADDS(r, "<div class=\"scroll\"><table>\n<tr>");
+		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+			ADDS(r, "<th>");
+			ESC(r, cols[k]);
+			ADDS(r, "</th>");
 		}
-		ADDS(r, "</ul>\n</section>\n");
+		ADDS(r, "</tr>\n");
+		for (i = 0; i < t.n_rows && i < 50; i++) {
+			ADDS(r, "<tr>");
+			for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+				const char *c = nidec_result_table_at(&t, i, nidec_result_table_col(&t, cols[k]));
+				double x = nidec_rep_num(c);
+				ADDS(r, "<td>");
+				if (k >= 2 && k <= 4 && isfinite(x))
+					ADD(r, "%.4g", x);
+				else if (k >= 8 && isfinite(x))
+					ADD(r, "%.1f", x);
+				else
+					ESC(r, c);
+				ADDS(r, "</td>");
+			}
+			ADDS(r, "</tr>\n");
+		}
+		ADDS(r, "</table></div>\n");
+		if (t.n_rows > 50)
+			ADD(r, "<p>The 50 largest of %zu clusters; every one is in group_searchlight_clusters.tsv.</p>\n",
+			    t.n_rows);
 	}
-	if (n)
-		globfree(&gl);
+	nidec_result_table_release(&t);
+	nidec_free(path);
+}
+
+static void section_searchlight(struct group *g, const char *root, const json_t *block)
+{
+	struct report *r = &g->r;
+	const json_t *ct = json_object_get(block, "cluster_test");
+	char buf[512], title[640];
+	double chance = nidec_rep_jnum(block, "chance"), alpha;
+
+	char *mean_path = nidec_rep_join(root, "group_searchlight_mean.nii.gz");
+	int has_mean = mean_path && nidec_rep_file_exists(mean_path);
+
+	nidec_free(mean_path);
+	if (!block && !has_mean)
+		return;
+	ADDS(r, "<section id=\"searchlight\"><h2>Group searchlight</h2>\n");
+	if (!block)
+		nidec_rep_not_available(r, "group_summary.json has no \"searchlight\" block");
+	ADDS(r, "<table class=\"kv\">\n");
+	if (block) {
+		nidec_rep_json_scalar_text(json_object_get(block, "subjects"), buf, sizeof(buf));
+		nidec_rep_kv_row(r, "subjects", buf);
+		nidec_rep_json_scalar_text(json_object_get(block, "n_voxels"), buf, sizeof(buf));
+		nidec_rep_kv_row(r, "voxels (a scored centre of every subject)", buf);
+		snprintf(buf, sizeof(buf), "%.4g", chance);
+		nidec_rep_kv_row(r, "chance", buf);
+		nidec_rep_json_scalar_text(json_object_get(block, "peak_ijk"), buf, sizeof(buf));
+		snprintf(title, sizeof(title), "%.4f at voxel (%s)", nidec_rep_jnum(block, "peak_mean"), buf);
+		nidec_rep_kv_row(r, "peak of the mean map", title);
+	}
+	if (json_is_object(ct)) {
+		static const char *const keys[] = { "draws", "cluster_threshold", "cluster_alpha", "seed",
+						    "connectivity", "null_max_cluster_median",
+						    "null_max_cluster_p95", "n_clusters", "n_significant" };
+		size_t k;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			nidec_rep_json_scalar_text(json_object_get(ct, keys[k]), buf, sizeof(buf));
+			nidec_rep_kv_row(r, keys[k], buf);
+		}
+	} else if (json_is_string(ct)) {
+		nidec_rep_kv_row(r, "cluster test", json_string_value(ct));
+	}
+	ADDS(r, "</table>\n");
+	group_background(g, root);
+	ADDS(r, "<h3>The group mean map</h3>\n");
+	group_map(r, root, "group_searchlight_mean.nii.gz", isfinite(chance) ? chance : NAN,
+		  "group mean score", "mean score",
+		  isfinite(chance) ? "the mean of the subjects' maps, coloured where above chance"
+				   : "the mean of the subjects' maps (no chance level: every non-zero voxel)");
+	if (json_is_object(ct)) {
+		alpha = nidec_rep_jnum(ct, "cluster_alpha");
+		ADDS(r, "<h3>Significant clusters (Stelzer et al. 2013)</h3>\n");
+		snprintf(title, sizeof(title), "clusters with p_fwe <= %.3g", alpha);
+		group_map(r, root, "group_searchlight_thresholded.nii.gz", NAN, title, "mean score",
+			  "the group mean inside the clusters with family-wise p <= cluster_alpha");
+		cluster_table(r, root);
+		ADDS(r, "<p>The method and its parameters: docs/SWEEP.md \"Searchlight group level\"; "
+			"group_summary.json \"searchlight\".\"cluster_test\".</p>\n");
+	}
+	ADDS(r, "</section>\n");
 }
 
 static void section_provenance(struct group *g)
@@ -714,7 +901,7 @@ int nidec_report_group_write_to(const char *root, const char *out_path, nidec_er
 	section_scores(&g);
 	section_group(&g);
 	section_subjects(&g);
-	section_searchlight(&g.r, root, json_object_get(g.gs, "searchlight"));
+	section_searchlight(&g, root, json_object_get(g.gs, "searchlight"));
 	section_provenance(&g);
 	nidec_rep_section_appendix(&g.r);
 	nidec_rep_page_end(&g.r);

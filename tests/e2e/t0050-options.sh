@@ -116,7 +116,8 @@ test_expect_success 'nidec itself: every option, an unknown option, an unknown c
 	usage_error "did you mean '\''convert'\''" conver
 '
 
-for cmd in run convert info cv predict synth plot report sweep; do
+COMMANDS="run searchlight convert info cv predict synth plot report sweep"
+for cmd in $COMMANDS; do
 	test_expect_success "nidec $cmd: --help, unknown option, missing and bad values" "
 		grep -qx $cmd commands && check_command $cmd
 	"
@@ -124,7 +125,7 @@ done
 
 test_expect_success 'every command of nidec --help was tested' '
 	for c in $(cat commands); do
-		case " run convert info cv predict synth plot report sweep " in
+		case " $COMMANDS " in
 		*" $c "*) ;;
 		*) echo "command $c is not tested here: add it to the loop"; exit 1 ;;
 		esac

@@ -120,9 +120,11 @@ test_expect_success 'without group_summary.json: the subjects from their directo
 	grep -q "<title>sub-01, face: mean " nogroup/report.html
 '
 
-# [sweep] kind = searchlight: the subjects' pages are searchlight pages, the
-# group page lists the group maps (not drawn yet: section_searchlight)
-test_expect_success 'a searchlight sweep: its bars, its subjects pages, its group files listed' '
+# [sweep] kind = searchlight: the subjects' pages are searchlight pages; the
+# group page draws the group mean map (coloured exactly where above chance)
+# and the significant clusters (exactly their voxels) over the subjects'
+# mean EPI, and lists every cluster of group_searchlight_clusters.tsv
+test_expect_success 'a searchlight sweep: its bars, its subjects pages, its group maps and clusters' '
 	for s in 1 2; do
 		$NIDEC synth -q -o sl/sub-0$s --subject 0$s --dims 8x8x8 --runs 4 --volumes 24 --classes 2 \
 			--signal 0.8 --signal-radius 4.5 --seed $s || exit 1
@@ -144,9 +146,26 @@ test_expect_success 'a searchlight sweep: its bars, its subjects pages, its grou
 	grep -q "^wrote slout/report.html" out.txt &&
 	grep -q "<h1>Searchlight report" slout/sub-01/report.html &&
 	grep -q "<section id=\"searchlight\"><h2>Group searchlight</h2>" slout/report.html &&
-	grep -q "<code>group_searchlight_mean.nii.gz</code>" slout/report.html &&
 	grep -q "the mean of its searchlight map over the spheres" slout/report.html &&
-	$CHECK page slout/report.html 0 $SECTIONS,searchlight "$LINKS" + group slout/report.html slout &&
+	$CHECK thresh slout/report.html "group mean score" slout/group_searchlight_mean.nii.gz 0.5 &&
+	"$PYTHON" - <<-\EOF &&
+	import csv, json, re
+	h = open("slout/report.html").read()
+	sec = h[h.index("<section id=\"searchlight\">"):]
+	sec = sec[:sec.index("</section>")]
+	rows = list(csv.DictReader(open("slout/group_searchlight_clusters.tsv"), delimiter="\t"))
+	js = json.load(open("slout/group_summary.json"))["searchlight"]
+	got = re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>([^<]*)</td>", sec)
+	assert [(a, b) for a, b, _ in got] == [(r["cluster"], r["size"]) for r in rows][:50], got
+	assert all(abs(float(p) - float(r["p_fwe"])) <= 5e-4 * float(r["p_fwe"]) for (_, _, p), r in zip(got, rows))
+	assert "<th>n_clusters</th><td class=\"l\">%d</td>" % js["cluster_test"]["n_clusters"] in sec
+	assert "<th>voxels (a scored centre of every subject)</th><td class=\"l\">%d</td>" % js["n_voxels"] in sec
+	sig = js["cluster_test"]["n_significant"]
+	print("clusters:", len(rows), "significant:", sig)
+	assert sig >= 1, "the planted effect gives a significant cluster"
+	EOF
+	$CHECK thresh slout/report.html "clusters with p_fwe" slout/group_searchlight_thresholded.nii.gz 0 &&
+	$CHECK page slout/report.html 2 $SECTIONS,searchlight "$LINKS" + group slout/report.html slout &&
 	! grep -q "id=\"searchlight\"" out/report.html
 '
 
