@@ -280,7 +280,9 @@ static json_t *summary(struct ctx *c, nidec_err *err)
 	for (i = 0; i < N; i++)
 		if (isfinite(o->map[i])) {
 			ord[m++] = i;
-			above += !isnan(c->x->chance) && o->map[i] > c->x->chance;
+			/* compared as the map file holds it (float32): a mean over
+			 * folds above chance only by its last bits is at chance */
+			above += !isnan(c->x->chance) && (float)o->map[i] > (float)c->x->chance;
 		}
 	json_object_set_new(root, "above_chance", json_integer((json_int_t)above));
 	for (k = 0; o->n_keys > 1 && k < o->n_keys; k++) {

@@ -315,28 +315,6 @@ static void best_views(struct sl *s, const nidec_vol *v, const char *name)
 	nidec_free(d);
 }
 
-/* The spheres of searchlight.tsv (doubles, summary.json's count) on the
- * other side of chance in the map (float32, compared with chance rounded
- * to float32): a mean over folds above chance only by rounding
- * (0.50000000000000011) is 0.5 in the map.  *example is one such score. */
-static size_t float_flips(const struct sl *s, double *example)
-{
-	int c = s->have_tsv ? nidec_result_table_col(&s->tsv, "score") : -1;
-	size_t i, n = 0;
-
-	if (c < 0 || !isfinite(s->chance))
-		return 0;
-	for (i = 0; i < s->tsv.n_rows; i++) {
-		double x = nidec_rep_num(nidec_result_table_at(&s->tsv, i, c));
-		if (isfinite(x) && (x > s->chance) != ((float)x > (float)s->chance)) {
-			if (!n)
-				*example = x;
-			n++;
-		}
-	}
-	return n;
-}
-
 static void section_map(struct sl *s)
 {
 	struct report *r = s->r;
@@ -365,8 +343,7 @@ static void section_map(struct sl *s)
 		nidec_vol v;
 		float *d = NULL;
 		if (load_map(s, name, &v, &d) == 0) {
-			size_t above, flips;
-			double example = NAN;
+			size_t above;
 			v.name = name;
 			if (isfinite(nf))
 				snprintf(what, sizeof(what), "each sphere centre's %s, the mean over the %.0f outer "
@@ -380,13 +357,6 @@ static void section_map(struct sl *s)
 			above = draw_thresholded(s, &v, name, s->chance, title, what);
 			if (above == 0 && isfinite(s->chance))
 				ADDS(r, "<p>No sphere scores above chance.</p>\n");
-			if ((flips = float_flips(s, &example)) > 0)
-				ADD(r, "<p class=\"note\">%zu sphere%s of searchlight.tsv %s on the other side of "
-				       "chance in the map, which stores scores as float32 and is compared with chance "
-				       "at that precision: a score within float32's rounding of chance (here %.17g, "
-				       "stored as %.9g) counts as chance there.  The counts of summary.json and of the "
-				       "histogram below are searchlight.tsv's.</p>\n", flips,
-				    flips == 1 ? "" : "s", flips == 1 ? "is" : "are", example, (double)(float)example);
 			best_views(s, &v, name);
 		}
 		nidec_free(d);
@@ -486,6 +456,11 @@ static void section_distribution(struct sl *s)
 	if (!v) {
 		nidec_rep_not_available(r, why);
 	} else {
+		size_t i;
+		/* at the map's precision (float32), as summary.json counts them:
+		 * a mean over folds above chance only by its last bits is chance */
+		for (i = 0; i < n; i++)
+			v[i] = (double)(float)v[i];
 		o.title = "sphere scores";
 		o.counted = "spheres";
 		snprintf(xl, sizeof(xl), "%s of the sphere (mean over folds)", scoring(s));
@@ -494,7 +469,7 @@ static void section_distribution(struct sl *s)
 			snprintf(label, sizeof(label), "chance %.4g", s->chance);
 			o.legend = "at or below chance";
 			o.legend_above = "above chance";
-			o.mark = s->chance;
+			o.mark = (double)(float)s->chance;
 			o.mark_label = label;
 			o.mark_dashed = 1;
 			o.split = 1;
