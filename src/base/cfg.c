@@ -303,11 +303,6 @@ static int check_combinations(nidec_cfg *cfg, nidec_err *err)
 	if (cfg->confounds_files && !cfg->bold)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "[data] confounds_files goes with [data] bold (one confounds TSV per BOLD file); under bids_root the confounds are found, a sample table has none");
-	if ((cfg->n_confounds || cfg->n_confounds_strategy) && !cfg->confounds_files && !cfg->bids_root)
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "%s: [clean] %s needs the confounds TSVs: set [data] confounds_files (one per BOLD file) or [data] bids_root with fMRIPrep derivatives",
-				  nidec_keyfile_origin(kf, cfg->n_confounds ? K_CONFOUNDS : K_CONFOUNDS_STRATEGY),
-				  cfg->n_confounds ? "confounds" : "confounds_strategy");
 	if (!isnan(cfg->high_pass) && !isnan(cfg->low_pass) && cfg->high_pass >= cfg->low_pass)
 		return nidec_keyfile_fail(kf, K_HIGH_PASS,
 					  "a band-pass needs high_pass < low_pass (high_pass removes what is slower, low_pass what is faster)",

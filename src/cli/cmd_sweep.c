@@ -201,6 +201,8 @@ static void print_list(const nidec_sweep *sw)
 		const nidec_sweep_subject *s = &sw->subject[i];
 		if (s->status)
 			nidec_out("%zu\tsub-%s\tfails: %s\n", i, s->label, s->error ? s->error : "?");
+		else if (s->found)
+			nidec_out("%zu\tsub-%s\n%s", i, s->label, s->found);
 		else
 			nidec_out("%zu\tsub-%s\t%s\n", i, s->label, s->bold);
 	}

@@ -216,6 +216,10 @@ int nidec_cv_studies_files(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 	st->smooth = !isnan(cfg->smoothing_fwhm) && cfg->smoothing_fwhm > 0;
 	st->compat = cfg->compat == NIDEC_COMPAT_NILEARN;
 	NIDEC_TRY(nidec_confounds_check_strategy(cfg->confounds_strategy, cfg->n_confounds_strategy, err));
+	if (st->use_conf && !cfg->confounds_files && !cfg->bids_root)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[clean] %s needs the confounds TSVs: set [data] confounds_files (one per BOLD file) or [data] bids_root with fMRIPrep derivatives",
+				  cfg->n_confounds ? "confounds" : "confounds_strategy");
 	if (st->samples)
 		return sample_files(cfg, j, st, err);
 	if (st->bids)

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nidec/bids.h"
 #include "nidec/convert.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
@@ -40,7 +41,7 @@
 #include "nidec/sweep.h"
 
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
-       K_CHANCE, K_NAME, N_KEYS };
+       K_CHANCE, K_NAME, K_DERIVATIVES, K_SPACE, K_DESC, K_SESSION, N_KEYS };
 
 #define STR(name) { "sweep", name, NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, NULL }
 
@@ -57,6 +58,10 @@ static const nidec_key keys[N_KEYS] = {
 	[K_CHANCE] = { "sweep", "chance", NIDEC_KEY_DOUBLE, "auto", NULL, NULL, 0, 1,
 		       NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN | NIDEC_KEY_AUTO, NULL, NULL },
 	[K_NAME] = STR("name"),
+	[K_DERIVATIVES] = STR("derivatives"),
+	[K_SPACE] = STR("space"),
+	[K_DESC] = { "sweep", "desc", NIDEC_KEY_STRING, "preproc", NULL, NULL, 0, 0, 0, NULL, NULL },
+	[K_SESSION] = STR("session"),
 };
 
 const nidec_keyschema nidec_sweep_schema = {
@@ -79,6 +84,7 @@ static void subject_release(nidec_sweep_subject *s)
 	nidec_free(s->mask);
 	nidec_free(s->labels);
 	nidec_free(s->events);
+	nidec_free(s->found);
 	nidec_free(s->error);
 	memset(s, 0, sizeof(*s));
 }
@@ -90,6 +96,10 @@ void nidec_sweep_release(nidec_sweep *sw)
 	nidec_free(sw->analysis);
 	nidec_free(sw->bids_root);
 	nidec_free(sw->task);
+	nidec_free(sw->derivatives);
+	nidec_free(sw->space);
+	nidec_free(sw->desc);
+	nidec_free(sw->session);
 	nidec_free(sw->bold);
 	nidec_free(sw->mask);
 	nidec_free(sw->labels);
@@ -137,6 +147,10 @@ static int read_keys(nidec_sweep *sw, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_string(kf, K_EVENTS, &sw->events, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_CHANCE, &sw->chance, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_NAME, &sw->name, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DERIVATIVES, &sw->derivatives, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SPACE, &sw->space, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DESC, &sw->desc, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SESSION, &sw->session, err));
 	return 0;
 }
 
@@ -353,6 +367,47 @@ static int events_of(const char *bold, char **events, nidec_err *err)
 	return 0;
 }
 
+/* With derivatives: find the subject's runs (bids.h); what was found goes
+ * to sub->found (for --list), a failure to the subject alone. */
+static int deriv_subject(const nidec_sweep *sw, nidec_sweep_subject *sub, nidec_err *err)
+{
+	nidec_bids_query q;
+	nidec_bids_run *runs = NULL;
+	nidec_err local = NIDEC_ERR_INIT;
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t n = 0, i;
+	char lab[128];
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.root = sw->bids_root;
+	q.derivatives = sw->derivatives;
+	q.subject = sub->label;
+	q.session = sw->session;
+	q.task = sw->task;
+	q.space = sw->space;
+	q.desc = sw->desc ? sw->desc : "preproc";
+	rc = nidec_bids_find(&q, &runs, &n, &local);
+	if (rc == NIDEC_ENOMEM) {
+		*err = local;
+		return rc;
+	}
+	if (rc < 0)
+		return subject_fail(sub, err, "sub-%s: %s", sub->label, local.msg);
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = nidec_sbuf_addf(&sb, "  %s: %s; events %s%s%s%s%s\n", nidec_bids_run_label(&runs[i], lab, sizeof(lab)),
+				     runs[i].bold, runs[i].events, runs[i].mask ? "; mask " : "",
+				     runs[i].mask ? runs[i].mask : "", runs[i].confounds ? "; confounds " : "",
+				     runs[i].confounds ? runs[i].confounds : "");
+	nidec_bids_runs_free(runs, n);
+	if (rc < 0 || !(sub->found = nidec_sbuf_detach(&sb, NULL))) {
+		nidec_sbuf_release(&sb);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing sub-%s", sub->label);
+	}
+	return 0;
+}
+
 /* Fill subject s's patterns from the BIDS layout. */
 static int bids_subject(const nidec_sweep *sw, nidec_sweep_subject *sub, nidec_err *err)
 {
@@ -409,10 +464,14 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': [sweep] analysis is missing; name the analysis config (analysis = configs/haxby-slice.ini)",
 				  where);
-	if (!sw->mask)
+	if (!sw->mask && !sw->derivatives)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': [sweep] mask is missing; give the mask, per subject with {subject} (mask = masks/sub-{subject}_mask.nii.gz)",
 				  where);
+	if ((sw->derivatives || sw->space || sw->session) && !sw->bids_root)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s': [sweep] %s goes with bids_root; set bids_root (the raw dataset, for the events) or remove it",
+				  where, sw->derivatives ? "derivatives" : sw->space ? "space" : "session");
 	if (sw->labels && sw->events)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': give either [sweep] labels or [sweep] events, not both", where);
@@ -485,7 +544,7 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		for (i = 0; i < sw->n_subjects; i++) {
 			nidec_sweep_subject *sub = &sw->subject[i];
 			if (sub->status == 0)
-				NIDEC_TRY(bids_subject(sw, sub, err));
+				NIDEC_TRY(sw->derivatives ? deriv_subject(sw, sub, err) : bids_subject(sw, sub, err));
 		}
 	} else {
 		if (!sw->n_listed)
@@ -518,7 +577,7 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 				NIDEC_TRY(expand("events", sw->events, sub->label, &sub->events, err));
 		}
 	}
-	for (i = 0; i < sw->n_subjects; i++)
+	for (i = 0; sw->mask && i < sw->n_subjects; i++)
 		NIDEC_TRY(expand("mask", sw->mask, sw->subject[i].label, &sw->subject[i].mask, err));
 	return 0;
 }
@@ -574,8 +633,23 @@ int nidec_sweep_subject_cfg(const nidec_sweep *sw, size_t s, char *const *sets, 
 
 	NIDEC_TRY(load_base(sw, sets, n_sets, cfg, err));
 	snprintf(origin, sizeof(origin), "sweep file (sub-%s)", sub->label);
-	NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
-	NIDEC_TRY(nidec_cfg_put(cfg, "data", "mask", sub->mask, origin, err));
+	if (sw->derivatives) {
+		/* the subject's runs are found again by convert, from the entities */
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "bids_root", sw->bids_root, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "derivatives", sw->derivatives, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "subject", sub->label, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "task", sw->task, origin, err));
+		if (sw->space)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "space", sw->space, origin, err));
+		if (sw->desc)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "desc", sw->desc, origin, err));
+		if (sw->session)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "session", sw->session, origin, err));
+	} else {
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
+	}
+	if (sub->mask)
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "mask", sub->mask, origin, err));
 	if (sub->labels || sub->events) {
 		/* the subject's labels replace whatever the analysis config had */
 		NIDEC_TRY(nidec_cfg_put(cfg, "data", "labels", sub->labels ? sub->labels : "", origin, err));
