@@ -67,7 +67,7 @@ def files(pattern):
 
 def image_array(img):
     """nilearn: np.asanyarray(img.dataobj), then _smooth_array's dtype rule."""
-    a = np.asanyarray(img.dataobj)
+    a = img.raw if hasattr(img, "raw") else np.asanyarray(img.dataobj)
     if a.dtype.kind == "i":
         a = a.astype(np.float64 if a.dtype == np.int64 else np.float32)
     elif a.dtype.kind == "u":
@@ -244,10 +244,10 @@ def compute_background_mask(mean):
     return mean != np.median(border)
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("dataset")
-    ap.add_argument("--bold", required=True, help="one 4D file or a glob of per-run files")
+    ap.add_argument("--bold", help="one 4D file or a glob of per-run files")
     ap.add_argument("--labels", help="labels table: its chunks are the runs of a single 4D file")
     ap.add_argument("--mask", nargs="*", default=[], help="mask(s); several are intersected")
     ap.add_argument("--mask-strategy", choices=["epi", "background"])
@@ -264,10 +264,30 @@ def main():
     ap.add_argument("--no-standardize-confounds", dest="standardize_confounds", action="store_false")
     ap.add_argument("--compat", action="store_true", help="the selected volumes as one series")
     ap.add_argument("--tol", type=float, default=1e-5)
-    a = ap.parse_args()
+    ap.add_argument("--batch", action="store_true",
+                    help="DATASET is a file of cases, one a line: DATASET OPTIONS... (the images read once)")
+    return ap
 
+
+CACHE = {}
+
+
+def load(path):
+    if path not in CACHE:
+        img = nib.load(path)
+        img.raw = np.asanyarray(img.dataobj)  # read once for every case
+        CACHE[path] = img
+    return CACHE[path]
+
+
+class Fail(Exception):
+    pass
+
+
+def check(a):
+    """One case; returns the "ok: ..." line or raises Fail."""
     bolds = files(a.bold)
-    imgs = [nib.load(f) for f in bolds]
+    imgs = [load(f) for f in bolds]
     affine = imgs[0].affine
     if a.t_r is None:
         a.t_r = float(imgs[0].header.get_zooms()[3])
@@ -292,14 +312,14 @@ def main():
         series_run = np.concatenate([np.full(n, i) for i, n in enumerate(sizes)])
     # mask
     if a.mask_strategy:
-        allv = np.concatenate([np.asanyarray(im.dataobj).astype(np.float64) for im in imgs], axis=3)
+        allv = np.concatenate([im.raw.astype(np.float64) for im in imgs], axis=3)
         sel = rows if a.compat else np.arange(allv.shape[3])
         mean = allv[..., sel].mean(axis=-1)
         mask = compute_epi_mask(mean) if a.mask_strategy == "epi" else compute_background_mask(mean)
         if a.check_mask:
             got = np.asanyarray(nib.load(a.check_mask).dataobj) != 0
             if not np.array_equal(got, mask):
-                sys.exit(f"FAIL: computed mask differs in {np.sum(got != mask)} voxels "
+                raise Fail(f"FAIL: computed mask differs in {np.sum(got != mask)} voxels "
                          f"(nidec {got.sum()}, reference {mask.sum()})")
         del allv
     else:
@@ -308,12 +328,12 @@ def main():
             mask &= np.asanyarray(nib.load(m).dataobj) != 0
     ijk = np.argwhere(mask)
     if not np.array_equal(ijk, f["mask/ijk"][()]):
-        sys.exit(f"FAIL: mask voxels differ ({len(ijk)} reference, {len(f['mask/ijk'])} nidec)")
+        raise Fail(f"FAIL: mask voxels differ ({len(ijk)} reference, {len(f['mask/ijk'])} nidec)")
     # smoothing, masking: the whole series (t x p)
     series = np.concatenate([smooth(image_array(im), affine, a.smoothing)[mask].T for im in imgs])
     conf = None
     names = []
-    if a.confounds or a.confound_cols or a.strategy:
+    if a.confound_cols or a.strategy:
         cols = [c for c in a.confound_cols.split(",") if c]
         strat = [s for s in a.strategy.split(",") if s]
         parts = [load_confounds(t, cols, strat) for t in files(a.confounds)]
@@ -328,7 +348,7 @@ def main():
             out[idx] = clean(series[idx], None if conf is None else conf[idx], a)
         ref = out[rows]
     if ref.shape != X.shape:
-        sys.exit(f"FAIL: shape {X.shape}, reference {ref.shape}")
+        raise Fail(f"FAIL: shape {X.shape}, reference {ref.shape}")
     sd = ref.std(axis=0)
     sd[sd == 0] = 1
     raw = np.abs(X - ref) / sd
@@ -340,13 +360,30 @@ def main():
     if "confound_columns" in f.attrs:
         got_names = [x.decode() if isinstance(x, bytes) else x for x in f.attrs["confound_columns"]]
         if got_names != names:
-            sys.exit(f"FAIL: confound columns {got_names}, reference {names}")
+            raise Fail(f"FAIL: confound columns {got_names}, reference {names}")
     if err.max() > a.tol:
-        sys.exit(f"FAIL: max error {err.max():.3g} of the voxel's std at row {worst[0]}, voxel {worst[1]} "
+        raise Fail(f"FAIL: max error {err.max():.3g} of the voxel's std at row {worst[0]}, voxel {worst[1]} "
                  f"(nidec {X[worst]:.9g}, reference {ref[worst]:.9g})")
-    print(f"ok: {X.shape[0]} x {X.shape[1]}, max error {raw.max():.3g} of a voxel's std "
-          f"({err.max():.3g} beyond float32 storage rounding)"
-          f"{', ' + str(len(names)) + ' confounds' if names else ''}")
+    return (f"ok: {X.shape[0]} x {X.shape[1]}, max error {raw.max():.3g} of a voxel's std "
+            f"({err.max():.3g} beyond float32 storage rounding)"
+            f"{', ' + str(len(names)) + ' confounds' if names else ''}")
+
+
+def main():
+    import shlex
+    a = parser().parse_args()
+    cases = [a] if not a.batch else \
+        [parser().parse_args(shlex.split(line)) for line in open(a.dataset) if line.strip()]
+    bad = 0
+    for c in cases:
+        try:
+            print(f"{c.dataset}: {check(c)}" if a.batch else check(c))
+        except Fail as e:
+            print(f"{c.dataset}: {e}", file=sys.stderr)
+            bad += 1
+    if bad:
+        sys.exit(1)
+
 
 
 if __name__ == "__main__":
