@@ -76,6 +76,23 @@ int nidec_cv_studies_wanted(const nidec_cfg *cfg)
 	       (!isnan(cfg->smoothing_fwhm) && cfg->smoothing_fwhm > 0) || nidec_cfg_cleans(cfg);
 }
 
+/*
+ * With compat = nilearn, nilearn's Decoder standardizes inside its
+ * masker's clean, in float64, after the filter has put the means back
+ * (clean.h step 4).  Storing the unstandardized float32 values instead and
+ * z-scoring them later would lose the precision of a voxel whose mean is
+ * large against its standard deviation (mean 2400, std 4: float32 keeps
+ * 1e-4 of a standard deviation); so the one series is standardized here
+ * as the Decoder does, and [preprocess]'s standardization of all samples
+ * then finds it standardized already (it changes it by float32 rounding).
+ */
+static int decoder_std(const nidec_cfg *cfg)
+{
+	return cfg->standardize == NIDEC_STD_ZSCORE ? NIDEC_CLEAN_STD_ZSCORE
+	       : cfg->standardize == NIDEC_STD_ZSCORE_SAMPLE ? NIDEC_CLEAN_STD_ZSCORE_SAMPLE
+	       : NIDEC_CLEAN_STD_NONE;
+}
+
 void nidec_cv_studies_free(struct job *j)
 {
 	struct studies *st = j->st;
@@ -288,6 +305,9 @@ int nidec_cv_studies_key_text(const nidec_cfg *cfg, const struct job *j, nidec_s
 			rc |= nidec_sbuf_addf(key, "clean %s = %s\n", clean_keys[i],
 					      nidec_cfg_value(cfg, "clean", clean_keys[i]));
 		rc |= nidec_sbuf_addf(key, "clean scope = %s\n", st->compat ? "selected" : "runs");
+		if (st->compat && st->temporal)
+			rc |= nidec_sbuf_addf(key, "clean decoder standardize = %s\n",
+					      nidec_clean_std_name(decoder_std(cfg)));
 	}
 	if (config) {
 		for (i = 0; i < sizeof(data_keys) / sizeof(data_keys[0]); i++)
@@ -814,7 +834,11 @@ int nidec_cv_studies_prepare(const nidec_cfg *cfg, struct job *j, nidec_ds_prove
 			if (st->use_conf)
 				rc |= nidec_sbuf_addf(nb, " %zu confounds (%s);", st->n_conf_names,
 						      cfg->standardize_confounds ? "z-scored" : "scaled by their largest value");
-			rc |= nidec_sbuf_addf(nb, " standardize %s\n", nidec_clean_std_name(cfg->clean_standardize));
+			if (st->compat)
+				rc |= nidec_sbuf_addf(nb, " standardize %s (the Decoder's, [preprocess] standardize, in float64 as nilearn's masker)\n",
+						      nidec_clean_std_name(decoder_std(cfg)));
+			else
+				rc |= nidec_sbuf_addf(nb, " standardize %s\n", nidec_clean_std_name(cfg->clean_standardize));
 		}
 		if (st->n_conf_names) {
 			rc |= nidec_sbuf_adds(nb, "confounds:");
@@ -834,7 +858,7 @@ int nidec_cv_studies_prepare(const nidec_cfg *cfg, struct job *j, nidec_ds_prove
 /* ---- stage 4: rows -------------------------------------------------------------- */
 
 static int make_cleaner(const nidec_cfg *cfg, double tr, size_t n, const double *conf, size_t k,
-			nidec_cleaner **c, nidec_err *err)
+			int standardize, nidec_cleaner **c, nidec_err *err)
 {
 	nidec_clean_params cp = NIDEC_CLEAN_PARAMS_INIT;
 
@@ -842,7 +866,7 @@ static int make_cleaner(const nidec_cfg *cfg, double tr, size_t n, const double 
 	cp.high_pass = cfg->high_pass;
 	cp.low_pass = cfg->low_pass;
 	cp.t_r = tr;
-	cp.standardize = cfg->clean_standardize;
+	cp.standardize = standardize;
 	cp.standardize_confounds = cfg->standardize_confounds;
 	return nidec_cleaner_create(&cp, n, conf, k, c, err);
 }
@@ -935,7 +959,7 @@ static int write_samples(const nidec_cfg *cfg, struct job *j, nidec_ds_writer *w
 			for (i = 0, m = 0; i < n; i++)
 				if ((size_t)st->tab.run[i] == run)
 					memcpy(K + (m++) * p, S + i * p, p * sizeof(float));
-			NIDEC_TRY_GOTO(rc, make_cleaner(cfg, NAN, m, NULL, 0, &c, err), done);
+			NIDEC_TRY_GOTO(rc, make_cleaner(cfg, NAN, m, NULL, 0, cfg->clean_standardize, &c, err), done);
 			rc = nidec_cleaner_apply(c, K, p, p, err);
 			nidec_cleaner_free(&c);
 			if (rc < 0)
@@ -976,7 +1000,8 @@ static int clean_segment(const nidec_cfg *cfg, struct job *j, size_t f, size_t t
 	nidec_cleaner *c = NULL;
 	int rc;
 
-	NIDEC_TRY(make_cleaner(cfg, st->tr[f], n, k ? st->conf[f].values + t0 * k : NULL, k, &c, err));
+	NIDEC_TRY(make_cleaner(cfg, st->tr[f], n, k ? st->conf[f].values + t0 * k : NULL, k,
+			       cfg->clean_standardize, &c, err));
 	rc = nidec_cleaner_apply(c, R, j->meta.n_voxels, j->meta.n_voxels, err);
 	nidec_cleaner_free(&c);
 	if (rc < 0)
@@ -1085,7 +1110,7 @@ static int write_runs(const nidec_cfg *cfg, struct job *j, nidec_ds_writer *w, n
 	}
 	if (one_series) {
 		nidec_cleaner *c = NULL;
-		NIDEC_TRY_GOTO(rc, make_cleaner(cfg, st->tr[0], kept_all, CB, k, &c, err), done);
+		NIDEC_TRY_GOTO(rc, make_cleaner(cfg, st->tr[0], kept_all, CB, k, decoder_std(cfg), &c, err), done);
 		rc = nidec_cleaner_apply(c, B, p, p, err);
 		nidec_cleaner_free(&c);
 		if (rc < 0)

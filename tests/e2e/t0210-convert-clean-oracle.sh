@@ -44,7 +44,7 @@ for case in \
 	"psc|--set clean.detrend=true --set clean.standardize=psc|--detrend --standardize psc" \
 	"zscore|--set clean.standardize=zscore|--standardize zscore" \
 	"all|--set clean.smoothing_fwhm=5 --set clean.detrend=true --set clean.high_pass=0.01 --set clean.low_pass=0.1 --set clean.confounds_strategy=motion:full,wm_csf --set clean.standardize=zscore_sample|--smoothing 5 --detrend --high-pass 0.01 --low-pass 0.1 --strategy motion:full,wm_csf --standardize zscore_sample" \
-	"compat|--set cv.compat=nilearn --set clean.smoothing_fwhm=6 --set clean.high_pass=0.01 --set clean.confounds=trans_*|--compat --smoothing 6 --high-pass 0.01 --confound-cols trans_*"
+	"compat|--set cv.compat=nilearn --set clean.smoothing_fwhm=6 --set clean.high_pass=0.01 --set clean.confounds=trans_*|--compat --smoothing 6 --high-pass 0.01 --confound-cols trans_* --standardize zscore_sample"
 do
 	name=${case%%|*}
 	rest=${case#*|}
