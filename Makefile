@@ -97,6 +97,10 @@ $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
 
+# Signal cleaning loops over blocks of voxels, element by element (no
+# reassociation): let the compiler vectorize them (src/core/clean.c).
+$(BUILD)/core/clean.o: ALL_CFLAGS += -ftree-vectorize
+
 $(BUILD)/nidec: $(call obj,$(ALL_SRC))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

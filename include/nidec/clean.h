@@ -136,6 +136,15 @@ int nidec_smoother_create(const int64_t dims[3], const double sigma[3], int roun
  * non-finite values become 0 first (nilearn's ensure_finite). */
 void nidec_smoother_apply(nidec_smoother *s, double *vol);
 
+/* The same for the voxels of the box lo..hi (inclusive, voxel indices) of
+ * a float32 volume `in`, computing only what they need (the x pass on
+ * the lines the y and z passes read, each later pass on its rows): out
+ * (dims[0] * dims[1] * dims[2] doubles, x fastest) holds the smoothed
+ * values inside the box on return, other entries are undefined.  The
+ * values are those of nidec_smoother_apply, bit for bit. */
+void nidec_smoother_apply_box(nidec_smoother *s, const float *in, const int64_t lo[3],
+			      const int64_t hi[3], double *out);
+
 void nidec_smoother_free(nidec_smoother **s);
 
 /* ---- computed masks (src/core/maskcomp.c) -------------------------------- */

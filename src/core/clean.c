@@ -30,7 +30,7 @@
 #include "nidec/mem.h"
 
 /* Columns cleaned together (a block of the matrix copied to doubles). */
-#define BLOCK 32
+#define BLOCK 64
 
 /* ---- Butterworth design (scipy.signal.butter, output='sos') ---------------- */
 
@@ -424,9 +424,9 @@ struct nidec_cleaner {
 	size_t n_sec;
 	size_t rank;
 	double *Q;          /* [rank][n] orthonormal basis of the confounds */
-	double *work;       /* filter padding */
-	double *col;        /* [BLOCK][n] */
-	double *coef;       /* [rank] */
+	double *work;       /* filter padding, [n + 2 padlen][BLOCK] */
+	double *col;        /* a block of columns, [n][BLOCK] */
+	double *coef;       /* [rank][BLOCK] */
 };
 
 static double mean_of(const double *x, size_t n)
@@ -620,7 +620,7 @@ int nidec_cleaner_create(const nidec_clean_params *cp, size_t n, const double *c
 		}
 	}
 	c->r = nidec_malloc_e(n, sizeof(double), "the detrend regressor", err);
-	c->work = nidec_malloc_e(n + 2 * pad, sizeof(double), "the filter's padding", err);
+	c->work = nidec_malloc_e(n + 2 * pad, BLOCK * sizeof(double), "the filter's padding", err);
 	c->col = nidec_malloc_e(BLOCK, n * sizeof(double), "a block of time courses", err);
 	if (!c->r || !c->work || !c->col) {
 		rc = NIDEC_ENOMEM;
@@ -676,7 +676,7 @@ int nidec_cleaner_create(const nidec_clean_params *cp, size_t n, const double *c
 			}
 		}
 		NIDEC_TRY_GOTO(rc, pivoted_basis(A, n, k, &c->Q, &c->rank, err), fail);
-		c->coef = nidec_malloc_e(c->rank ? c->rank : 1, sizeof(double), "the projection", err);
+		c->coef = nidec_malloc_e(c->rank ? c->rank : 1, BLOCK * sizeof(double), "the projection", err);
 		if (!c->coef) {
 			rc = NIDEC_ENOMEM;
 			goto fail;
@@ -696,35 +696,161 @@ size_t nidec_cleaner_rank(const nidec_cleaner *c)
 	return c ? c->rank : 0;
 }
 
-/* One voxel's time course, in place (clean.h, steps 1-4). */
-static int clean_column(nidec_cleaner *c, double *x, nidec_err *err)
+/*
+ * A block of nb voxels' time courses, in place (clean.h, steps 1-4): x is
+ * [n][nb], time-major, so that every loop below runs over the voxels of
+ * one time point (contiguous: the compiler vectorizes it) while each
+ * voxel's own arithmetic keeps the order of the one-column version (sums
+ * over time, the filter's recursion, the projection one confound after
+ * the other): a voxel's result does not depend on its block.
+ */
+static int clean_block(nidec_cleaner *c, double *x, size_t nb, nidec_err *err)
 {
-	size_t n = c->n, i, j;
-	double m0 = mean_of(x, n);
+	size_t n = c->n, i, j, b, s_;
+	double m0[BLOCK], acc[BLOCK];
 
-	if (c->cp.detrend && n > 1)
-		detrend(x, n, c->r);
-	if (c->filter)
-		NIDEC_TRY(nidec_sosfiltfilt((const double (*)[6])c->sos, c->n_sec, x, n, c->work, err));
-	if (c->rank) {
-		for (j = 0; j < c->rank; j++) {
-			const double *q = c->Q + j * n;
-			double d = 0;
-			for (i = 0; i < n; i++)
-				d += q[i] * x[i];
-			c->coef[j] = d;
+	for (b = 0; b < nb; b++)
+		acc[b] = 0;
+	for (i = 0; i < n; i++)
+		for (b = 0; b < nb; b++)
+			acc[b] += x[i * nb + b];
+	for (b = 0; b < nb; b++)
+		m0[b] = acc[b] / (double)n;
+	if (c->cp.detrend && n > 1) {
+		/* detrend(): the mean (m0: the same sum), then the projection on r */
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				x[i * nb + b] -= m0[b];
+		for (b = 0; b < nb; b++)
+			acc[b] = 0;
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				acc[b] += c->r[i] * x[i * nb + b];
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				x[i * nb + b] -= acc[b] * c->r[i];
+	}
+	if (c->filter) {
+		/* sosfiltfilt of each column (nidec_sosfiltfilt's steps, across
+		 * the block): odd extension, forward, backward */
+		size_t edge = nidec_sos_padlen((const double (*)[6])c->sos, c->n_sec), m = n + 2 * edge, t;
+		double *w = c->work, zi0[NIDEC_SOS_MAX][2], scale = 1;
+		double z0[NIDEC_SOS_MAX][BLOCK], z1[NIDEC_SOS_MAX][BLOCK];
+		for (s_ = 0; s_ < c->n_sec; s_++) {
+			section_zi(c->sos[s_], zi0[s_]);
+			zi0[s_][0] *= scale;
+			zi0[s_][1] *= scale;
+			scale *= (c->sos[s_][0] + c->sos[s_][1] + c->sos[s_][2]) /
+				 (c->sos[s_][3] + c->sos[s_][4] + c->sos[s_][5]);
 		}
-		for (j = 0; j < c->rank; j++) {
-			const double *q = c->Q + j * n;
-			double d = c->coef[j];
-			for (i = 0; i < n; i++)
-				x[i] -= d * q[i];
+		for (i = 0; i < edge; i++)
+			for (b = 0; b < nb; b++)
+				w[i * nb + b] = 2 * x[b] - x[(edge - i) * nb + b];
+		memcpy(w + edge * nb, x, n * nb * sizeof(double));
+		for (i = 0; i < edge; i++)
+			for (b = 0; b < nb; b++)
+				w[(edge + n + i) * nb + b] = 2 * x[(n - 1) * nb + b] - x[(n - 2 - i) * nb + b];
+		for (int pass = 0; pass < 2; pass++) {
+			/* forward over w[0..m), or backward over w[m-1..0] */
+			const double *first = pass ? w + (m - 1) * nb : w;
+			for (s_ = 0; s_ < c->n_sec; s_++)
+				for (b = 0; b < nb; b++) {
+					z0[s_][b] = zi0[s_][0] * first[b];
+					z1[s_][b] = zi0[s_][1] * first[b];
+				}
+			for (t = 0; t < m; t++) {
+				double *restrict row = w + (pass ? m - 1 - t : t) * nb;
+				for (s_ = 0; s_ < c->n_sec; s_++) {
+					const double b0 = c->sos[s_][0], b1 = c->sos[s_][1], b2 = c->sos[s_][2];
+					const double a1 = c->sos[s_][4], a2 = c->sos[s_][5];
+					double *restrict za = z0[s_], *restrict zb = z1[s_];
+					for (b = 0; b < nb; b++) {
+						double xc = row[b], xn = b0 * xc + za[b];
+						za[b] = b1 * xc - a1 * xn + zb[b];
+						zb[b] = b2 * xc - a2 * xn;
+						row[b] = xn;
+					}
+				}
+			}
+		}
+		memcpy(x, w + edge * nb, n * nb * sizeof(double));
+	}
+	if (c->rank) {
+		/* time outer, confound inner: a row of x and the coefficients
+		 * stay in cache; each sum still runs over time in order, and
+		 * each x[i] loses the confounds' parts one after the other */
+		size_t rk = c->rank;
+		for (j = 0; j < rk; j++)
+			for (b = 0; b < nb; b++)
+				c->coef[j * nb + b] = 0;
+		for (i = 0; i < n; i++) {
+			const double *restrict xi = x + i * nb;
+			for (j = 0; j < rk; j++) {
+				const double qji = c->Q[j * n + i];
+				double *restrict cj = c->coef + j * nb;
+				for (b = 0; b < nb; b++)
+					cj[b] += qji * xi[b];
+			}
+		}
+		for (i = 0; i < n; i++) {
+			double *restrict xi = x + i * nb;
+			for (j = 0; j < rk; j++) {
+				const double qji = c->Q[j * n + i];
+				const double *restrict cj = c->coef + j * nb;
+				for (b = 0; b < nb; b++)
+					xi[b] -= cj[b] * qji;
+			}
 		}
 	}
 	if ((c->cp.detrend && c->cp.standardize == NIDEC_CLEAN_STD_PSC) || c->filter)
 		for (i = 0; i < n; i++)
-			x[i] += m0;
-	standardize(x, n, c->cp.standardize);
+			for (b = 0; b < nb; b++)
+				x[i * nb + b] += m0[b];
+	if (c->cp.standardize != NIDEC_CLEAN_STD_NONE && n >= 2) {
+		double mu[BLOCK], sd[BLOCK];
+		for (b = 0; b < nb; b++)
+			acc[b] = 0;
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				acc[b] += x[i * nb + b];
+		for (b = 0; b < nb; b++)
+			mu[b] = acc[b] / (double)n;
+		if (c->cp.standardize == NIDEC_CLEAN_STD_PSC) {
+			for (i = 0; i < n; i++)
+				for (b = 0; b < nb; b++)
+					x[i * nb + b] = fabs(mu[b]) < DBL_EPSILON ? 0
+							: (x[i * nb + b] - mu[b]) / fabs(mu[b]) * 100;
+			return 0;
+		}
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				x[i * nb + b] -= mu[b];
+		/* numpy's std: its own mean of the centred values, then the
+		 * sum of squares */
+		for (b = 0; b < nb; b++)
+			acc[b] = 0;
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				acc[b] += x[i * nb + b];
+		for (b = 0; b < nb; b++)
+			mu[b] = acc[b] / (double)n;
+		for (b = 0; b < nb; b++)
+			acc[b] = 0;
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++) {
+				double d = x[i * nb + b] - mu[b];
+				acc[b] += d * d;
+			}
+		for (b = 0; b < nb; b++) {
+			sd[b] = sqrt(acc[b] / (double)(n - (c->cp.standardize == NIDEC_CLEAN_STD_ZSCORE_SAMPLE)));
+			if (sd[b] < DBL_EPSILON)
+				sd[b] = 1;
+		}
+		for (i = 0; i < n; i++)
+			for (b = 0; b < nb; b++)
+				x[i * nb + b] /= sd[b];
+	}
+	(void)err;
 	return 0;
 }
 
@@ -737,14 +863,13 @@ int nidec_cleaner_apply(nidec_cleaner *c, float *X, size_t p, size_t ld, nidec_e
 		for (i = 0; i < n; i++) {
 			const float *row = X + i * ld + j0;
 			for (b = 0; b < nb; b++)
-				c->col[b * n + i] = row[b];
+				c->col[i * nb + b] = row[b];
 		}
-		for (b = 0; b < nb; b++)
-			NIDEC_TRY(clean_column(c, c->col + b * n, err));
+		NIDEC_TRY(clean_block(c, c->col, nb, err));
 		for (i = 0; i < n; i++) {
 			float *row = X + i * ld + j0;
 			for (b = 0; b < nb; b++)
-				row[b] = (float)c->col[b * n + i];
+				row[b] = (float)c->col[i * nb + b];
 		}
 	}
 	return 0;
@@ -776,6 +901,7 @@ struct nidec_smoother {
 	int round32;
 	double *ext;        /* a line with its reflected borders */
 	double *out;        /* a filtered line */
+	double *A;          /* nidec_smoother_apply_box: the x pass, [nx * ny * nz] */
 };
 
 void nidec_smooth_sigma(double fwhm, const double affine[16], double sigma[3])
@@ -868,7 +994,9 @@ int nidec_smoother_create(const int64_t dims[3], const double sigma[3], int roun
 	}
 	s->ext = nidec_malloc_e((size_t)maxlen + 2 * (size_t)maxr, sizeof(double), "a line", err);
 	s->out = nidec_malloc_e((size_t)maxlen, sizeof(double), "a line", err);
-	if (!s->ext || !s->out)
+	s->A = nidec_malloc_e((size_t)dims[0] * (size_t)dims[1], (size_t)dims[2] * sizeof(double),
+			      "a smoothed volume", err);
+	if (!s->ext || !s->out || !s->A)
 		goto oom;
 	*out = s;
 	return 0;
@@ -926,6 +1054,122 @@ void nidec_smoother_apply(nidec_smoother *s, double *vol)
 	}
 }
 
+static double finite_or_0(float v)
+{
+	return isfinite(v) ? (double)v : 0.0;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* One pass across rows (y: rows of x at y +- j within a z plane; z: planes
+ * at z +- j): dst[x] over [x0, x1] of the rows listed, each output the
+ * kernel's sum in scipy's order (centre, then the pairs from the farthest
+ * in), rounded as the smoother says.  `row(k)` is the k-th row along the
+ * axis for the current line. */
+static void pass_rows(const nidec_smoother *s, int axis, const double *src, double *dst, int64_t x0,
+		      int64_t x1, int64_t y0, int64_t y1, int64_t z0, int64_t z1)
+{
+	size_t nx = (size_t)s->dims[0], ny = (size_t)s->dims[1], len = (size_t)s->dims[axis];
+	const double *w = s->w[axis];
+	int r = s->radius[axis], j;
+	int64_t y, z, x;
+
+	for (z = z0; z <= z1; z++)
+		for (y = y0; y <= y1; y++) {
+			int64_t pos = axis == 1 ? y : z;
+			double *d = dst + nx * ((size_t)y + ny * (size_t)z);
+			const double *c = src + nx * ((size_t)y + ny * (size_t)z);
+			for (x = x0; x <= x1; x++)
+				d[x] = c[x] * w[0];
+			for (j = r; j >= 1; j--) {
+				size_t km = refl((long)pos - j, len), kp = refl((long)pos + j, len);
+				const double *rm = axis == 1 ? src + nx * (km + ny * (size_t)z) : src + nx * ((size_t)y + ny * km);
+				const double *rp = axis == 1 ? src + nx * (kp + ny * (size_t)z) : src + nx * ((size_t)y + ny * kp);
+				for (x = x0; x <= x1; x++)
+					d[x] += (rm[x] + rp[x]) * w[j];
+			}
+			if (s->round32)
+				for (x = x0; x <= x1; x++)
+					d[x] = (double)(float)d[x];
+		}
+}
+
+void nidec_smoother_apply_box(nidec_smoother *s, const float *in, const int64_t lo[3],
+			      const int64_t hi[3], double *out)
+{
+	int64_t nx = s->dims[0], ny = s->dims[1], nz = s->dims[2], x, y, z;
+	int64_t ry = s->w[1] ? s->radius[1] : 0, rz = s->w[2] ? s->radius[2] : 0;
+	/* the rows each pass must produce so that the box's outputs exist */
+	int64_t zlo = max64(0, lo[2] - rz), zhi = min64(nz - 1, hi[2] + rz);
+	int64_t ylo = max64(0, lo[1] - ry), yhi = min64(ny - 1, hi[1] + ry);
+	double *A = s->A, *B = out;
+	int r = s->radius[0], j;
+
+	/* x: whole lines (for the reflections), outputs in the box's x range */
+	for (z = zlo; z <= zhi; z++)
+		for (y = ylo; y <= yhi; y++) {
+			const float *line = in + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z);
+			double *d = A + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z);
+			if (!s->w[0]) {
+				for (x = lo[0]; x <= hi[0]; x++)
+					d[x] = finite_or_0(line[x]);
+				continue;
+			}
+			{
+				double *restrict e = s->ext + r;
+				const double *w = s->w[0];
+				int64_t x0 = lo[0], x1 = hi[0];
+				for (x = 0; x < nx; x++) {
+					float v = line[x];
+					e[x] = isfinite(v) ? (double)v : 0.0;
+				}
+				for (j = 1; j <= r; j++) {
+					e[-j] = e[refl(-j, (size_t)nx)];
+					e[nx - 1 + j] = e[refl((long)nx - 1 + j, (size_t)nx)];
+				}
+				/* each output: the centre, then the pairs from the
+				 * farthest in (scipy's order), across the line */
+				for (x = x0; x <= x1; x++)
+					d[x] = e[x] * w[0];
+				for (j = r; j >= 1; j--) {
+					const double wj = w[j];
+					for (x = x0; x <= x1; x++)
+						d[x] += (e[x - j] + e[x + j]) * wj;
+				}
+				if (s->round32)
+					for (x = x0; x <= x1; x++)
+						d[x] = (double)(float)d[x];
+			}
+		}
+	/* y: A -> B over the box's x and y, the planes z needs */
+	if (s->w[1]) {
+		pass_rows(s, 1, A, B, lo[0], hi[0], lo[1], hi[1], zlo, zhi);
+	} else {
+		for (z = zlo; z <= zhi; z++)
+			for (y = lo[1]; y <= hi[1]; y++)
+				memcpy(B + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z) + lo[0],
+				       A + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z) + lo[0],
+				       (size_t)(hi[0] - lo[0] + 1) * sizeof(double));
+	}
+	/* z: B -> A over the box, then back into out */
+	if (s->w[2]) {
+		pass_rows(s, 2, B, A, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
+		for (z = lo[2]; z <= hi[2]; z++)
+			for (y = lo[1]; y <= hi[1]; y++)
+				memcpy(B + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z) + lo[0],
+				       A + (size_t)nx * ((size_t)y + (size_t)ny * (size_t)z) + lo[0],
+				       (size_t)(hi[0] - lo[0] + 1) * sizeof(double));
+	}
+}
+
 void nidec_smoother_free(nidec_smoother **sp)
 {
 	nidec_smoother *s = sp ? *sp : NULL;
@@ -937,6 +1181,7 @@ void nidec_smoother_free(nidec_smoother **sp)
 		nidec_free(s->w[a]);
 	nidec_free(s->ext);
 	nidec_free(s->out);
+	nidec_free(s->A);
 	nidec_free(s);
 	*sp = NULL;
 }

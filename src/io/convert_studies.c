@@ -63,6 +63,7 @@ struct studies {
 	nidec_sbuf notes;
 	char **conf_names;        /* the first run's confound columns */
 	size_t n_conf_names;
+	int64_t box_lo[3], box_hi[3]; /* the mask's bounding box (smoothing) */
 	/* per-sample attributes of the dataset's rows */
 	size_t n_attrs;
 	char **attr_names;
@@ -807,6 +808,23 @@ int nidec_cv_studies_prepare(const nidec_cfg *cfg, struct job *j, nidec_ds_prove
 		}
 	}
 	NIDEC_TRY(make_attrs(cfg, j, err));
+	{
+		/* smoothing computes the mask's bounding box only */
+		size_t v;
+		int a;
+		for (a = 0; a < 3; a++) {
+			st->box_lo[a] = INT64_MAX;
+			st->box_hi[a] = -1;
+		}
+		for (v = 0; v < j->meta.n_voxels; v++)
+			for (a = 0; a < 3; a++) {
+				int64_t q = j->meta.ijk[3 * v + a];
+				if (q < st->box_lo[a])
+					st->box_lo[a] = q;
+				if (q > st->box_hi[a])
+					st->box_hi[a] = q;
+			}
+	}
 	/* what was done, in words */
 	{
 		nidec_sbuf *nb = &st->notes;
@@ -877,14 +895,12 @@ static int make_cleaner(const nidec_cfg *cfg, double tr, size_t n, const double 
 static void take_row(struct job *j, nidec_smoother *sm, const float *vol, double *dvol, float *row,
 		     size_t *bad)
 {
-	size_t p = j->meta.n_voxels, nv = j->hdr[0]->n_vox3, v;
+	size_t p = j->meta.n_voxels, v;
 
 	if (sm) {
 		for (v = 0; v < p; v++)
 			*bad += !isfinite(vol[j->idx[v]]);
-		for (v = 0; v < nv; v++)
-			dvol[v] = vol[v];
-		nidec_smoother_apply(sm, dvol);
+		nidec_smoother_apply_box(sm, vol, j->st->box_lo, j->st->box_hi, dvol);
 		for (v = 0; v < p; v++)
 			row[v] = (float)dvol[j->idx[v]];
 		return;
