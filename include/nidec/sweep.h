@@ -16,6 +16,7 @@
  *     mask = data/sub-{subject}/mask.nii.gz
  *     events = data/sub-{subject}/func/sub-{subject}_run-*_events.tsv
  *                                            ; or labels = ...
+ *     ; (or, instead of bold and labels: samples = data/sub-{subject}/trials.tsv)
  *     ; ... or a BIDS root: sub-<label>/func/sub-<label>_*task-<task>_*run-*_bold.nii[.gz]
  *     ; with the matching _events.tsv (subjects = restricts the list)
  *     bids_root = /data/ds000105
@@ -60,6 +61,7 @@ typedef struct nidec_sweep_subject {
 	char *mask;       /* [data] mask */
 	char *labels;     /* [data] labels, or NULL */
 	char *events;     /* [data] events, or NULL */
+	char *samples;    /* [data] samples (a sample table), or NULL */
 	char *found;      /* with derivatives: the runs found, one line each, or NULL */
 	int status;       /* 0, or the NIDEC_E* code of its failure */
 	char *error;      /* the failure's message, or NULL */
@@ -73,6 +75,7 @@ typedef struct nidec_sweep {
 	char *derivatives;        /* fMRIPrep derivatives (with bids_root), or NULL */
 	char *space, *desc, *session; /* their entities (bids.h), or NULL */
 	char *bold, *mask, *labels, *events; /* patterns with {subject} */
+	char *samples;            /* a sample table per subject ({subject}), or NULL */
 	char **subjects;          /* `subjects =` as given (labels), or NULL */
 	size_t n_listed;
 	double chance;            /* NaN = auto (see nidec_sweep_chance) */

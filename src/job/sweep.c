@@ -41,7 +41,7 @@
 #include "nidec/sweep.h"
 
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
-       K_CHANCE, K_NAME, K_DERIVATIVES, K_SPACE, K_DESC, K_SESSION, N_KEYS };
+       K_CHANCE, K_NAME, K_DERIVATIVES, K_SPACE, K_DESC, K_SESSION, K_SAMPLES, N_KEYS };
 
 #define STR(name) { "sweep", name, NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, NULL }
 
@@ -62,6 +62,7 @@ static const nidec_key keys[N_KEYS] = {
 	[K_SPACE] = STR("space"),
 	[K_DESC] = { "sweep", "desc", NIDEC_KEY_STRING, "preproc", NULL, NULL, 0, 0, 0, NULL, NULL },
 	[K_SESSION] = STR("session"),
+	[K_SAMPLES] = STR("samples"),
 };
 
 const nidec_keyschema nidec_sweep_schema = {
@@ -84,6 +85,7 @@ static void subject_release(nidec_sweep_subject *s)
 	nidec_free(s->mask);
 	nidec_free(s->labels);
 	nidec_free(s->events);
+	nidec_free(s->samples);
 	nidec_free(s->found);
 	nidec_free(s->error);
 	memset(s, 0, sizeof(*s));
@@ -104,6 +106,7 @@ void nidec_sweep_release(nidec_sweep *sw)
 	nidec_free(sw->mask);
 	nidec_free(sw->labels);
 	nidec_free(sw->events);
+	nidec_free(sw->samples);
 	nidec_free(sw->name);
 	nidec_free(sw->path);
 	nidec_strv_free(sw->subjects, sw->n_listed);
@@ -151,6 +154,7 @@ static int read_keys(nidec_sweep *sw, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_string(kf, K_SPACE, &sw->space, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_DESC, &sw->desc, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_SESSION, &sw->session, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SAMPLES, &sw->samples, err));
 	return 0;
 }
 
@@ -492,10 +496,10 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 				return nidec_fail(err, NIDEC_EINPUT,
 						  "sweep file '%s': [sweep] task = '%s' is not a BIDS label; letters and digits only",
 						  where, sw->task);
-		if (sw->bold || sw->labels || sw->events)
+		if (sw->bold || sw->labels || sw->events || sw->samples)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': [sweep] %s is found under bids_root; remove it, or remove bids_root and list the subjects",
-					  where, sw->bold ? "bold" : sw->labels ? "labels" : "events");
+					  where, sw->bold ? "bold" : sw->labels ? "labels" : sw->events ? "events" : "samples");
 		NIDEC_TRY(bids_labels(sw->bids_root, &found, &n, err));
 		if (sw->n_listed) {
 			/* the listed ones, in natural order; missing ones fail alone */
@@ -551,14 +555,18 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': no subjects; list them (subjects = 01, 02) or give bids_root and task",
 					  where);
-		if (!sw->bold)
+		if (sw->samples && (sw->bold || sw->labels || sw->events))
 			return nidec_fail(err, NIDEC_EINPUT,
-					  "sweep file '%s': [sweep] bold is missing; give the BOLD files per subject (bold = data/sub-{subject}/func/*_bold.nii.gz)",
+					  "sweep file '%s': [sweep] samples gives each subject's images and labels; remove [sweep] %s",
+					  where, sw->bold ? "bold" : sw->labels ? "labels" : "events");
+		if (!sw->bold && !sw->samples)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] bold is missing; give the BOLD files per subject (bold = data/sub-{subject}/func/*_bold.nii.gz), or a sample table per subject (samples = data/sub-{subject}/trials.tsv)",
 					  where);
-		if (!has_placeholder(sw->bold))
+		if (!has_placeholder(sw->bold ? sw->bold : sw->samples))
 			return nidec_fail(err, NIDEC_EINPUT,
-					  "sweep file '%s': [sweep] bold = '%s' has no {subject}; every subject would get the same data",
-					  where, sw->bold);
+					  "sweep file '%s': [sweep] %s = '%s' has no {subject}; every subject would get the same data",
+					  where, sw->bold ? "bold" : "samples", sw->bold ? sw->bold : sw->samples);
 		if (sw->task)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': [sweep] task is used with bids_root only; remove it",
@@ -570,7 +578,10 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		}
 		for (i = 0; i < sw->n_subjects; i++) {
 			nidec_sweep_subject *sub = &sw->subject[i];
-			NIDEC_TRY(expand("bold", sw->bold, sub->label, &sub->bold, err));
+			if (sw->samples)
+				NIDEC_TRY(expand("samples", sw->samples, sub->label, &sub->samples, err));
+			else
+				NIDEC_TRY(expand("bold", sw->bold, sub->label, &sub->bold, err));
 			if (sw->labels)
 				NIDEC_TRY(expand("labels", sw->labels, sub->label, &sub->labels, err));
 			if (sw->events)
@@ -645,6 +656,8 @@ int nidec_sweep_subject_cfg(const nidec_sweep *sw, size_t s, char *const *sets, 
 			NIDEC_TRY(nidec_cfg_put(cfg, "data", "desc", sw->desc, origin, err));
 		if (sw->session)
 			NIDEC_TRY(nidec_cfg_put(cfg, "data", "session", sw->session, origin, err));
+	} else if (sub->samples) {
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "samples", sub->samples, origin, err));
 	} else {
 		NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
 	}

@@ -59,6 +59,16 @@ test_expect_success 'predict --samples: the table'\''s images, labels and column
 	$NIDEC predict four/model.h5 bold4d.nii.gz -o q.tsv -q &&
 	cut -f5 p.tsv | tail -n +2 >d1 && cut -f3 q.tsv | tail -n +2 >d2 && test_cmp d2 d1
 '
+test_expect_success 'sweep: a sample table per subject ({subject})' '
+	mkdir -p study && ln -s ../betas study/sub-01 && ln -s ../betas study/sub-02 &&
+	printf "[data]\nconditions = face, cat\n[model]\nC = 1\n[cv]\nselection = test-fold\ninner_scheme = none\n[output]\ndir = swout\nreport = false\n" >an.ini &&
+	printf "[sweep]\nanalysis = an.ini\nsubjects = 01, 02\nsamples = study/sub-{subject}/trials.tsv\nmask = %s\n" \
+		"$D/mask.nii.gz" >sw.ini &&
+	$NIDEC sweep sw.ini --list >list && grep -q "^1	sub-02	study/sub-02/trials.tsv$" list &&
+	$NIDEC sweep sw.ini --progress 0 >sw.out &&
+	cmp swout/sub-01/scores.tsv swout/sub-02/scores.tsv &&
+	head -1 swout/sub-02/predictions.tsv | grep -q "decision	trial$"
+'
 test_expect_success 'smoothing a sample table: each image as nilearn smooths it' '
 	$NIDEC convert --samples betas/trials.tsv --mask $D/mask.nii.gz \
 		--set clean.smoothing_fwhm=5 -o sm.h5 -q &&
