@@ -9,7 +9,7 @@ D=$NIDEC_TEST_DATA
 test_expect_success 'a beta series of the face and cat volumes' '
 	$PYTHON $TESTS_DIR/e2e/make_betas.py $D &&
 	test -f betas/beta_0215.nii.gz &&
-	printf "[data]\nmask = %s\nconditions = face, cat\n[output]\nreport = false\n" \
+	printf "[data]\nmask = %s\nconditions = face, cat\n[model]\nC = 1, 10\n[cv]\nselection = test-fold\ninner_scheme = none\n[output]\nreport = false\n" \
 		"$D/mask.nii.gz" >cfg.ini
 '
 test_expect_success 'the table of 3D images, the 4D file and the 4D table run' '
