@@ -752,7 +752,9 @@ static void section_provenance(struct report *r)
 	const json_t *prov = json_object_get(r->summary, "provenance");
 	static const char *const top[] = { "classes", "scheme", "inner_scheme", "selection", "scoring",
 					   "estimator", "compat", "C_grid" };
-	static const char *const input_keys[] = { "bold", "mask", "labels", "events", "conditions" };
+	static const char *const input_keys[] = { "bold", "mask", "labels", "events", "conditions",
+						   "samples", "bids_root", "derivatives", "subject", "task",
+						   "space" };
 	const char *k;
 	const json_t *v;
 	char buf[2048];
