@@ -241,6 +241,39 @@ static void test_core_clean__gaussian_kernel_and_volume(void **state)
 	nidec_smoother_free(&s);
 }
 
+/* The bounding-box smoother gives the whole-volume smoother's values, bit
+ * for bit, inside the box (and handles the reflections at the grid's
+ * edges: the box touches x = 0). */
+static void test_core_clean__smoother_box_is_exact(void **state)
+{
+	double sigma[3], aff[16] = { 3, 0, 0, 0, 0, 3.5, 0, 0, 0, 0, 4, 0, 0, 0, 0, 1 };
+	double full[105], out[105];
+	float in[105];
+	int64_t dims[3] = { 7, 5, 3 }, lo[3] = { 0, 1, 1 }, hi[3] = { 3, 3, 2 }, x, y, z;
+	nidec_smoother *s = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i;
+
+	(void)state;
+	nidec_smooth_sigma(6.0, aff, sigma);
+	assert_int_equal(nidec_smoother_create(dims, sigma, 1, &s, &err), 0);
+	for (i = 0; i < 105; i++) {
+		in[i] = (float)vol_in[i];
+		full[i] = vol_in[i];
+	}
+	in[2] = NAN; /* non-finite: 0, as nilearn's ensure_finite */
+	full[2] = 0;
+	nidec_smoother_apply(s, full);
+	nidec_smoother_apply_box(s, in, lo, hi, out);
+	for (z = lo[2]; z <= hi[2]; z++)
+		for (y = lo[1]; y <= hi[1]; y++)
+			for (x = lo[0]; x <= hi[0]; x++) {
+				size_t v = (size_t)(x + 7 * (y + 5 * z));
+				assert_memory_equal(&out[v], &full[v], sizeof(double));
+			}
+	nidec_smoother_free(&s);
+}
+
 /* compute_epi_mask's opening on a 12^3 bright cube in a dark 16^3 box: the
  * cube survives (opened and closed by 2 voxels: a cube stays a cube); a
  * single bright voxel elsewhere is removed by the opening. */
@@ -297,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_core_clean__rank_deficient_confounds),
 		cmocka_unit_test(test_core_clean__detrend_removes_a_line),
 		cmocka_unit_test(test_core_clean__gaussian_kernel_and_volume),
+		cmocka_unit_test(test_core_clean__smoother_box_is_exact),
 		cmocka_unit_test(test_core_clean__epi_mask_opening),
 		cmocka_unit_test(test_core_clean__background_mask),
 	};
