@@ -7,7 +7,7 @@
 #   make check-deps grep for layering violations (mpi.h, hdf5.h, linear.h outside their modules)
 #   make valgrind   unit tests and a few end-to-end runs under valgrind memcheck
 #   make bench      issue 9's workloads 1-4 and their floors, one table of ratios (bench/README.md)
-#   make bench-all  every benchmark script of bench/ (convert, cv, perf, permutations, workloads)
+#   make bench-all  every benchmark script of bench/ (convert, clean, cv, perf, permutations, workloads)
 #   make SANITIZE=address,undefined check    the same tests with sanitizers
 #                                             (use its own BUILD=build-asan;
 #                                             NIDEC_LSAN_SCRIPTS=t5 limits LeakSanitizer
@@ -96,6 +96,10 @@ all: $(BUILD)/nidec
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) $(PNG_CFLAGS) -c $< -o $@
+
+# Signal cleaning loops over blocks of voxels, element by element (no
+# reassociation): let the compiler vectorize them (src/core/clean.c).
+$(BUILD)/core/clean.o: ALL_CFLAGS += -ftree-vectorize
 
 $(BUILD)/nidec: $(call obj,$(ALL_SRC))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

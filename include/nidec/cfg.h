@@ -59,6 +59,12 @@ enum nidec_scoring {
 };
 enum nidec_compat { NIDEC_COMPAT_NONE, NIDEC_COMPAT_NILEARN };
 enum nidec_permute_within { NIDEC_PERM_RUN, NIDEC_PERM_ALL };
+/* [data] mask_strategy: what to do without [data] mask (nilearn's maskers). */
+enum nidec_mask_strategy { NIDEC_MASK_NONE, NIDEC_MASK_EPI, NIDEC_MASK_BACKGROUND };
+/* [clean] standardize: nilearn.signal.clean's standardize. */
+enum nidec_clean_std {
+	NIDEC_CLEAN_STD_NONE, NIDEC_CLEAN_STD_ZSCORE, NIDEC_CLEAN_STD_ZSCORE_SAMPLE, NIDEC_CLEAN_STD_PSC
+};
 
 typedef struct nidec_cfg {
 	/* [data] */
@@ -72,6 +78,16 @@ typedef struct nidec_cfg {
 	char *run_column;      /* column of the labels table with the run */
 	double hrf_shift;      /* seconds added to event onsets */
 	char *dataset;         /* converted HDF5 (default <output.dir>/dataset.h5) */
+	char *samples;         /* sample table (path, label, run, ... per sample), or NULL */
+	char *confounds_files; /* glob of per-run confounds TSVs, or NULL */
+	char *bids_root;       /* raw BIDS dataset (events), or NULL */
+	char *derivatives;     /* fMRIPrep derivatives (bold, masks, confounds), or NULL = bids_root */
+	char *subject;         /* BIDS subject label (without sub-) */
+	char *session;         /* BIDS session label, or NULL = every session */
+	char *task;            /* BIDS task label */
+	char *space;           /* space entity of the derivatives, or NULL = the only one */
+	char *desc;            /* desc entity of the derivatives' bold ("preproc") */
+	int mask_strategy;     /* enum nidec_mask_strategy */
 
 	/* [preprocess] */
 	int standardize;       /* enum nidec_standardize */
@@ -109,6 +125,19 @@ typedef struct nidec_cfg {
 	double sl_radius;      /* sphere radius in mm */
 	char *sl_process_mask; /* the sphere centres (a mask image), or NULL: the mask */
 	size_t sl_min_voxels;  /* smaller spheres are skipped (NaN in the maps) */
+
+	/* [clean] (nilearn's masker and signal.clean; NaN = not set) */
+	double smoothing_fwhm; /* mm, NaN or 0 = no smoothing */
+	int detrend;           /* linear detrend */
+	int clean_standardize; /* enum nidec_clean_std */
+	double low_pass;       /* Hz, NaN = none */
+	double high_pass;      /* Hz, NaN = none */
+	double t_r;            /* s, NaN = the header's */
+	char **confounds;      /* confound columns (names or globs) */
+	size_t n_confounds;
+	char **confounds_strategy; /* load_confounds presets ("motion:full", ...) */
+	size_t n_confounds_strategy;
+	int standardize_confounds;
 
 	/* bookkeeping (not keys) */
 	nidec_keyfile kf;      /* the values as given, with their origins */
@@ -155,10 +184,16 @@ const char *nidec_cfg_value(const nidec_cfg *cfg, const char *section, const cha
 
 void nidec_cfg_release(nidec_cfg *cfg);
 
+/* True when [clean] asks for any cleaning besides smoothing (a time series
+ * step: detrend, a filter, confounds, standardize). */
+int nidec_cfg_cleans(const nidec_cfg *cfg);
+
 /* Names of enum values, as written in the INI file. */
 const char *nidec_scheme_name(int scheme);
 const char *nidec_scoring_name(int scoring);
 const char *nidec_estimator_name(int estimator);
+const char *nidec_clean_std_name(int standardize);
+const char *nidec_mask_strategy_name(int strategy);
 
 /* nidec_split_list() and nidec_strv_free() are in keyfile.h. */
 

@@ -3,7 +3,10 @@
  * (the `nidec convert` step, callable by `nidec run`).
  *
  * nidec_convert() reads the [data] keys of a finished config (bold, mask,
- * labels or events, conditions, label_column, run_column, hrf_shift),
+ * labels or events, conditions, label_column, run_column, hrf_shift; or a
+ * sample table, or a BIDS dataset with fMRIPrep derivatives; a computed
+ * mask) and the [clean] keys (smoothing and signal cleaning, README "Real
+ * studies"),
  * checks every input before writing anything, and writes the dataset of
  * docs/FORMAT.md under a temporary name in the output's directory, then
  * renames it: no half file is ever left under the final name.  If the
@@ -12,7 +15,9 @@
  * reused as it is, unless `force`.
  *
  * Memory: one volume of the BOLD series plus a block of about 8 MiB of
- * output rows, whatever the number of runs.  Not collective: one process
+ * output rows, whatever the number of runs (with smoothing or cleaning:
+ * one run's rows; docs/FORMAT.md "Sample tables, BIDS, confounds,
+ * cleaning").  Not collective: one process
  * (rank 0) calls it; no MPI.  Errors are one line naming the file, the
  * field and the fix; the output is then left as it was.
  */

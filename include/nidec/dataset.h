@@ -101,7 +101,20 @@ typedef struct nidec_ds_provenance {
 	const char *nifti_version;     /* or NULL */
 	const char *config;            /* the [data] keys that shaped the content, INI text */
 	const char *created;           /* ISO 8601 UTC time; NULL = now */
+	/* issue 17 (written only when set, so older conversions stay as they were): */
+	const char *preprocessing;     /* what was done to the images (mask, smoothing,
+					* cleaning), lines of text; NULL = nothing */
+	const char *const *confound_columns; /* the confound columns regressed out */
+	size_t n_confound_columns;
 } nidec_ds_provenance;
+
+/* The per-sample attributes (/sample_attrs): *names gets a new array of
+ * *n_attrs names and *values a new n_samples x n_attrs array (free both
+ * with nidec_ds_sample_attrs_free); *n_attrs = 0 and NULLs when the
+ * dataset has none. */
+int nidec_ds_sample_attrs(nidec_dataset *ds, char ***names, size_t *n_attrs, char ***values,
+			  nidec_err *err);
+void nidec_ds_sample_attrs_free(char **names, size_t n_attrs, char **values, size_t n_samples);
 
 /* The inputs recorded in a dataset: *inputs is a new array of *n entries
  * (free with nidec_ds_inputs_free). */
@@ -128,6 +141,13 @@ int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *ro
  * that they need not read the 4D series again.  dims as meta's. */
 int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t dims[3],
 			    nidec_err *err);
+/* /sample_attrs: per-sample attributes (a sample table's other columns,
+ * a BIDS run's label, onset, ...): one string dataset per attribute, in
+ * the order of the group's attribute `columns`.  values: n_samples x n_attrs
+ * row-major.  Not written when n_attrs is 0. */
+int nidec_ds_write_sample_attrs(nidec_ds_writer *w, const char *const *names, size_t n_attrs,
+				const char *const *values, nidec_err *err);
+
 /* Close the file and rename it to its final name; *w becomes NULL.  On
  * failure the temporary file is removed (and *w is NULL too). */
 int nidec_ds_commit(nidec_ds_writer **w, nidec_err *err);

@@ -50,7 +50,8 @@ enum nidec_key_type {
 enum {
 	NIDEC_KEY_LO_OPEN = 1, /* lo itself is out of range */
 	NIDEC_KEY_HI_OPEN = 2, /* hi itself is out of range */
-	NIDEC_KEY_AUTO = 4     /* DOUBLE: "auto" or empty also accepted (no number) */
+	NIDEC_KEY_AUTO = 4,    /* DOUBLE: "auto" or empty also accepted (no number) */
+	NIDEC_KEY_NONE = 8     /* DOUBLE: "none" or empty also accepted (no number) */
 };
 
 /* An accepted name of an enumerated key and the value it stands for. */
@@ -171,7 +172,8 @@ int nidec_keyfile_from_cli(const nidec_keyfile *kf, size_t k);
  * invalid; <fix>" (NIDEC_EUSAGE for a command-line value, else
  * NIDEC_EINPUT).  Strings: *out = a copy, or NULL when empty (the old
  * string is freed).  Lists: a new array (nidec_strv_free); the old one is
- * freed.  DOUBLE with NIDEC_KEY_AUTO: "auto" and "" give NaN.
+ * freed.  DOUBLE with NIDEC_KEY_AUTO: "auto" and "" give NaN; with
+ * NIDEC_KEY_NONE: "none" and "" give NaN.
  */
 int nidec_keyfile_string(const nidec_keyfile *kf, size_t k, char **out, nidec_err *err);
 int nidec_keyfile_list(const nidec_keyfile *kf, size_t k, char ***out, size_t *n, nidec_err *err);

@@ -5,6 +5,7 @@
  *   scores.tsv        class fold C score [inner_score]   one row per class key and outer fold
  *   grid_scores.tsv   class fold C score inner_score     one row per C tried
  *   predictions.tsv   sample run fold true predicted decision (or decision_<class> for K > 2)
+ *                     [then the dataset's sample attributes, when it has some]
  *   null_scores.tsv   permutation <class>...          one row per permutation (permutations > 0)
  *   summary.json      mean/std score per class, chosen C, confusion, permutation
  *                     test (null distribution, p-values), config, provenance
@@ -65,6 +66,12 @@ typedef struct nidec_results_info {
 	/* warnings of the run, one per line ("\n"-terminated), or NULL:
 	 * summary.json "warnings" */
 	const char *warnings;
+	/* per-sample attributes of the dataset's rows (a sample table's other
+	 * columns; a BIDS run's label, volume, time and onset), appended to
+	 * predictions.tsv as columns; n_attrs = 0: none */
+	size_t n_attrs;
+	const char *const *attr_names;   /* [n_attrs] */
+	const char *const *attr_values;  /* [dataset rows * n_attrs] */
 } nidec_results_info;
 
 /* Create `dir` (and missing parents) if needed and check that a file can

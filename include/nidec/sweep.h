@@ -16,11 +16,17 @@
  *     mask = data/sub-{subject}/mask.nii.gz
  *     events = data/sub-{subject}/func/sub-{subject}_run-*_events.tsv
  *                                            ; or labels = ...
+ *     ; (or, instead of bold and labels: samples = data/sub-{subject}/trials.tsv)
  *     ; ... or a BIDS root: sub-<label>/func/sub-<label>_*task-<task>_*run-*_bold.nii[.gz]
  *     ; with the matching _events.tsv (subjects = restricts the list)
  *     bids_root = /data/ds000105
  *     task = objectviewing
  *     mask = /data/masks/sub-{subject}_mask.nii.gz
+ *     ; ... or with fMRIPrep derivatives: BOLD, brain masks and confounds from
+ *     ; there, events from bids_root, matched by entities (bids.h); the mask is
+ *     ; then optional (the runs' brain masks are intersected)
+ *     derivatives = /data/ds000105/derivatives/fmriprep
+ *     space = MNI152NLin2009cAsym            ; desc = preproc, session = (all)
  *     chance = auto                          ; the group test's chance level
  *     name = haxby decoding                  ; dataset_description.json Name
  *     kind = decoder                         ; or searchlight: each subject's command
@@ -62,6 +68,8 @@ typedef struct nidec_sweep_subject {
 	char *mask;       /* [data] mask */
 	char *labels;     /* [data] labels, or NULL */
 	char *events;     /* [data] events, or NULL */
+	char *samples;    /* [data] samples (a sample table), or NULL */
+	char *found;      /* with derivatives: the runs found, one line each, or NULL */
 	int status;       /* 0, or the NIDEC_E* code of its failure */
 	char *error;      /* the failure's message, or NULL */
 } nidec_sweep_subject;
@@ -74,7 +82,10 @@ typedef struct nidec_sweep {
 	char *analysis;           /* the analysis config */
 	char *bids_root;          /* NULL: explicit list */
 	char *task;               /* BIDS task label (with bids_root) */
+	char *derivatives;        /* fMRIPrep derivatives (with bids_root), or NULL */
+	char *space, *desc, *session; /* their entities (bids.h), or NULL */
 	char *bold, *mask, *labels, *events; /* patterns with {subject} */
+	char *samples;            /* a sample table per subject ({subject}), or NULL */
 	char **subjects;          /* `subjects =` as given (labels), or NULL */
 	size_t n_listed;
 	double chance;            /* NaN = auto (see nidec_sweep_chance) */

@@ -40,9 +40,34 @@ typedef struct nidec_synth_opts {
 	uint64_t seed;
 	int float32;            /* 1: float32 voxels, 0: int16 */
 	int compress_level;     /* gzip level 1..9 */
+	int fmriprep;           /* layout: 0 flat (above), 1 BIDS + fMRIPrep derivatives (below) */
+	const char *session;    /* BIDS session label (fmriprep layout), or NULL */
 } nidec_synth_opts;
 
-#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1 }
+#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1, 0, NULL }
+
+/*
+ * The fmriprep layout (--layout fmriprep) writes a raw BIDS tree and an
+ * fMRIPrep-like derivatives tree under `dir`, for the runs r = 1..runs:
+ *   dataset_description.json
+ *   sub-<S>[/ses-<X>]/func/sub-<S>[_ses-<X>]_task-synth_run-<r>_events.tsv
+ *   derivatives/fmriprep/dataset_description.json
+ *   derivatives/fmriprep/sub-<S>[/ses-<X>]/func/sub-<S>[_ses-<X>]_task-synth_run-<r>_
+ *       space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz
+ *       space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz  (odd runs lose the
+ *                                          mask's lowest x plane: intersecting matters)
+ *       desc-confounds_timeseries.tsv / .json   (motion with derivatives and
+ *                                          squares, csf, white_matter, global_signal,
+ *                                          framewise_displacement, a/t_comp_cor,
+ *                                          cosine; n/a in the first row of derivatives)
+ *   synth.ini (bids_root, derivatives, subject, task, space, conditions)
+ * and plants into each voxel a linear drift and four confounds (trans_x,
+ * rot_y, csf, a_comp_cor_00, each z-scored over the run) with random
+ * loadings, both of the size of the noise, on top of the flat layout's
+ * signal: what cleaning has to remove.  Other subjects and sessions can
+ * be written into the same directory.
+ */
+#define NIDEC_SYNTH_SPACE "MNI152NLin2009cAsym"
 
 /* Check the options; errors name the option and the fix. */
 int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err);

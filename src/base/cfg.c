@@ -65,6 +65,15 @@ static const nidec_key_name compat_names[] = {
 static const nidec_key_name perm_names[] = {
 	{ "run", NIDEC_PERM_RUN }, { "all", NIDEC_PERM_ALL }, { NULL, 0 }
 };
+static const nidec_key_name mask_strategy_names[] = {
+	{ "none", NIDEC_MASK_NONE }, { "epi", NIDEC_MASK_EPI },
+	{ "background", NIDEC_MASK_BACKGROUND }, { NULL, 0 }
+};
+static const nidec_key_name clean_std_names[] = {
+	{ "none", NIDEC_CLEAN_STD_NONE }, { "zscore", NIDEC_CLEAN_STD_ZSCORE },
+	{ "zscore_sample", NIDEC_CLEAN_STD_ZSCORE_SAMPLE }, { "psc", NIDEC_CLEAN_STD_PSC },
+	{ NULL, 0 }
+};
 static const nidec_key_name bool_names[] = {
 	{ "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 },
 	{ "1", 1 }, { "0", 0 }, { "on", 1 }, { "off", 0 }, { NULL, 0 }
@@ -85,18 +94,32 @@ static const char *check_dir(const char *v)
 	return v[0] ? NULL : "give an output directory";
 }
 
+/* A BIDS label: letters and digits only (an entity value). */
+static const char *check_label(const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return "give a BIDS label: letters and digits only (e.g. 01, without sub-, ses-, task-)";
+	return NULL;
+}
+
 /* The keys, in the order of the canonical dump (its text is hashed into
  * the checkpoint ledger and recorded in every output: append new keys at
  * the end of their section and never reorder). */
 enum {
 	K_BOLD, K_MASK, K_LABELS, K_EVENTS, K_CONDITIONS, K_LABEL_COLUMN, K_RUN_COLUMN,
-	K_HRF_SHIFT, K_DATASET,
+	K_HRF_SHIFT, K_DATASET, K_SAMPLES, K_CONFOUNDS_FILES, K_BIDS_ROOT, K_DERIVATIVES, K_SUBJECT,
+	K_SESSION, K_TASK, K_SPACE, K_DESC, K_MASK_STRATEGY,
 	K_STANDARDIZE, K_STANDARDIZE_SCOPE, K_SCREENING,
 	K_ESTIMATOR, K_C, K_TOL, K_SOLVER,
 	K_SCHEME, K_N_FOLDS, K_HOLDOUT, K_FOLDS_FILE, K_SELECTION, K_INNER_SCHEME,
 	K_INNER_FOLDS, K_SCORING, K_COMPAT, K_PERMUTATIONS, K_PERMUTE_WITHIN, K_SEED,
 	K_DIR, K_REPORT, K_PROGRESS, K_CHECKPOINT_INTERVAL,
 	K_SL_RADIUS, K_SL_PROCESS_MASK, K_SL_MIN_VOXELS,
+	K_SMOOTHING_FWHM, K_DETREND, K_CLEAN_STANDARDIZE, K_LOW_PASS, K_HIGH_PASS, K_T_R,
+	K_CONFOUNDS, K_CONFOUNDS_STRATEGY, K_STANDARDIZE_CONFOUNDS,
 	N_KEYS
 };
 
@@ -115,6 +138,16 @@ static const nidec_key keys[N_KEYS] = {
 	[K_RUN_COLUMN] = STR("data", "run_column", "chunks"),
 	[K_HRF_SHIFT] = NUM("data", "hrf_shift", NIDEC_KEY_DOUBLE, "0", NULL, -60, 60, 0, "seconds", NULL),
 	[K_DATASET] = STR("data", "dataset", ""),
+	[K_SAMPLES] = STR("data", "samples", ""),
+	[K_CONFOUNDS_FILES] = STR("data", "confounds_files", ""),
+	[K_BIDS_ROOT] = STR("data", "bids_root", ""),
+	[K_DERIVATIVES] = STR("data", "derivatives", ""),
+	[K_SUBJECT] = { "data", "subject", NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, check_label },
+	[K_SESSION] = { "data", "session", NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, check_label },
+	[K_TASK] = { "data", "task", NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, check_label },
+	[K_SPACE] = { "data", "space", NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, check_label },
+	[K_DESC] = { "data", "desc", NIDEC_KEY_STRING, "preproc", NULL, NULL, 0, 0, 0, NULL, check_label },
+	[K_MASK_STRATEGY] = ENUM("data", "mask_strategy", "none", NULL, mask_strategy_names),
 	[K_STANDARDIZE] = ENUM("preprocess", "standardize", "zscore_sample", NULL, std_names),
 	[K_STANDARDIZE_SCOPE] = ENUM("preprocess", "standardize_scope", "train", "all", scope_names),
 	[K_SCREENING] = NUM("preprocess", "screening_percentile", NIDEC_KEY_DOUBLE, "100", NULL, 0, 100,
@@ -147,6 +180,20 @@ static const nidec_key keys[N_KEYS] = {
 	[K_SL_PROCESS_MASK] = STR("searchlight", "process_mask", ""),
 	[K_SL_MIN_VOXELS] = NUM("searchlight", "min_voxels", NIDEC_KEY_INT, "1", NULL, 1, 1000000000, 0,
 				"voxels", NULL),
+	[K_SMOOTHING_FWHM] = NUM("clean", "smoothing_fwhm", NIDEC_KEY_DOUBLE, "none", NULL, 0, 1000,
+				 NIDEC_KEY_NONE, "mm", NULL),
+	[K_DETREND] = ENUM("clean", "detrend", "false", NULL, bool_names),
+	[K_CLEAN_STANDARDIZE] = ENUM("clean", "standardize", "none", NULL, clean_std_names),
+	[K_LOW_PASS] = NUM("clean", "low_pass", NIDEC_KEY_DOUBLE, "none", NULL, 0, 1e6,
+			   NIDEC_KEY_NONE | NIDEC_KEY_LO_OPEN, "Hz", NULL),
+	[K_HIGH_PASS] = NUM("clean", "high_pass", NIDEC_KEY_DOUBLE, "none", NULL, 0, 1e6,
+			    NIDEC_KEY_NONE | NIDEC_KEY_LO_OPEN, "Hz", NULL),
+	[K_T_R] = NUM("clean", "t_r", NIDEC_KEY_DOUBLE, "auto", NULL, 0, 1e4, NIDEC_KEY_AUTO | NIDEC_KEY_LO_OPEN,
+		      "seconds", NULL),
+	[K_CONFOUNDS] = { "clean", "confounds", NIDEC_KEY_LIST, "", NULL, NULL, 0, 0, 0, NULL, NULL },
+	[K_CONFOUNDS_STRATEGY] = { "clean", "confounds_strategy", NIDEC_KEY_LIST, "", NULL, NULL, 0, 0, 0,
+				   NULL, NULL },
+	[K_STANDARDIZE_CONFOUNDS] = ENUM("clean", "standardize_confounds", "true", NULL, bool_names),
 };
 
 const nidec_keyschema nidec_cfg_schema = {
@@ -164,6 +211,15 @@ static const char *val_name(const nidec_key_name *t, int v)
 const char *nidec_scheme_name(int s) { return s == NIDEC_CV_AUTO ? "auto" : val_name(scheme_names, s); }
 const char *nidec_scoring_name(int s) { return val_name(scoring_names, s); }
 const char *nidec_estimator_name(int e) { return val_name(est_names, e); }
+const char *nidec_clean_std_name(int s) { return val_name(clean_std_names, s); }
+const char *nidec_mask_strategy_name(int s) { return val_name(mask_strategy_names, s); }
+
+int nidec_cfg_cleans(const nidec_cfg *cfg)
+{
+	return cfg->detrend || !isnan(cfg->low_pass) || !isnan(cfg->high_pass) ||
+	       cfg->n_confounds || cfg->n_confounds_strategy ||
+	       cfg->clean_standardize != NIDEC_CLEAN_STD_NONE;
+}
 
 void nidec_cfg_init(nidec_cfg *cfg)
 {
@@ -219,6 +275,46 @@ static int check_combinations(nidec_cfg *cfg, nidec_err *err)
 	if (cfg->selection == NIDEC_SEL_NESTED && cfg->inner_scheme == NIDEC_CV_NONE)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "[cv] selection = nested needs an inner scheme; set [cv] inner_scheme = auto, or selection = test-fold");
+	{
+		int srcs = !!cfg->bold + !!cfg->samples + !!cfg->bids_root;
+		if (srcs > 1)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "%s: give one source of images: [data] bold (with labels or events), [data] samples (a sample table) or [data] bids_root (a BIDS tree)",
+					  nidec_keyfile_origin(kf, cfg->samples ? K_SAMPLES : K_BIDS_ROOT));
+	}
+	if (cfg->samples && (cfg->labels || cfg->events))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: a sample table holds the labels; remove [data] %s",
+				  nidec_keyfile_origin(kf, K_SAMPLES), cfg->labels ? "labels" : "events");
+	if (cfg->bids_root && (cfg->labels || cfg->events))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: the events come from the BIDS tree under bids_root; remove [data] %s",
+				  nidec_keyfile_origin(kf, K_BIDS_ROOT), cfg->labels ? "labels" : "events");
+	if (cfg->bids_root && (!cfg->subject || !cfg->task))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] bids_root needs [data] subject and [data] task (the sub-<label> and task-<label> of the files)");
+	if (!cfg->bids_root && (cfg->derivatives || cfg->subject || cfg->task || cfg->session || cfg->space))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [data] %s is used with [data] bids_root only; set bids_root or remove it",
+				  nidec_keyfile_origin(kf, cfg->derivatives ? K_DERIVATIVES : cfg->subject ? K_SUBJECT :
+						       cfg->task ? K_TASK : cfg->session ? K_SESSION : K_SPACE),
+				  cfg->derivatives ? "derivatives" : cfg->subject ? "subject" : cfg->task ? "task" :
+				  cfg->session ? "session" : "space");
+	if (cfg->confounds_files && !cfg->bold)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] confounds_files goes with [data] bold (one confounds TSV per BOLD file); under bids_root the confounds are found, a sample table has none");
+	if (!isnan(cfg->high_pass) && !isnan(cfg->low_pass) && cfg->high_pass >= cfg->low_pass)
+		return nidec_keyfile_fail(kf, K_HIGH_PASS,
+					  "a band-pass needs high_pass < low_pass (high_pass removes what is slower, low_pass what is faster)",
+					  err);
+	if (cfg->samples && (cfg->detrend || !isnan(cfg->low_pass) || !isnan(cfg->high_pass)))
+		return nidec_keyfile_fail(kf, cfg->detrend ? K_DETREND : !isnan(cfg->high_pass) ? K_HIGH_PASS : K_LOW_PASS,
+					  "a sample table is not a time series (its samples need not be consecutive volumes); remove it, or give the 4D runs with [data] bold",
+					  err);
+	if (cfg->compat == NIDEC_COMPAT_NILEARN && cfg->clean_standardize != NIDEC_CLEAN_STD_NONE)
+		return nidec_keyfile_fail(kf, K_CLEAN_STANDARDIZE,
+					  "with [cv] compat = nilearn the Decoder standardizes once, as [preprocess] standardize says; remove [clean] standardize",
+					  err);
 	if (cfg->estimator == NIDEC_EST_DUMMY && cfg->n_C > 1 && nidec_keyfile_is_set(kf, K_C))
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "[model] estimator = dummy has no C; remove [model] C or give one value");
@@ -243,6 +339,16 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_string(kf, K_RUN_COLUMN, &cfg->run_column, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_HRF_SHIFT, &cfg->hrf_shift, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_DATASET, &cfg->dataset, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SAMPLES, &cfg->samples, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_CONFOUNDS_FILES, &cfg->confounds_files, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_BIDS_ROOT, &cfg->bids_root, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DERIVATIVES, &cfg->derivatives, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SUBJECT, &cfg->subject, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SESSION, &cfg->session, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_TASK, &cfg->task, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SPACE, &cfg->space, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DESC, &cfg->desc, err));
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_MASK_STRATEGY, &cfg->mask_strategy, err));
 
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_STANDARDIZE, &cfg->standardize, err));
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_STANDARDIZE_SCOPE, &cfg->standardize_scope, err));
@@ -281,6 +387,17 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 		NIDEC_TRY(nidec_keyfile_int(kf, K_SL_MIN_VOXELS, &mv, err));
 		cfg->sl_min_voxels = (size_t)mv;
 	}
+
+	NIDEC_TRY(nidec_keyfile_double(kf, K_SMOOTHING_FWHM, &cfg->smoothing_fwhm, err));
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_DETREND, &cfg->detrend, err));
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_CLEAN_STANDARDIZE, &cfg->clean_standardize, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_LOW_PASS, &cfg->low_pass, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_HIGH_PASS, &cfg->high_pass, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_T_R, &cfg->t_r, err));
+	NIDEC_TRY(nidec_keyfile_list(kf, K_CONFOUNDS, &cfg->confounds, &cfg->n_confounds, err));
+	NIDEC_TRY(nidec_keyfile_list(kf, K_CONFOUNDS_STRATEGY, &cfg->confounds_strategy,
+				     &cfg->n_confounds_strategy, err));
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_STANDARDIZE_CONFOUNDS, &cfg->standardize_confounds, err));
 
 	NIDEC_TRY(check_combinations(cfg, err));
 	cfg->finished = 1;
@@ -321,6 +438,17 @@ void nidec_cfg_release(nidec_cfg *cfg)
 	nidec_free(cfg->label_column);
 	nidec_free(cfg->run_column);
 	nidec_free(cfg->dataset);
+	nidec_free(cfg->samples);
+	nidec_free(cfg->confounds_files);
+	nidec_free(cfg->bids_root);
+	nidec_free(cfg->derivatives);
+	nidec_free(cfg->subject);
+	nidec_free(cfg->session);
+	nidec_free(cfg->task);
+	nidec_free(cfg->space);
+	nidec_free(cfg->desc);
+	nidec_strv_free(cfg->confounds, cfg->n_confounds);
+	nidec_strv_free(cfg->confounds_strategy, cfg->n_confounds_strategy);
 	nidec_free(cfg->C);
 	nidec_free(cfg->folds_file);
 	nidec_free(cfg->dir);

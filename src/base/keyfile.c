@@ -163,7 +163,8 @@ static int parse_value(const nidec_key *key, const char *v, double *num, int *iv
 	}
 	case NIDEC_KEY_DOUBLE: {
 		double d;
-		if ((key->flags & NIDEC_KEY_AUTO) && (!v[0] || !strcmp(v, "auto"))) {
+		if (((key->flags & NIDEC_KEY_AUTO) && (!v[0] || !strcmp(v, "auto"))) ||
+		    ((key->flags & NIDEC_KEY_NONE) && (!v[0] || !strcmp(v, "none")))) {
 			if (num)
 				*num = NAN;
 			return 0;
@@ -240,7 +241,8 @@ const char *nidec_key_describe(const nidec_key *key, char *buf, size_t n)
 		break;
 	case NIDEC_KEY_DOUBLE:
 		describe_range(key, 0, range, sizeof(range));
-		snprintf(buf, n, "%s%s", key->flags & NIDEC_KEY_AUTO ? "auto or " : "", range);
+		snprintf(buf, n, "%s%s", key->flags & NIDEC_KEY_AUTO ? "auto or " :
+			 key->flags & NIDEC_KEY_NONE ? "none or " : "", range);
 		break;
 	case NIDEC_KEY_DOUBLES:
 		describe_range(key, 0, range, sizeof(range));

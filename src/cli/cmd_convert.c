@@ -19,8 +19,10 @@ static const char usage[] = "usage: nidec convert [CONFIG] [options]\n";
 
 static const char doc[] =
 	"Convert NIfTI runs, a mask and labels into one masked HDF5 dataset (samples x\n"
-	"voxels, float32; layout in docs/FORMAT.md).  Only the [data] section of CONFIG\n"
-	"is used.  An existing output whose recorded input hashes match is reused.\n"
+	"voxels, float32; layout in docs/FORMAT.md).  Only the [data] and [clean]\n"
+	"sections of CONFIG are used (sample tables, BIDS + fMRIPrep, smoothing and\n"
+	"cleaning: README \"Real studies\").  An existing output whose recorded input\n"
+	"hashes and settings match is reused.\n"
 	"Under mpirun, rank 0 converts and the other ranks exit with its status.\n";
 
 int cmd_convert(int argc, char **argv, nidec_comm *comm)
@@ -57,6 +59,10 @@ int cmd_convert(int argc, char **argv, nidec_comm *comm)
 				 "labels table column of the run"),
 		NIDEC_OPT_CONFIG(0, "hrf-shift", "data.hrf_shift", &c.sets, "SEC",
 				 "seconds added to event onsets"),
+		NIDEC_OPT_CONFIG(0, "samples", "data.samples", &c.sets, "FILE",
+				 "a sample table (path, label, run, [volume], ...) instead of --bold and --labels"),
+		NIDEC_OPT_CONFIG(0, "mask-strategy", "data.mask_strategy", &c.sets, "epi|background",
+				 "without --mask: compute one as nilearn's compute_epi_mask or compute_background_mask"),
 		NIDEC_OPT_FLAG(0, "force", &opts.force, "convert even if the output is up to date"),
 		NIDEC_CLI_OPTS_CONFIG(&c),
 		NIDEC_CLI_OPTS_COMMON(&c),

@@ -36,6 +36,7 @@
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
 #include "nidec/svm.h"
+#include "nidec/table.h"
 
 static const char usage[] = "usage: nidec predict MODEL.h5 IMAGE... [options]\n";
 
@@ -50,7 +51,9 @@ static const char footer[] =
 	"training statistics stored in model.h5.\n"
 	"Output columns: volume (0-based index in the concatenated images), true (with\n"
 	"--labels), predicted, decision (two classes; > 0 means the second class in\n"
-	"sorted order) or decision_<class> (one per class).\n";
+	"sorted order) or decision_<class> (one per class).  With --samples: sample\n"
+	"(the table's row, 0-based), run, true, predicted, decision..., then the\n"
+	"table's other columns.\n";
 
 struct predict {
 	const char *model_path;
@@ -60,6 +63,7 @@ struct predict {
 	const char *labels;
 	const char *label_column;
 	const char *run_column;
+	const char *samples;     /* a sample table instead of IMAGE... */
 };
 
 static int find_class(const nidec_model *m, const char *label)
@@ -100,6 +104,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 {
 	nidec_model *m = NULL;
 	nidec_vol_labels lab = NIDEC_VOL_LABELS_INIT;
+	nidec_sample_table tab = NIDEC_SAMPLE_TABLE_INIT;
 	nidec_scaler sc = NIDEC_SCALER_INIT;
 	const nidec_scaler *use = NULL;
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
@@ -109,8 +114,16 @@ static int predict(const struct predict *pr, nidec_err *err)
 	double *dec = NULL;
 
 	NIDEC_TRY_GOTO(rc, nidec_model_read(pr->model_path, &m, err), done);
-	NIDEC_TRY_GOTO(rc, nidec_nii_extract(pr->images, pr->n_images, m->dims, m->affine, m->ijk,
-					     m->p, &X, &n_vol, err), done);
+	if (pr->samples) {
+		NIDEC_TRY_GOTO(rc, nidec_sample_table_read(pr->samples, pr->label_column, pr->run_column, &tab,
+							   err), done);
+		NIDEC_TRY_GOTO(rc, nidec_sample_table_extract(&tab, m->dims, m->affine, m->ijk, m->p, &X, err),
+			       done);
+		n_vol = tab.n;
+	} else {
+		NIDEC_TRY_GOTO(rc, nidec_nii_extract(pr->images, pr->n_images, m->dims, m->affine, m->ijk,
+						     m->p, &X, &n_vol, err), done);
+	}
 	rows = nidec_malloc_e(n_vol ? n_vol : 1, sizeof(*rows), "the volume list", err);
 	truth = nidec_malloc_e(n_vol ? n_vol : 1, sizeof(*truth), "the labels", err);
 	if (!rows || !truth) {
@@ -137,6 +150,21 @@ static int predict(const struct predict *pr, nidec_err *err)
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"--labels '%s': no volume has a label the model knows (%s, ...)",
 					pr->labels, m->classes[0]);
+			goto done;
+		}
+	} else if (pr->samples) {
+		/* the table's labels: samples of other conditions are not predicted */
+		for (i = 0; i < n_vol; i++) {
+			int c = find_class(m, tab.label[i]);
+			if (c < 0)
+				continue;
+			rows[n] = i;
+			truth[n++] = c;
+		}
+		if (n == 0) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"--samples '%s': no sample has a label the model knows (%s, ...); check --label-column",
+					pr->samples, m->classes[0]);
 			goto done;
 		}
 	} else {
@@ -180,22 +208,29 @@ static int predict(const struct predict *pr, nidec_err *err)
 		correct += truth[i] == pred[i];
 	}
 
-	add |= nidec_sbuf_adds(&sb, pr->labels ? "volume\ttrue\tpredicted" : "volume\tpredicted");
+	add |= nidec_sbuf_adds(&sb, pr->samples ? "sample\trun\ttrue\tpredicted" :
+				    pr->labels ? "volume\ttrue\tpredicted" : "volume\tpredicted");
 	if (m->n_problems == 1)
 		add |= nidec_sbuf_adds(&sb, "\tdecision");
 	else
 		for (j = 0; j < m->n_problems; j++)
 			add |= nidec_sbuf_addf(&sb, "\tdecision_%s", m->classes[j]);
+	for (j = 0; pr->samples && j < tab.n_attrs; j++)
+		add |= nidec_sbuf_addf(&sb, "\t%s", tab.attr_names[j]);
 	add |= nidec_sbuf_adds(&sb, "\n");
 	for (i = 0; i < n; i++) {
 		add |= nidec_sbuf_addf(&sb, "%zu\t", rows[i]);
-		if (pr->labels)
+		if (pr->samples)
+			add |= nidec_sbuf_addf(&sb, "%s\t", tab.run_names[tab.run[rows[i]]]);
+		if (pr->labels || pr->samples)
 			add |= nidec_sbuf_addf(&sb, "%s\t", m->classes[truth[i]]);
 		add |= nidec_sbuf_adds(&sb, m->classes[pred[i]]);
 		for (j = 0; j < m->n_problems; j++) {
 			add |= nidec_sbuf_adds(&sb, "\t");
 			add |= nidec_sbuf_add_double(&sb, dec[i * m->n_problems + j]);
 		}
+		for (j = 0; pr->samples && j < tab.n_attrs; j++)
+			add |= nidec_sbuf_addf(&sb, "\t%s", tab.attr_values[rows[i] * tab.n_attrs + j]);
 		add |= nidec_sbuf_adds(&sb, "\n");
 	}
 	if (add) {
@@ -219,7 +254,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 			for (j = 0; j < m->n_classes; j++)
 				fprintf(o, " %s %zu%s", m->classes[j], count[j],
 					j + 1 < m->n_classes ? "," : "\n");
-			if (pr->labels)
+			if (pr->labels || pr->samples)
 				fprintf(o, "accuracy %.4f (%zu/%zu)\n", (double)correct / (double)n,
 					correct, n);
 			if (strcmp(pr->out, "-"))
@@ -235,6 +270,7 @@ done:
 	nidec_scaler_release(&sc);
 	nidec_sbuf_release(&sb);
 	nidec_vol_labels_release(&lab);
+	nidec_sample_table_release(&tab);
 	nidec_model_free(&m);
 	nidec_free(X);
 	nidec_free(rows);
@@ -264,6 +300,11 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm)
 				 "labels, e.g. labels.txt): only volumes whose label is a class of the "
 				 "model are predicted, the table gets a 'true' column and the accuracy "
 				 "is printed (default: none, every volume is predicted)"),
+		NIDEC_OPT_STRING(0, "samples", &pr.samples, "FILE", NULL,
+				 "a sample table instead of IMAGE... (as [data] samples: path, "
+				 "volume, label and run columns; its other columns are copied to "
+				 "the output): samples of the model's classes are predicted, with "
+				 "'true' and the accuracy"),
 		NIDEC_OPT_STRING(0, "label-column", &pr.label_column, "NAME", "labels",
 				 "column of --labels holding the condition"),
 		NIDEC_OPT_STRING(0, "run-column", &pr.run_column, "NAME", "chunks",
@@ -279,9 +320,12 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm)
 	pr.run_column = "chunks";
 	if ((ret = nidec_cli_parse(comm, &cmd, argc, argv, &c)) >= 0)
 		return ret;
-	if (!pr.model_path || images.argc == 0)
+	if (pr.samples && (images.argc || pr.labels))
 		return nidec_cli_usage_error(comm, &cmd,
-					     "give MODEL.h5 and at least one IMAGE; usage: nidec predict MODEL.h5 IMAGE... [options]");
+					     "--samples gives the images and their labels: give no IMAGE and no --labels with it");
+	if (!pr.model_path || (images.argc == 0 && !pr.samples))
+		return nidec_cli_usage_error(comm, &cmd,
+					     "give MODEL.h5 and at least one IMAGE (or --samples TABLE); usage: nidec predict MODEL.h5 IMAGE... [options]");
 	pr.images = (const char **)images.argv;
 	pr.n_images = (size_t)images.argc;
 	if (nidec_comm_rank(comm) == 0)

@@ -170,7 +170,8 @@ static int check_same_list(nidec_comm *comm, const nidec_sweep *sw, nidec_err *e
 		return 0;
 	for (i = 0; i < sw->n_subjects; i++) {
 		const nidec_sweep_subject *s = &sw->subject[i];
-		rc |= nidec_sbuf_addf(&sb, "%s|%s|%s|%s|%s|%d\n", s->label, s->bold ? s->bold : "",
+		rc |= nidec_sbuf_addf(&sb, "%s|%s|%s|%s|%s|%s|%d\n", s->label, s->bold ? s->bold : "",
+				      s->samples ? s->samples : "",
 				      s->mask ? s->mask : "", s->labels ? s->labels : "",
 				      s->events ? s->events : "", s->status);
 	}
@@ -206,8 +207,10 @@ static void print_list(const nidec_sweep *sw)
 		const nidec_sweep_subject *s = &sw->subject[i];
 		if (s->status)
 			nidec_out("%zu\tsub-%s\tfails: %s\n", i, s->label, s->error ? s->error : "?");
+		else if (s->found)
+			nidec_out("%zu\tsub-%s\n%s", i, s->label, s->found);
 		else
-			nidec_out("%zu\tsub-%s\t%s\n", i, s->label, s->bold);
+			nidec_out("%zu\tsub-%s\t%s\n", i, s->label, s->bold ? s->bold : s->samples);
 	}
 }
 

@@ -23,9 +23,11 @@ static const char doc[] =
 	"ellipsoid mask, a labels table and a ready config (DIR/synth.ini).  Each class\n"
 	"adds a fixed random spatial pattern times SIGNAL (in noise standard deviations)\n"
 	"to its blocks of volumes.  The same seed gives the same files, for any number\n"
-	"of ranks (runs are shared out over the ranks).\n";
+	"of ranks (runs are shared out over the ranks).  --layout fmriprep writes the\n"
+	"study as fMRIPrep leaves it instead (include/nidec/synth.h).\n";
 
 static const nidec_key_name datatypes[] = { { "int16", 0 }, { "float32", 1 }, { NULL, 0 } };
+static const nidec_key_name layouts[] = { { "flat", 0 }, { "fmriprep", 1 }, { NULL, 0 } };
 
 /* --dims XxYxZ */
 static int parse_dims(const nidec_opt *opt, const char *s, nidec_err *err)
@@ -73,6 +75,9 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 				 "3", "isotropic voxel size"),
 		NIDEC_OPT_INT(0, "seed", &seed, "N", 0, 2147483647, "0", "random seed"),
 		NIDEC_OPT_STRING(0, "subject", &o.subject, "LABEL", "01", "BIDS subject label"),
+		NIDEC_OPT_CHOICE(0, "layout", &o.fmriprep, "LAYOUT", layouts, "flat",
+				 "flat: files in DIR; fmriprep: a raw BIDS tree with events and an fMRIPrep-like derivatives tree (bold, brain masks, confounds TSV) with drift and confounds planted"),
+		NIDEC_OPT_STRING(0, "session", &o.session, "LABEL", NULL, "BIDS session label (fmriprep layout)"),
 		NIDEC_OPT_CHOICE(0, "datatype", &o.float32, "TYPE", datatypes, "int16",
 				 "int16 or float32 voxels"),
 		NIDEC_OPT_INT(0, "compress", &o.compress_level, "N", 1, 9, "1",

@@ -42,6 +42,8 @@
 #include "nidec/svm.h"
 #include "nidec/version.h"
 
+#include "convert_int.h"
+
 /* Output rows buffered before a write to /X. */
 #define ROW_BLOCK_BYTES ((size_t)8 << 20)
 
@@ -244,6 +246,12 @@ static int inputs_add(struct inputs *in, const char *role, const char *path, nid
 	return 0;
 }
 
+/* inputs_add for convert_studies.c (which does not see struct inputs) */
+static int inputs_add_cb(void *ctx, const char *role, const char *path, nidec_err *err)
+{
+	return inputs_add(ctx, role, path, err);
+}
+
 static int cmp_str_ptr(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
@@ -252,8 +260,8 @@ static int cmp_str_ptr(const void *x, const void *y)
 /* The [data] values that shape the content, as INI text (provenance), and
  * the reuse key: SHA-256 over the format, the input hashes in order and
  * those values.  Paths are not part of the key: moved inputs still match. */
-static int reuse_key(const nidec_cfg *cfg, const struct inputs *in, char key[NIDEC_SHA256_HEX],
-		     nidec_sbuf *config, nidec_err *err)
+static int reuse_key(const nidec_cfg *cfg, const struct job *j, const struct inputs *in,
+		     char key[NIDEC_SHA256_HEX], nidec_sbuf *config, nidec_err *err)
 {
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	char **conds = NULL;
@@ -290,6 +298,8 @@ static int reuse_key(const nidec_cfg *cfg, const struct inputs *in, char key[NID
 		    nidec_sbuf_add_double(&sb, cfg->hrf_shift) < 0 || nidec_sbuf_adds(&sb, "\n") < 0)
 			goto oom;
 	}
+	if (j->st && nidec_cv_studies_key_text(cfg, j, &sb, NULL) < 0)
+		goto oom;
 	NIDEC_TRY_GOTO(rc, nidec_sha256_mem(sb.buf, sb.len, key, err), done);
 
 	{
@@ -302,6 +312,8 @@ static int reuse_key(const nidec_cfg *cfg, const struct inputs *in, char key[NID
 			if (nidec_sbuf_addf(config, "%s = %s\n", data_keys[i], v ? v : "") < 0)
 				goto oom;
 		}
+		if (j->st && nidec_cv_studies_key_text(cfg, j, NULL, config) < 0)
+			goto oom;
 	}
 	goto done;
 oom:
@@ -314,23 +326,6 @@ done:
 
 /* ---- the conversion ------------------------------------------------------------ */
 
-struct job {
-	char **bold;            /* [n_bold] BOLD files in run order */
-	size_t n_bold;
-	char **events;          /* [n_bold] events files, or NULL */
-	size_t n_events;
-	nidec_nii **hdr;        /* [n_bold] headers */
-	nidec_vol_labels lab;   /* per volume of the concatenated series */
-	nidec_events *evs;      /* [n_bold] events of each run, or NULL */
-	size_t n_vol;           /* total volumes */
-	unsigned char *keep;    /* [n_vol] */
-	size_t n_keep;
-	char **known;           /* conditions that exist in the labels/events */
-	size_t n_known;
-	nidec_dataset meta;     /* what the writer writes (borrowed pieces) */
-	nidec_nii *mask;
-	size_t *idx;            /* [p] NIfTI offsets of the mask voxels */
-};
 
 static void job_release(struct job *j)
 {
@@ -356,6 +351,7 @@ static void job_release(struct job *j)
 	nidec_free(j->meta.ijk);
 	nidec_nii_free(&j->mask);
 	nidec_free(j->idx);
+	nidec_cv_studies_free(j);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -363,13 +359,13 @@ static int check_cfg(const nidec_cfg *cfg, nidec_err *err)
 {
 	if (!cfg->finished)
 		return nidec_fail(err, NIDEC_EINTERNAL, "nidec_convert: the config is not finished");
-	if (!cfg->bold)
+	if (!cfg->bold && !cfg->samples && !cfg->bids_root)
 		return nidec_fail(err, NIDEC_EINPUT,
-				  "[data] bold is not set; give one 4D NIfTI or a glob of per-run files (bold = ... in the config, or --bold)");
-	if (!cfg->mask)
+				  "[data] bold is not set; give one 4D NIfTI or a glob of per-run files (bold = ... in the config, or --bold), a sample table (samples = ...) or a BIDS dataset (bids_root = ...)");
+	if (!cfg->mask && cfg->mask_strategy == NIDEC_MASK_NONE && !(cfg->bids_root && cfg->derivatives))
 		return nidec_fail(err, NIDEC_EINPUT,
-				  "[data] mask is not set; give a 3D mask NIfTI (mask = ... in the config, or --mask)");
-	if (!cfg->labels && !cfg->events)
+				  "[data] mask is not set; give a 3D mask NIfTI (mask = ... in the config, or --mask), or compute one: mask_strategy = epi or background");
+	if (!cfg->labels && !cfg->events && !cfg->samples && !cfg->bids_root)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "neither [data] labels nor [data] events is set; give a labels table (--labels) or per-run BIDS events (--events)");
 	return 0;
@@ -522,7 +518,8 @@ static int in_list(char *const *v, size_t n, const char *s)
 /* Which volumes to keep, and the sorted distinct kept labels. */
 static int select_conditions(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 {
-	const char *src = cfg->labels ? cfg->labels : cfg->events;
+	const char *src = cfg->labels ? cfg->labels : cfg->events ? cfg->events :
+			  cfg->samples ? cfg->samples : "the BIDS events";
 	size_t i, c, nc = 0;
 
 	for (c = 0; c < cfg->n_conditions; c++)
@@ -579,7 +576,8 @@ static int select_conditions(const nidec_cfg *cfg, struct job *j, nidec_err *err
 }
 
 /* Rows' labels, runs and volume indices; mask; geometry. */
-static int build_meta(const nidec_cfg *cfg, struct job *j, int *resampled, nidec_err *err)
+static int build_meta(const nidec_cfg *cfg, struct job *j, const char *out_path, int *resampled,
+		      nidec_err *err)
 {
 	const nidec_nii *h0 = j->hdr[0];
 	size_t f, t, g = 0, r = 0, v, p;
@@ -590,6 +588,9 @@ static int build_meta(const nidec_cfg *cfg, struct job *j, int *resampled, nidec
 	j->meta.volumes = nidec_calloc_e(j->n_keep, sizeof(int64_t), "sample volumes", err);
 	if (!j->meta.labels || !j->meta.runs || !j->meta.volumes)
 		return NIDEC_ENOMEM;
+	if (j->st && cfg->samples)
+		NIDEC_TRY(nidec_cv_studies_rows(j, err));
+	else
 	for (f = 0; f < j->n_bold; f++)
 		for (t = 0; t < (size_t)j->hdr[f]->dims[3]; t++, g++)
 			if (j->keep[g]) {
@@ -599,9 +600,13 @@ static int build_meta(const nidec_cfg *cfg, struct job *j, int *resampled, nidec
 				r++;
 			}
 
-	if (nidec_nii_read(cfg->mask, &j->mask, err) < 0)
-		return nidec_err_prefix(err, "[data] mask: ");
-	NIDEC_TRY(nidec_mask_on_grid(j->mask, h0->dims, h0->affine, &j->meta.ijk, &p, resampled, err));
+	if (!cfg->mask) {
+		NIDEC_TRY(nidec_cv_studies_mask(cfg, j, out_path, &p, err));
+	} else {
+		if (nidec_nii_read(cfg->mask, &j->mask, err) < 0)
+			return nidec_err_prefix(err, "[data] mask: ");
+		NIDEC_TRY(nidec_mask_on_grid(j->mask, h0->dims, h0->affine, &j->meta.ijk, &p, resampled, err));
+	}
 	j->meta.n_voxels = p;
 	j->idx = nidec_malloc_e(p, sizeof(*j->idx), "voxel offsets", err);
 	if (!j->idx)
@@ -775,7 +780,10 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	NIDEC_TRY(check_cfg(cfg, err));
 
 	/* 1. files */
-	NIDEC_TRY_GOTO(rc, nidec_glob_natural(cfg->bold, "[data] bold", &j.bold, &j.n_bold, err), done);
+	if (cfg->samples || cfg->bids_root)
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_files(cfg, &j, err), done);
+	else
+		NIDEC_TRY_GOTO(rc, nidec_glob_natural(cfg->bold, "[data] bold", &j.bold, &j.n_bold, err), done);
 	if (cfg->events) {
 		NIDEC_TRY_GOTO(rc, nidec_glob_natural(cfg->events, "[data] events", &j.events, &j.n_events, err), done);
 		if (j.n_events != j.n_bold) {
@@ -786,6 +794,8 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 			goto done;
 		}
 	}
+	if (!j.st && nidec_cv_studies_wanted(cfg))
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_files(cfg, &j, err), done);
 	NIDEC_TRY_GOTO(rc, prepare_dir(out_path, err), done);
 
 	/* 2. hashes and reuse */
@@ -794,7 +804,7 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 			rc = nidec_err_prefix(err, "[data] bold: ");
 			goto done;
 		}
-	if (inputs_add(&in, "mask", cfg->mask, err) < 0) {
+	if (cfg->mask && inputs_add(&in, "mask", cfg->mask, err) < 0) {
 		rc = nidec_err_prefix(err, "[data] mask: ");
 		goto done;
 	}
@@ -810,17 +820,24 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 				goto done;
 			}
 	}
-	NIDEC_TRY_GOTO(rc, reuse_key(cfg, &in, key, &config, err), done);
+	if (j.st)
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_inputs(cfg, &j, inputs_add_cb, &in, err), done);
+	NIDEC_TRY_GOTO(rc, reuse_key(cfg, &j, &in, key, &config, err), done);
 	if (!opts->force && try_reuse(out_path, key, &res)) {
 		res.reused = 1;
 		goto done;
 	}
 
 	/* 3. headers, labels, selection, mask */
-	NIDEC_TRY_GOTO(rc, read_headers(&j, err), done);
-	NIDEC_TRY_GOTO(rc, read_labels(cfg, &j, err), done);
+	if (cfg->samples) {
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_headers(cfg, &j, err), done);
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_labels(cfg, &j, err), done);
+	} else {
+		NIDEC_TRY_GOTO(rc, read_headers(&j, err), done);
+		NIDEC_TRY_GOTO(rc, read_labels(cfg, &j, err), done);
+	}
 	NIDEC_TRY_GOTO(rc, select_conditions(cfg, &j, err), done);
-	NIDEC_TRY_GOTO(rc, build_meta(cfg, &j, &res.mask_resampled, err), done);
+	NIDEC_TRY_GOTO(rc, build_meta(cfg, &j, out_path, &res.mask_resampled, err), done);
 	nidec_verbose("convert: %zu run%s, %zu volumes, %zu kept, %zu voxels in the mask",
 		      j.n_bold, j.n_bold == 1 ? "" : "s", j.n_vol, j.n_keep, j.meta.n_voxels);
 
@@ -836,10 +853,19 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	nidec_nii_library_version(nifti_version, sizeof(nifti_version));
 	prov.nifti_version = nifti_version;
 	prov.config = config.buf;
+	if (j.st)
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_prepare(cfg, &j, &prov, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_ds_create(out_path, &j.meta, &prov, &w, err), done);
-	NIDEC_TRY_GOTO(rc, write_rows(&j, w, err), done);
+	if (j.st) {
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_write(cfg, &j, w, err), done);
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_write_attrs(&j, w, err), done);
+	} else {
+		NIDEC_TRY_GOTO(rc, write_rows(&j, w, err), done);
+	}
 	/* 5. close and rename */
 	NIDEC_TRY_GOTO(rc, nidec_ds_commit(&w, err), done);
+	if (j.st)
+		NIDEC_TRY_GOTO(rc, nidec_cv_studies_commit(&j, err), done);
 	res.n_samples = j.meta.n_samples;
 	res.n_voxels = j.meta.n_voxels;
 	res.n_runs = count_runs(&j.meta);

@@ -114,6 +114,11 @@ static int write_provenance(hid_t file, const char *path, const nidec_ds_provena
 	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_num(file, "input_sizes", H5T_STD_I64LE, H5T_NATIVE_INT64,
 					      sizes, n, 0, path, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstrs(file, "input_sha256", hashes, n, 0, path, err), done);
+	if (prov->preprocessing)
+		NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstr(file, "preprocessing", prov->preprocessing, path, err), done);
+	if (prov->n_confound_columns)
+		NIDEC_TRY_GOTO(rc, nidec_h5w_attr_vstrs(file, "confound_columns", prov->confound_columns,
+							prov->n_confound_columns, 0, path, err), done);
 done:
 	nidec_free(roles);
 	nidec_free(paths);
@@ -261,6 +266,37 @@ int nidec_ds_write_mean_epi(nidec_ds_writer *w, const float *img, const int64_t 
 				 "transpose the [z][y][x] array for nibabel's [x, y, z]", w->path, err);
 	if (H5Dclose(dset) < 0 && rc == 0)
 		rc = nidec_h5w_fail(err, NIDEC_EIO, w->path, w->file, MEAN_EPI, "close dataset");
+	return rc;
+}
+
+#define SAMPLE_ATTRS "sample_attrs"
+
+int nidec_ds_write_sample_attrs(nidec_ds_writer *w, const char *const *names, size_t n_attrs,
+				const char *const *values, nidec_err *err)
+{
+	const char **col = NULL;
+	size_t a, i;
+	hid_t g;
+	int rc = 0;
+
+	if (n_attrs == 0)
+		return 0;
+	col = nidec_malloc_e(w->n, sizeof(*col), "sample attributes", err);
+	if (!col)
+		return NIDEC_ENOMEM;
+	g = nidec_h5w_group(w->file, SAMPLE_ATTRS, w->path, err);
+	if (g < 0) {
+		nidec_free(col);
+		return NIDEC_EIO;
+	}
+	rc = nidec_h5w_attr_vstrs(g, "columns", names, n_attrs, 0, w->path, err);
+	for (a = 0; a < n_attrs && rc == 0; a++) {
+		for (i = 0; i < w->n; i++)
+			col[i] = values[i * n_attrs + a];
+		rc = nidec_h5w_vstrings(g, names[a], col, w->n, w->path, err);
+	}
+	H5Gclose(g);
+	nidec_free(col);
 	return rc;
 }
 
@@ -976,6 +1012,65 @@ static int attr_str_list(hid_t loc, const char *file, const char *name, size_t n
 		return nidec_h5w_fail_attr(err, NIDEC_EFORMAT, file, loc, name, "open");
 	rc = read_strings(a, 1, n, v, file, name, err);
 	H5Aclose(a);
+	return rc;
+}
+
+void nidec_ds_sample_attrs_free(char **names, size_t n_attrs, char **values, size_t n_samples)
+{
+	free_strings(names, n_attrs);
+	free_strings(values, n_attrs * n_samples);
+}
+
+int nidec_ds_sample_attrs(nidec_dataset *ds, char ***names_out, size_t *n_out, char ***values_out,
+			  nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	char **names = NULL, **values = NULL, **col = NULL;
+	size_t n = 0, a, i, n_cells;
+	hid_t g = -1, d = -1;
+	int rc = 0;
+
+	*names_out = NULL;
+	*values_out = NULL;
+	*n_out = 0;
+	if (H5Lexists(pv->file, SAMPLE_ATTRS, H5P_DEFAULT) <= 0)
+		return 0;
+	g = H5Gopen2(pv->file, SAMPLE_ATTRS, H5P_DEFAULT);
+	if (g < 0)
+		return nidec_h5w_fail(err, NIDEC_EFORMAT, ds->path, -1, "/" SAMPLE_ATTRS, "open group");
+	NIDEC_TRY_GOTO(rc, attr_len(g, ds->path, "columns", &n, err), done);
+	if (n == 0)
+		goto done;
+	NIDEC_TRY_GOTO(rc, attr_str_list(g, ds->path, "columns", n, &names, err), done);
+	if (nidec_mul_size(n, ds->n_samples, &n_cells) < 0 ||
+	    !(values = nidec_calloc_e(n_cells ? n_cells : 1, sizeof(char *), "sample attributes", err))) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (a = 0; a < n; a++) {
+		d = open_checked(g, ds->path, names[a], 1, ds->n_samples, 1, err);
+		if (d < 0) {
+			rc = NIDEC_EFORMAT;
+			goto done;
+		}
+		rc = read_strings(d, 0, ds->n_samples, &col, ds->path, names[a], err);
+		H5Dclose(d);
+		if (rc < 0)
+			goto done;
+		for (i = 0; i < ds->n_samples; i++)
+			values[i * n + a] = col[i];
+		nidec_free(col);
+		col = NULL;
+	}
+	*names_out = names;
+	*values_out = values;
+	*n_out = n;
+	names = values = NULL;
+done:
+	free_strings(names, n);
+	free_strings(values, n * ds->n_samples);
+	if (g >= 0)
+		H5Gclose(g);
 	return rc;
 }
 

@@ -151,7 +151,8 @@ static int sync_fd(int fd, const char *path, nidec_err *err)
 /* Keys that cannot change a result (see ledger.h). */
 static int key_ignored(const char *section, const char *key, size_t klen)
 {
-	static const char *const data_keys[] = { "bold", "mask", "labels", "events", "dataset" };
+	static const char *const data_keys[] = { "bold", "mask", "labels", "events", "dataset",
+						 "samples", "confounds_files", "bids_root", "derivatives" };
 	static const char *const output_keys[] = { "dir", "report", "progress", "checkpoint_interval" };
 	const char *const *keys;
 	size_t n, i;

@@ -182,6 +182,8 @@ int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 	else
 		for (j = 0; j < o->n_problems; j++)
 			rc |= nidec_sbuf_addf(&sb, "\tdecision_%s", class_name(info, (int)j));
+	for (j = 0; j < info->n_attrs; j++)
+		rc |= nidec_sbuf_addf(&sb, "\t%s", info->attr_names[j]);
 	rc |= nidec_sbuf_adds(&sb, "\n");
 	for (i = 0; i < o->n_pred; i++) {
 		size_t s = o->pred_sample[i], row = sample_row(info, s);
@@ -194,6 +196,8 @@ int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 			rc |= nidec_sbuf_adds(&sb, "\t");
 			rc |= nidec_tsv_num(&sb, o->pred_decision[i * o->n_problems + j]);
 		}
+		for (j = 0; info->attr_values && info->ds && row < info->ds->n_samples && j < info->n_attrs; j++)
+			rc |= nidec_sbuf_addf(&sb, "\t%s", info->attr_values[row * info->n_attrs + j]);
 		rc |= nidec_sbuf_adds(&sb, "\n");
 	}
 	ret = write_sbuf(t, &sb, rc ? NIDEC_ENOMEM : 0, err);

@@ -81,6 +81,10 @@ int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --voxel-size %g: give mm in (0, 1000]", o->voxel_size);
 	if (o->compress_level < 1 || o->compress_level > 9)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --compress %d: give 1..9", o->compress_level);
+	if (o->session && (!o->session[0] || strpbrk(o->session, "/_- \t") || !o->fmriprep))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "synth: --session '%s': give a BIDS label (letters and digits), with --layout fmriprep",
+				  o->session);
 	if (!o->subject || !o->subject[0] || strpbrk(o->subject, "/_- \t"))
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "synth: --subject '%s': give a BIDS label (letters and digits)",
@@ -178,6 +182,8 @@ static int design(const nidec_synth_opts *o, int run, int *label, nidec_err *err
 	return 0;
 }
 
+static void normals(nidec_rng *rng, float *out, size_t n);
+
 static double tr_stored(const nidec_synth_opts *o)
 {
 	return (double)(float)o->tr;
@@ -197,6 +203,247 @@ static int run_name(const nidec_synth_opts *o, int run, const char *suffix, char
 	return nidec_file_join(buf, n, o->dir, name, err);
 }
 
+/* ---- the fmriprep layout ------------------------------------------------- */
+
+/* The directory of the subject's func files: raw (deriv = 0) or
+ * derivatives/fmriprep (deriv = 1). */
+static int bids_dir(const nidec_synth_opts *o, int deriv, char *buf, size_t n, nidec_err *err)
+{
+	int k;
+
+	if (o->session)
+		k = snprintf(buf, n, "%s%s/sub-%s/ses-%s/func", o->dir, deriv ? "/derivatives/fmriprep" : "",
+			     o->subject, o->session);
+	else
+		k = snprintf(buf, n, "%s%s/sub-%s/func", o->dir, deriv ? "/derivatives/fmriprep" : "", o->subject);
+	if (k < 0 || (size_t)k >= n)
+		return nidec_fail(err, NIDEC_EINPUT, "synth: -o '%.100s...' is too long", o->dir);
+	return 0;
+}
+
+/* <func dir>/sub-<S>[_ses-<X>]_task-synth_run-<r>_<tail> */
+static int bids_name(const nidec_synth_opts *o, int deriv, int run, const char *tail, char *buf,
+		     size_t n, nidec_err *err)
+{
+	char dir[4096];
+	int k;
+
+	NIDEC_TRY(bids_dir(o, deriv, dir, sizeof(dir), err));
+	if (o->session)
+		k = snprintf(buf, n, "%s/sub-%s_ses-%s_task-synth_run-%d_%s", dir, o->subject, o->session,
+			     run + 1, tail);
+	else
+		k = snprintf(buf, n, "%s/sub-%s_task-synth_run-%d_%s", dir, o->subject, run + 1, tail);
+	if (k < 0 || (size_t)k >= n)
+		return nidec_fail(err, NIDEC_EINPUT, "synth: -o '%.100s...' is too long", o->dir);
+	return 0;
+}
+
+/* The base confound series of run r, columns in this order (each a
+ * pure function of (seed, run, column)): 6 motion random walks, csf,
+ * white_matter, global_signal (AR(1) around a level), 8 a_comp_cor and 3
+ * t_comp_cor (AR(1)).  C: volumes x SYN_NCONF. */
+#define SYN_NCONF 20
+static const char *const syn_names[SYN_NCONF] = {
+	"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z", "csf", "white_matter",
+	"global_signal", "a_comp_cor_00", "a_comp_cor_01", "a_comp_cor_02", "a_comp_cor_03",
+	"a_comp_cor_04", "a_comp_cor_05", "a_comp_cor_06", "a_comp_cor_07", "t_comp_cor_00",
+	"t_comp_cor_01", "t_comp_cor_02"
+};
+/* planted into the BOLD: trans_x, rot_y, csf, a_comp_cor_00 */
+static const int syn_planted[4] = { 0, 4, 6, 9 };
+
+static void synth_confounds(const nidec_synth_opts *o, int run, double *C)
+{
+	int c, t, n = o->volumes;
+	float z[2];
+
+	for (c = 0; c < SYN_NCONF; c++) {
+		nidec_rng rng;
+		double x = 0, level = c == 6 ? 800 : c == 7 ? 650 : c == 8 ? 700 : 0;
+		double step = c < 3 ? 0.05 : c < 6 ? 0.001 : c < 9 ? 2.0 : 0.02;
+		nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 6, (uint64_t)run, (uint64_t)c));
+		for (t = 0; t < n; t++) {
+			normals(&rng, z, 1);
+			x = c < 6 ? x + step * z[0] : 0.8 * x + step * z[0];
+			C[(size_t)t * SYN_NCONF + (size_t)c] = level + x;
+		}
+	}
+}
+
+static int write_fmriprep_confounds(const nidec_synth_opts *o, int run, nidec_err *err)
+{
+	static const char *const suf[] = { "", "_derivative1", "_power2", "_derivative1_power2" };
+	int n = o->volumes, t, c, q, n_cos = (int)floor(2.0 * n * tr_stored(o) / 128.0);
+	double *C = nidec_malloc_e((size_t)n, SYN_NCONF * sizeof(double), "confounds", err);
+	nidec_sbuf sb = NIDEC_SBUF_INIT, js = NIDEC_SBUF_INIT;
+	char path[4096];
+	int rc = 0, add = 0;
+
+	if (!C)
+		return NIDEC_ENOMEM;
+	synth_confounds(o, run, C);
+	/* header: motion, csf, wm, gs with fMRIPrep's derived columns */
+	for (c = 0; c < 9; c++)
+		for (q = 0; q < 4; q++)
+			add |= nidec_sbuf_addf(&sb, "%s%s%s", c || q ? "\t" : "", syn_names[c], suf[q]);
+	add |= nidec_sbuf_adds(&sb, "\tframewise_displacement");
+	for (c = 9; c < SYN_NCONF; c++)
+		add |= nidec_sbuf_addf(&sb, "\t%s", syn_names[c]);
+	for (q = 0; q < n_cos; q++)
+		add |= nidec_sbuf_addf(&sb, "\tcosine%02d", q);
+	add |= nidec_sbuf_adds(&sb, "\n");
+	for (t = 0; t < n; t++) {
+		const double *x = C + (size_t)t * SYN_NCONF, *xp = t ? x - SYN_NCONF : NULL;
+		double fd = 0;
+		for (c = 0; c < 9; c++) {
+			double v = x[c], d = xp ? v - xp[c] : NAN;
+			add |= nidec_sbuf_addf(&sb, "%s%.10g\t", c ? "\t" : "", v);
+			add |= isnan(d) ? nidec_sbuf_adds(&sb, "n/a") : nidec_sbuf_addf(&sb, "%.10g", d);
+			add |= nidec_sbuf_addf(&sb, "\t%.10g\t", v * v);
+			add |= isnan(d) ? nidec_sbuf_adds(&sb, "n/a") : nidec_sbuf_addf(&sb, "%.10g", d * d);
+		}
+		for (c = 0; xp && c < 6; c++)
+			fd += fabs(x[c] - xp[c]) * (c < 3 ? 1 : 50);
+		add |= xp ? nidec_sbuf_addf(&sb, "\t%.10g", fd) : nidec_sbuf_adds(&sb, "\tn/a");
+		for (c = 9; c < SYN_NCONF; c++)
+			add |= nidec_sbuf_addf(&sb, "\t%.10g", x[c]);
+		for (q = 0; q < n_cos; q++)
+			add |= nidec_sbuf_addf(&sb, "\t%.10g",
+					       sqrt(2.0 / n) * cos(M_PI * (2.0 * t + 1) * (q + 1) / (2.0 * n)));
+		add |= nidec_sbuf_adds(&sb, "\n");
+	}
+	/* the sidecar CompCor needs: 5 components of the combined mask, 2 of
+	 * WM, 1 of CSF; 3 temporal */
+	add |= nidec_sbuf_adds(&js, "{\n");
+	for (c = 9; c < SYN_NCONF; c++) {
+		int k = c - 9;
+		if (c < 17)
+			add |= nidec_sbuf_addf(&js, "  \"%s\": {\"Method\": \"aCompCor\", \"Mask\": \"%s\", \"Retained\": true},\n",
+					       syn_names[c], k < 5 ? "combined" : k < 7 ? "WM" : "CSF");
+		else
+			add |= nidec_sbuf_addf(&js, "  \"%s\": {\"Method\": \"tCompCor\", \"Retained\": true}%s\n",
+					       syn_names[c], c + 1 < SYN_NCONF ? "," : "");
+	}
+	add |= nidec_sbuf_adds(&js, "}\n");
+	if (add) {
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+		goto done;
+	}
+	NIDEC_TRY_GOTO(rc, bids_name(o, 1, run, "desc-confounds_timeseries.tsv", path, sizeof(path), err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, sb.buf, sb.len, err), done);
+	NIDEC_TRY_GOTO(rc, bids_name(o, 1, run, "desc-confounds_timeseries.json", path, sizeof(path), err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, js.buf, js.len, err), done);
+done:
+	nidec_free(C);
+	nidec_sbuf_release(&sb);
+	nidec_sbuf_release(&js);
+	return rc;
+}
+
+static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char *mask, nidec_err *err)
+{
+	nidec_sbuf ev = NIDEC_SBUF_INIT, ini = NIDEC_SBUF_INIT;
+	nidec_nii_spec spec;
+	char path[4096], dir[4096], cbuf[32], *abs = NULL;
+	size_t n3 = (size_t)o->dims[0] * (size_t)o->dims[1] * (size_t)o->dims[2], v;
+	unsigned char *m2 = NULL;
+	int64_t min_i = o->dims[0];
+	int *label = NULL, r, t, c, rc = 0;
+	double tr = tr_stored(o);
+	static const char raw_desc[] = "{\n  \"Name\": \"nidec synth\",\n  \"BIDSVersion\": \"1.8.0\"\n}\n";
+	static const char der_desc[] =
+		"{\n  \"Name\": \"fMRIPrep-like derivatives (nidec synth)\",\n  \"BIDSVersion\": \"1.8.0\",\n"
+		"  \"DatasetType\": \"derivative\",\n  \"GeneratedBy\": [{\"Name\": \"nidec synth\"}]\n}\n";
+
+	NIDEC_TRY(bids_dir(o, 0, dir, sizeof(dir), err));
+	NIDEC_TRY(nidec_file_mkdir_p(dir, "give another -o DIR", err));
+	NIDEC_TRY(bids_dir(o, 1, dir, sizeof(dir), err));
+	NIDEC_TRY(nidec_file_mkdir_p(dir, "give another -o DIR", err));
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "dataset_description.json", err));
+	NIDEC_TRY(nidec_file_write(path, raw_desc, sizeof(raw_desc) - 1, err));
+	if ((size_t)snprintf(path, sizeof(path), "%s/derivatives/fmriprep/dataset_description.json", o->dir) >= sizeof(path))
+		return nidec_fail(err, NIDEC_EINPUT, "synth: -o is too long");
+	NIDEC_TRY(nidec_file_write(path, der_desc, sizeof(der_desc) - 1, err));
+
+	/* brain masks: odd runs lose the mask's lowest x plane */
+	m2 = nidec_malloc_e(n3, 1, "a mask", err);
+	label = nidec_malloc_e((size_t)o->volumes, sizeof(int), "a design", err);
+	if (!m2 || !label) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (v = 0; v < n3; v++)
+		if (mask[v] && (int64_t)(v % (size_t)o->dims[0]) < min_i)
+			min_i = (int64_t)(v % (size_t)o->dims[0]);
+	memset(&spec, 0, sizeof(spec));
+	spec.ndim = 3;
+	spec.dims[0] = o->dims[0];
+	spec.dims[1] = o->dims[1];
+	spec.dims[2] = o->dims[2];
+	spec.dims[3] = 1;
+	spec.datatype = NIFTI_TYPE_UINT8;
+	affine_of(o, spec.affine);
+	spec.xform_code = 4; /* MNI */
+	spec.pixdim[0] = spec.pixdim[1] = spec.pixdim[2] = o->voxel_size;
+	spec.compress_level = 6;
+	spec.descrip = "nidec synth brain mask";
+	for (r = 0; r < o->runs; r++) {
+		for (v = 0; v < n3; v++)
+			m2[v] = (unsigned char)(mask[v] && !((r % 2) && (int64_t)(v % (size_t)o->dims[0]) == min_i));
+		NIDEC_TRY_GOTO(rc, bids_name(o, 1, r, "space-" NIDEC_SYNTH_SPACE "_desc-brain_mask.nii.gz", path,
+					     sizeof(path), err), done);
+		NIDEC_TRY_GOTO(rc, nidec_nii_write(path, &spec, m2, err), done);
+		NIDEC_TRY_GOTO(rc, write_fmriprep_confounds(o, r, err), done);
+		NIDEC_TRY_GOTO(rc, design(o, r, label, err), done);
+		nidec_sbuf_reset(&ev);
+		if (nidec_sbuf_adds(&ev, "onset\tduration\ttrial_type\n") < 0)
+			goto oom;
+		for (t = 0; t < o->volumes; t++)
+			if (label[t] >= 0 && (t == 0 || label[t - 1] != label[t])) {
+				int e = t;
+				while (e < o->volumes && label[e] == label[t])
+					e++;
+				if (nidec_sbuf_addf(&ev, "%.10g\t%.10g\t%s\n", t * tr, (e - t) * tr,
+						    nidec_synth_class_name(label[t], cbuf, sizeof(cbuf))) < 0)
+					goto oom;
+			}
+		NIDEC_TRY_GOTO(rc, bids_name(o, 0, r, "events.tsv", path, sizeof(path), err), done);
+		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
+	}
+	abs = realpath(o->dir, NULL);
+	if (!abs) {
+		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
+		goto done;
+	}
+	if (nidec_sbuf_addf(&ini,
+			    "; written by nidec synth --layout fmriprep: sub-%s, %d runs x %d volumes, %lldx%lldx%lld voxels,\n"
+			    "; %d classes, TR %g s, signal %g, seed %llu; drift and confounds planted\n"
+			    "[data]\nbids_root = %s\nderivatives = %s/derivatives/fmriprep\nsubject = %s\ntask = synth\n"
+			    "space = " NIDEC_SYNTH_SPACE "\nconditions = ",
+			    o->subject, o->runs, o->volumes, (long long)o->dims[0], (long long)o->dims[1],
+			    (long long)o->dims[2], o->classes, o->tr, o->signal, (unsigned long long)o->seed, abs,
+			    abs, o->subject) < 0)
+		goto oom;
+	for (c = 0; c < o->classes; c++)
+		if (nidec_sbuf_addf(&ini, "%s%s", c ? ", " : "", nidec_synth_class_name(c, cbuf, sizeof(cbuf))) < 0)
+			goto oom;
+	if (nidec_sbuf_addf(&ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
+		goto oom;
+	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err), done);
+	NIDEC_TRY_GOTO(rc, nidec_file_write(path, ini.buf, ini.len, err), done);
+	goto done;
+oom:
+	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+done:
+	free(abs); /* realpath's */
+	nidec_free(m2);
+	nidec_free(label);
+	nidec_sbuf_release(&ev);
+	nidec_sbuf_release(&ini);
+	return rc;
+}
+
 int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
 			     nidec_err *err)
 {
@@ -211,6 +458,8 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 		nidec_err_prefix(err, "synth: ");
 		return rc;
 	}
+	if (o->fmriprep)
+		return write_fmriprep_common(o, mask, err);
 	memset(&spec, 0, sizeof(spec));
 	spec.ndim = 3;
 	spec.dims[0] = o->dims[0];
@@ -309,7 +558,8 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 {
 	size_t n3 = (size_t)o->dims[0] * (size_t)o->dims[1] * (size_t)o->dims[2], p = 0, v, w;
 	size_t *inside = NULL, cells;
-	float *base = NULL, *pat = NULL, *noise = NULL;
+	float *base = NULL, *pat = NULL, *noise = NULL, *load = NULL;
+	double *plant = NULL, *C = NULL;
 	void *data = NULL;
 	int *label = NULL, c, t, rc = 0;
 	double offset;
@@ -363,6 +613,38 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 	normals(&rng, noise, 1);
 	offset = 0.5 * SIGMA * noise[0];
 	NIDEC_TRY_GOTO(rc, design(o, run, label, err), done);
+	if (o->fmriprep) {
+		/* what cleaning removes: a linear drift and four confounds, each
+		 * z-scored over the run, with N(0, 1) loadings times the noise's SD */
+		size_t q;
+		int kk;
+		plant = nidec_malloc_e((size_t)o->volumes, 5 * sizeof(double), "planted signals", err);
+		load = nidec_malloc_e(5, (p ? p : 1) * sizeof(float), "loadings", err);
+		C = nidec_malloc_e((size_t)o->volumes, SYN_NCONF * sizeof(double), "confounds", err);
+		if (!plant || !load || !C) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+		synth_confounds(o, run, C);
+		for (kk = 0; kk < 5; kk++) {
+			double m = 0, sd = 0;
+			for (t = 0; t < o->volumes; t++)
+				plant[t * 5 + kk] = kk == 0 ? (double)t / (o->volumes - 1) - 0.5
+							    : C[(size_t)t * SYN_NCONF + (size_t)syn_planted[kk - 1]];
+			for (t = 0; t < o->volumes; t++)
+				m += plant[t * 5 + kk];
+			m /= o->volumes;
+			for (t = 0; t < o->volumes; t++)
+				sd += (plant[t * 5 + kk] - m) * (plant[t * 5 + kk] - m);
+			sd = sqrt(sd / o->volumes);
+			for (t = 0; t < o->volumes; t++)
+				plant[t * 5 + kk] = (plant[t * 5 + kk] - m) / (sd > 0 ? sd : 1);
+			nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 7, (uint64_t)kk, 0));
+			normals(&rng, load + (size_t)kk * p, p);
+			for (q = 0; q < p; q++)
+				load[(size_t)kk * p + q] *= (float)SIGMA;
+		}
+	}
 	for (t = 0; t < o->volumes; t++) {
 		const float *P = label[t] >= 0 ? pat + (size_t)label[t] * p : NULL;
 		size_t off = (size_t)t * n3;
@@ -370,6 +652,11 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 		normals(&rng, noise, p);
 		for (w = 0; w < p; w++) {
 			double x = base[w] + offset + SIGMA * (noise[w] + (P ? o->signal * P[w] : 0.0));
+			if (plant) {
+				int kk;
+				for (kk = 0; kk < 5; kk++)
+					x += plant[t * 5 + kk] * load[(size_t)kk * p + w];
+			}
 			if (o->float32) {
 				((float *)data)[off + inside[w]] = (float)x;
 			} else {
@@ -392,10 +679,19 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 	spec.pixdim[3] = o->tr;
 	spec.compress_level = o->compress_level;
 	spec.descrip = "nidec synth";
-	rc = run_name(o, run, "bold.nii.gz", path, sizeof(path), err);
+	if (o->fmriprep) {
+		spec.xform_code = 4; /* MNI */
+		rc = bids_name(o, 1, run, "space-" NIDEC_SYNTH_SPACE "_desc-preproc_bold.nii.gz", path,
+			       sizeof(path), err);
+	} else {
+		rc = run_name(o, run, "bold.nii.gz", path, sizeof(path), err);
+	}
 	if (rc == 0)
 		rc = nidec_nii_write(path, &spec, data, err);
 done:
+	nidec_free(load);
+	nidec_free(plant);
+	nidec_free(C);
 	nidec_free(inside);
 	nidec_free(base);
 	nidec_free(pat);

@@ -178,8 +178,16 @@ static int decoder_write(nidec_analysis *a, const nidec_cfg *cfg, const nidec_jo
 			 nidec_err *err)
 {
 	nidec_results_info info;
+	char **attr_names = NULL, **attr_values = NULL;
+	size_t n_attrs = 0;
+	int rc;
 
+	/* the dataset's sample attributes go into predictions.tsv */
+	NIDEC_TRY(nidec_ds_sample_attrs(a->d.ds, &attr_names, &n_attrs, &attr_values, err));
 	memset(&info, 0, sizeof(info));
+	info.n_attrs = n_attrs;
+	info.attr_names = (const char *const *)attr_names;
+	info.attr_values = (const char *const *)attr_values;
 	info.cfg = cfg;
 	info.ds = a->d.ds;
 	info.n_samples = a->d.n;
@@ -196,7 +204,9 @@ static int decoder_write(nidec_analysis *a, const nidec_cfg *cfg, const nidec_jo
 	info.ledger_path = prov->ledger_path;
 	info.timing = prov->timing;
 	info.warnings = prov->warnings;
-	return nidec_results_write(cfg->dir, a->outcome, &info, err);
+	rc = nidec_results_write(cfg->dir, a->outcome, &info, err);
+	nidec_ds_sample_attrs_free(attr_names, n_attrs, attr_values, a->d.ds->n_samples);
+	return rc;
 }
 
 static int decoder_report(const nidec_analysis *a, const nidec_cfg *cfg, const char *dataset,

@@ -85,6 +85,9 @@ struct job {
 	size_t total;
 	size_t n_written;
 	int stop_sig;          /* rank 0: the stop signal seen, 0 = none */
+	int poll_rc;           /* rank 0: a failure that stopped the run (out of
+				* memory finishing a subject), 0 = none */
+	nidec_err poll_err;    /* its message */
 	double stage[NIDEC_N_STAGES]; /* this rank's seconds per stage */
 	nidec_timing tm;
 };
@@ -373,8 +376,11 @@ static int should_stop(void *arg)
 		struct sj *j = &J->j[J->act[a]];
 		nidec_err e = NIDEC_ERR_INIT;
 		if (j->ready && !J->opt->timing && finish_subject(J, j, 1, &e) < 0) {
-			nidec_warn("%s", e.msg);
-			return 1; /* out of memory recording a failure: stop */
+			/* out of memory recording a failure: stop, and fail with it
+			 * (not as if a signal had stopped the run) */
+			J->poll_rc = e.code ? e.code : NIDEC_ENOMEM;
+			J->poll_err = e;
+			return 1;
 		}
 		if (j->lg && nidec_ledger_tick(j->lg, &e) < 0)
 			nidec_warn("%s", e.msg);
@@ -770,6 +776,8 @@ static int phase_finish(struct job *J, int run_rc, nidec_err *err)
 	int rank = nidec_comm_rank(J->comm), rc = 0;
 	size_t a;
 
+	if (rank == 0 && J->poll_rc)
+		rc = nidec_fail(err, J->poll_rc, "%s", J->poll_err.msg);
 	if (rank == 0)
 		for (a = 0; rc == 0 && a < J->n_act; a++) {
 			struct sj *j = &J->j[J->act[a]];

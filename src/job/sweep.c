@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nidec/bids.h"
 #include "nidec/convert.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
@@ -41,7 +42,7 @@
 
 enum { K_ANALYSIS, K_SUBJECTS, K_BIDS_ROOT, K_TASK, K_BOLD, K_MASK, K_LABELS, K_EVENTS,
        K_CHANCE, K_NAME, K_KIND, K_CLUSTER_DRAWS, K_CLUSTER_THRESHOLD, K_CLUSTER_ALPHA, K_SEED,
-       N_KEYS };
+       K_DERIVATIVES, K_SPACE, K_DESC, K_SESSION, K_SAMPLES, N_KEYS };
 
 static const nidec_key_name kinds[] = {
 	{ "decoder", NIDEC_SWEEP_DECODER },
@@ -74,6 +75,11 @@ static const nidec_key keys[N_KEYS] = {
 	[K_CLUSTER_ALPHA] = { "sweep", "cluster_alpha", NIDEC_KEY_DOUBLE, "0.05", NULL, NULL, 0, 1,
 			      NIDEC_KEY_LO_OPEN | NIDEC_KEY_HI_OPEN, NULL, NULL },
 	[K_SEED] = { "sweep", "seed", NIDEC_KEY_INT, "0", NULL, NULL, 0, 2147483647, 0, NULL, NULL },
+	[K_DERIVATIVES] = STR("derivatives"),
+	[K_SPACE] = STR("space"),
+	[K_DESC] = { "sweep", "desc", NIDEC_KEY_STRING, "preproc", NULL, NULL, 0, 0, 0, NULL, NULL },
+	[K_SESSION] = STR("session"),
+	[K_SAMPLES] = STR("samples"),
 };
 
 const nidec_keyschema nidec_sweep_schema = {
@@ -96,6 +102,8 @@ static void subject_release(nidec_sweep_subject *s)
 	nidec_free(s->mask);
 	nidec_free(s->labels);
 	nidec_free(s->events);
+	nidec_free(s->samples);
+	nidec_free(s->found);
 	nidec_free(s->error);
 	memset(s, 0, sizeof(*s));
 }
@@ -107,10 +115,15 @@ void nidec_sweep_release(nidec_sweep *sw)
 	nidec_free(sw->analysis);
 	nidec_free(sw->bids_root);
 	nidec_free(sw->task);
+	nidec_free(sw->derivatives);
+	nidec_free(sw->space);
+	nidec_free(sw->desc);
+	nidec_free(sw->session);
 	nidec_free(sw->bold);
 	nidec_free(sw->mask);
 	nidec_free(sw->labels);
 	nidec_free(sw->events);
+	nidec_free(sw->samples);
 	nidec_free(sw->name);
 	nidec_free(sw->path);
 	nidec_strv_free(sw->subjects, sw->n_listed);
@@ -164,6 +177,11 @@ static int read_keys(nidec_sweep *sw, nidec_err *err)
 	sw->seed = (uint64_t)seed;
 	if ((double)sw->cluster_draws * sw->cluster_threshold < 1 - 1e-9)
 		return nidec_keyfile_fail(kf, K_CLUSTER_DRAWS, "give at least 1 / cluster_threshold draws (10000 for 0.001)", err);
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DERIVATIVES, &sw->derivatives, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SPACE, &sw->space, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_DESC, &sw->desc, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SESSION, &sw->session, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_SAMPLES, &sw->samples, err));
 	return 0;
 }
 
@@ -380,6 +398,47 @@ static int events_of(const char *bold, char **events, nidec_err *err)
 	return 0;
 }
 
+/* With derivatives: find the subject's runs (bids.h); what was found goes
+ * to sub->found (for --list), a failure to the subject alone. */
+static int deriv_subject(const nidec_sweep *sw, nidec_sweep_subject *sub, nidec_err *err)
+{
+	nidec_bids_query q;
+	nidec_bids_run *runs = NULL;
+	nidec_err local = NIDEC_ERR_INIT;
+	nidec_sbuf sb = NIDEC_SBUF_INIT;
+	size_t n = 0, i;
+	char lab[128];
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.root = sw->bids_root;
+	q.derivatives = sw->derivatives;
+	q.subject = sub->label;
+	q.session = sw->session;
+	q.task = sw->task;
+	q.space = sw->space;
+	q.desc = sw->desc ? sw->desc : "preproc";
+	rc = nidec_bids_find(&q, &runs, &n, &local);
+	if (rc == NIDEC_ENOMEM) {
+		*err = local;
+		return rc;
+	}
+	if (rc < 0)
+		return subject_fail(sub, err, "sub-%s: %s", sub->label, local.msg);
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = nidec_sbuf_addf(&sb, "  %s: %s; events %s%s%s%s%s\n", nidec_bids_run_label(&runs[i], lab, sizeof(lab)),
+				     runs[i].bold, runs[i].events, runs[i].mask ? "; mask " : "",
+				     runs[i].mask ? runs[i].mask : "", runs[i].confounds ? "; confounds " : "",
+				     runs[i].confounds ? runs[i].confounds : "");
+	nidec_bids_runs_free(runs, n);
+	if (rc < 0 || !(sub->found = nidec_sbuf_detach(&sb, NULL))) {
+		nidec_sbuf_release(&sb);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing sub-%s", sub->label);
+	}
+	return 0;
+}
+
 /* Fill subject s's patterns from the BIDS layout. */
 static int bids_subject(const nidec_sweep *sw, nidec_sweep_subject *sub, nidec_err *err)
 {
@@ -436,10 +495,14 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': [sweep] analysis is missing; name the analysis config (analysis = configs/haxby-slice.ini)",
 				  where);
-	if (!sw->mask)
+	if (!sw->mask && !sw->derivatives)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': [sweep] mask is missing; give the mask, per subject with {subject} (mask = masks/sub-{subject}_mask.nii.gz)",
 				  where);
+	if ((sw->derivatives || sw->space || sw->session) && !sw->bids_root)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "sweep file '%s': [sweep] %s goes with bids_root; set bids_root (the raw dataset, for the events) or remove it",
+				  where, sw->derivatives ? "derivatives" : sw->space ? "space" : "session");
 	if (sw->labels && sw->events)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "sweep file '%s': give either [sweep] labels or [sweep] events, not both", where);
@@ -460,10 +523,10 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 				return nidec_fail(err, NIDEC_EINPUT,
 						  "sweep file '%s': [sweep] task = '%s' is not a BIDS label; letters and digits only",
 						  where, sw->task);
-		if (sw->bold || sw->labels || sw->events)
+		if (sw->bold || sw->labels || sw->events || sw->samples)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': [sweep] %s is found under bids_root; remove it, or remove bids_root and list the subjects",
-					  where, sw->bold ? "bold" : sw->labels ? "labels" : "events");
+					  where, sw->bold ? "bold" : sw->labels ? "labels" : sw->events ? "events" : "samples");
 		NIDEC_TRY(bids_labels(sw->bids_root, &found, &n, err));
 		if (sw->n_listed) {
 			/* the listed ones, in natural order; missing ones fail alone */
@@ -512,21 +575,25 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		for (i = 0; i < sw->n_subjects; i++) {
 			nidec_sweep_subject *sub = &sw->subject[i];
 			if (sub->status == 0)
-				NIDEC_TRY(bids_subject(sw, sub, err));
+				NIDEC_TRY(sw->derivatives ? deriv_subject(sw, sub, err) : bids_subject(sw, sub, err));
 		}
 	} else {
 		if (!sw->n_listed)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': no subjects; list them (subjects = 01, 02) or give bids_root and task",
 					  where);
-		if (!sw->bold)
+		if (sw->samples && (sw->bold || sw->labels || sw->events))
 			return nidec_fail(err, NIDEC_EINPUT,
-					  "sweep file '%s': [sweep] bold is missing; give the BOLD files per subject (bold = data/sub-{subject}/func/*_bold.nii.gz)",
+					  "sweep file '%s': [sweep] samples gives each subject's images and labels; remove [sweep] %s",
+					  where, sw->bold ? "bold" : sw->labels ? "labels" : "events");
+		if (!sw->bold && !sw->samples)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sweep file '%s': [sweep] bold is missing; give the BOLD files per subject (bold = data/sub-{subject}/func/*_bold.nii.gz), or a sample table per subject (samples = data/sub-{subject}/trials.tsv)",
 					  where);
-		if (!has_placeholder(sw->bold))
+		if (!has_placeholder(sw->bold ? sw->bold : sw->samples))
 			return nidec_fail(err, NIDEC_EINPUT,
-					  "sweep file '%s': [sweep] bold = '%s' has no {subject}; every subject would get the same data",
-					  where, sw->bold);
+					  "sweep file '%s': [sweep] %s = '%s' has no {subject}; every subject would get the same data",
+					  where, sw->bold ? "bold" : "samples", sw->bold ? sw->bold : sw->samples);
 		if (sw->task)
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "sweep file '%s': [sweep] task is used with bids_root only; remove it",
@@ -538,14 +605,17 @@ int nidec_sweep_resolve(nidec_sweep *sw, nidec_err *err)
 		}
 		for (i = 0; i < sw->n_subjects; i++) {
 			nidec_sweep_subject *sub = &sw->subject[i];
-			NIDEC_TRY(expand("bold", sw->bold, sub->label, &sub->bold, err));
+			if (sw->samples)
+				NIDEC_TRY(expand("samples", sw->samples, sub->label, &sub->samples, err));
+			else
+				NIDEC_TRY(expand("bold", sw->bold, sub->label, &sub->bold, err));
 			if (sw->labels)
 				NIDEC_TRY(expand("labels", sw->labels, sub->label, &sub->labels, err));
 			if (sw->events)
 				NIDEC_TRY(expand("events", sw->events, sub->label, &sub->events, err));
 		}
 	}
-	for (i = 0; i < sw->n_subjects; i++)
+	for (i = 0; sw->mask && i < sw->n_subjects; i++)
 		NIDEC_TRY(expand("mask", sw->mask, sw->subject[i].label, &sw->subject[i].mask, err));
 	return 0;
 }
@@ -601,8 +671,25 @@ int nidec_sweep_subject_cfg(const nidec_sweep *sw, size_t s, char *const *sets, 
 
 	NIDEC_TRY(load_base(sw, sets, n_sets, cfg, err));
 	snprintf(origin, sizeof(origin), "sweep file (sub-%s)", sub->label);
-	NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
-	NIDEC_TRY(nidec_cfg_put(cfg, "data", "mask", sub->mask, origin, err));
+	if (sw->derivatives) {
+		/* the subject's runs are found again by convert, from the entities */
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "bids_root", sw->bids_root, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "derivatives", sw->derivatives, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "subject", sub->label, origin, err));
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "task", sw->task, origin, err));
+		if (sw->space)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "space", sw->space, origin, err));
+		if (sw->desc)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "desc", sw->desc, origin, err));
+		if (sw->session)
+			NIDEC_TRY(nidec_cfg_put(cfg, "data", "session", sw->session, origin, err));
+	} else if (sub->samples) {
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "samples", sub->samples, origin, err));
+	} else {
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "bold", sub->bold, origin, err));
+	}
+	if (sub->mask)
+		NIDEC_TRY(nidec_cfg_put(cfg, "data", "mask", sub->mask, origin, err));
 	if (sub->labels || sub->events) {
 		/* the subject's labels replace whatever the analysis config had */
 		NIDEC_TRY(nidec_cfg_put(cfg, "data", "labels", sub->labels ? sub->labels : "", origin, err));

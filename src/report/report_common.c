@@ -515,6 +515,16 @@ void nidec_rep_load_mask(struct report *r)
 		r->have_mask = 1;
 		snprintf(r->mask_what, sizeof(r->mask_what), "the %zu voxels of the dataset's mask",
 			 r->ds->n_voxels);
+		{
+			/* a mask intersected or computed at conversion says so */
+			char *pre = NULL, *m;
+			if (nidec_ds_attr(r->ds, "preprocessing", &pre, &e) == 0 && pre &&
+			    (m = strstr(pre, "mask: ")) != NULL) {
+				size_t len = strlen(r->mask_what), l = strcspn(m + 6, "\n");
+				snprintf(r->mask_what + len, sizeof(r->mask_what) - len, " (%.*s)", (int)l, m + 6);
+			}
+			nidec_free(pre);
+		}
 		return;
 	}
 	if (r->config)
@@ -617,7 +627,9 @@ void nidec_rep_section_provenance(struct report *r)
 	const json_t *prov = json_object_get(r->summary, "provenance");
 	static const char *const top[] = { "classes", "scheme", "inner_scheme", "selection", "scoring",
 					   "estimator", "compat", "C_grid" };
-	static const char *const input_keys[] = { "bold", "mask", "labels", "events", "conditions" };
+	static const char *const input_keys[] = { "bold", "mask", "labels", "events", "conditions",
+						   "samples", "bids_root", "derivatives", "subject", "task",
+						   "space" };
 	const char *k;
 	const json_t *v;
 	char buf[2048];
@@ -750,7 +762,7 @@ void nidec_rep_section_dataset(struct report *r)
 {
 	char **conds = NULL;
 	size_t n_conds = 0, i, j, s, n_runs = 0, total = 0, *count = NULL, n_rows;
-	int *runs = NULL, c_run = -1, c_true = -1;
+	int *runs = NULL, c_run = -1, c_true = -1, c_label, c_ses;
 	int from_ds = r->ds != NULL;
 
 	ADDS(r, "<section id=\"dataset\"><h2>Dataset</h2>\n");
@@ -825,6 +837,20 @@ void nidec_rep_section_dataset(struct report *r)
 			ADD(r, "<tr><th>TR</th><td class=\"l\">%.4g s</td></tr>\n", r->ds->pixdim[3]);
 		ADD(r, "<tr><th>samples in the dataset</th><td class=\"l\">%zu in %zu runs</td></tr>\n",
 		    r->ds->n_samples, n_runs);
+		{
+			/* what conversion did to the images (issue 17): one row a line */
+			char *pre = NULL, *line, *save = NULL;
+			nidec_err e = NIDEC_ERR_INIT;
+			if (nidec_ds_attr(r->ds, "preprocessing", &pre, &e) == 0 && pre)
+				for (line = strtok_r(pre, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+					char *colon = strstr(line, ": ");
+					if (!colon)
+						continue;
+					*colon = '\0';
+					nidec_rep_kv_row(r, line, colon + 2);
+				}
+			nidec_free(pre);
+		}
 		ADDS(r, "</table>\n");
 	}
 	/* class balance of the analysed classes */
@@ -853,11 +879,35 @@ void nidec_rep_section_dataset(struct report *r)
 		ADDS(r, "</th>");
 	}
 	ADDS(r, "<th>total</th></tr>\n");
+	/* BIDS run labels (and sessions), from predictions.tsv */
+	c_run = r->have_preds ? nidec_result_table_col(&r->preds, "run") : -1;
+	c_label = r->have_preds ? nidec_result_table_col(&r->preds, "run_label") : -1;
+	c_ses = r->have_preds ? nidec_result_table_col(&r->preds, "session") : -1;
 	for (i = 0; i <= n_runs; i++) {
-		if (i < n_runs)
-			ADD(r, "<tr><td>%d</td>", runs[i]);
-		else
+		if (i < n_runs) {
+			const char *label = NULL, *ses = NULL;
+			for (s = 0; c_run >= 0 && c_label >= 0 && s < r->preds.n_rows; s++)
+				if (atoi(nidec_result_table_at(&r->preds, s, c_run)) == runs[i]) {
+					label = nidec_result_table_at(&r->preds, s, c_label);
+					ses = c_ses >= 0 ? nidec_result_table_at(&r->preds, s, c_ses) : NULL;
+					break;
+				}
+			ADD(r, "<tr><td>%d", runs[i]);
+			if (label) {
+				ADDS(r, " (");
+				if (ses) {
+					ADDS(r, "ses-");
+					ESC(r, ses);
+					ADDS(r, " ");
+				}
+				ADDS(r, "run-");
+				ESC(r, label);
+				ADDS(r, ")");
+			}
+			ADDS(r, "</td>");
+		} else {
 			ADDS(r, "<tr class=\"total\"><td>total</td>");
+		}
 		for (j = 0; j < n_conds; j++)
 			ADD(r, "<td>%zu</td>", count[i * (n_conds + 1) + j]);
 		ADD(r, "<td>%zu</td></tr>\n", i < n_runs ? count[i * (n_conds + 1) + n_conds] : total);

@@ -482,6 +482,72 @@ def finite(paths):
     return 1 if bad else 0
 
 
+def studies_cases(g, b):
+    """Issue 17: sample tables, confounds, [clean] keys, BIDS trees."""
+    import nibabel as nib
+    img = nib.load(os.path.join(g, 'run-1_bold.nii'))
+    data = np.asanyarray(img.dataobj)
+    st = os.path.join(b, 'st')
+    os.makedirs(st, exist_ok=True)
+    for i in range(4):
+        nib.Nifti1Image(data[..., i], AFFINE).to_filename(os.path.join(st, 'beta_%d.nii' % i))
+    other = np.zeros((6, 5, 3), np.int16)
+    nib.Nifti1Image(other, AFFINE).to_filename(os.path.join(st, 'beta_other_grid.nii'))
+    run1 = os.path.join(g, 'run-1_bold.nii')
+
+    def table(name, rows, header='path\tvolume\tlabels\tchunks'):
+        w(os.path.join(st, name), (header + '\n' + '\n'.join(rows) + '\n').encode())
+    good = ['beta_0.nii\t\tface\t0', 'beta_1.nii\t\tcat\t0', 'beta_2.nii\t\tface\t1', 'beta_3.nii\t\tcat\t1']
+    table('good.tsv', good)
+    table('missing_path.tsv', good[:3] + ['beta_9.nii\t\tcat\t1'])
+    table('volume_past.tsv', good[:3] + ['%s\t8\tcat\t1' % run1])
+    table('volume_text.tsv', good[:3] + ['%s\tthree\tcat\t1' % run1])
+    table('grids.tsv', good[:3] + ['beta_other_grid.nii\t\tcat\t1'])
+    table('mixed_3d_4d.tsv', good[:3] + ['%s\t\tcat\t1' % run1])
+    table('no_path_column.tsv', [r.replace('beta', 'b') for r in good], header='file\tvolume\tlabels\tchunks')
+
+    # confounds TSVs for the good subject's 4 runs of 8 volumes
+    cf = os.path.join(b, 'cf')
+    short = os.path.join(b, 'cf_short')
+    os.makedirs(cf, exist_ok=True)
+    os.makedirs(short, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for r in range(RUNS):
+        tx = np.cumsum(rng.normal(0, 0.1, VOLS))
+        ty = np.cumsum(rng.normal(0, 0.1, VOLS))
+        rows = ['trans_x\ttrans_y\ttrans_x_derivative1\tconst\tnan_late']
+        for t in range(VOLS):
+            d = 'n/a' if t == 0 else repr(tx[t] - tx[t - 1])
+            rows.append('%r\t%r\t%s\t1.5\t%s' % (tx[t], ty[t], d, 'n/a' if t == 3 else repr(float(t))))
+        w(os.path.join(cf, 'run-%d_conf.tsv' % (r + 1)), ('\n'.join(rows) + '\n').encode())
+        w(os.path.join(short, 'run-%d_conf.tsv' % (r + 1)), ('\n'.join(rows[:-1]) + '\n').encode())
+
+    def ini(name, text):
+        w(os.path.join(b, name), text.encode())
+    runs = '[data]\nbold = %s/run-*_bold.nii\nevents = %s/run-*_events.tsv\nmask = %s/mask.nii\n' % (g, g, g)
+    ini('cfg_band.ini', runs + '[clean]\nhigh_pass = 0.1\nlow_pass = 0.05\n')
+    ini('cfg_nyquist.ini', runs + '[clean]\nhigh_pass = 0.3\n')
+    ini('cfg_fwhm_negative.ini', runs + '[clean]\nsmoothing_fwhm = -2\n')
+    ini('cfg_strategy_unknown.ini', runs + 'confounds_files = %s/run-*_conf.tsv\n[clean]\nconfounds_strategy = moton\n' % cf)
+
+    # a tiny BIDS tree with derivatives: the good subject's runs
+    for name, drop_events, extra_events in (('bids', None, False), ('bids_no_events', 2, False),
+                                            ('bids_no_bold', None, True)):
+        raw = os.path.join(b, name, 'sub-01', 'func')
+        der = os.path.join(b, name, 'derivatives', 'sub-01', 'func')
+        os.makedirs(raw, exist_ok=True)
+        os.makedirs(der, exist_ok=True)
+        for r in range(RUNS):
+            stem = 'sub-01_task-t_run-%d' % (r + 1)
+            if r + 1 != drop_events:
+                shutil.copy(os.path.join(g, 'run-%d_events.tsv' % (r + 1)), os.path.join(raw, stem + '_events.tsv'))
+            shutil.copy(os.path.join(g, 'run-%d_bold.nii' % (r + 1)),
+                        os.path.join(der, stem + '_space-MNI_desc-preproc_bold.nii'))
+            shutil.copy(os.path.join(g, 'mask.nii'), os.path.join(der, stem + '_space-MNI_desc-brain_mask.nii'))
+        if extra_events:
+            shutil.copy(os.path.join(g, 'run-1_events.tsv'), os.path.join(raw, 'sub-01_task-t_run-5_events.tsv'))
+
+
 def main():
     what, out = sys.argv[1], sys.argv[2]
     if what != 'finite':
@@ -492,6 +558,7 @@ def main():
         nifti_cases(g, out)
         mask_cases(g, out, mask)
         text_cases(g, out)
+        studies_cases(g, out)
     elif what == 'h5':
         h5_cases(out)
     elif what == 'edge':

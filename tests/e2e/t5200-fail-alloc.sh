@@ -2,7 +2,8 @@
 # t5200: allocation fault injection.  NIDEC_FAIL_ALLOC=N makes nidec's Nth
 # allocation fail (src/base/mem.c); for each loader command on the tiny
 # subject of tests/bad/make_cases.py (convert from a labels table and from
-# events, info, cv, predict) and N = 1, 1+STEP, ... up to the command's
+# events, from a sample table, with cleaning, from a BIDS tree; info, cv,
+# predict) and N = 1, 1+STEP, ... up to the command's
 # allocation count, nidec must exit 1 with one "out of memory" error line,
 # leave no output and not crash (or, where an allocation is optional,
 # succeed with the same output as without fault injection).  Under
@@ -32,6 +33,9 @@ convert-events|8|$NIDEC convert --bold "$G/run-*_bold.nii" --events "$G/run-*_ev
 info|5|$NIDEC info $G/dataset.h5
 predict|2|$NIDEC predict $G/cv/model.h5 $G/bold.nii -o out.tsv -q
 cv|10|$NIDEC cv $G/dataset.h5 -o out --progress 0 --set output.report=false --set model.C=1 --set cv.selection=test-fold -q
+convert-samples|6|$NIDEC convert --samples $B/st/good.tsv --mask $G/mask.nii -o out.h5 -q
+convert-clean|16|$NIDEC convert --bold "$G/run-*_bold.nii" --events "$G/run-*_events.tsv" --mask $G/mask.nii --set data.confounds_files="$B/cf/run-*_conf.tsv" --set clean.confounds=trans_x,trans_y --set clean.smoothing_fwhm=4 --set clean.detrend=true -o out.h5 -q
+convert-bids|16|$NIDEC convert --set data.bids_root=$B/bids --set data.derivatives=$B/bids/derivatives --set data.subject=01 --set data.task=t --mask-strategy background -o out.h5 -q
 EOF
 
 # reference NAME CMD: the outputs without fault injection, in W/ref-NAME/
