@@ -674,6 +674,36 @@ done:
 	return rc;
 }
 
+/* Rank 0, before a very large run starts: time one task and say how long
+ * the run should take from the task costs (guard.h's memory check came
+ * first).  Shown, not stored: a resumed run's files must not depend on a
+ * timing. */
+static void announce_time(struct job *J, struct sj *j)
+{
+	nidec_result *res = NULL;
+	nidec_err e = NIDEC_ERR_INIT;
+	double t0, dt, total = 0, c, secs;
+	size_t t, pick;
+	char w[32];
+	int size = nidec_comm_size(J->comm);
+
+	if (j->n_tasks < 1000000)
+		return;
+	pick = j->n_tasks - 1; /* a permutation task: the most of the run */
+	c = j->ops->task_cost(j->a, pick);
+	for (t = 0; t < j->n_tasks; t++)
+		total += j->ops->task_cost(j->a, t);
+	t0 = nidec_now();
+	if (j->ops->task_run(j->a, pick, &res, &e) < 0 || !(c > 0))
+		return; /* the run itself reports a failing task */
+	dt = nidec_now() - t0;
+	nidec_result_free(&res);
+	secs = dt * total / c / (double)size;
+	nidec_format_seconds(secs, w, sizeof(w));
+	nidec_info("%s%zu tasks: about %s on %d rank%s (one task took %.3f s; the others scaled by their cost)",
+		   j->who, j->n_tasks, w, size, size == 1 ? "" : "s", dt);
+}
+
 /* 4. open (rank 0) and 5. prepare (every rank), per subject. */
 static int phase_open_prepare(struct job *J, nidec_err *err)
 {
@@ -696,6 +726,8 @@ static int phase_open_prepare(struct job *J, nidec_err *err)
 		rc = j->ops->prepare(j->a, &e);
 		J->stage[NIDEC_STAGE_PREPARE] += nidec_now() - t0;
 		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
+		if (j->active && nidec_comm_rank(J->comm) == 0)
+			announce_time(J, j);
 	}
 	return 0;
 }
