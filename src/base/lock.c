@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -237,8 +238,23 @@ static nidec_lock *lock_new(const char *path, int fd, int fcntl_held, nidec_err 
 	return l;
 }
 
+/* A sweep holds one lock file open per subject: raise the soft limit on
+ * open files to the hard one when it is reached (once; best effort). */
+static int more_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
 static int create_fail(nidec_err *err, const char *path, int e)
 {
+	if (e == EMFILE)
+		return nidec_fail(err, NIDEC_EIO, "cannot create the lock file '%s': %s (one per output directory of the job is open); raise the limit (ulimit -n)",
+				  path, strerror(e));
 	return nidec_fail(err, NIDEC_EIO, "cannot create the lock file '%s': %s; check the permissions of its directory",
 			  path, strerror(e));
 }
@@ -257,7 +273,7 @@ static int take_fcntl(const char *path, const char *dir, const char *what, const
 		fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return errno == ENOENT ? 2 : create_fail(err, path, errno);
+		return errno == ENOENT || (errno == EMFILE && more_files()) ? 2 : create_fail(err, path, errno);
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -342,7 +358,7 @@ static int take_excl(const char *path, const char *dir, const char *what, const 
 		return 0;
 	}
 	if (errno != EEXIST)
-		return create_fail(err, path, errno);
+		return errno == EMFILE && more_files() ? 2 : create_fail(err, path, errno);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 2 : create_fail(err, path, errno);

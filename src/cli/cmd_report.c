@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include "cmd.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/report.h"
 
@@ -21,6 +24,33 @@ static const char doc[] =
 	"the mean EPI and the mask, each class's weight map and its std over folds, scores per\n"
 	"fold against chance, the chosen C, the confusion matrix, the permutation test and the\n"
 	"timings.  A section whose file is missing says \"not available\".\n";
+
+/* Inputs are read-only (docs/ERRORS.md): -o is no file of the results
+ * directory but report.html, nor the dataset. */
+static int check_output(const char *dir, const char *dataset, const char *output, nidec_err *err)
+{
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	char path[NIDEC_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if (!output)
+		return 0;
+	d = opendir(dir);
+	while (rc == 0 && d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "report.html") &&
+		    nidec_file_join(path, sizeof(path), dir, e->d_name, NULL) == 0)
+			rc = nidec_file_inputs_add(&in, path, "a result file", err);
+	if (d)
+		closedir(d);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, dataset, "--dataset", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_check(&in, output, "choose another page (-o)", err);
+	nidec_file_inputs_release(&in);
+	return rc;
+}
 
 int cmd_report(int argc, char **argv, nidec_comm *comm)
 {
@@ -46,7 +76,8 @@ int cmd_report(int argc, char **argv, nidec_comm *comm)
 		return nidec_cli_usage_error(comm, &cmd, "needs a results directory; see 'nidec report --help'");
 	status = NIDEC_EXIT_OK;
 	if (nidec_comm_rank(comm) == 0) {
-		if (nidec_report_write_to(dir, dataset, output, &err) < 0) {
+		if (check_output(dir, dataset, output, &err) < 0 ||
+		    nidec_report_write_to(dir, dataset, output, &err) < 0) {
 			fprintf(stderr, "nidec: error: %s\n", err.msg[0] ? err.msg : nidec_err_name(err.code));
 			status = NIDEC_EXIT_FAILURE;
 		} else if (output) {
