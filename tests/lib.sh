@@ -55,6 +55,9 @@
 #   test_expect_code N CMD [ARGS...]
 #                                   (in a body) CMD must exit with status N
 #   test_cmp EXPECTED ACTUAL        (in a body) the files are equal (diff -u)
+#   test_input FILE...              (in a body) FILE is an input: it must
+#                                   keep its bytes until the script ends
+#                                   (see "Inputs are read-only" below)
 #   test_done                       prints "# <script>: N passed, N failed,
 #                                   N skipped" (read by tests/run.sh); exits
 #                                   non-zero if a test failed
@@ -135,6 +138,59 @@ test_start_() {
 	test_go_=1
 }
 
+# Inputs are read-only (docs/ERRORS.md, "What nidec promises about your
+# files").  The bundled data (data/, $NIDEC_TEST_DATA) and configs/ are
+# checksummed (sha256sum) when the script starts and again at test_done;
+# after every test a cheap check (find -newer) names the test that touched
+# one, and the files a test declared with test_input (inputs it made: a
+# synthetic subject, a copied labels table) are checksummed again.  A
+# changed input fails that test, and the script.
+TEST_INPUTS_="$REPO_DIR/data $REPO_DIR/configs"
+[ -d "$NIDEC_TEST_DATA" ] && TEST_INPUTS_="$TEST_INPUTS_ $NIDEC_TEST_DATA"
+test_inputs_sum_() {
+	# shellcheck disable=SC2086
+	find $TEST_INPUTS_ -type f 2>/dev/null | sort -u | xargs -r -d '\n' sha256sum
+}
+test_inputs_sum_ >"$TRASH/.inputs.before"
+: >"$TRASH/.inputs.sums"
+touch "$TRASH/.inputs.stamp"
+
+test_input() {
+	for test_input_f_ in "$@"; do
+		case $test_input_f_ in /*) ;; *) test_input_f_=$PWD/$test_input_f_ ;; esac
+		sha256sum "$test_input_f_" >>"$TRASH/.inputs.sums" || return 1
+	done
+}
+
+# test_inputs_check_: after a test; appends what changed to its output and
+# returns 1 when an input changed
+test_inputs_check_() {
+	# shellcheck disable=SC2086
+	test_inputs_new_=$(find $TEST_INPUTS_ -newer "$TRASH/.inputs.stamp" -type f 2>/dev/null | head -n 5)
+	test_inputs_bad_=
+	if [ -s "$TRASH/.inputs.sums" ]; then
+		test_inputs_bad_=$(sha256sum -c --quiet "$TRASH/.inputs.sums" 2>&1)
+	fi
+	if [ -z "$test_inputs_new_" ] && [ -z "$test_inputs_bad_" ]; then
+		return 0
+	fi
+	{
+		echo "INPUT FILES CHANGED by this test (nidec never writes over its inputs):"
+		[ -z "$test_inputs_new_" ] || echo "$test_inputs_new_"
+		[ -z "$test_inputs_bad_" ] || echo "$test_inputs_bad_"
+	} >>"$TRASH/.out.$test_count"
+	# once reported, the next tests are judged on their own; test_done
+	# still fails the script
+	echo "$test_count" >>"$TRASH/.inputs.changed"
+	touch "$TRASH/.inputs.stamp"
+	if [ -n "$test_inputs_bad_" ]; then
+		awk '{ print $2 }' "$TRASH/.inputs.sums" | sed 's/^\*//' | xargs -r -d '\n' sha256sum \
+			>"$TRASH/.inputs.sums.new" 2>/dev/null
+		mv "$TRASH/.inputs.sums.new" "$TRASH/.inputs.sums"
+	fi
+	return 1
+}
+
 # test_run_ BODY: eval BODY in a subshell in $TRASH under set -e, stdin
 # from /dev/null, output (and fd 4) in $TRASH/.out.$test_count; the exit
 # status in test_rc.  Must itself be called as a plain command (not from an
@@ -147,6 +203,9 @@ test_run_() {
 		eval "$1"
 	) >"$TRASH/.out.$test_count" 2>&1 4>&1 </dev/null
 	test_rc=$?
+	if ! test_inputs_check_ && [ "$test_rc" = 0 ]; then
+		test_rc=1
+	fi
 }
 
 # test_show_ N: the last N lines of the test's output, indented
@@ -271,6 +330,15 @@ test_cmp() {
 }
 
 test_done() {
+	test_inputs_sum_ >"$TRASH/.inputs.after"
+	if ! cmp -s "$TRASH/.inputs.before" "$TRASH/.inputs.after" || [ -e "$TRASH/.inputs.changed" ] ||
+		{ [ -s "$TRASH/.inputs.sums" ] && ! sha256sum -c --quiet "$TRASH/.inputs.sums" >/dev/null 2>&1; }; then
+		test_count=$((test_count + 1))
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - the inputs (data/, configs/, test_input files) are unchanged"
+		diff "$TRASH/.inputs.before" "$TRASH/.inputs.after" | sed 's/^/#   /' >&2
+		[ ! -s "$TRASH/.inputs.sums" ] || sha256sum -c --quiet "$TRASH/.inputs.sums" 2>&1 | sed 's/^/#   /' >&2
+	fi
 	passed=$((test_count - test_failed - test_skipped))
 	printf '# %s: %d passed, %d failed, %d skipped\n' "$SCRIPT" "$passed" "$test_failed" "$test_skipped"
 	if [ "$test_failed" = 0 ] && [ "${NIDEC_KEEP:-0}" != 1 ]; then

@@ -95,6 +95,29 @@ if [ -x "$NIDEC" ]; then
 				-o "$out/bad10.tsv" -q
 			run bad-dataset-runs 1 "$NIDEC" info "$B/ds_runs_huge.h5"
 			run bad-dataset-nan 1 "$NIDEC" cv "$B/ds_X_nan.h5" -o "$out/bad11" -q
+			# issue 20: checksums, read-only inputs, tables, the lock
+			run verify 0 "$NIDEC" info --verify "$G/dataset.h5"
+			run bad-dataset-crc 1 "$NIDEC" cv "$B/ds_X_altered.h5" -o "$out/bad12" -q
+			run bad-model-crc 1 "$NIDEC" predict "$B/model_coef_altered.h5" "$G/bold.nii" \
+				-o "$out/bad13.tsv" -q
+			cp "$B/ds_X_altered.h5" "$out/damaged.h5"
+			run run-damaged 0 "$NIDEC" run "$G/good.ini" --set data.dataset="$out/damaged.h5" \
+				--set output.dir="$out/run-damaged" --progress 0 -q --set output.report=false
+			run out-is-input 1 "$NIDEC" convert --bold "$G/bold.nii" --mask "$G/mask.nii" \
+				--labels "$G/labels.txt" -o "$G/labels.txt" -q
+			run bad-row 1 "$NIDEC" convert --bold "$G/bold.nii" --mask "$G/mask.nii" \
+				--labels "$B/labels_extra_field.txt" -o "$out/bad14.h5" -q
+			run long-config-line 0 "$NIDEC" cv "$G/dataset.h5" "$B/cfg_long_line.ini" \
+				-o "$out/long" --progress 0 -q --set output.report=false
+			run config-nul 1 "$NIDEC" cv "$G/dataset.h5" "$B/cfg_nul.ini" -o "$out/bad15" -q
+			mkdir -p "$out/locked" "$out/stale"
+			printf "host %s\npid %s\nstarted now\ncommand sh\n" "$(hostname)" $$ >"$out/locked/.nidec.lock"
+			export NIDEC_LOCK_FCNTL=0
+			run locked 1 "$NIDEC" cv "$G/dataset.h5" -o "$out/locked" -q
+			printf "host %s\npid 4194999\nstarted then\ncommand sh\n" "$(hostname)" >"$out/stale/.nidec.lock"
+			run stale-lock 0 "$NIDEC" cv "$G/dataset.h5" -o "$out/stale" -q \
+				--progress 0 --set output.report=false
+			unset NIDEC_LOCK_FCNTL
 		else
 			failed=$((failed + 1)); echo "valgrind FAILED: cannot make the HDF5 cases" >&2
 		fi

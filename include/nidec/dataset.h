@@ -48,6 +48,9 @@ typedef struct nidec_dataset {
 	unsigned char *nifti_header;  /* original BOLD header (348 or 540 bytes) */
 	size_t nifti_header_len;
 	char *inputs_sha256;    /* hash over the input hashes: the reuse key */
+	int has_checksums;      /* /crc32 recorded (docs/FORMAT.md "Checksums"):
+				 * /labels and /runs were checked at open, /X is
+				 * checked on every read */
 	void *priv;             /* HDF5 handles (dataset.c only) */
 } nidec_dataset;
 
@@ -59,8 +62,18 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err);
 
 /* Rows r0 .. r0+n-1 into buf (n * n_voxels floats, row-major).  A NaN or
  * Inf among them is an error (convert never writes one: the file was
- * damaged or made by another tool). */
+ * damaged or made by another tool), and so is a block of rows that does
+ * not match its checksum (has_checksums): NIDEC_EFORMAT, "'ds.h5': /X
+ * rows 96 to 127 do not match the checksum recorded when it was
+ * converted; the file is damaged ...: convert again".  With checksums the
+ * rows are read by whole blocks (the chunks of /X: about 1 MiB). */
 int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err);
+
+/* Read all of /X and check it against its checksums (nidec info --verify,
+ * and convert before it reuses a dataset): 0, or the error of
+ * nidec_ds_read_rows.  A dataset without checksums (has_checksums = 0)
+ * cannot be checked: 0 (the caller tells). */
+int nidec_ds_verify(nidec_dataset *ds, nidec_err *err);
 
 /* The whole matrix in a new buffer (free with nidec_free). */
 int nidec_ds_read_matrix(nidec_dataset *ds, float **X, nidec_err *err);

@@ -32,8 +32,10 @@ enum {
 	NIDEC_ESOLVER = -6,  /* a numerical step failed */
 	NIDEC_EINTR = -7,    /* interrupted by a signal (SIGTERM from Slurm) */
 	NIDEC_EINTERNAL = -8, /* a bug: an invariant of ours did not hold */
-	NIDEC_EUSAGE = -9     /* the command line is invalid (an option, a --set
+	NIDEC_EUSAGE = -9,    /* the command line is invalid (an option, a --set
 				 value); src/cli exits with status 2 */
+	NIDEC_EBUSY = -10     /* an output directory is in use by another run
+				 (file.h, nidec_lock_take); exit status 1 */
 };
 
 #define NIDEC_ERR_MSG_MAX 1024

@@ -79,4 +79,24 @@ int nidec_events_label_run(const nidec_events *ev, size_t n_vols, double tr,
 /* The label rule alone: index of the event that labels time t, or -1 (rest). */
 long nidec_events_find(const nidec_events *ev, double t, double hrf_shift);
 
+/* What the label rule silently made of one run's events (convert warns):
+ * events whose interval holds no volume time (shorter than a TR and
+ * between two volumes, after the run's end, or of duration 0), and volumes
+ * inside events of different trial types (the first in file order wins). */
+typedef struct nidec_events_check {
+	size_t n_empty;       /* events that label no volume */
+	long first_empty;     /* the first of them (index into ev), or -1 */
+	size_t n_overlap;     /* volumes in events of different trial types */
+	long overlap_vol;     /* the first such volume, or -1 */
+	long overlap_first;   /* its winning event */
+	long overlap_other;   /* an event of another trial type holding it too */
+} nidec_events_check;
+
+void nidec_events_check_run(const nidec_events *ev, size_t n_vols, double tr, double hrf_shift,
+			    nidec_events_check *out);
+
+/* nidec_events_check_run, then one warning line (log.h) per finding,
+ * naming the file, the first case and the fix. */
+void nidec_events_warn_run(const nidec_events *ev, size_t n_vols, double tr, double hrf_shift);
+
 #endif

@@ -199,4 +199,52 @@ int nidec_file_read(const char *path, size_t max, unsigned flags, char **out, si
  */
 int nidec_file_join(char *buf, size_t size, const char *dir, const char *name, nidec_err *err);
 
+/* ---- inputs are read-only ---------------------------------------------------
+ *
+ * nidec never writes over a file it reads (docs/ERRORS.md, "What nidec
+ * promises about your files").  The inputs of a command are recorded by
+ * device and inode (stat(), so through symlinks, "..", hard links and
+ * bind mounts alike), then every path nidec is about to write (a dataset,
+ * each file of an output directory, the directory itself) is checked
+ * against them before anything is written:
+ *
+ *     nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+ *     nidec_file_inputs_add(&in, cfg->mask, "[data] mask", err);
+ *     ...
+ *     nidec_file_inputs_check(&in, "out/model.h5", "choose another [output] dir", err);
+ *     nidec_file_inputs_release(&in);
+ *
+ * A path that does not exist is no input (its reader reports it) and no
+ * overlap (a new file is nobody's input).
+ */
+typedef struct nidec_file_input {
+	char *path;            /* as given */
+	char *what;            /* "[data] bold", or "" */
+	unsigned long long dev, ino;
+} nidec_file_input;
+
+typedef struct nidec_file_inputs {
+	nidec_file_input *v;
+	size_t n, cap;
+} nidec_file_inputs;
+
+#define NIDEC_FILE_INPUTS_INIT { NULL, 0, 0 }
+
+/* Record input `path` (`what` names it in messages, or NULL).  A path that
+ * does not exist (or cannot be stat()ed) is skipped: 0.  NIDEC_ENOMEM. */
+int nidec_file_inputs_add(nidec_file_inputs *in, const char *path, const char *what,
+			  nidec_err *err);
+
+/* The index of the input that `path` is the same file as, or -1. */
+long nidec_file_inputs_find(const nidec_file_inputs *in, const char *path);
+
+/* 0 when `path` is none of the inputs; else NIDEC_EINPUT, one line naming
+ * both: "'<path>' is the input '<input>' (<what>): nidec never writes over
+ * its inputs; <fix>". */
+int nidec_file_inputs_check(const nidec_file_inputs *in, const char *path, const char *fix,
+			    nidec_err *err);
+
+/* Free every entry; `in` is left empty and reusable. */
+void nidec_file_inputs_release(nidec_file_inputs *in);
+
 #endif

@@ -8,12 +8,19 @@
  *
  * The phases, in order (src/job/job.c; each ends with the ranks agreeing
  * on what failed, so no rank waits in a collective another one left):
+ *  0. guard     before anything is written, rank 0 checks each subject's
+ *               output directory and the files it may write there against
+ *               the subject's inputs and locks the directory for the whole
+ *               job (src/job/guard.h, lock.h): a second run into it fails
+ *               at once naming this one; a subject's earlier-run files it
+ *               does not write again are removed once it is written;
  *  1. convert   subject s's NIfTI inputs become its dataset on rank
  *               s % ranks (reused when its recorded input hashes match);
  *  2. keep      with opts.resume and opts.keep_current, rank 0 keeps the
  *               subjects whose outputs are complete and current;
  *  3. load      every rank reads every remaining subject's dataset itself
- *               and builds its plan (every check that needs the labels);
+ *               and builds its plan (every check that needs the labels;
+ *               a task count too large for rank 0's memory is refused);
  *  4. open      rank 0 creates the output directory and the subject's
  *               checkpoint ledger (<dir>/results.ledger; with resume, the
  *               results it holds are read back and not run again);
@@ -45,7 +52,8 @@
  * of ranks, resumed or not.
  *
  * Warnings: what a subject's data made nidec warn about (converting,
- * loading, planning) is shown on rank 0 - the warnings of the rank that
+ * loading, planning: docs/ERRORS.md "What nidec promises about your
+ * files") is shown on rank 0 - the warnings of the rank that
  * converted it too, with that rank named - and stored in its
  * summary.json ("warnings").  Warnings about the run itself (a checkpoint
  * replaced, a torn record dropped) are only shown: a resumed run's files

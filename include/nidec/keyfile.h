@@ -29,7 +29,9 @@
  * status 2, a bad command line), one from a file with NIDEC_EINPUT (1).
  * Keys not given take the default, or the alternative default when `alt`
  * is set (cfg: compat = nilearn).  Not collective; no MPI; I/O only to read
- * the INI file (libinih).
+ * the INI file (libinih's syntax, read by keyfile.c itself: lines of any
+ * length; a NUL byte, a directory and an INI continuation line are
+ * errors).
  */
 #ifndef NIDEC_KEYFILE_H
 #define NIDEC_KEYFILE_H

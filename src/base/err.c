@@ -64,6 +64,7 @@ const char *nidec_err_name(int code)
 	case NIDEC_ESOLVER: return "solver error";
 	case NIDEC_EINTR: return "interrupted";
 	case NIDEC_EUSAGE: return "bad command line";
+	case NIDEC_EBUSY: return "in use by another run";
 	default: return "internal error";
 	}
 }

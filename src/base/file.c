@@ -630,3 +630,78 @@ void nidec_fileset_release(nidec_fileset *s)
 	s->t = NULL;
 	s->n = s->cap = 0;
 }
+
+/* ---- inputs are read-only --------------------------------------------------- */
+
+int nidec_file_inputs_add(nidec_file_inputs *in, const char *path, const char *what,
+			  nidec_err *err)
+{
+	nidec_file_input *e;
+	struct stat st;
+
+	if (!path || !*path || stat(path, &st) < 0)
+		return 0; /* its reader says what is wrong with it */
+	if (nidec_file_inputs_find(in, path) >= 0)
+		return 0;
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? 2 * in->cap : 16;
+		nidec_file_input *nv = nidec_realloc(in->v, cap * sizeof(*nv));
+		if (!nv)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing the inputs");
+		in->v = nv;
+		in->cap = cap;
+	}
+	e = &in->v[in->n];
+	e->path = nidec_strdup(path);
+	e->what = nidec_strdup(what ? what : "");
+	if (!e->path || !e->what) {
+		nidec_free(e->path);
+		nidec_free(e->what);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing the inputs");
+	}
+	e->dev = (unsigned long long)st.st_dev;
+	e->ino = (unsigned long long)st.st_ino;
+	in->n++;
+	return 0;
+}
+
+long nidec_file_inputs_find(const nidec_file_inputs *in, const char *path)
+{
+	struct stat st;
+	size_t i;
+
+	if (!in || !path || stat(path, &st) < 0)
+		return -1;
+	for (i = 0; i < in->n; i++)
+		if (in->v[i].dev == (unsigned long long)st.st_dev &&
+		    in->v[i].ino == (unsigned long long)st.st_ino)
+			return (long)i;
+	return -1;
+}
+
+int nidec_file_inputs_check(const nidec_file_inputs *in, const char *path, const char *fix,
+			    nidec_err *err)
+{
+	long k = nidec_file_inputs_find(in, path);
+	const nidec_file_input *e;
+
+	if (k < 0)
+		return 0;
+	e = &in->v[k];
+	return nidec_fail(err, NIDEC_EINPUT, "'%.*s' is the input '%.*s'%s%s%s: nidec never writes over its inputs%s%s",
+			  NAME_SHOWN, path, NAME_SHOWN, e->path, e->what[0] ? " (" : "", e->what,
+			  e->what[0] ? ")" : "", fix ? "; " : "", fix ? fix : "");
+}
+
+void nidec_file_inputs_release(nidec_file_inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		nidec_free(in->v[i].path);
+		nidec_free(in->v[i].what);
+	}
+	nidec_free(in->v);
+	in->v = NULL;
+	in->n = in->cap = 0;
+}

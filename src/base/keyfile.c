@@ -9,16 +9,30 @@
  * A value is checked by parse_value() whether it arrives from the option
  * parser (nidec_key_check, at parse time, allocating nothing) or is read
  * after all overrides (the getters): both give the same verdict and the
- * same message.  Depends on libc and libinih only.
+ * same message.
+ *
+ * The INI syntax is libinih's (version 55, which nidec used before), read
+ * here line by line instead: Debian builds libinih with a fixed 200-byte
+ * line buffer (INI_MAX_LINE, INI_ALLOW_REALLOC = 0, compiled into the
+ * library), which cut longer lines in two - a 20-value C grid was "cannot
+ * parse", a longer value even "appears twice" - and its fgets() reader
+ * stopped a line at a NUL byte without a word.  Here a line may be of any
+ * length, a NUL byte is an error naming the line, a directory is refused,
+ * and a line indented under a key (libinih's continuation line, which
+ * nidec always refused as a second value of the key) says what it is.
+ * Depends on libc and the base modules only.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "nidec/file.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
 #include "nidec/suggest.h"
@@ -592,14 +606,12 @@ struct load_ctx {
 	int failed;
 };
 
-static int on_entry(void *user, const char *section, const char *name, const char *value)
+/* One `name = value` of the file (returns 1 to go on, 0 on an error). */
+static int on_entry(struct load_ctx *c, const char *section, const char *name, const char *value)
 {
-	struct load_ctx *c = user;
 	const nidec_keyschema *s = c->kf->schema;
 	long k;
 
-	if (c->failed)
-		return 0;
 	c->failed = 1;
 	if (!section[0]) {
 		const nidec_keyschema *one[2] = { s, NULL };
@@ -626,44 +638,164 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	return 1;
 }
 
+/* The largest INI file read (a config is a few KiB). */
+#define INI_MAX_BYTES ((size_t)16 << 20)
+
+static char *rstrip(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static char *lskip(char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* The first of `chars` in s, or an inline comment (';' after a blank), or
+ * the end (libinih's find_chars_or_comment). */
+static char *find_chars_or_comment(char *s, const char *chars)
+{
+	int was_space = 0;
+
+	while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+static int syntax_error(struct load_ctx *c, size_t lineno)
+{
+	const nidec_keyschema *s = c->kf->schema;
+
+	c->failed = 1;
+	if (one_section(s))
+		return nidec_fail(c->err, NIDEC_EINPUT,
+				  "%s line %zu: cannot parse; expected '[%s]', 'key = value' or a ';' comment",
+				  c->where, lineno, s->keys[0].section);
+	return nidec_fail(c->err, NIDEC_EINPUT,
+			  "%s line %zu: cannot parse; expected '[section]', 'key = value' or a ';' comment",
+			  c->where, lineno);
+}
+
+/* Parse the INI text buf[len] (NUL-terminated, no NUL inside) line by
+ * line; stops at the first problem, which is in c->err. */
+static int parse_ini(struct load_ctx *c, char *buf, size_t len)
+{
+	char *section = NULL, *prev = NULL, *line = buf, *next, *start, *end;
+	size_t lineno = 0;
+	int rc = 0;
+
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		line += 3; /* a UTF-8 byte order mark, as libinih */
+	section = nidec_strdup("");
+	if (!section)
+		return nidec_fail(c->err, NIDEC_ENOMEM, "out of memory reading %s", c->where);
+	for (; line && rc == 0; line = next) {
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else if (!*line)
+			break;
+		start = lskip(rstrip(line));
+		if (*start == ';' || *start == '#' || !*start)
+			continue;
+		if (prev && start > line) {
+			/* libinih's continuation line: a second value of the key */
+			c->failed = 1;
+			rc = nidec_fail(c->err, NIDEC_EINPUT,
+					"%s line %zu: an indented line continues the value of '%s' (an INI continuation line); nidec reads each value from one line, of any length: remove the indent or join it to the line above",
+					c->where, lineno, prev);
+		} else if (*start == '[') {
+			end = find_chars_or_comment(start + 1, "]");
+			if (*end != ']') {
+				rc = syntax_error(c, lineno);
+				continue;
+			}
+			*end = '\0';
+			nidec_free(section);
+			nidec_free(prev);
+			prev = NULL;
+			section = nidec_strdup(start + 1);
+			if (!section)
+				rc = nidec_fail(c->err, NIDEC_ENOMEM, "out of memory reading %s", c->where);
+		} else {
+			char *name, *value;
+			end = find_chars_or_comment(start, "=:");
+			if (*end != '=' && *end != ':') {
+				rc = syntax_error(c, lineno);
+				continue;
+			}
+			*end = '\0';
+			name = rstrip(start);
+			value = end + 1;
+			end = find_chars_or_comment(value, NULL);
+			*end = '\0';
+			value = rstrip(lskip(value));
+			nidec_free(prev);
+			prev = nidec_strdup(name);
+			if (!prev)
+				rc = nidec_fail(c->err, NIDEC_ENOMEM, "out of memory reading %s", c->where);
+			else if (!on_entry(c, section, name, value))
+				rc = c->err && c->err->code ? c->err->code : NIDEC_EINPUT;
+		}
+	}
+	nidec_free(section);
+	nidec_free(prev);
+	return rc;
+}
+
 int nidec_keyfile_load(nidec_keyfile *kf, const char *path, nidec_err *err)
 {
 	const char *what = kf->schema->what;
 	struct load_ctx c;
-	FILE *f;
-	int rc;
-	char *src;
+	struct stat st;
+	char *buf = NULL, *src, *nul;
+	size_t len = 0;
+	int rc, fd;
 
 	memset(&c, 0, sizeof(c));
 	c.kf = kf;
 	c.path = path;
 	c.err = err;
 	snprintf(c.where, sizeof(c.where), "%s '%s'", what, path);
-	c.seen = nidec_calloc(kf->schema->n_keys, 1);
-	if (!c.seen)
-		return nidec_fail(err, NIDEC_ENOMEM, "out of memory reading %s '%s'", what, path);
-	f = fopen(path, "r");
-	if (!f) {
-		nidec_free(c.seen);
-		return nidec_fail(err, NIDEC_EIO, "cannot open %s '%s': %s", what, path,
-				  strerror(errno));
-	}
-	rc = ini_parse_file(f, on_entry, &c);
-	fclose(f);
-	nidec_free(c.seen);
-	if (c.failed)
-		return err && err->code ? err->code : NIDEC_EINPUT;
-	if (rc > 0) {
-		if (one_section(kf->schema))
-			return nidec_fail(err, NIDEC_EINPUT,
-					  "%s line %d: cannot parse; expected '[%s]', 'key = value' or a ';' comment",
-					  c.where, rc, kf->schema->keys[0].section);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nidec_fail(err, NIDEC_EIO, "cannot open %s '%s': %s", what, path, strerror(errno));
+	rc = fstat(fd, &st);
+	(void)close(fd); /* read-only: nothing to lose */
+	if (rc == 0 && S_ISDIR(st.st_mode))
+		return nidec_fail(err, NIDEC_EINPUT, "%s '%s' is a directory; give the path of an INI file",
+				  what, path);
+	NIDEC_TRY(nidec_file_read(path, INI_MAX_BYTES, 0, &buf, &len, err));
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		size_t lineno = 1;
+		const char *p;
+		for (p = buf; p < nul; p++)
+			lineno += *p == '\n';
+		nidec_free(buf);
 		return nidec_fail(err, NIDEC_EINPUT,
-				  "%s line %d: cannot parse; expected '[section]', 'key = value' or a ';' comment",
-				  c.where, rc);
+				  "%s line %zu: a NUL byte; a config is plain text: save it again as text (UTF-8)",
+				  c.where, lineno);
 	}
+	c.seen = nidec_calloc(kf->schema->n_keys, 1);
+	if (!c.seen) {
+		nidec_free(buf);
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory reading %s '%s'", what, path);
+	}
+	rc = parse_ini(&c, buf, len);
+	nidec_free(c.seen);
+	nidec_free(buf);
 	if (rc < 0)
-		return nidec_fail(err, NIDEC_EIO, "cannot read %s '%s'", what, path);
+		return rc;
 	src = nidec_strdup(path);
 	if (!src)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");

@@ -12,6 +12,7 @@
 #include "nidec/dataset.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
+#include "nidec/results.h"
 #include "nidec/sbuf.h"
 
 static const char usage[] = "usage: nidec info FILE [options]\n";
@@ -21,7 +22,7 @@ static const char doc[] =
 	"voxels, grid, voxel size, TR, inputs and provenance.  Any other HDF5 file\n"
 	"(results.h5, model.h5) is listed: root attributes and datasets with shapes.\n";
 
-static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
+static int describe_dataset(const char *path, int verify, nidec_sbuf *out, nidec_err *err)
 {
 	static const char *const attrs[] = { "created", "tool_version", "command_line",
 		"hdf5_version", "nifti_version", "liblinear_version", "inputs_sha256" };
@@ -99,6 +100,17 @@ static int describe_dataset(const char *path, nidec_sbuf *out, nidec_err *err)
 	for (i = 0; i < n_in; i++)
 		add |= nidec_sbuf_addf(out, "  %-7s %s  %lld bytes  sha256 %s\n", in[i].role, in[i].path,
 				(long long)in[i].size, in[i].sha256);
+	if (verify) {
+		if (!ds->has_checksums) {
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"cannot verify '%s': it records no checksums (written by an older nidec); convert it again (nidec convert --force) to record them",
+					path);
+			goto done;
+		}
+		NIDEC_TRY_GOTO(rc, nidec_ds_verify(ds, err), done);
+		add |= nidec_sbuf_addf(out, "verified: /X (%zu x %zu), /labels and /runs match the checksums recorded when it was converted\n",
+				       ds->n_samples, ds->n_voxels);
+	}
 	/* every line or none: a failed append is an error, not a shorter
 	 * listing (tests/bad/README.md B12) */
 	if (add < 0)
@@ -110,15 +122,33 @@ done:
 	return rc;
 }
 
+/* --verify of an HDF5 file that is not a dataset: a model.h5 (its reader
+ * checks the checksums), or nothing nidec can verify. */
+static int verify_model(const char *path, nidec_sbuf *out, nidec_err *err)
+{
+	nidec_model *m = NULL;
+
+	if (nidec_model_read(path, &m, err) < 0)
+		return err->code;
+	nidec_model_free(&m);
+	if (nidec_sbuf_addf(out, "verified: every array of model '%s' matches the checksum recorded when it was written\n",
+			    path) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	return 0;
+}
+
 int cmd_info(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_err err = NIDEC_ERR_INIT;
 	nidec_sbuf out = NIDEC_SBUF_INIT;
 	nidec_cli_common c = NIDEC_CLI_COMMON_INIT;
 	const char *file = NULL;
-	int rc = 0, rank = nidec_comm_rank(comm), is_ds = 0, ret;
+	int rc = 0, rank = nidec_comm_rank(comm), is_ds = 0, ret, verify = 0;
 	nidec_opt opts[] = {
 		NIDEC_OPT_ARG("FILE", &file, 0, "HDF5 file to describe"),
+		NIDEC_OPT_FLAG(0, "verify", &verify,
+			       "read every array of a dataset or a model.h5 and check it against the "
+			       "checksums recorded when it was written (exit 1 if it does not match)"),
 		NIDEC_CLI_OPTS_COMMON(&c),
 		NIDEC_OPT_END()
 	};
@@ -129,7 +159,9 @@ int cmd_info(int argc, char **argv, nidec_comm *comm)
 	if (rank == 0) {
 		rc = nidec_ds_is_dataset(file, &is_ds, &err);
 		if (rc == 0)
-			rc = is_ds ? describe_dataset(file, &out, &err) : nidec_h5_describe(file, &out, &err);
+			rc = is_ds ? describe_dataset(file, verify, &out, &err) : nidec_h5_describe(file, &out, &err);
+		if (rc == 0 && verify && !is_ds)
+			rc = verify_model(file, &out, &err);
 		if (rc == 0)
 			nidec_out("%s", out.buf);
 	}

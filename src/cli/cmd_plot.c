@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/plot.h"
@@ -112,6 +113,23 @@ done:
 	return rc;
 }
 
+/* Inputs are read-only (docs/ERRORS.md): -o is neither image. */
+static int check_output(const char *image, const char *bg, const char *output, nidec_err *err)
+{
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	int rc;
+
+	if (!output)
+		return 0;
+	rc = nidec_file_inputs_add(&in, image, "the image", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, bg, "--bg", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_check(&in, output, "choose another output (-o)", err);
+	nidec_file_inputs_release(&in);
+	return rc;
+}
+
 int cmd_plot(int argc, char **argv, nidec_comm *comm)
 {
 	nidec_plot_opts o = NIDEC_PLOT_OPTS_INIT;
@@ -177,7 +195,9 @@ int cmd_plot(int argc, char **argv, nidec_comm *comm)
 		goto done;
 	o.n_cuts = cuts.n;
 	o.cuts_mm = cuts.mm;
-	if (nidec_comm_rank(comm) == 0 && run_plot(&o, kind_s, image, bg_path, output, volume, &err) < 0) {
+	if (nidec_comm_rank(comm) == 0 &&
+	    (check_output(image, bg_path, output, &err) < 0 ||
+	     run_plot(&o, kind_s, image, bg_path, output, volume, &err) < 0)) {
 		fprintf(stderr, "nidec: error: %s\n", err.msg[0] ? err.msg : nidec_err_name(err.code));
 		status = NIDEC_EXIT_FAILURE;
 	}

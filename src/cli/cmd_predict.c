@@ -281,6 +281,25 @@ done:
 	return rc;
 }
 
+/* Inputs are read-only (docs/ERRORS.md): -o is none of the model, the
+ * images and the labels, by device and inode. */
+static int check_output(const struct predict *pr, nidec_err *err)
+{
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	size_t i;
+	int rc;
+
+	rc = nidec_file_inputs_add(&in, pr->model_path, "the model", err);
+	for (i = 0; rc == 0 && i < pr->n_images; i++)
+		rc = nidec_file_inputs_add(&in, pr->images[i], "an image", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, pr->labels, "--labels", err);
+	if (rc == 0 && strcmp(pr->out, "-"))
+		rc = nidec_file_inputs_check(&in, pr->out, "choose another output (-o)", err);
+	nidec_file_inputs_release(&in);
+	return rc;
+}
+
 int cmd_predict(int argc, char **argv, nidec_comm *comm)
 {
 	struct predict pr;
@@ -329,6 +348,8 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm)
 	pr.images = (const char **)images.argv;
 	pr.n_images = (size_t)images.argc;
 	if (nidec_comm_rank(comm) == 0)
+		rc = check_output(&pr, &err);
+	if (nidec_comm_rank(comm) == 0 && rc == 0)
 		rc = predict(&pr, &err);
 	rc = nidec_comm_agree(comm, rc, &err);
 	return rc < 0 ? nidec_cli_fail(&err, comm) : NIDEC_EXIT_OK;

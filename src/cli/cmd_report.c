@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include "cmd.h"
+#include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/report.h"
 
@@ -27,6 +30,33 @@ static const char doc[] =
 	"sphere sizes and the permutation test.  On the output root of 'nidec sweep': the group\n"
 	"page, every subject's score with its folds, the group statistics, each subject's\n"
 	"status (its error, or a link to its own page).\n";
+
+/* Inputs are read-only (docs/ERRORS.md): -o is no file of the results
+ * directory but report.html, nor the dataset. */
+static int check_output(const char *dir, const char *dataset, const char *output, nidec_err *err)
+{
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	char path[NIDEC_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if (!output)
+		return 0;
+	d = opendir(dir);
+	while (rc == 0 && d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "report.html") &&
+		    nidec_file_join(path, sizeof(path), dir, e->d_name, NULL) == 0)
+			rc = nidec_file_inputs_add(&in, path, "a result file", err);
+	if (d)
+		closedir(d);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, dataset, "--dataset", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_check(&in, output, "choose another page (-o)", err);
+	nidec_file_inputs_release(&in);
+	return rc;
+}
 
 int cmd_report(int argc, char **argv, nidec_comm *comm)
 {
@@ -53,7 +83,8 @@ int cmd_report(int argc, char **argv, nidec_comm *comm)
 		return nidec_cli_usage_error(comm, &cmd, "needs a results directory; see 'nidec report --help'");
 	status = NIDEC_EXIT_OK;
 	if (nidec_comm_rank(comm) == 0) {
-		if (nidec_report_write_to(dir, dataset, output, &err) < 0) {
+		if (check_output(dir, dataset, output, &err) < 0 ||
+		    nidec_report_write_to(dir, dataset, output, &err) < 0) {
 			fprintf(stderr, "nidec: error: %s\n", err.msg[0] ? err.msg : nidec_err_name(err.code));
 			status = NIDEC_EXIT_FAILURE;
 		} else if (output) {

@@ -28,7 +28,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "nidec/file.h"
 #include "nidec/job.h"
+#include "nidec/lock.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/report.h"
@@ -229,6 +231,14 @@ static void group_report(const nidec_cfg *base)
 		nidec_out("wrote %s/report.html\n", base->dir);
 }
 
+/* Rank 0: the sweep's root (its group files), made if needed and locked. */
+static int lock_root(const nidec_cfg *base, nidec_lock **lock, nidec_err *err)
+{
+	NIDEC_TRY(nidec_file_mkdir_p(base->dir, "choose another [output] dir", err));
+	return nidec_lock_take(base->dir, "the sweep's [output] dir",
+			       "wait for that sweep to finish, or choose another [output] dir", lock, err);
+}
+
 /* --gather: the subject configs, to tell current outputs from stale ones. */
 static int gather_only(const nidec_sweep *sw, struct opts *o, const nidec_cfg *base,
 		       size_t *n_ok, size_t *n_failed, nidec_err *err)
@@ -257,10 +267,12 @@ static int gather_only(const nidec_sweep *sw, struct opts *o, const nidec_cfg *b
 			cfgs[i] = NULL;
 		}
 	}
-	if (rc == 0)
-		rc = nidec_sweep_write_description(sw, base->dir, err);
+	/* the group files only once the gather can be made (it writes none
+	 * when it cannot) */
 	if (rc == 0)
 		rc = nidec_sweep_gather(sw, base, cfgs, base->dir, n_ok, n_failed, err);
+	if (rc == 0)
+		rc = nidec_sweep_write_description(sw, base->dir, err);
 	if (rc == 0)
 		group_report(base);
 	for (i = 0; i < sw->n_subjects; i++)
@@ -399,6 +411,7 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	int rank = nidec_comm_rank(comm), rc = 0, ret = NIDEC_EXIT_OK;
 	size_t k, n_ok = 0, n_failed = 0;
 	int32_t code;
+	nidec_lock *root_lock = NULL; /* rank 0: the sweep's root, for its group files */
 
 	memset(&o, 0, sizeof(o));
 	o.only_index = -1;
@@ -443,8 +456,9 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 				print_list(&sw);
 			else if (o.slurm.dir)
 				rc = nidec_sweep_emit_slurm(&sw, o.sweep, o.sets, o.n_sets, &o.slurm, &err);
-			else
+			else if ((rc = lock_root(&base, &root_lock, &err)) == 0)
 				rc = gather_only(&sw, &o, &base, &n_ok, &n_failed, &err);
+			nidec_lock_release(&root_lock);
 		}
 		rc = nidec_comm_agree(comm, rc, &err);
 		if (rc == 0 && o.gather)
@@ -456,6 +470,10 @@ int cmd_sweep(int argc, char **argv, nidec_comm *comm)
 	 * cleanly (job.h) */
 	if (rank == 0 && only < 0)
 		rc = nidec_results_prepare_dir(base.dir, &err);
+	/* the group files are the sweep's: one sweep per root at a time (the
+	 * job driver locks each subject's directory) */
+	if (rank == 0 && only < 0 && rc == 0)
+		rc = lock_root(&base, &root_lock, &err);
 	rc = nidec_comm_agree(comm, rc, &err);
 	if (rc == 0)
 		rc = run_subjects(comm, &sw, &o, &base, only, &err);
@@ -481,6 +499,7 @@ status:
 				n_failed, n_ok + n_failed, n_ok + n_failed == 1 ? "" : "s", base.dir);
 	}
 done:
+	nidec_lock_release(&root_lock);
 	if (rc < 0)
 		ret = nidec_cli_fail(&err, comm);
 	nidec_strv_free(o.sets, o.n_sets);

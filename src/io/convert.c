@@ -729,32 +729,192 @@ static size_t count_runs(const nidec_dataset *meta)
 	return n;
 }
 
-/* An existing output with the same key is reused. */
-static int try_reuse(const char *out_path, const char *key, nidec_convert_result *res)
+/* ---- inputs are read-only; what is accepted but surprising ---------------------- */
+
+/*
+ * Inputs are read-only to nidec (docs/ERRORS.md, "What nidec promises
+ * about your files"): the dataset path must be none of the inputs - the
+ * BOLD runs, the mask, the labels or events, the config - by device and
+ * inode, through symlinks and "..".  Checked before anything is written
+ * (it once replaced the input with HDF5 and exited 0).
+ */
+static int file_inputs_cb(void *ctx, const char *role, const char *path, nidec_err *err)
 {
+	return nidec_file_inputs_add(ctx, path, role, err);
+}
+
+static int check_not_an_input(const nidec_cfg *cfg, struct job *j, const char *out_path,
+			      nidec_err *err)
+{
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	size_t f;
+	int rc = 0;
+
+	for (f = 0; rc == 0 && f < j->n_bold; f++)
+		rc = nidec_file_inputs_add(&in, j->bold[f], "[data] bold", err);
+	for (f = 0; rc == 0 && f < j->n_events; f++)
+		rc = nidec_file_inputs_add(&in, j->events[f], "[data] events", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, cfg->mask, "[data] mask", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, cfg->labels, "[data] labels", err);
+	if (rc == 0)
+		rc = nidec_file_inputs_add(&in, cfg->kf.source, "the config", err);
+	if (rc == 0 && j->st) /* sample tables, derivatives' masks, confounds */
+		rc = nidec_cv_studies_inputs(cfg, j, file_inputs_cb, &in, err);
+	if (rc == 0)
+		rc = nidec_file_inputs_check(&in, out_path,
+					     "choose another dataset path ([data] dataset, or -o for nidec convert)",
+					     err);
+	if (rc < 0 && rc != NIDEC_ENOMEM)
+		nidec_err_prefix(err, "the dataset: ");
+	nidec_file_inputs_release(&in);
+	return rc;
+}
+
+/* The runs' TRs differ (a labels table does not use them; with events
+ * each run's own TR places its events; the dataset records the first). */
+static void warn_tr(const struct job *j)
+{
+	size_t f;
+
+	for (f = 1; f < j->n_bold; f++) {
+		double a = j->hdr[0]->pixdim[3], b = j->hdr[f]->pixdim[3];
+		if (fabs(a - b) > 1e-6 * fabs(a))
+			break;
+	}
+	if (f < j->n_bold)
+		nidec_warn("[data] bold: the runs have different TRs ('%s': %g s, '%s': %g s); the dataset records the first, %s; check that they belong to one study",
+			   j->bold[0], j->hdr[0]->pixdim[3], j->bold[f], j->hdr[f]->pixdim[3],
+			   j->evs ? "and each run's events are placed with its own TR" : "and the labels table does not use them");
+}
+
+/* Runs left with no sample by [data] conditions: one fold fewer with
+ * leave-one-run-out, and often a sign of a wrong onset or condition. */
+static void warn_empty_runs(const nidec_cfg *cfg, const struct job *j)
+{
+	nidec_sbuf list = NIDEC_SBUF_INIT;
+	size_t *kept, r, i, n_empty = 0, n_runs = j->lab.n_runs;
+
+	if (n_runs == 0 || !(kept = nidec_calloc(n_runs, sizeof(*kept))))
+		return; /* out of memory: no warning, the conversion goes on */
+	for (i = 0; i < j->n_vol; i++)
+		if (j->keep[i] && j->lab.run[i] >= 0 && (size_t)j->lab.run[i] < n_runs)
+			kept[j->lab.run[i]]++;
+	for (r = 0; r < n_runs; r++) {
+		if (kept[r])
+			continue;
+		if (n_empty++ < 5)
+			(void)nidec_sbuf_addf(&list, "%s'%s'", n_empty > 1 ? ", " : "",
+					      j->lab.run_names ? j->lab.run_names[r] :
+					      r < j->n_bold ? j->bold[r] : "?");
+	}
+	if (n_empty)
+		nidec_warn("[data] conditions = %s: %zu run%s of %zu %s no volume of these conditions (%s%s): left out, so leave-one-run-out has %zu fold%s fewer; check the conditions, the labels or the onsets",
+			   nidec_cfg_value(cfg, "data", "conditions"), n_empty, n_empty == 1 ? "" : "s",
+			   n_runs, n_empty == 1 ? "has" : "have", list.buf ? list.buf : "",
+			   n_empty > 5 ? ", ..." : "", n_empty, n_empty == 1 ? "" : "s");
+	nidec_sbuf_release(&list);
+	nidec_free(kept);
+}
+
+/* What is accepted but surprising, once the labels are known. */
+static void warn_surprises(const nidec_cfg *cfg, const struct job *j)
+{
+	size_t f;
+
+	if (!cfg->samples) /* a sample table's images have no TR */
+		warn_tr(j);
+	for (f = 0; j->evs && f < j->n_bold; f++)
+		nidec_events_warn_run(&j->evs[f], (size_t)j->hdr[f]->dims[3], j->hdr[f]->pixdim[3],
+				      cfg->hrf_shift);
+	if (cfg->n_conditions)
+		warn_empty_runs(cfg, j);
+}
+
+/*
+ * What is at out_path already: 1 = a current, intact dataset to reuse;
+ * 0 = convert (nothing there, other inputs, a damaged or unverifiable
+ * dataset: said so); an error when it is not a nidec dataset and `force`
+ * is not given - nidec never replaces a file it did not write.
+ */
+/* The reason of a reader's message about `path`, for another sentence:
+ * without a leading "'<path>': " and the fix after the first "; ". */
+static const char *reason(const nidec_err *e, const char *path, char *buf, size_t n)
+{
+	const char *m = e->msg;
+	size_t lp = strlen(path);
+	const char *semi;
+
+	if (m[0] == '\'' && !strncmp(m + 1, path, lp) && !strncmp(m + 1 + lp, "': ", 3))
+		m += lp + 4;
+	semi = strstr(m, "; ");
+	snprintf(buf, n, "%.*s", semi ? (int)(semi - m) : (int)strlen(m), m);
+	return buf;
+}
+
+static int check_existing(const char *out_path, const char *key, int force,
+			  nidec_convert_result *res, nidec_err *err)
+{
+	char why[NIDEC_ERR_MSG_MAX];
 	nidec_err e = NIDEC_ERR_INIT;
 	nidec_dataset *ds = NULL;
 	struct stat st;
-	int same;
+	int is = 0, reuse = 0;
 
 	if (stat(out_path, &st) < 0)
 		return 0;
-	if (nidec_ds_open(out_path, &ds, &e) < 0) {
-		nidec_info("'%s' exists but is not a usable dataset (%s): converting again", out_path, e.msg);
+	if (S_ISDIR(st.st_mode))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "the dataset '%s' is a directory; give a file path ([data] dataset, or -o for nidec convert)",
+				  out_path);
+	if (nidec_ds_is_dataset(out_path, &is, &e) < 0 || !is) {
+		if (e.code == NIDEC_EFORMAT)
+			snprintf(why, sizeof(why), "not an HDF5 file");
+		else if (e.code)
+			reason(&e, out_path, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "an HDF5 file without format = %s", NIDEC_DS_FORMAT_NAME);
+		if (!force)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "the dataset path '%s' holds a file that is not a nidec dataset (%s); nidec never replaces a file it did not write: choose another path ([data] dataset, or -o), or add --force to replace it",
+					  out_path, why);
+		nidec_info("replacing '%s', which is not a nidec dataset (--force)", out_path);
 		return 0;
 	}
-	same = ds->inputs_sha256 && !strcmp(ds->inputs_sha256, key);
-	if (same) {
+	if (force)
+		return 0;
+	if (nidec_ds_open(out_path, &ds, &e) < 0) {
+		if (e.code == NIDEC_ENOMEM) {
+			*err = e;
+			return NIDEC_ENOMEM;
+		}
+		nidec_warn("'%s' is damaged (%s): converting again", out_path, reason(&e, out_path, why, sizeof(why)));
+		return 0;
+	}
+	if (!ds->inputs_sha256 || strcmp(ds->inputs_sha256, key)) {
+		nidec_info("'%s' exists but its inputs or [data] settings changed: converting again", out_path);
+	} else if (!ds->has_checksums) {
+		nidec_info("'%s' has no checksums to check it by (written by an older nidec): converting again",
+			   out_path);
+	} else if (nidec_ds_verify(ds, &e) < 0) {
+		if (e.code == NIDEC_ENOMEM) {
+			nidec_ds_close(&ds);
+			*err = e;
+			return NIDEC_ENOMEM;
+		}
+		nidec_warn("'%s' is damaged (%s): converting again", out_path, reason(&e, out_path, why, sizeof(why)));
+	} else {
 		res->n_samples = ds->n_samples;
 		res->n_voxels = ds->n_voxels;
 		res->n_runs = count_runs(ds);
 		res->n_conditions = ds->n_conditions;
-		nidec_info("reusing '%s': its inputs are unchanged (--force converts again)", out_path);
-	} else {
-		nidec_info("'%s' exists but its inputs or [data] settings changed: converting again", out_path);
+		nidec_info("reusing '%s': its inputs are unchanged and its checksums match (--force converts again)",
+			   out_path);
+		reuse = 1;
 	}
 	nidec_ds_close(&ds);
-	return same;
+	return reuse;
 }
 
 int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
@@ -796,7 +956,10 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	}
 	if (!j.st && nidec_cv_studies_wanted(cfg))
 		NIDEC_TRY_GOTO(rc, nidec_cv_studies_files(cfg, &j, err), done);
+	NIDEC_TRY_GOTO(rc, check_not_an_input(cfg, &j, out_path, err), done);
 	NIDEC_TRY_GOTO(rc, prepare_dir(out_path, err), done);
+	/* again: "new/../bold.nii" names an input only once "new" exists */
+	NIDEC_TRY_GOTO(rc, check_not_an_input(cfg, &j, out_path, err), done);
 
 	/* 2. hashes and reuse */
 	for (f = 0; f < j.n_bold; f++)
@@ -823,7 +986,11 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 	if (j.st)
 		NIDEC_TRY_GOTO(rc, nidec_cv_studies_inputs(cfg, &j, inputs_add_cb, &in, err), done);
 	NIDEC_TRY_GOTO(rc, reuse_key(cfg, &j, &in, key, &config, err), done);
-	if (!opts->force && try_reuse(out_path, key, &res)) {
+	rc = check_existing(out_path, key, opts->force, &res, err);
+	if (rc < 0)
+		goto done;
+	if (rc == 1) {
+		rc = 0;
 		res.reused = 1;
 		goto done;
 	}
@@ -837,6 +1004,7 @@ int nidec_convert_ex(const nidec_cfg *cfg, const char *out_path,
 		NIDEC_TRY_GOTO(rc, read_labels(cfg, &j, err), done);
 	}
 	NIDEC_TRY_GOTO(rc, select_conditions(cfg, &j, err), done);
+	warn_surprises(cfg, &j);
 	NIDEC_TRY_GOTO(rc, build_meta(cfg, &j, out_path, &res.mask_resampled, err), done);
 	nidec_verbose("convert: %zu run%s, %zu volumes, %zu kept, %zu voxels in the mask",
 		      j.n_bold, j.n_bold == 1 ? "" : "s", j.n_vol, j.n_keep, j.meta.n_voxels);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 
 #include "nidec/dataset.h"
 #include "nidec/file.h"
+#include "nidec/hash.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
 
@@ -39,6 +41,10 @@
 struct ds_priv {
 	hid_t file;
 	hid_t X;
+	/* /crc32 (docs/FORMAT.md "Checksums"), when ds->has_checksums */
+	size_t block_rows;   /* rows of /X per checksummed block */
+	size_t n_blocks;
+	uint32_t *blk;       /* [n_blocks] CRC-32 of each block of /X */
 };
 
 struct nidec_ds_writer {
@@ -47,7 +53,14 @@ struct nidec_ds_writer {
 	hid_t file;
 	hid_t X;
 	size_t n, p;
+	/* the checksums, computed as the rows go by (rows come in order) */
+	size_t block_rows, n_blocks, next_row;
+	uint32_t *blk;       /* [n_blocks] */
+	uint32_t labels_crc, runs_crc;
 };
+
+/* The checksums' group and what it holds. */
+#define CRC_GROUP "crc32"
 
 void nidec_h5_library_version(char *buf, size_t n)
 {
@@ -223,6 +236,19 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory creating '%s'", path);
 		goto fail;
 	}
+	{
+		hsize_t chunk[2];
+		chunk_shape(w->n, w->p, chunk);
+		w->block_rows = (size_t)chunk[0];
+		w->n_blocks = (w->n + w->block_rows - 1) / w->block_rows;
+		w->blk = nidec_calloc(w->n_blocks, sizeof(*w->blk));
+		if (!w->blk) {
+			rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory creating '%s'", path);
+			goto fail;
+		}
+		w->labels_crc = nidec_crc32_strings(0, (const char *const *)meta->labels, w->n);
+		w->runs_crc = nidec_crc32_i32(0, meta->runs, w->n);
+	}
 	NIDEC_TRY_GOTO(rc, nidec_tempfile_create(path, 0, &w->t, err), fail);
 	w->file = nidec_h5w_create(w->t, err);
 	if (w->file < 0) {
@@ -337,8 +363,52 @@ done:
 int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *rows,
 			nidec_err *err)
 {
+	size_t i;
+
+	if (r0 != w->next_row)
+		return nidec_fail(err, NIDEC_EINTERNAL,
+				  "'%s': rows written out of order (%zu, expected %zu): the checksums need them in order",
+				  w->path, r0, w->next_row);
 	/* H5Dwrite only reads the buffer; rows_io takes one pointer type */
-	return rows_io(w->path, w->X, w->n, w->p, r0, n, (float *)rows, 1, err);
+	NIDEC_TRY(rows_io(w->path, w->X, w->n, w->p, r0, n, (float *)rows, 1, err));
+	for (i = 0; i < n; i++) {
+		size_t b = (r0 + i) / w->block_rows;
+		w->blk[b] = nidec_crc32_f32(w->blk[b], rows + i * w->p, w->p);
+	}
+	w->next_row += n;
+	return 0;
+}
+
+/* /crc32: the block checksums of /X and those of /labels and /runs. */
+static int write_checksums(nidec_ds_writer *w, nidec_err *err)
+{
+	hsize_t d[1];
+	hid_t g;
+	int rc;
+
+	if (w->next_row != w->n)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': %zu of %zu rows written", w->path,
+				  w->next_row, w->n);
+	g = nidec_h5w_group(w->file, CRC_GROUP, w->path, err);
+	if (g < 0)
+		return NIDEC_EIO;
+	d[0] = w->n_blocks;
+	rc = nidec_h5w_write(g, "X", H5T_NATIVE_UINT32, H5T_STD_U32LE, 1, d, w->blk, w->path, err);
+	d[0] = 1;
+	if (rc == 0)
+		rc = nidec_h5w_write(g, "labels", H5T_NATIVE_UINT32, H5T_STD_U32LE, 1, d, &w->labels_crc,
+				     w->path, err);
+	if (rc == 0)
+		rc = nidec_h5w_write(g, "runs", H5T_NATIVE_UINT32, H5T_STD_U32LE, 1, d, &w->runs_crc,
+				     w->path, err);
+	if (rc == 0)
+		rc = nidec_h5w_attr_i64(g, "X_block_rows", (int64_t)w->block_rows, w->path, err);
+	if (rc == 0)
+		rc = nidec_h5w_attr_vstr(g, "what",
+					 "CRC-32 (zlib) of the little-endian bytes of /X by blocks of X_block_rows rows, of /labels (each label then a newline) and of /runs; nidec checks them on every read",
+					 w->path, err);
+	H5Gclose(g);
+	return rc;
 }
 
 int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
@@ -346,6 +416,9 @@ int nidec_ds_commit(nidec_ds_writer **wp, nidec_err *err)
 	nidec_ds_writer *w = *wp;
 	int rc, can_close;
 
+	rc = write_checksums(w, err);
+	if (rc < 0)
+		goto fail;
 	/* flush first: a file that cannot be flushed must not be closed as
 	 * is (h5w.c, h5_rescue) */
 	rc = nidec_h5w_flush_written(w->file, &can_close, w->path, err);
@@ -389,6 +462,7 @@ void nidec_ds_abort(nidec_ds_writer **wp)
 	}
 	H5Eclear2(H5E_DEFAULT);
 	nidec_tempfile_abort(&w->t);
+	nidec_free(w->blk);
 	nidec_free(w->path);
 	nidec_free(w);
 	*wp = NULL;
@@ -663,6 +737,7 @@ void nidec_ds_close(nidec_dataset **dsp)
 			H5Dclose(pv->X);
 		if (pv->file >= 0)
 			H5Fclose(pv->file);
+		nidec_free(pv->blk);
 		nidec_free(pv);
 	}
 	free_strings(ds->labels, ds->n_samples);
@@ -701,6 +776,66 @@ static int check_rows(const nidec_dataset *ds, nidec_err *err)
 					  ds->path, ds->labels[i], i, ds->n_conditions);
 	}
 	return 0;
+}
+
+/* "...; the file is damaged: convert again" for a checksum mismatch. */
+static int damaged(nidec_err *err, const char *path, const char *what)
+{
+	return nidec_fail(err, NIDEC_EFORMAT,
+			  "'%s': %s do%s not match the checksum recorded when it was converted; the file is damaged (a disk error, a partial copy, an edit by another tool): convert again",
+			  path, what, strchr(what, ' ') ? "" : "es");
+}
+
+/* /crc32, if the file has it (a dataset written before nidec recorded
+ * checksums has not: ds->has_checksums stays 0): read the block
+ * checksums of /X, check those of /labels and /runs at once. */
+static int read_checksums(nidec_dataset *ds, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	const char *path = ds->path;
+	uint32_t one = 0;
+	int64_t rows = 0;
+	hid_t g, a;
+	htri_t has;
+	int rc;
+
+	has = H5Lexists(pv->file, CRC_GROUP, H5P_DEFAULT);
+	if (has <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return 0;
+	}
+	g = H5Gopen2(pv->file, CRC_GROUP, H5P_DEFAULT);
+	if (g < 0)
+		return nidec_h5w_fail(err, NIDEC_EFORMAT, path, -1, "/" CRC_GROUP, "open group");
+	a = H5Aexists(g, "X_block_rows") > 0 ? H5Aopen(g, "X_block_rows", H5P_DEFAULT) : -1;
+	if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &rows) < 0 || rows < 1) {
+		if (a >= 0)
+			H5Aclose(a);
+		H5Gclose(g);
+		return nidec_fail(err, NIDEC_EFORMAT, "'%s': /%s has no valid X_block_rows; the file is damaged: convert again",
+				  path, CRC_GROUP);
+	}
+	H5Aclose(a);
+	pv->block_rows = (size_t)rows;
+	pv->n_blocks = ds->n_samples / pv->block_rows + (ds->n_samples % pv->block_rows != 0);
+	pv->blk = nidec_malloc_e(pv->n_blocks ? pv->n_blocks : 1, sizeof(*pv->blk), "the checksums", err);
+	if (!pv->blk) {
+		H5Gclose(g);
+		return NIDEC_ENOMEM;
+	}
+	rc = read_numbers(g, path, "X", H5T_NATIVE_UINT32, 1, pv->n_blocks, 0, pv->blk, err);
+	if (rc == 0)
+		rc = read_numbers(g, path, "labels", H5T_NATIVE_UINT32, 1, 1, 0, &one, err);
+	if (rc == 0 && one != nidec_crc32_strings(0, (const char *const *)ds->labels, ds->n_samples))
+		rc = damaged(err, path, "/labels");
+	if (rc == 0)
+		rc = read_numbers(g, path, "runs", H5T_NATIVE_UINT32, 1, 1, 0, &one, err);
+	if (rc == 0 && one != nidec_crc32_i32(0, ds->runs, ds->n_samples))
+		rc = damaged(err, path, "/runs");
+	H5Gclose(g);
+	if (rc == 0)
+		ds->has_checksums = 1;
+	return rc;
 }
 
 int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
@@ -850,6 +985,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	g = -1;
 	NIDEC_TRY_GOTO(rc, get_attr_string(pv->file, path, "inputs_sha256", &ds->inputs_sha256, err), fail);
 	NIDEC_TRY_GOTO(rc, check_rows(ds, err), fail);
+	NIDEC_TRY_GOTO(rc, read_checksums(ds, err), fail);
 	{
 		size_t v;
 		for (v = 0; v < ds->n_voxels; v++) {
@@ -878,12 +1014,96 @@ fail:
 	return rc;
 }
 
+/*
+ * Rows r0 .. r0+n-1 through the checksummed blocks that hold them: a
+ * block inside the range is read into place, one that overlaps its ends
+ * into `scratch`, and each is checked against its CRC-32.  *bad gets the
+ * first block that does not match (or stays SIZE_MAX): reported by the
+ * caller after the NaN check, whose message is more precise.
+ */
+static int read_blocks(nidec_dataset *ds, size_t r0, size_t n, float *buf, size_t *bad,
+		       nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	size_t B = pv->block_rows, p = ds->n_voxels, b, end = r0 + n;
+	float *scratch = NULL;
+	int rc = 0;
+
+	*bad = SIZE_MAX;
+	if (n == 0)
+		return 0;
+	if (r0 > ds->n_samples || n > ds->n_samples - r0)
+		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': rows %zu..%zu outside /X (%zu rows)",
+				  ds->path, r0, end, ds->n_samples);
+	for (b = r0 / B; rc == 0 && b * B < end; b++) {
+		size_t s = b * B, e = s + B < ds->n_samples ? s + B : ds->n_samples;
+		float *dst;
+		if (s >= r0 && e <= end) {
+			dst = buf + (s - r0) * p;
+		} else {
+			if (!scratch)
+				scratch = nidec_malloc_e(B, p * sizeof(float), "a block of rows", err);
+			if (!scratch) {
+				rc = NIDEC_ENOMEM;
+				break;
+			}
+			dst = scratch;
+		}
+		rc = rows_io(ds->path, pv->X, ds->n_samples, p, s, e - s, dst, 0, err);
+		if (rc == 0 && *bad == SIZE_MAX && nidec_crc32_f32(0, dst, (e - s) * p) != pv->blk[b])
+			*bad = b;
+		if (rc == 0 && dst == scratch) {
+			size_t lo = s > r0 ? s : r0, hi = e < end ? e : end;
+			memcpy(buf + (lo - r0) * p, scratch + (lo - s) * p, (hi - lo) * p * sizeof(float));
+		}
+	}
+	nidec_free(scratch);
+	return rc;
+}
+
+static int block_damaged(const nidec_dataset *ds, size_t b, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	size_t s = b * pv->block_rows, e = s + pv->block_rows;
+	char what[96];
+
+	if (e > ds->n_samples)
+		e = ds->n_samples;
+	snprintf(what, sizeof(what), "/X rows %zu to %zu", s, e - 1);
+	return damaged(err, ds->path, what);
+}
+
+int nidec_ds_verify(nidec_dataset *ds, nidec_err *err)
+{
+	struct ds_priv *pv = ds->priv;
+	size_t B = pv->block_rows, b, bad;
+	float *buf;
+	int rc = 0;
+
+	if (!ds->has_checksums)
+		return 0;
+	buf = nidec_malloc_e(B, ds->n_voxels * sizeof(float), "a block of rows", err);
+	if (!buf)
+		return NIDEC_ENOMEM;
+	for (b = 0; rc == 0 && b < pv->n_blocks; b++) {
+		size_t s = b * B, e = s + B < ds->n_samples ? s + B : ds->n_samples;
+		rc = read_blocks(ds, s, e - s, buf, &bad, err);
+		if (rc == 0 && bad != SIZE_MAX)
+			rc = block_damaged(ds, bad, err);
+	}
+	nidec_free(buf);
+	return rc;
+}
+
 int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec_err *err)
 {
 	struct ds_priv *pv = ds->priv;
-	size_t i, cells;
+	size_t i, cells, bad = SIZE_MAX;
 
-	NIDEC_TRY(rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err));
+	if (ds->has_checksums)
+		NIDEC_TRY(read_blocks(ds, r0, n, buf, &bad, err));
+	else
+		NIDEC_TRY(rows_io(ds->path, pv->X, ds->n_samples, ds->n_voxels, r0, n, buf, 0, err));
 	/* HDF5 keeps the blocks it freed on its own free lists (a few MiB after
 	 * reading the matrix): give them back, the rank holds the matrix for
 	 * the whole run */
@@ -900,6 +1120,8 @@ int nidec_ds_read_rows(nidec_dataset *ds, size_t r0, size_t n, float *buf, nidec
 					  "'%s': /X holds %s at row %zu, column %zu (0-based); a nidec dataset has finite values only: convert the images again (nidec convert replaces NaN/Inf voxel values by 0)",
 					  ds->path, isnan(buf[i]) ? "NaN" : "Inf",
 					  r0 + i / ds->n_voxels, i % ds->n_voxels);
+	if (bad != SIZE_MAX)
+		return block_damaged(ds, bad, err);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "nidec/events.h"
 #include "nidec/file.h"
+#include "nidec/log.h"
 #include "nidec/mem.h"
 
 /* Tolerance of the label rule: volume times that equal a bound up to
@@ -89,33 +90,60 @@ static int blank(const char *s)
 
 /* Split a line in place at `tabs_only` ? tabs : runs of blanks; fields[]
  * gets up to max pointers; returns the number of fields found (which may
- * exceed max: the extra ones are not stored). */
-static size_t split_fields(char *line, int tabs_only, char **fields, size_t max)
+ * exceed max: the extra ones are not stored).  A field that starts with a
+ * double quote runs to the next one that is not doubled ("" stands for
+ * one '"', as in CSV and pandas) and may hold blanks and tabs; the quotes
+ * are removed.  *bad is set when a quote is not closed, or its closing
+ * quote is not followed by a separator or the end of the line (the
+ * caller names the line). */
+static size_t split_fields(char *line, int tabs_only, char **fields, size_t max, int *bad)
 {
 	size_t n = 0;
 	char *p = line;
 
-	if (tabs_only) {
-		for (;;) {
+	*bad = 0;
+	for (;;) {
+		if (!tabs_only) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!*p)
+				break;
+		}
+		if (n < max)
+			fields[n] = p;
+		n++;
+		if (*p == '"') {
+			char *w = p;
+			for (p++;; p++) {
+				if (!*p) {
+					*bad = 1;
+					return n;
+				}
+				if (*p == '"' && p[1] != '"')
+					break;
+				if (*p == '"')
+					p++; /* "" */
+				*w++ = *p;
+			}
+			p++; /* the closing quote */
+			if (*p && *p != '\t' && (tabs_only || *p != ' ')) {
+				*bad = 1;
+				return n;
+			}
+			*w = '\0';
+			if (!*p)
+				break;
+			p++;
+			continue;
+		}
+		if (tabs_only) {
 			char *t = strchr(p, '\t');
-			if (n < max)
-				fields[n] = p;
-			n++;
 			if (!t)
 				break;
 			*t = '\0';
 			p = t + 1;
+			continue;
 		}
-		return n;
-	}
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		if (n < max)
-			fields[n] = p;
-		n++;
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
 		if (!*p)
@@ -123,6 +151,22 @@ static size_t split_fields(char *line, int tabs_only, char **fields, size_t max)
 		*p++ = '\0';
 	}
 	return n;
+}
+
+/* "'<path>' line N: a quoted field ..." for split_fields' *bad. */
+static int quote_error(nidec_err *err, const char *what, const char *path, size_t lineno)
+{
+	return nidec_fail(err, NIDEC_EINPUT,
+			  "%s '%s' line %zu: a quoted field is not closed, or its closing quote is not followed by a separator; quote a whole field (\"face 1\"), doubling a quote inside it (\"\")",
+			  what, path, lineno);
+}
+
+/* "'<path>' line N: F fields but the header has C columns; <fix>" */
+static int row_count_error(nidec_err *err, const char *what, const char *path, size_t lineno,
+			   size_t nf, size_t n_cols, const char *fix)
+{
+	return nidec_fail(err, NIDEC_EINPUT, "%s '%s' line %zu: %zu field%s but the header has %zu column%s; %s",
+			  what, path, lineno, nf, nf == 1 ? "" : "s", n_cols, n_cols == 1 ? "" : "s", fix);
 }
 
 /* Trim blanks around a field, in place. */
@@ -304,9 +348,9 @@ int nidec_labels_read_table(const char *path, const char *label_column,
 	nidec_vol_labels l = NIDEC_VOL_LABELS_INIT;
 	char *buf = NULL, *line, *fields[MAX_COLS], **run_str = NULL;
 	char cols_text[1024];
-	size_t len = 0, pos = 0, cap = 0, rcap = 0, n_cols, lineno = 0;
+	size_t len = 0, pos = 0, cap = 0, rcap = 0, n_cols, header_cols, lineno = 0;
 	long lc, rcol, need;
-	int rc = 0;
+	int rc = 0, bad;
 
 	NIDEC_TRY(read_text(path, &buf, &len, err));
 	/* header: the first non-blank line */
@@ -320,7 +364,12 @@ int nidec_labels_read_table(const char *path, const char *label_column,
 				path, label_column, run_column);
 		goto done;
 	}
-	n_cols = split_fields(line, 0, fields, MAX_COLS);
+	n_cols = split_fields(line, 0, fields, MAX_COLS, &bad);
+	if (bad) {
+		rc = quote_error(err, "labels table", path, lineno);
+		goto done;
+	}
+	header_cols = n_cols;
 	if (n_cols > MAX_COLS)
 		n_cols = MAX_COLS;
 	lc = find_column(fields, n_cols, label_column);
@@ -340,12 +389,22 @@ int nidec_labels_read_table(const char *path, const char *label_column,
 		lineno++;
 		if (blank(line))
 			continue;
-		nf = split_fields(line, 0, fields, MAX_COLS);
+		nf = split_fields(line, 0, fields, MAX_COLS, &bad);
+		if (bad) {
+			rc = quote_error(err, "labels table", path, lineno);
+			goto done;
+		}
 		if ((long)nf < need) {
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"labels table '%s' line %zu: %zu field%s but column '%s' is number %ld; give one value per column on every line",
 					path, lineno, nf, nf == 1 ? "" : "s",
 					lc > rcol ? label_column : run_column, need);
+			goto done;
+		}
+		if (nf != header_cols) {
+			/* the run read from the wrong field (issue 20): refused */
+			rc = row_count_error(err, "labels table", path, lineno, nf, header_cols,
+					     "quote a value that holds a blank (\"face 1\")");
 			goto done;
 		}
 		NIDEC_TRY_GOTO(rc, reserve(&l, l.n + 1, &cap, err), done);
@@ -428,9 +487,9 @@ int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 {
 	nidec_events e = NIDEC_EVENTS_INIT;
 	char *buf = NULL, *line, *fields[MAX_COLS], cols_text[1024];
-	size_t len = 0, pos = 0, cap = 0, n_cols, lineno = 0;
+	size_t len = 0, pos = 0, cap = 0, n_cols, header_cols, lineno = 0;
 	long c_on, c_du, c_tt, need;
-	int tabs, rc = 0;
+	int tabs, rc = 0, bad;
 
 	NIDEC_TRY(read_text(path, &buf, &len, err));
 	e.path = nidec_strdup_e(path, err);
@@ -451,7 +510,12 @@ int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 	/* BIDS says tabs; a file without any tab in its header is split at
 	 * blanks, so a hand-made space-separated table also works. */
 	tabs = strchr(line, '\t') != NULL;
-	n_cols = split_fields(line, tabs, fields, MAX_COLS);
+	n_cols = split_fields(line, tabs, fields, MAX_COLS, &bad);
+	if (bad) {
+		rc = quote_error(err, "events file", path, lineno);
+		goto done;
+	}
+	header_cols = n_cols;
 	if (n_cols > MAX_COLS)
 		n_cols = MAX_COLS;
 	{
@@ -484,11 +548,21 @@ int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 		lineno++;
 		if (blank(line))
 			continue;
-		nf = split_fields(line, tabs, fields, MAX_COLS);
+		nf = split_fields(line, tabs, fields, MAX_COLS, &bad);
+		if (bad) {
+			rc = quote_error(err, "events file", path, lineno);
+			goto done;
+		}
 		if ((long)nf < need) {
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"events file '%s' line %zu: %zu field%s but the header has %zu columns; separate fields with tabs",
 					path, lineno, nf, nf == 1 ? "" : "s", n_cols);
+			goto done;
+		}
+		if (nf != header_cols) {
+			rc = row_count_error(err, "events file", path, lineno, nf, header_cols,
+					     tabs ? "separate fields with tabs, one per column"
+						  : "separate fields with tabs, or quote a value that holds a blank");
 			goto done;
 		}
 		NIDEC_TRY_GOTO(rc, parse_seconds(path, lineno, "onset", trim(fields[c_on]), &onset, err), done);
@@ -570,4 +644,78 @@ int nidec_events_label_run(const nidec_events *ev, size_t n_vols, double tr,
 	if ((size_t)run + 1 > out->n_runs)
 		out->n_runs = (size_t)run + 1;
 	return 0;
+}
+
+/* ---- what the label rule silently made of a run's events ------------------------ */
+
+/* Does event e contain time t (the rule of nidec_events_find)? */
+static int event_holds(const nidec_event *e, double t, double hrf_shift)
+{
+	double start = e->onset + hrf_shift, end = start + e->duration;
+
+	return start - EVENT_EPS <= t && t < end - EVENT_EPS;
+}
+
+void nidec_events_check_run(const nidec_events *ev, size_t n_vols, double tr, double hrf_shift,
+			    nidec_events_check *out)
+{
+	size_t i, k, v;
+
+	memset(out, 0, sizeof(*out));
+	out->first_empty = out->overlap_vol = out->overlap_first = out->overlap_other = -1;
+	if (!(tr > 0) || !isfinite(tr))
+		return;
+	for (k = 0; k < ev->n; k++) {
+		const nidec_event *e = &ev->ev[k];
+		double first = floor((e->onset + hrf_shift - EVENT_EPS) / tr);
+		double end = e->onset + hrf_shift + e->duration;
+		int covers = 0;
+		/* from the volume at or just before the start, while inside */
+		for (v = first <= 0 ? 0 : first >= (double)n_vols ? n_vols : (size_t)first;
+		     v < n_vols && (double)v * tr < end; v++)
+			if (event_holds(e, (double)v * tr, hrf_shift)) {
+				covers = 1;
+				break;
+			}
+		if (!covers && out->n_empty++ == 0)
+			out->first_empty = (long)k;
+	}
+	for (v = 0; v < n_vols; v++) {
+		double t = (double)v * tr;
+		long win = nidec_events_find(ev, t, hrf_shift);
+		if (win < 0)
+			continue;
+		for (i = (size_t)win + 1; i < ev->n; i++)
+			if (event_holds(&ev->ev[i], t, hrf_shift) &&
+			    strcmp(ev->ev[i].trial_type, ev->ev[win].trial_type))
+				break;
+		if (i == ev->n)
+			continue;
+		if (out->n_overlap++ == 0) {
+			out->overlap_vol = (long)v;
+			out->overlap_first = win;
+			out->overlap_other = (long)i;
+		}
+	}
+}
+
+void nidec_events_warn_run(const nidec_events *ev, size_t n_vols, double tr, double hrf_shift)
+{
+	nidec_events_check c;
+	const char *path = ev->path ? ev->path : "?";
+
+	nidec_events_check_run(ev, n_vols, tr, hrf_shift, &c);
+	if (c.n_empty) {
+		const nidec_event *e = &ev->ev[c.first_empty];
+		nidec_warn("[data] events: '%s': %zu event%s of %zu cover%s no volume (the first: '%s' at onset %g s, duration %g s; volumes every %g s, %zu in the run): %s label nothing; move them onto volumes with [data] hrf_shift, or use data with a finer TR",
+			   path, c.n_empty, c.n_empty == 1 ? "" : "s", ev->n, c.n_empty == 1 ? "s" : "",
+			   e->trial_type, e->onset, e->duration, tr, n_vols, c.n_empty == 1 ? "it" : "they");
+	}
+	if (c.n_overlap) {
+		const nidec_event *a = &ev->ev[c.overlap_first], *b = &ev->ev[c.overlap_other];
+		nidec_warn("[data] events: '%s': %zu volume%s fall%s in overlapping events of different trial types (the first at %g s: '%s' at onset %g s and '%s' at onset %g s); the first event in file order labels %s ('%s' there)",
+			   path, c.n_overlap, c.n_overlap == 1 ? "" : "s", c.n_overlap == 1 ? "s" : "",
+			   (double)c.overlap_vol * tr, a->trial_type, a->onset, b->trial_type, b->onset,
+			   c.n_overlap == 1 ? "it" : "each", a->trial_type);
+	}
 }

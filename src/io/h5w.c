@@ -478,6 +478,42 @@ int nidec_h5w_attr_f64(hid_t loc, const char *name, double v, const char *path, 
 	return nidec_h5w_attr_num(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, 1, 1, path, err);
 }
 
+int nidec_h5w_set_crc32(hid_t loc, const char *name, uint32_t crc, const char *path,
+			nidec_err *err)
+{
+	hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+	int rc;
+
+	if (d < 0)
+		return nidec_h5w_fail(err, NIDEC_EIO, path, loc, name, "open dataset");
+	rc = nidec_h5w_attr_num(d, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc, 1, 1, path, err);
+	if (H5Dclose(d) < 0 && rc == 0)
+		rc = nidec_h5w_fail(err, NIDEC_EIO, path, loc, name, "close dataset");
+	return rc;
+}
+
+int nidec_h5w_get_crc32(hid_t loc, const char *name, uint32_t *crc, const char *path,
+			nidec_err *err)
+{
+	hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), a = -1;
+	int rc = 0;
+
+	if (d < 0)
+		return nidec_h5w_fail(err, NIDEC_EFORMAT, path, loc, name, "open dataset");
+	if (H5Aexists(d, "crc32") > 0) {
+		a = H5Aopen(d, "crc32", H5P_DEFAULT);
+		if (a < 0 || H5Aread(a, H5T_NATIVE_UINT32, crc) < 0)
+			rc = nidec_h5w_fail_attr(err, NIDEC_EFORMAT, path, d, "crc32", "read");
+		else
+			rc = 1;
+		if (a >= 0)
+			H5Aclose(a);
+	}
+	H5Eclear2(H5E_DEFAULT);
+	H5Dclose(d);
+	return rc;
+}
+
 /* Dataset `name` (uint8 [size of src]) holding the bytes of file `src`,
  * copied in pieces of NIDEC_H5W_COPY_PIECE bytes (memory does not grow
  * with it). */

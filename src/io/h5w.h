@@ -163,6 +163,17 @@ int nidec_h5w_copy_file(hid_t loc, const char *name, const char *src, const char
 int nidec_h5w_provenance(hid_t f, const nidec_results_info *info, const char *path,
 			 nidec_err *err);
 
+/* ---- checksums (docs/FORMAT.md "Checksums") ---- */
+
+/* Attribute "crc32" (uint32) of dataset `name` under loc: the CRC-32 of
+ * its little-endian bytes (hash.h), written with it.  0 or NIDEC_EIO. */
+int nidec_h5w_set_crc32(hid_t loc, const char *name, uint32_t crc, const char *path,
+			nidec_err *err);
+/* Read dataset `name`'s "crc32" into *crc: 1 when it has one, 0 when not
+ * (a file written before nidec recorded them), or NIDEC_EFORMAT. */
+int nidec_h5w_get_crc32(hid_t loc, const char *name, uint32_t *crc, const char *path,
+			nidec_err *err);
+
 /* ---- reading back (model.c) ---- */
 
 /* Dataset `name` of `rank` dims into a new buffer *out (caller frees), dims matching want[i] != 0 (0 = any, filled in): 0, NIDEC_ENOMEM or NIDEC_EFORMAT (a missing dataset, other dims), *out untouched on error. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "nidec/hash.h"
 #include "nidec/mem.h"
@@ -88,4 +89,77 @@ int nidec_sha256_mem(const void *data, size_t n, char hex[NIDEC_SHA256_HEX], nid
 		return nidec_fail(err, NIDEC_EINTERNAL, "SHA-256 of %zu bytes failed", n);
 	to_hex(md, md_len, hex);
 	return 0;
+}
+
+/* ---- CRC-32 --------------------------------------------------------------------- */
+
+uint32_t nidec_crc32(uint32_t crc, const void *bytes, size_t n)
+{
+	const unsigned char *p = bytes;
+
+	/* zlib takes uInt lengths: feed huge buffers in pieces */
+	while (n > 0) {
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		crc = (uint32_t)crc32(crc, p, k);
+		p += k;
+		n -= k;
+	}
+	return crc;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+/* n values of `size` bytes, byte-swapped into little-endian, in pieces. */
+static uint32_t crc32_le(uint32_t crc, const void *v, size_t n, size_t size)
+{
+	unsigned char buf[4096];
+	const unsigned char *p = v;
+	size_t i, b, per = sizeof(buf) / size;
+
+	while (n > 0) {
+		size_t k = n < per ? n : per;
+		for (i = 0; i < k; i++)
+			for (b = 0; b < size; b++)
+				buf[i * size + b] = p[i * size + size - 1 - b];
+		crc = nidec_crc32(crc, buf, k * size);
+		p += k * size;
+		n -= k;
+	}
+	return crc;
+}
+#else
+static uint32_t crc32_le(uint32_t crc, const void *v, size_t n, size_t size)
+{
+	return nidec_crc32(crc, v, n * size);
+}
+#endif
+
+uint32_t nidec_crc32_f32(uint32_t crc, const float *v, size_t n)
+{
+	return crc32_le(crc, v, n, sizeof(*v));
+}
+
+uint32_t nidec_crc32_f64(uint32_t crc, const double *v, size_t n)
+{
+	return crc32_le(crc, v, n, sizeof(*v));
+}
+
+uint32_t nidec_crc32_i32(uint32_t crc, const int32_t *v, size_t n)
+{
+	return crc32_le(crc, v, n, sizeof(*v));
+}
+
+uint32_t nidec_crc32_i64(uint32_t crc, const int64_t *v, size_t n)
+{
+	return crc32_le(crc, v, n, sizeof(*v));
+}
+
+uint32_t nidec_crc32_strings(uint32_t crc, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		crc = nidec_crc32(crc, v[i], strlen(v[i]));
+		crc = nidec_crc32(crc, "\n", 1);
+	}
+	return crc;
 }

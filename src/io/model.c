@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nidec/hash.h"
+#include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/results.h"
 
@@ -41,8 +43,12 @@ static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info 
 	d2[0] = o->n_problems;
 	d2[1] = o->p;
 	NIDEC_TRY(nidec_h5w_f64(f, "coef", 2, d2, o->model_coef, path, err));
+	NIDEC_TRY(nidec_h5w_set_crc32(f, "coef", nidec_crc32_f64(0, o->model_coef, o->n_problems * o->p),
+				      path, err));
 	d1[0] = o->n_problems;
 	NIDEC_TRY(nidec_h5w_f64(f, "intercept", 1, d1, o->model_intercept, path, err));
+	NIDEC_TRY(nidec_h5w_set_crc32(f, "intercept", nidec_crc32_f64(0, o->model_intercept, o->n_problems),
+				      path, err));
 	NIDEC_TRY(nidec_h5w_strings(f, "classes", info->class_names, info->n_classes, path, err));
 	if (!ds || ds->n_voxels != o->p)
 		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': the model has %zu weights but the mask %zu voxels",
@@ -53,12 +59,18 @@ static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info 
 	d2[0] = ds->n_voxels;
 	d2[1] = 3;
 	rc = nidec_h5w_i32(g, "ijk", 2, d2, ds->ijk, path, err);
+	if (rc == 0)
+		rc = nidec_h5w_set_crc32(g, "ijk", nidec_crc32_i32(0, ds->ijk, 3 * ds->n_voxels), path, err);
 	d1[0] = 3;
 	if (rc == 0)
 		rc = nidec_h5w_i64(g, "dims", 1, d1, ds->dims, path, err);
+	if (rc == 0)
+		rc = nidec_h5w_set_crc32(g, "dims", nidec_crc32_i64(0, ds->dims, 3), path, err);
 	d2[0] = d2[1] = 4;
 	if (rc == 0)
 		rc = nidec_h5w_f64(g, "affine", 2, d2, ds->affine, path, err);
+	if (rc == 0)
+		rc = nidec_h5w_set_crc32(g, "affine", nidec_crc32_f64(0, ds->affine, 16), path, err);
 	H5Gclose(g);
 	NIDEC_TRY(rc);
 	g = nidec_h5w_group(f, "preprocess", path, err);
@@ -69,7 +81,11 @@ static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info 
 	if (info->std_mean && info->std_scale) {
 		rc = nidec_h5w_f64(g, "mean", 1, d1, info->std_mean, path, err);
 		if (rc == 0)
+			rc = nidec_h5w_set_crc32(g, "mean", nidec_crc32_f64(0, info->std_mean, o->p), path, err);
+		if (rc == 0)
 			rc = nidec_h5w_f64(g, "scale", 1, d1, info->std_scale, path, err);
+		if (rc == 0)
+			rc = nidec_h5w_set_crc32(g, "scale", nidec_crc32_f64(0, info->std_scale, o->p), path, err);
 	}
 	H5Gclose(g);
 	NIDEC_TRY(rc);
@@ -261,6 +277,52 @@ static int model_check(const nidec_model *m, const char *path, nidec_err *err)
 	return 0;
 }
 
+/* The arrays read against the checksums written with them (issue 20: a
+ * damaged model is never trusted).  A model without them (written before
+ * nidec recorded checksums) is read with a warning. */
+static int model_check_crc(hid_t f, const nidec_model *m, const char *path, nidec_err *err)
+{
+	struct {
+		const char *name;
+		uint32_t crc;
+	} obj[7];
+	size_t n = 0, i;
+	uint32_t want;
+	int rc;
+
+	obj[n].name = "coef";
+	obj[n++].crc = nidec_crc32_f64(0, m->coef, m->n_problems * m->p);
+	obj[n].name = "intercept";
+	obj[n++].crc = nidec_crc32_f64(0, m->intercept, m->n_problems);
+	obj[n].name = "mask/ijk";
+	obj[n++].crc = nidec_crc32_i32(0, m->ijk, 3 * m->p);
+	obj[n].name = "mask/dims";
+	obj[n++].crc = nidec_crc32_i64(0, m->dims, 3);
+	obj[n].name = "mask/affine";
+	obj[n++].crc = nidec_crc32_f64(0, m->affine, 16);
+	if (m->has_stats) {
+		obj[n].name = "preprocess/mean";
+		obj[n++].crc = nidec_crc32_f64(0, m->mean, m->p);
+		obj[n].name = "preprocess/scale";
+		obj[n++].crc = nidec_crc32_f64(0, m->scale, m->p);
+	}
+	for (i = 0; i < n; i++) {
+		rc = nidec_h5w_get_crc32(f, obj[i].name, &want, path, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && i == 0) {
+			nidec_warn("model '%s' records no checksums (written by an older nidec): its arrays cannot be checked; run nidec cv again to record them",
+				   path);
+			return 0;
+		}
+		if (rc == 1 && want != obj[i].crc)
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': '%s' does not match the checksum recorded when it was written; the file is damaged (a disk error, a partial copy, an edit by another tool): run nidec cv again to rewrite it",
+					  path, obj[i].name);
+	}
+	return 0;
+}
+
 int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 {
 	nidec_model *m;
@@ -336,6 +398,7 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 		m->has_stats = 1;
 	}
 	NIDEC_TRY_GOTO(rc, model_check(m, path, err), done);
+	NIDEC_TRY_GOTO(rc, model_check_crc(f, m, path, err), done);
 done:
 	if (H5Fclose(f) < 0 && rc == 0)
 		rc = nidec_fail(err, NIDEC_EIO, "cannot close model '%s'", path);

@@ -127,6 +127,10 @@ int nidec_sweep_mark(const char *root, const nidec_sweep_subject *sub, nidec_err
 	nidec_sbuf sb = NIDEC_SBUF_INIT;
 	int rc;
 
+	/* a directory in use by another run is that run's: not a word in it
+	 * (the failure is in group_summary.json) */
+	if (sub->status == NIDEC_EBUSY)
+		return 0;
 	NIDEC_TRY(nidec_sweep_subject_dir(root, sub->label, dir, sizeof(dir), err));
 	NIDEC_TRY(nidec_file_join(path, sizeof(path), dir, "error.txt", err));
 	if (sub->status == 0) {
@@ -188,8 +192,74 @@ int nidec_sweep_config_text(const nidec_cfg *cfg, nidec_sbuf *out)
  * the subject has none. */
 #define ERROR_TXT_MAX ((size_t)1 << 20)
 
-/* Does summary.json's recorded config match `cfg`? */
-static int config_matches(json_t *summary, const nidec_cfg *cfg, int *match)
+/* The value of "[section] key" in INI text (config dumps: one "key =
+ * value" per line), into buf; 0 if the key is not there. */
+static int ini_value(const char *text, const char *section, const char *key, char *buf, size_t n)
+{
+	const char *p = text;
+	char sec[64] = "";
+	size_t lk = strlen(key);
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (p[0] == '[') {
+			const char *close = memchr(p, ']', len);
+			snprintf(sec, sizeof(sec), "%.*s", close ? (int)(close - p - 1) : 0, p + 1);
+		} else if (!strcmp(sec, section) && len > lk + 2 && !strncmp(p, key, lk) &&
+			   !strncmp(p + lk, " =", 2)) {
+			const char *v = p + lk + 2;
+			while (*v == ' ')
+				v++;
+			snprintf(buf, n, "%.*s", (int)(len - (size_t)(v - p)), v);
+			return 1;
+		}
+		p += len + (eol ? 1 : 0);
+	}
+	return 0;
+}
+
+/* "[cv] permutations = 100 here, 1000 there; ..." for every key whose
+ * line differs between the INI texts `want` and `have`. */
+static int diff_keys(const char *want, const char *have, nidec_sbuf *out)
+{
+	const char *texts[2] = { want, have }, *p;
+	int t, add = 0;
+	size_t shown = 0;
+
+	for (t = 0; t < 2; t++) {
+		char sec[64] = "";
+		for (p = texts[t]; *p;) {
+			const char *eol = strchr(p, '\n'), *eq;
+			size_t len = eol ? (size_t)(eol - p) : strlen(p);
+			char key[128], a[256], b[256];
+			int ha, hb;
+			if (p[0] == '[') {
+				const char *close = memchr(p, ']', len);
+				snprintf(sec, sizeof(sec), "%.*s", close ? (int)(close - p - 1) : 0, p + 1);
+			} else if ((eq = memchr(p, '=', len)) && eq > p) {
+				snprintf(key, sizeof(key), "%.*s", (int)(eq - p - (eq[-1] == ' ')), p);
+				ha = ini_value(want, sec, key, a, sizeof(a));
+				hb = ini_value(have, sec, key, b, sizeof(b));
+				/* each key once: from want's pass, or have's own */
+				if ((t == 0 || !ha) && (ha != hb || (ha && strcmp(a, b)))) {
+					if (shown++ < 6)
+						add |= nidec_sbuf_addf(out, "%s[%s] %s = %s in the sweep's config, %s in the subject's",
+								       shown > 1 ? "; " : "", sec, key,
+								       ha ? a : "(not set)", hb ? b : "(not set)");
+				}
+			}
+			p += len + (eol ? 1 : 0);
+		}
+	}
+	if (shown > 6)
+		add |= nidec_sbuf_addf(out, "; and %zu more", shown - 6);
+	return add < 0 ? NIDEC_ENOMEM : 0;
+}
+
+/* Does summary.json's recorded config match `cfg`?  When not and `diff`
+ * is given, the keys that differ go there. */
+static int config_matches(json_t *summary, const nidec_cfg *cfg, int *match, nidec_sbuf *diff)
 {
 	json_t *c = json_object_get(summary, "config");
 	nidec_sbuf want = NIDEC_SBUF_INIT, have = NIDEC_SBUF_INIT;
@@ -202,6 +272,8 @@ static int config_matches(json_t *summary, const nidec_cfg *cfg, int *match)
 		rc = NIDEC_ENOMEM;
 	else
 		*match = !strcmp(want.buf, have.buf);
+	if (rc == 0 && !*match && diff)
+		rc = diff_keys(want.buf ? want.buf : "", have.buf ? have.buf : "", diff);
 	nidec_sbuf_release(&want);
 	nidec_sbuf_release(&have);
 	return rc;
@@ -224,7 +296,7 @@ int nidec_sweep_outputs_current(const char *dir, const nidec_cfg *cfg, const cha
 		return nidec_fail(err, rc, "%s", e.msg);
 	if (rc < 0 || !root)
 		return 0; /* missing or unreadable: not current, it will be made again */
-	if (config_matches(root, cfg, &match) < 0)
+	if (config_matches(root, cfg, &match, NULL) < 0)
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	if (rc == 0 && match && inputs_sha256) {
 		json_t *prov = json_object_get(root, "provenance");
@@ -241,6 +313,7 @@ int nidec_sweep_outputs_current(const char *dir, const nidec_cfg *cfg, const cha
 /* What the gather knows about one subject. */
 struct subj {
 	int ok;
+	int config_differs;    /* --gather: made with another config */
 	char *error;           /* why not ok */
 	size_t n_classes;      /* classes of the subject's decoding */
 	size_t n_keys;
@@ -410,12 +483,18 @@ static int read_subject(const nidec_sweep *sw, const nidec_cfg *cfg, const char 
 	rc = 0;
 	match = 1;
 	if (cfg) {
-		if (config_matches(js, cfg, &match) < 0)
+		nidec_sbuf diff = NIDEC_SBUF_INIT;
+		if (config_matches(js, cfg, &match, &diff) < 0) {
 			rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-		else if (!match)
+		} else if (!match) {
+			/* the gather's config is what is wrong, most often: its
+			 * subjects' results (and permutations) stay as they are */
+			s->config_differs = 1;
 			rc = subj_fail(s, err,
-				       "sub-%s: '%s' was made with another config than the sweep's; run the subject again",
-				       sub->label, path);
+				       "sub-%s: '%s' was made with another config than the sweep's (%s); gather with the config the subjects ran with (the sweep's analysis config, --set), or run the subject again",
+				       sub->label, path, diff.buf ? diff.buf : "the recorded config differs");
+		}
+		nidec_sbuf_release(&diff);
 	}
 	if (rc == 0 && match)
 		rc = sw->kind == NIDEC_SWEEP_SEARCHLIGHT ? read_sl_summary(s, path, js, err)
@@ -582,6 +661,24 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 			if (ss[i].n_classes > K)
 				K = ss[i].n_classes;
 		}
+	}
+	/* --gather (cfgs given) never rewrites the group files when it cannot
+	 * gather: a subject made with another config means the gather's
+	 * config is wrong (or the subject's), no subject means nothing to
+	 * gather; the group files stay as they were */
+	for (i = 0; cfgs && i < n; i++)
+		if (ss[i].config_differs) {
+			rc = nidec_fail(err, NIDEC_EINPUT, "cannot gather: %s; the group files were not written",
+					ss[i].error);
+			goto done;
+		}
+	if (cfgs && ok == 0) {
+		for (i = 0; i < n && !ss[i].error; i++)
+			;
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"cannot gather: no subject of the sweep has complete results (%s%s); the group files were not written",
+				i < n ? ss[i].error : "no subject", n > 1 ? ", ..." : "");
+		goto done;
 	}
 	NIDEC_TRY_GOTO(rc, key_union(ss, n, &keys, &nk, err), done);
 	chance = nidec_sweep_chance(sw, base->scoring, K);

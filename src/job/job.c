@@ -28,6 +28,12 @@
  * is_done: reduced while read back).  The reduce then sees the same
  * bytes as an uninterrupted run.
  *
+ * Guards (guard.h): before anything is written, rank 0 checks each
+ * subject's output directory against its inputs and locks it for the
+ * whole job (a second run into it fails at once, naming this one); once
+ * a subject's files are written, an earlier run's files it did not write
+ * again are removed and listed.
+ *
  * Writing: a subject whose last result arrived is written at the next
  * poll (should_stop), its ledger synced, folded into results.h5, removed,
  * and only then its report drawn (so the report never lists the ledger).
@@ -52,6 +58,8 @@
 #include "nidec/sweep.h"
 #include "nidec/version.h"
 
+#include "guard.h"
+
 /* One subject during the job. */
 struct sj {
 	nidec_job_subject *sub;
@@ -61,6 +69,7 @@ struct sj {
 	int active;            /* still in the job */
 	char who[96];          /* "sub-01: " or "" (message prefix) */
 	nidec_sbuf warnings;   /* rank 0: its warnings, for summary.json */
+	nidec_guard guard;     /* rank 0: its directory's lock, earlier files (guard.h) */
 	/* rank 0: the checkpoint and the reduce */
 	nidec_ledger *lg;
 	char ledger_path[4200];
@@ -102,6 +111,8 @@ static void sj_free(struct sj *j)
 	if (j->a)
 		j->ops->free(&j->a);
 	nidec_sbuf_release(&j->warnings);
+	/* the lock goes last: nothing is written for the subject any more */
+	nidec_guard_close(&j->guard, j->sub->cfg ? j->sub->cfg->dir : NULL, 1);
 }
 
 /* Subject j failed with `e`: drop it, record its status and message
@@ -267,6 +278,8 @@ static int write_subject(struct job *J, struct sj *j, nidec_err *e)
 		else
 			report = 1;
 	}
+	/* the run's outputs are in place: an earlier run's other files go */
+	nidec_guard_clean(&j->guard, cfg->dir, j->who);
 	j->reduced = 0;
 	j->finished = 1;
 	j->sub->written = 1;
@@ -384,6 +397,7 @@ static int should_stop(void *arg)
 		}
 		if (j->lg && nidec_ledger_tick(j->lg, &e) < 0)
 			nidec_warn("%s", e.msg);
+		nidec_lock_refresh(j->guard.lock);
 	}
 	sig = nidec_signals_caught();
 	if (!sig)
@@ -447,6 +461,29 @@ static int share_warnings(struct job *J, struct sj *j, int root, nidec_err *err)
 	}
 	nidec_free(text);
 	return rc;
+}
+
+/* 0. guard: before anything is written, rank 0 takes each subject's
+ * output directory (guard.h: checked against its inputs, locked for the
+ * whole job, an earlier run's files listed); a subject whose directory is
+ * in use fails (a sweep goes on without it). */
+static int phase_guard(struct job *J, nidec_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < J->n; i++) {
+		struct sj *j = &J->j[i];
+		nidec_err e = NIDEC_ERR_INIT;
+		int rc = 0;
+
+		if (!j->active)
+			continue;
+		if (nidec_comm_rank(J->comm) == 0)
+			rc = nidec_guard_open(&j->guard, j->sub->cfg, j->sub->dataset, j->sub->convert,
+					      j->who, &e);
+		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
+	}
+	return 0;
 }
 
 /* 1. convert: subject s on rank s % size, the ranks in parallel; then
@@ -560,6 +597,13 @@ static int phase_load(struct job *J, nidec_err *err)
 		t0 = nidec_now();
 		record_warnings(J, j);
 		rc = j->ops->plan(j->a, &e);
+		if (rc == 0) {
+			/* a task count too large for rank 0's memory fails here,
+			 * before the checkpoint or any table is made */
+			char d[256];
+			j->ops->describe(j->a, d, sizeof(d));
+			rc = nidec_guard_task_count(j->sub->cfg, j->ops->n_tasks(j->a), d, j->who, &e);
+		}
 		nidec_log_record_warnings(NULL);
 		J->stage[NIDEC_STAGE_PLAN] += nidec_now() - t0;
 		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
@@ -636,6 +680,36 @@ done:
 	return rc;
 }
 
+/* Rank 0, before a very large run starts: time one task and say how long
+ * the run should take from the task costs (guard.h's memory check came
+ * first).  Shown, not stored: a resumed run's files must not depend on a
+ * timing. */
+static void announce_time(struct job *J, struct sj *j)
+{
+	nidec_result *res = NULL;
+	nidec_err e = NIDEC_ERR_INIT;
+	double t0, dt, total = 0, c, secs;
+	size_t t, pick;
+	char w[32];
+	int size = nidec_comm_size(J->comm);
+
+	if (j->n_tasks < 1000000)
+		return;
+	pick = j->n_tasks - 1; /* a permutation task: the most of the run */
+	c = j->ops->task_cost(j->a, pick);
+	for (t = 0; t < j->n_tasks; t++)
+		total += j->ops->task_cost(j->a, t);
+	t0 = nidec_now();
+	if (j->ops->task_run(j->a, pick, &res, &e) < 0 || !(c > 0))
+		return; /* the run itself reports a failing task */
+	dt = nidec_now() - t0;
+	nidec_result_free(&res);
+	secs = dt * total / c / (double)size;
+	nidec_format_seconds(secs, w, sizeof(w));
+	nidec_info("%s%zu tasks: about %s on %d rank%s (one task took %.3f s; the others scaled by their cost)",
+		   j->who, j->n_tasks, w, size, size == 1 ? "" : "s", dt);
+}
+
 /* 4. open (rank 0) and 5. prepare (every rank), per subject. */
 static int phase_open_prepare(struct job *J, nidec_err *err)
 {
@@ -658,6 +732,8 @@ static int phase_open_prepare(struct job *J, nidec_err *err)
 		rc = j->ops->prepare(j->a, &e);
 		J->stage[NIDEC_STAGE_PREPARE] += nidec_now() - t0;
 		NIDEC_TRY(sj_agree(J, j, rc, &e, err));
+		if (j->active && nidec_comm_rank(J->comm) == 0)
+			announce_time(J, j);
 	}
 	return 0;
 }
@@ -878,6 +954,7 @@ int nidec_job_run(nidec_comm *comm, nidec_job_subject *sub, size_t n, const nide
 			snprintf(j->who, sizeof(j->who), "sub-%s: ", sub[i].label);
 	}
 
+	NIDEC_TRY_GOTO(rc, phase_guard(&J, err), done);
 	NIDEC_TRY_GOTO(rc, phase_convert(&J, err), done);
 	if (opt->resume && opt->keep_current)
 		NIDEC_TRY_GOTO(rc, phase_keep(&J, err), done);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nidec/file.h"
+#include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/samples.h"
 #include "nidec/sbuf.h"
@@ -32,6 +34,39 @@ static int class_index(char **classes, size_t n, const char *label)
 			hi = mid;
 	}
 	return -1;
+}
+
+/* Runs of the dataset left with no sample by [data] conditions: said
+ * once (recorded in summary.json's warnings by the job driver). */
+static void warn_empty_runs(const nidec_samples *a, const nidec_cfg *cfg)
+{
+	const nidec_dataset *ds = a->ds;
+	unsigned char *has, *kept;
+	size_t i, n_empty = 0, max = 0;
+	nidec_sbuf list = NIDEC_SBUF_INIT;
+
+	for (i = 0; i < ds->n_samples; i++)
+		if ((size_t)ds->runs[i] + 1 > max)
+			max = (size_t)ds->runs[i] + 1; /* 0 <= runs < NIDEC_DS_MAX_RUNS (dataset.h) */
+	has = nidec_calloc(max + 1, 1);
+	kept = nidec_calloc(max + 1, 1);
+	if (has && kept) {
+		for (i = 0; i < ds->n_samples; i++)
+			has[ds->runs[i]] = 1;
+		for (i = 0; i < a->n; i++)
+			kept[a->runs[i]] = 1;
+		for (i = 0; i < max; i++)
+			if (has[i] && !kept[i] && n_empty++ < 8)
+				(void)nidec_sbuf_addf(&list, "%s%zu", n_empty > 1 ? ", " : "", i);
+		if (n_empty)
+			nidec_warn("[data] conditions = %s: %zu run%s of dataset '%s' (%s%s, 0-based) %s no sample of these conditions: left out, so leave-one-run-out has %zu fold%s fewer",
+				   nidec_cfg_value(cfg, "data", "conditions"), n_empty, n_empty == 1 ? "" : "s",
+				   ds->path, list.buf ? list.buf : "", n_empty > 8 ? ", ..." : "",
+				   n_empty == 1 ? "has" : "have", n_empty, n_empty == 1 ? "" : "s");
+	}
+	nidec_sbuf_release(&list);
+	nidec_free(has);
+	nidec_free(kept);
 }
 
 /* Keep the samples whose condition is in [data] conditions (all if the
@@ -93,86 +128,95 @@ static int select_samples(nidec_samples *a, const nidec_cfg *cfg, nidec_err *err
 	if (a->n == 0)
 		return nidec_fail(err, NIDEC_EINPUT, "dataset '%s' has no sample of the selected conditions",
 				  ds->path);
+	warn_empty_runs(a, cfg);
 	return 0;
 }
 
 /* [cv] folds_file: a TSV with a header naming columns `sample` and `fold`
  * (sample = index among the analysed samples; fold >= 0, or -1 = never
- * tested).  Samples not listed are never tested. */
+ * tested).  Samples not listed are never tested.  Fields are separated by
+ * tabs or blanks; lines starting with '#' and blank lines are skipped;
+ * every row has the header's number of fields; lines of any length; a
+ * NUL byte is an error (issue 20). */
 static int read_folds_file(nidec_samples *a, const char *path, nidec_err *err)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096];
+	char *buf = NULL, *line, *next, *tok, *save = NULL;
+	size_t len = 0, i, n_cols = 0;
 	int col_s = -1, col_f = -1, lineno = 0, rc = 0;
-	size_t i;
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return nidec_fail(err, NIDEC_EIO, "cannot open [cv] folds_file '%s': %s", path, strerror(errno));
+	(void)fclose(f); /* read-only: nothing to lose */
+	NIDEC_TRY(nidec_file_read(path, (size_t)1 << 30, 0, &buf, &len, err));
+	if (memchr(buf, '\0', len)) {
+		nidec_free(buf);
+		return nidec_fail(err, NIDEC_EINPUT, "[cv] folds_file '%s' is not a text file (it contains NUL bytes); give a tab-separated table",
+				  path);
+	}
 	a->fold_of_sample = nidec_malloc_e(a->n, sizeof(int), "the fold assignment", err);
 	if (!a->fold_of_sample) {
-		fclose(f);
+		nidec_free(buf);
 		return NIDEC_ENOMEM;
 	}
 	for (i = 0; i < a->n; i++)
 		a->fold_of_sample[i] = -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *tok, *save = NULL;
+	for (line = buf; line && rc == 0; line = next) {
 		long s = -1, fo = -2;
-		int c = 0;
+		size_t c = 0;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
+		line[strcspn(line, "\r")] = '\0';
 		if (!line[0] || line[0] == '#')
 			continue;
 		if (col_s < 0) {
 			for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
 				if (!strcmp(tok, "sample"))
-					col_s = c;
+					col_s = (int)c;
 				else if (!strcmp(tok, "fold"))
-					col_f = c;
+					col_f = (int)c;
 			}
-			if (col_s < 0 || col_f < 0) {
+			n_cols = c;
+			if (col_s < 0 || col_f < 0)
 				rc = nidec_fail(err, NIDEC_EINPUT,
 						"[cv] folds_file '%s' line %d: the header must name the columns 'sample' and 'fold'",
 						path, lineno);
-				break;
-			}
 			continue;
 		}
-		for (tok = strtok_r(line, "\t ", &save); tok; tok = strtok_r(NULL, "\t ", &save), c++) {
+		for (tok = strtok_r(line, "\t ", &save); tok && rc == 0; tok = strtok_r(NULL, "\t ", &save), c++) {
 			char *end;
 			long v;
-			if (c != col_s && c != col_f)
+			if ((int)c != col_s && (int)c != col_f)
 				continue;
 			errno = 0;
 			v = strtol(tok, &end, 10);
-			if (*end || errno || end == tok) {
+			if (*end || errno || end == tok)
 				rc = nidec_fail(err, NIDEC_EINPUT,
 						"[cv] folds_file '%s' line %d: '%s' is not a whole number",
 						path, lineno, tok);
-				break;
-			}
-			if (c == col_s)
+			else if ((int)c == col_s)
 				s = v;
 			else
 				fo = v;
 		}
-		if (rc < 0)
-			break;
-		if (s < 0 || (size_t)s >= a->n || fo < -1 || fo > 1000000) {
+		if (rc == 0 && c != n_cols)
+			rc = nidec_fail(err, NIDEC_EINPUT,
+					"[cv] folds_file '%s' line %d: %zu field%s but the header has %zu columns; give one value per column on every line",
+					path, lineno, c, c == 1 ? "" : "s", n_cols);
+		if (rc == 0 && (s < 0 || (size_t)s >= a->n || fo < -1 || fo > 1000000))
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"[cv] folds_file '%s' line %d: sample must be in 0..%zu and fold >= -1",
 					path, lineno, a->n - 1);
-			break;
-		}
-		a->fold_of_sample[s] = (int)fo;
+		if (rc == 0)
+			a->fold_of_sample[s] = (int)fo;
 	}
-	if (rc == 0 && ferror(f))
-		rc = nidec_fail(err, NIDEC_EIO, "cannot read [cv] folds_file '%s'", path);
 	if (rc == 0 && col_s < 0)
 		rc = nidec_fail(err, NIDEC_EINPUT, "[cv] folds_file '%s' is empty; give a header 'sample fold' and one line per sample",
 				path);
-	fclose(f);
+	nidec_free(buf);
 	return rc;
 }
 

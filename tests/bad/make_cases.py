@@ -169,6 +169,17 @@ def nifti_cases(g, b):
             else:
                 shutil.copy(run, dst)
 
+    # issue 20: runs of different TRs (the third run 2 s instead of 2.5 s)
+    d = os.path.join(b, 'tr_mixed')
+    os.makedirs(d, exist_ok=True)
+    for r in range(RUNS):
+        run = os.path.join(g, 'run-%d_bold.nii' % (r + 1))
+        dst = os.path.join(d, 'run-%d_bold.nii' % (r + 1))
+        if r == 2:
+            patch(run, dst, [(OFF['pixdim'] + 16, f32(2.0))])
+        else:
+            shutil.copy(run, dst)
+
     # gzip: truncated, corrupt deflate data, bad CRC in the trailer, not gzip
     gz = open(os.path.join(g, 'bold.nii.gz'), 'rb').read()
     w(os.path.join(b, 'gz_truncated.nii.gz'), gz[:len(gz) // 2])
@@ -247,6 +258,30 @@ def text_cases(g, b):
     w(os.path.join(b, 'labels_long_line.txt'),
       (LABELS_HEADER + 'x' * 100000 + ' 0\n' + '\n'.join(rows[1:]) + '\n').encode())
 
+    # issue 20: a row with more fields than the header (the run was read
+    # from the wrong field), a quoted label with a blank (parsed), a quote
+    # left open
+    extra = list(rows)
+    extra[5] = 'face 1 0'
+    w(os.path.join(b, 'labels_extra_field.txt'), (LABELS_HEADER + '\n'.join(extra) + '\n').encode())
+    quoted = ['"%s" %s' % (r.split()[0] if r.split()[0] != 'rest' else 'rest state', r.split()[1])
+              for r in rows]
+    w(os.path.join(b, 'labels_quoted.txt'), (LABELS_HEADER + '\n'.join(quoted) + '\n').encode())
+    opened = list(rows)
+    opened[3] = '"face 0'
+    w(os.path.join(b, 'labels_open_quote.txt'), (LABELS_HEADER + '\n'.join(opened) + '\n').encode())
+    # an input where nidec writes: a link to the mask named like a dataset,
+    # a directory holding a labels table named like an output
+    if not os.path.lexists(os.path.join(b, 'link_to_mask.h5')):
+        os.symlink(os.path.join(g, 'mask.nii'), os.path.join(b, 'link_to_mask.h5'))
+    os.makedirs(os.path.join(b, 'outdir_input'), exist_ok=True)
+    shutil.copy(os.path.join(g, 'labels.txt'), os.path.join(b, 'outdir_input', 'scores.tsv'))
+    w(os.path.join(b, 'cfg_outdir_input.ini'),
+      ('[data]\nbold = %s/bold.nii\nmask = %s/mask.nii\nlabels = %s/outdir_input/scores.tsv\n'
+       'conditions = face, cat\n[output]\ndir = %s/outdir_input\nreport = false\n' % (g, g, b, b)).encode())
+    # a folds file with a ragged row
+    w(os.path.join(b, 'folds_extra_field.tsv'), b'sample\tfold\n0\t0\n1\t1\t7\n')
+
     ev0 = open(os.path.join(g, 'run-1_events.tsv')).read()
     lines = ev0.splitlines()
 
@@ -272,6 +307,11 @@ def text_cases(g, b):
     ev_set('ev_bom', '', b'\xef\xbb\xbf' + ev0.encode())
     ev_set('ev_spaces', ev0.replace('\t', ' '))
     ev_set('ev_na_trial', ev0 + '10\t2.5\tn/a\n')
+    ev_set('ev_extra_field', lines[0] + '\n' + lines[1] + '\tx\n')
+    # issue 20: overlapping events of different trial types; events shorter
+    # than a TR between two volumes (TR 2.5 s)
+    ev_set('ev_overlap', lines[0] + '\n' + '2.5\t7.5\tface\n5\t5\tcat\n12.5\t5\tcat\n')
+    ev_set('ev_between', lines[0] + '\n' + '2.5\t7.5\tface\n13\t1\tcat\n13\t1\tface\n12.5\t5\tcat\n')
     # too few events files for the runs
     d = os.path.join(b, 'ev_too_few')
     os.makedirs(d, exist_ok=True)
@@ -297,6 +337,10 @@ def text_cases(g, b):
     ini('cfg_crlf.ini', data.replace('\n', '\r\n'))
     w(os.path.join(b, 'cfg_bom.ini'), b'\xef\xbb\xbf' + data.encode())
     ini('cfg_nul.ini', data + '[cv]\nscheme = kfold\0\n')
+    # issue 20: lines of any length (libinih cut them at 200 bytes)
+    grid = ', '.join('%g' % (0.001 * 1.5 ** i) for i in range(40))
+    ini('cfg_long_line.ini', data + '[model]\nC = %s\n' % grid)
+    ini('cfg_continuation.ini', data + '[model]\nC = 1, 10,\n    100\n')
 
 
 def h5_cases(b):
@@ -404,6 +448,39 @@ def h5_cases(b):
         c[0, 0] = np.nan
         f['coef'][...] = c
     variant(model, 'model_coef_nan.h5', model_coef_nan)
+
+    # issue 20: damage that only the checksums see (finite, plausible)
+    def bump(name, i, j=None):
+        def fn(f):
+            a = f[name][...]
+            if j is None:
+                a[i] = a[i] + 1
+            else:
+                a[i, j] = a[i, j] + 0.5
+            f[name][...] = a
+        return fn
+
+    def swap_labels(f):
+        a = f['labels'][...]
+        a[0] = b'cat' if a[0] in (b'face', 'face') else b'face'
+        f['labels'][...] = a
+
+    def swap_runs(f):
+        a = f['runs'][...]
+        a[0], a[-1] = a[-1], a[0]
+        f['runs'][...] = a
+    variant(good, 'ds_X_altered.h5', bump('X', 3, 5))
+    variant(good, 'ds_labels_altered.h5', swap_labels)
+    variant(good, 'ds_runs_altered.h5', swap_runs)
+    variant(good, 'ds_no_checksums.h5', lambda f: f.__delitem__('crc32'))
+    variant(model, 'model_coef_altered.h5', bump('coef', 0, 1))
+
+    def drop_crc(f):
+        for name in ('coef', 'intercept', 'mask/ijk', 'mask/dims', 'mask/affine',
+                     'preprocess/mean', 'preprocess/scale'):
+            if name in f and 'crc32' in f[name].attrs:
+                del f[name].attrs['crc32']
+    variant(model, 'model_no_checksums.h5', drop_crc)
 
 
 def edge_cases(out):

@@ -252,4 +252,19 @@ test_expect_success 'misuse is reported: inside if or ||, wrong number of argume
 		"ok 4 - good" "# misuse: 1 passed, 3 failed, 0 skipped"
 '
 
+test_expect_success 'a test that changes an input (test_input) fails, naming it' '
+	write_script inputs <<-\EOF &&
+	test_expect_success "make an input" "echo a >in.txt && test_input in.txt"
+	test_expect_success "read it" "cat in.txt"
+	test_expect_success "overwrite it" "echo b >in.txt"
+	test_expect_success "after" "true"
+	test_done
+	EOF
+	run_script inputs &&
+	reported inputs 1 "ok 1 - make an input" "ok 2 - read it" \
+		"not ok 3 - overwrite it (exit 1)" "ok 4 - after" \
+		"not ok 5 - the inputs (data/, configs/, test_input files) are unchanged" &&
+	grep -q "INPUT FILES CHANGED by this test" inputs.out
+'
+
 test_done

@@ -158,8 +158,12 @@ test_expect_success '--only-index per subject, then --gather: the group files of
 	$NIDEC sweep sweep.ini -q --set output.dir=outarr --gather &&
 	cmp out-1/group_scores.tsv outarr/group_scores.tsv &&
 	cmp out-1/group_summary.json outarr/group_summary.json &&
-	test_expect_code 1 $NIDEC sweep sweep.ini -q --set output.dir=outarr --gather --set cv.scheme=kfold &&
-	grep -q "made with another config" outarr/group_summary.json
+	test_expect_code 1 $NIDEC sweep sweep.ini -q --set output.dir=outarr --gather --set cv.scheme=kfold 2>err &&
+	cat err &&
+	grep -q "made with another config than the sweep.s (\[cv\] scheme = kfold in the sweep.s config, leave-one-run-out in the subject.s)" err &&
+	grep -q "the group files were not written" err &&
+	cmp out-1/group_scores.tsv outarr/group_scores.tsv &&
+	cmp out-1/group_summary.json outarr/group_summary.json
 '
 
 test_expect_success '--resume keeps current subjects and redoes a missing one' '

@@ -25,6 +25,7 @@
 
 #include "nidec/err.h"
 #include "nidec/file.h"
+#include "nidec/lock.h"
 #include "nidec/mem.h"
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -688,6 +689,115 @@ static void test_base_file__join_refuses_overflow(void **state)
 	}
 }
 
+/* ---- inputs are read-only, one run per directory (issue 20) ------------------ */
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("x\n", f);
+	fclose(f);
+}
+
+/* The same file through a symlink, "..", a hard link; another file is not. */
+static void test_base_file__inputs_by_inode(void **state)
+{
+	struct dir *d = *state;
+	nidec_file_inputs in = NIDEC_FILE_INPUTS_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	char a[512], b[512], link_[512], hard[512], dotdot[512], sub[512];
+
+	snprintf(a, sizeof(a), "%s/mask.nii", d->path);
+	snprintf(b, sizeof(b), "%s/other.nii", d->path);
+	snprintf(link_, sizeof(link_), "%s/link.h5", d->path);
+	snprintf(hard, sizeof(hard), "%s/hard.h5", d->path);
+	snprintf(sub, sizeof(sub), "%s/sub", d->path);
+	snprintf(dotdot, sizeof(dotdot), "%s/sub/../mask.nii", d->path);
+	touch(a);
+	touch(b);
+	assert_int_equal(mkdir(sub, 0777), 0);
+	assert_int_equal(symlink(a, link_), 0);
+	assert_int_equal(link(a, hard), 0);
+	assert_int_equal(nidec_file_inputs_add(&in, a, "[data] mask", &err), 0);
+	assert_int_equal(nidec_file_inputs_add(&in, "/nonexistent/x", "[data] bold", &err), 0);
+	assert_int_equal(in.n, 1);
+	assert_int_equal(nidec_file_inputs_check(&in, b, NULL, &err), 0);
+	assert_int_equal(nidec_file_inputs_check(&in, "/nonexistent/y", NULL, &err), 0);
+	assert_int_equal(nidec_file_inputs_check(&in, link_, "choose another", &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "link.h5' is the input '"));
+	assert_non_null(strstr(err.msg, "mask.nii' ([data] mask): nidec never writes over its inputs; choose another"));
+	assert_int_equal(nidec_file_inputs_find(&in, hard), 0);
+	assert_int_equal(nidec_file_inputs_find(&in, dotdot), 0);
+	nidec_file_inputs_release(&in);
+	assert_int_equal(in.n, 0);
+}
+
+/* A second lock of a directory fails at once, naming the holder; the
+ * holder's death (here: its exit) frees it; a lock is taken once per
+ * process; release removes the lock file. */
+static void lock_modes(const char *dir, int use_fcntl)
+{
+	nidec_lock *l = NULL, *l2 = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	char path[512];
+	int fds[2], status;
+	char c;
+	pid_t pid;
+
+	setenv("NIDEC_LOCK_FCNTL", use_fcntl ? "1" : "0", 1);
+	snprintf(path, sizeof(path), "%s/" NIDEC_LOCK_NAME, dir);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* the child holds the lock until the parent has tried */
+		nidec_lock *cl = NULL;
+		if (nidec_lock_take(dir, "[output] dir", "wait", &cl, NULL) < 0)
+			_exit(1);
+		(void)!write(fds[1], "x", 1);
+		(void)!read(fds[0], &c, 1);
+		_exit(0); /* dies holding it: no release */
+	}
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(nidec_lock_take(dir, "[output] dir", "wait for it", &l, &err), NIDEC_EBUSY);
+	assert_null(l);
+	assert_non_null(strstr(err.msg, "[output] dir '"));
+	assert_non_null(strstr(err.msg, "' is in use by another nidec run (host "));
+	assert_non_null(strstr(err.msg, ", started "));
+	assert_non_null(strstr(err.msg, "; wait for it"));
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "pid %ld,", (long)pid);
+		assert_non_null(strstr(err.msg, want));
+	}
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	/* fcntl: freed by the kernel; the fallback: a stale file of a process
+	 * that is gone, taken over */
+	assert_int_equal(nidec_lock_take(dir, "[output] dir", "wait", &l, &err), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(nidec_lock_take(dir, "[output] dir", "wait", &l2, &err), NIDEC_EBUSY);
+	assert_non_null(strstr(err.msg, "is used twice in this run"));
+	nidec_lock_refresh(l);
+	nidec_lock_release(&l);
+	assert_null(l);
+	assert_int_equal(access(path, F_OK), -1);
+	nidec_lock_release(&l); /* NULL-safe */
+	unsetenv("NIDEC_LOCK_FCNTL");
+}
+
+static void test_base_file__lock_one_run_per_directory(void **state)
+{
+	struct dir *d = *state;
+
+	lock_modes(d->path, 1);
+	lock_modes(d->path, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +817,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_base_file__mkdir_p, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_base_file__read_whole_file_and_its_limit, setup, teardown),
 		cmocka_unit_test(test_base_file__join_refuses_overflow),
+		cmocka_unit_test_setup_teardown(test_base_file__inputs_by_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_base_file__lock_one_run_per_directory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

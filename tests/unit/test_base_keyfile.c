@@ -394,6 +394,60 @@ static void test_base_keyfile__allocation_failures(void **state)
 	unlink(path);
 }
 
+/* issue 20: lines of any length (Debian's libinih cut them at 200 bytes),
+ * NUL bytes, a directory, continuation lines, libinih's comment rules. */
+static void test_base_keyfile__lines_of_any_length(void **state)
+{
+	nidec_keyfile kf;
+	nidec_err err = NIDEC_ERR_INIT;
+	char text[40000], *path;
+	double *grid = NULL;
+	size_t n_grid = 0, i, len;
+	FILE *f;
+
+	(void)state;
+	len = (size_t)snprintf(text, sizeof(text), "[b]\ngrid = ");
+	for (i = 0; i < 3000; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%zu.5", i ? ", " : "", i);
+	snprintf(text + len, sizeof(text) - len, "\n[a]\nname = %0500d\n", 7);
+	path = write_ini(text);
+	nidec_keyfile_init(&kf, &schema);
+	assert_int_equal(nidec_keyfile_load(&kf, path, &err), 0);
+	assert_int_equal(nidec_keyfile_doubles(&kf, K_GRID, &grid, &n_grid, &err), 0);
+	assert_int_equal(n_grid, 3000);
+	assert_true(grid[2999] == 2999.5);
+	assert_int_equal(strlen(nidec_keyfile_value(&kf, K_NAME)), 500);
+	nidec_free(grid);
+	nidec_keyfile_release(&kf);
+	unlink(path);
+
+	/* libinih's rules: ':' separates, ';' after a blank starts a comment,
+	 * '#' and ';' start comment lines, CRLF and a BOM are fine */
+	load_expect("\xef\xbb\xbf[a]\r\n  count = 4\r\nname: a;b ; comment\r\n# c\n; d\n", 0, NULL);
+	/* a continuation line says what it is (it was "appears twice") */
+	load_expect("[a]\nname = x\n  y\n", NIDEC_EINPUT,
+		    "line 3: an indented line continues the value of 'name' (an INI continuation line)");
+	load_expect("[a\nname = x\n", NIDEC_EINPUT, "line 1: cannot parse");
+
+	/* a NUL byte: an error naming the line, not a file cut short */
+	path = write_ini("");
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite("[a]\nname = x\ncou\0nt = 3\n", 1, 24, f);
+	fclose(f);
+	nidec_keyfile_init(&kf, &schema);
+	assert_int_equal(nidec_keyfile_load(&kf, path, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "line 3: a NUL byte"));
+	nidec_keyfile_release(&kf);
+	unlink(path);
+
+	/* a directory is no config (it ran with the defaults) */
+	nidec_keyfile_init(&kf, &schema);
+	assert_int_equal(nidec_keyfile_load(&kf, "/tmp", &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "test file '/tmp' is a directory; give the path of an INI file"));
+	nidec_keyfile_release(&kf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_base_keyfile__suggest_keeps_the_best),
 		cmocka_unit_test(test_base_keyfile__unknown_keys_and_sections),
 		cmocka_unit_test(test_base_keyfile__duplicates_and_syntax),
+		cmocka_unit_test(test_base_keyfile__lines_of_any_length),
 		cmocka_unit_test(test_base_keyfile__typed_values),
 		cmocka_unit_test(test_base_keyfile__bad_values_by_origin),
 		cmocka_unit_test(test_base_keyfile__check_set),

@@ -31,11 +31,12 @@ struct parsed {
 	nidec_opt_sets sets;
 	nidec_sbuf text;
 	nidec_err err;
+	char *argv[32];    /* the parsed argv: `rest` points into it */
 };
 
 static int parse_v(struct parsed *p, int many, const char *const *args)
 {
-	char *argv[32];
+	char **argv = p->argv;
 	int argc = 0, rc;
 	nidec_opt opts[] = {
 		NIDEC_OPT_ARG("FILE", &p->file, 0, "the input"),

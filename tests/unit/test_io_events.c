@@ -149,6 +149,82 @@ static void test_io_events__table(void **state)
 	assert_null(l.label);
 }
 
+/* issue 20: every row has exactly the header's fields; quoted fields are
+ * parsed (pandas and CSV: "" is one quote), a bad quote is refused. */
+static void test_io_events__rows_and_quotes(void **state)
+{
+	nidec_vol_labels l = NIDEC_VOL_LABELS_INIT;
+	nidec_events ev = NIDEC_EVENTS_INIT;
+	nidec_err err = NIDEC_ERR_INIT;
+	const char *p;
+	(void)state;
+
+	/* a 13th run was read from the wrong field of this row */
+	p = write_file("l5.txt", "labels chunks\nface 0\nface 1 0\n");
+	assert_int_equal(nidec_labels_read_table(p, "labels", "chunks", &l, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "line 3: 3 fields but the header has 2 columns; quote a value"));
+	p = write_file("l6.txt", "labels chunks extra\nface 0 x\ncat 1\n");
+	assert_int_equal(nidec_labels_read_table(p, "labels", "chunks", &l, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "line 3: 2 fields but the header has 3 columns"));
+	/* quoted: a blank inside, an empty field, a doubled quote */
+	p = write_file("l7.txt", "\"labels\" chunks\n\"face 1\" 0\n\"\" 1\n\"say \"\"hi\"\"\" \"2\"\n");
+	assert_int_equal(nidec_labels_read_table(p, "labels", "chunks", &l, &err), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.label[0], "face 1");
+	assert_string_equal(l.label[1], "");
+	assert_string_equal(l.label[2], "say \"hi\"");
+	assert_int_equal(l.run[2], 2);
+	nidec_vol_labels_release(&l);
+	p = write_file("l8.txt", "labels chunks\n\"face 1 0\n");
+	assert_int_equal(nidec_labels_read_table(p, "labels", "chunks", &l, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "l8.txt' line 2: a quoted field is not closed"));
+	p = write_file("l9.txt", "labels chunks\n\"face\"x 0\n");
+	assert_int_equal(nidec_labels_read_table(p, "labels", "chunks", &l, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "line 2: a quoted field"));
+	assert_null(l.label);
+
+	p = write_file("e1_events.tsv", "onset\tduration\ttrial_type\n0\t2\tface\t\n");
+	assert_int_equal(nidec_events_read(p, &ev, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "line 2: 4 fields but the header has 3 columns; separate fields with tabs"));
+	p = write_file("e2_events.tsv", "onset\tduration\ttrial_type\n0\t2\t\"face\tup\"\n");
+	assert_int_equal(nidec_events_read(p, &ev, &err), 0);
+	assert_string_equal(ev.ev[0].trial_type, "face\tup");
+	nidec_events_release(&ev);
+}
+
+/* Events that label no volume, and volumes in overlapping events. */
+static void test_io_events__check_run(void **state)
+{
+	nidec_events ev = NIDEC_EVENTS_INIT;
+	nidec_events_check c;
+	nidec_err err = NIDEC_ERR_INIT;
+	const char *p;
+	(void)state;
+
+	p = write_file("f_events.tsv",
+		       "onset\tduration\ttrial_type\n"
+		       "5.0\t5\tface\n"      /* volumes 2, 3 */
+		       "6\t1\tcat\n"         /* 6..7: no volume (2.5 s TR) */
+		       "7.5\t5\thouse\n"     /* volume 3 is face's; 4 is its own */
+		       "12.5\t0\tshoe\n"     /* duration 0: nothing */
+		       "7.5\t1\tface\n"      /* volume 3 again, same type as the winner */
+		       "100\t5\tcat\n");     /* after the run */
+	assert_int_equal(nidec_events_read(p, &ev, &err), 0);
+	nidec_events_check_run(&ev, 12, 2.5, 0, &c);
+	assert_int_equal(c.n_empty, 3);
+	assert_int_equal(c.first_empty, 1);
+	assert_int_equal(c.n_overlap, 1);
+	assert_int_equal(c.overlap_vol, 3);
+	assert_int_equal(c.overlap_first, 0);
+	assert_int_equal(c.overlap_other, 2);
+	/* shifted by 1 s, cat's interval holds volume 3 (7.5 s), the second
+	 * face's (8.5 to 9.5 s) none */
+	nidec_events_check_run(&ev, 12, 2.5, 1.0, &c);
+	assert_int_equal(c.n_empty, 3);
+	assert_int_equal(c.first_empty, 3);
+	nidec_events_release(&ev);
+}
+
 /* Fail the 1st, 2nd, ... allocation of `fn` until it succeeds; every
  * failure must be NIDEC_ENOMEM with the output untouched. */
 static void fault_loop_table(const char *path)
@@ -226,6 +302,8 @@ int main(void)
 		cmocka_unit_test(test_io_events__label_rule),
 		cmocka_unit_test(test_io_events__errors),
 		cmocka_unit_test(test_io_events__table),
+		cmocka_unit_test(test_io_events__rows_and_quotes),
+		cmocka_unit_test(test_io_events__check_run),
 		cmocka_unit_test(test_io_events__alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
