@@ -1,6 +1,8 @@
 #!/bin/sh
-# tests/run.sh [unit|e2e|all] - run the suite and end with one summary line
-# "N passed, N failed" (cmocka unit binaries + tests/e2e/t*.sh scripts).
+# tests/run.sh [unit|e2e|all|cluster] - run the suite and end with one
+# summary line "N passed, N failed" (cmocka unit binaries + tests/e2e/t*.sh
+# scripts; `cluster`: the multi-node scripts tests/cluster/t*.sh, which
+# `make check-cluster` runs on their own).
 # Called by `make check`; NIDEC and UNIT_BINS come from the Makefile.
 # A single script: sh tests/run.sh e2e t1000   (prefix match)
 set -u
@@ -29,8 +31,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
-if [ "$what" = all ] || [ "$what" = e2e ]; then
-	for s in "$here"/e2e/t*.sh; do
+family=e2e
+[ "$what" = cluster ] && family=cluster
+if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = cluster ]; then
+	for s in "$here/$family"/t*.sh; do
 		[ -e "$s" ] || continue
 		case $(basename "$s") in "$only"*) ;; *) continue ;; esac
 		start=$(date +%s)
@@ -41,7 +45,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		k=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 		p=${p:-0} f=${f:-1} k=${k:-0}
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
-		echo "e2e $(basename "$s"): $p passed, $f failed, $k skipped ($(($(date +%s) - start)) s)" >&2
+		echo "$family $(basename "$s"): $p passed, $f failed, $k skipped ($(($(date +%s) - start)) s)" >&2
 		if [ "$f" != 0 ]; then grep -v '^ok ' "$log/$(basename "$s").out" | tail -n 60 >&2; fi
 		grep '^skip ' "$log/$(basename "$s").out" >&2 || true
 	done
