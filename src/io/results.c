@@ -992,7 +992,7 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 	if (access(h5path, F_OK) < 0)
 		return 0;
 	nidec_h5w_quiet();
-	f = H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	f = nidec_h5w_open_ro(h5path);
 	if (f < 0)
 		return nidec_fail(err, NIDEC_EFORMAT,
 				  "cannot open '%s' to resume from its checkpoint: not a readable HDF5 file; delete it to start over",
