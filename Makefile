@@ -92,7 +92,7 @@ DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5
 	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
 	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
 	python3-nibabel python3-h5py python3-pil chromium chromium-driver \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev man-db environment-modules
 
 .PHONY: all deps demo check check-unit check-mpi e2e check-deps check-cluster valgrind bench bench-all clean \
 	man install uninstall
