@@ -6,6 +6,20 @@
 # login.  Called as `rsh-agent.sh HOST COMMAND...`; the command is a
 # string for the remote shell, as with ssh.  NIDEC_CLUSTER_DIR names the
 # cluster.
+#
+# Like ssh, this process stays on the calling node while the command runs
+# on HOST.  When HOST dies (cluster.sh kill-node: its processes are
+# SIGKILLed) a real ssh notices nothing until TCP gives up; so does this
+# agent, which then waits until mpirun ends it, and mpirun learns of the
+# node's death the way it does on a real cluster (its daemons' TCP
+# keepalive, oob_tcp_keepalive_*).
 host=$1
 shift
-exec bash "$(dirname "$0")/cluster.sh" on "$host" /bin/sh -c "$*"
+bash "$(dirname "$0")/cluster.sh" on "$host" /bin/sh -c "$*" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null; exit 143' TERM INT HUP
+wait $child
+rc=$?
+# (exec: mpirun's TERM or KILL then reaches the sleep itself)
+[ $rc = 137 ] && exec sleep 86400
+exit $rc

@@ -11,6 +11,7 @@
 # checkpoint rank 0 kept on the shared file system, and the outputs are
 # byte-identical to an uninterrupted one-rank run.  Twice: a node without
 # rank 0 (node2), then the node with rank 0 and the batch shell (node1).
+# Then without Slurm: mpirun --host over two nodes, one of which dies.
 . "$(dirname "$0")/lib.sh"
 
 PERMS=60    # 61 x 36 = 2196 tasks
@@ -72,6 +73,47 @@ test_expect_success 'node2 comes back' '
 test_expect_success 'node1 (rank 0, the batch shell, srun) dies: requeued, resumed on node2 + node3, identical' '
 	fail node1 fail1 &&
 	resumed fail1 node1
+'
+
+test_expect_success 'node1 comes back' '
+	bash "$CLUSTER_SH" revive-node node1 &&
+	on_head sinfo -h -N -o "%N %T" >nodes && cat nodes && test $(grep -c idle nodes) = 3
+'
+
+# Without Slurm, mpirun learns of a dead node from its daemon's TCP
+# connection: silent once the link is down, so it takes Open MPI's
+# keepalive (oob_tcp_keepalive_time + _intvl x _probes: 300 + 20 x 9 s by
+# default, 5 + 2 x 3 s here).  mpirun then ends the job; the same command
+# with --resume on the nodes left finishes it.
+test_expect_success 'mpirun --host without Slurm: node2 dies, mpirun ends within its keepalive, --resume elsewhere' '
+	rm -rf fail3 &&
+	{ rc=0 && on_node node1 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 NIDEC_TEST_TASK_DELAY=0.02 \
+		mpirun --mca plm_rsh_agent "$RSH_AGENT" --mca oob_tcp_keepalive_time 5 \
+		--mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3 -x NIDEC_TEST_TASK_DELAY \
+		--host node1:2,node2:2 -n 4 "$NIDEC" run sub/synth.ini --set output.dir=fail3 \
+		--set output.report=false --set cv.permutations=$PERMS --progress 1 >fail3.out 2>&1 || rc=$?
+		echo $rc >fail3.rc; } &
+	log_has fail3.out "cv: [0-9]*/2196 tasks" &&
+	t0=$(date +%s) &&
+	bash "$CLUSTER_SH" kill-node node2 &&
+	i=0 &&
+	until test -s fail3.rc; do
+		sleep 1
+		i=$((i + 1))
+		test $i -le 60 || { echo "mpirun still running 60 s after node2 died"; return 1; }
+	done &&
+	echo "mpirun ended $(($(date +%s) - t0)) s after node2 died, status $(cat fail3.rc)" &&
+	cat fail3.out && test "$(cat fail3.rc)" != 0 &&
+	grep -q "ORTE has lost communication with a remote daemon" fail3.out &&
+	test -s fail3/results.ledger &&
+	on_node node1 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+		mpirun --mca plm_rsh_agent "$RSH_AGENT" --host node1:2,node3:2 -n 4 "$NIDEC" run sub/synth.ini \
+		--set output.dir=fail3 --set output.report=false --set cv.permutations=$PERMS --progress 0 \
+		--resume --timing >resume3.out 2>&1 &&
+	cat resume3.out &&
+	grep -q "resume: [1-9][0-9]* of 2196 tasks already done" resume3.out &&
+	grep "^timing: *[0-9]" resume3.out >hosts && grep -q " node3$" hosts && ! grep -q " node2$" hosts &&
+	same_files ref fail3
 '
 
 test_expect_success 'no job left in the queue' '
