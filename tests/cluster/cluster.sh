@@ -3,9 +3,10 @@
 # one machine, for nidec's cluster tests (tests/cluster/t*.sh).
 #
 # Each "node" is a Linux network namespace with its own hostname (a UTS
-# namespace), its own /tmp and /etc/hosts (a mount namespace): a head node (slurmctld,
-# and the bridge that is the cluster's network) and N compute nodes (one
-# slurmd each, started with -N nodeX), joined by veth pairs.  Addresses
+# namespace) and its own /tmp and /etc/hosts (a mount namespace): a head
+# node (slurmctld, and the bridge that is the cluster's network) and N
+# compute nodes (one slurmd each, started with -N nodeX), joined by veth
+# pairs.  Addresses
 # exist only inside these namespaces: the machine's own network is not
 # touched.  Every node sees the same file system (the shared file system of
 # a real cluster): jobs must work in a directory outside /tmp.  One munged,
@@ -43,7 +44,8 @@
 # job on it is then killed on its other nodes (SIGTERM, SIGKILL KillWait = 5 s
 # later) and, submitted with --requeue, requeued.  So a job on a dead node
 # ends within about SlurmdTimeout + MessageTimeout + KillWait + a ping period
-# (~25 s here; with Slurm's defaults 300 + 10 + 30 s).
+# (here: requeued about 20 s after the failure, its nodes free 25-45 s after
+# it, tests/cluster/t6100; with Slurm's defaults 300 + 10 + 30 s).
 set -euo pipefail
 
 DIR=${NIDEC_CLUSTER_DIR:-/var/tmp/nidec-cluster}
