@@ -5,6 +5,11 @@
 #   make demo       deps + build + the Haxby face-vs-cat job on the bundled data, 2 ranks
 #   make check      deps + build + every test (unit, MPI, end-to-end, oracles)
 #   make check-deps grep for layering violations (mpi.h, hdf5.h, linear.h outside their modules)
+#   make check-cluster  the multi-node tests (tests/cluster: Slurm on 3 nodes in network namespaces)
+#   make man        the manual pages, build/man/nidec.1 and nidec-<command>.1 (from the option tables)
+#   make install PREFIX=/usr/local DESTDIR=   the binary, the manual pages, and under
+#                   PREFIX/share/nidec the job scripts, configs, the bundled data and a
+#                   modulefile (Environment Modules / Lmod); make uninstall removes them
 #   make valgrind   unit tests and a few end-to-end runs under valgrind memcheck
 #   make bench      issue 9's workloads 1-4 and their floors, one table of ratios (bench/README.md)
 #   make bench-all  every benchmark script of bench/ (convert, clean, cv, perf, permutations, workloads)
@@ -87,9 +92,10 @@ DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5
 	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
 	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
 	python3-nibabel python3-h5py python3-pil chromium chromium-driver \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev man-db environment-modules
 
-.PHONY: all deps demo check check-unit check-mpi e2e check-deps valgrind bench bench-all clean
+.PHONY: all deps demo check check-unit check-mpi e2e check-deps check-cluster valgrind bench bench-all clean \
+	man install uninstall
 
 all: $(BUILD)/nidec
 
@@ -158,6 +164,50 @@ check-mpi e2e: $(BUILD)/nidec
 
 check-deps:
 	@sh tests/check-deps.sh
+
+# Slurm on three nodes made of network namespaces (root; skipped with the
+# reason where namespaces cannot be made): a few minutes, run on its own.
+check-cluster: $(BUILD)/nidec
+	@NIDEC=$(CURDIR)/$(BUILD)/nidec sh tests/run.sh cluster
+
+# The manual pages, written by nidec itself from each command's option
+# table and help texts (nidec help --man [CMD]); the commands are those of
+# `nidec --help`.
+MAN_DIR := $(BUILD)/man
+man: $(BUILD)/nidec
+	@mkdir -p $(MAN_DIR)
+	@set -e; cmds=$$($(BUILD)/nidec --help | sed -n '/^commands:/,/^$$/s/^  \([a-z]*\) .*/\1/p'); \
+	test -n "$$cmds"; \
+	$(BUILD)/nidec help --man >$(MAN_DIR)/nidec.1.tmp; mv $(MAN_DIR)/nidec.1.tmp $(MAN_DIR)/nidec.1; \
+	for c in $$cmds; do \
+	  $(BUILD)/nidec help --man $$c >$(MAN_DIR)/nidec-$$c.1.tmp; mv $(MAN_DIR)/nidec-$$c.1.tmp $(MAN_DIR)/nidec-$$c.1; \
+	done; echo "man: $(MAN_DIR)/nidec.1 and nidec-{$$(echo $$cmds | tr ' ' ,)}.1"
+
+# make install PREFIX=... DESTDIR=...: everything under $(DESTDIR)$(PREFIX);
+# PREFIX is also what the modulefile names (DESTDIR is only for staging).
+PREFIX ?= /usr/local
+INSTALL ?= install
+BINDIR = $(PREFIX)/bin
+MAN1DIR = $(PREFIX)/share/man/man1
+SHAREDIR = $(PREFIX)/share/nidec
+install: $(BUILD)/nidec man
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(SHAREDIR)/jobs \
+		$(DESTDIR)$(SHAREDIR)/configs $(DESTDIR)$(SHAREDIR)/modulefiles/nidec
+	$(INSTALL) -m 0755 $(BUILD)/nidec $(DESTDIR)$(BINDIR)/nidec
+	$(INSTALL) -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(MAN1DIR)/
+	$(INSTALL) -m 0755 jobs/*.sbatch $(DESTDIR)$(SHAREDIR)/jobs/
+	$(INSTALL) -m 0644 configs/*.ini $(DESTDIR)$(SHAREDIR)/configs/
+	@set -e; for d in $$(cd data && find . -type d | sort); do $(INSTALL) -d "$(DESTDIR)$(SHAREDIR)/data/$$d"; done; \
+	for f in $$(cd data && find . -type f | sort); do $(INSTALL) -m 0644 "data/$$f" "$(DESTDIR)$(SHAREDIR)/data/$$f"; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' modulefiles/nidec.in \
+		>$(DESTDIR)$(SHAREDIR)/modulefiles/nidec/$(VERSION)
+	@echo "installed nidec $(VERSION) in $(DESTDIR)$(PREFIX): module use $(SHAREDIR)/modulefiles; module load nidec"
+
+# Removes what install put there (the nidec*.1 pages, share/nidec), not
+# the directories it may share with other software.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nidec $(DESTDIR)$(MAN1DIR)/nidec.1 $(DESTDIR)$(MAN1DIR)/nidec-*.1
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 valgrind: $(BUILD)/nidec $(UNIT_BINS)
 	@NIDEC=$(CURDIR)/$(BUILD)/nidec UNIT_BINS="$(UNIT_BINS)" sh tests/valgrind.sh

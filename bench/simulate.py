@@ -4,7 +4,8 @@ policy (src/par/sched.c) for other rank counts, and say where it stops
 scaling and why.
 
     /usr/bin/python3 bench/simulate.py RESULTS.h5 [--ranks 2,4,...,1024]
-        [--perms N] [--costs wall|cpu] [--keep auto|on|off] [--markdown]
+        [--perms N] [--costs wall|cpu] [--keep auto|on|off] [--latency S]
+        [--bandwidth B] [--messages auto|all|remote] [--markdown]
 
 Input: the results.h5 of a `nidec run/cv/searchlight ... --timing` run, whose /timing
 group holds one row per task (id, rank, wall and CPU seconds, cost guess,
@@ -32,7 +33,11 @@ src/par/sched.c and src/job/job.c when the repository is at hand):
    a + b x results + c x bytes seconds, fitted (least squares, >= 0) to the
    run's /timing/messages (c only when the run had messages of 1 MiB or
    more; else 4 ns/byte, what 5.4 MiB results cost rank 0 when measured);
- - a message travels in LATENCY + bytes / BANDWIDTH seconds (options).
+ - a message travels in LATENCY + bytes / BANDWIDTH seconds (options;
+   bench/cluster.sh measures them between two nodes with bench/pingpong.c);
+   when the run spanned several hosts (/timing/hosts), rank 0's cost per
+   message is fitted on the messages from other hosts than its own, which
+   are nearly all of them at scale (--messages).
 
 Each task costs what it cost in the measured run: its wall `seconds`, on
 the machine and under the load of that run (the default; the check
@@ -99,11 +104,13 @@ def load(path):
         g = f["timing"]
         t = g["tasks"][()]
         m = g["messages"][()] if "messages" in g else None
+        hosts = [h.decode() if isinstance(h, bytes) else str(h) for h in g["hosts"][()]] \
+            if "hosts" in g else None
         attrs = dict(g.attrs)
         n_perm = int(f["permutations"].attrs.get("n", 0)) if "permutations" in f else 0
         if "searchlight/null_map" in f:  # a searchlight's: one null map per permutation
             n_perm = f["searchlight/null_map"].shape[0]
-    return t, m, attrs, n_perm
+    return t, m, attrs, n_perm, hosts
 
 
 # rank 0's seconds per byte of a large result (unpacking it, CRC-32 and
@@ -112,7 +119,20 @@ def load(path):
 BYTE_COST = 4e-9
 
 
-def fit_message_cost(m, byte_cost=None):
+def fit_message_cost(m, byte_cost=None, trim=0.0):
+    """The fit below; with trim > 0, fitted again without the messages
+    whose residual is in the top `trim` fraction (on a shared machine some
+    messages wait for a core while rank 0 handles them)."""
+    fit = fit_message_cost_(m, byte_cost)
+    if trim <= 0 or m is None or len(m) < 10:
+        return fit
+    a, b, c = fit
+    r = m["seconds"].astype(float) - (a + b * m["results"].astype(float) + c * m["bytes"].astype(float))
+    keep = r <= np.quantile(r, 1 - trim)
+    return fit_message_cost_(m[keep], byte_cost)
+
+
+def fit_message_cost_(m, byte_cost=None):
     """rank 0's seconds per message = a + b * results + c * bytes, fitted by
     least squares with every coefficient >= 0 (a coefficient that comes
     out negative is dropped and the rest refitted).  c is only fitted when
@@ -331,11 +351,19 @@ def main():
     ap.add_argument("--byte-cost", type=float, default=None,
                     help="rank 0's seconds per byte of a received result (default: fitted when "
                          "the run had messages of 1 MiB or more, else %g)" % BYTE_COST)
+    ap.add_argument("--messages", choices=("auto", "all", "remote"), default="auto",
+                    help="the messages rank 0's handling cost is fitted on: all, or only those "
+                         "from ranks on other hosts than rank 0 (/timing/hosts: what most "
+                         "messages are at scale); auto: remote when the run spanned hosts")
+    ap.add_argument("--trim", type=float, default=0.0,
+                    help="fit rank 0's cost per message again without the messages whose "
+                         "residual is in this top fraction (a shared machine's preemptions; "
+                         "default 0)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args()
 
     pol = policy()
-    t, m, attrs, n_perm = load(args.results)
+    t, m, attrs, n_perm, hosts = load(args.results)
     names = t.dtype.names
     if args.costs == "cpu" and "cpu" not in names:
         sys.exit("simulate.py: this results.h5 records no CPU seconds per task; use --costs wall")
@@ -351,7 +379,21 @@ def main():
         keep = nbytes >= pol["SYNC_BYTES"]
     measured_R = int(attrs.get("ranks", 0))
     measured_wall = float(attrs.get("wall_seconds", float("nan")))
-    msg_cost = fit_message_cost(m, args.byte_cost)
+    msg_cost = fit_message_cost(m, args.byte_cost, args.trim)
+    msg_from = f"{0 if m is None else len(m)} messages"
+    if hosts and m is not None and len(set(hosts)) > 1 and args.messages != "all":
+        remote = np.array([hosts[r] != hosts[0] for r in m["from"]])
+        if remote.sum() >= 3:
+            local_cost = fit_message_cost(m[~remote], args.byte_cost, args.trim) \
+                if (~remote).sum() >= 3 else None
+            msg_cost = fit_message_cost(m[remote], args.byte_cost, args.trim)
+            msg_from = f"the {int(remote.sum())} messages from other hosts than rank 0's ({hosts[0]})"
+            if local_cost is not None:
+                print(f"simulate: rank 0 per message from its own host: {local_cost[0] * 1e6:.1f} us + "
+                      f"{local_cost[1] * 1e6:.2f} us x results + {local_cost[2] * 1e9:.2f} ns x bytes "
+                      f"(fitted on {int((~remote).sum())} messages)")
+    elif args.messages == "remote":
+        sys.exit("simulate.py: --messages remote needs a run whose /timing/hosts has several hosts")
     label = f"{len(sec)} tasks, {args.costs} seconds"
     cols = [sec, cost, nbytes] + ([keep] if keep is not None else [])
     if args.perms is not None:
@@ -370,7 +412,8 @@ def main():
     print(f"simulate: {args.results}: {label}, {W:.1f} s of tasks, largest {big:.3f} s, "
           f"mean {W / len(sec):.4f} s; largest result {nbytes.max() / 2**20:.2f} MiB")
     print(f"simulate: rank 0 per message: {a * 1e6:.1f} us + {b * 1e6:.2f} us x results + "
-          f"{c * 1e9:.2f} ns x bytes (fitted on {0 if m is None else len(m)} messages); "
+          f"{c * 1e9:.2f} ns x bytes (fitted on {msg_from}); "
+          f"network: {args.latency * 1e6:.1f} us + bytes / {args.bandwidth / 1e6:.0f} MB/s per message; "
           f"rank 0 keeps {0 if keep is None else int(keep.sum())} tasks; policy {pol}")
     if measured_R > 1 and args.perms is None and args.costs == "wall":
         mk, _, _, bl = simulate(sec, cost, nbytes, measured_R, pol, msg_cost, args.latency,

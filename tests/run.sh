@@ -1,6 +1,8 @@
 #!/bin/sh
-# tests/run.sh [unit|e2e|all] - run the suite and end with one summary line
-# "N passed, N failed" (cmocka unit binaries + tests/e2e/t*.sh scripts).
+# tests/run.sh [unit|e2e|all|cluster] - run the suite and end with one
+# summary line "N passed, N failed" (cmocka unit binaries + tests/e2e/t*.sh
+# scripts; `cluster`: the multi-node scripts tests/cluster/t*.sh, which
+# `make check-cluster` runs on their own, one at a time).
 # Called by `make check`; NIDEC and UNIT_BINS come from the Makefile.
 # A single script: sh tests/run.sh e2e t1000   (prefix match)
 set -u
@@ -34,10 +36,13 @@ fi
 # $TMPDIR/nidec-test-times; unknown ones first): most of a script's time is
 # process start-up, MPI launch and sleeps, not CPU.  Each script has its
 # own scratch directory; the ones that measure time bound it loosely.
-if [ "$what" = all ] || [ "$what" = e2e ]; then
+# The cluster scripts each start a cluster of their own: one at a time.
+family=e2e scripts=${NIDEC_TEST_SCRIPTS:-2}
+[ "$what" = cluster ] && family=cluster scripts=1
+if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = cluster ]; then
 	times=${TMPDIR:-/tmp}/nidec-test-times
 	: >"$log/list"
-	for s in "$here"/e2e/t*.sh; do
+	for s in "$here/$family"/t*.sh; do
 		[ -e "$s" ] || continue
 		name=$(basename "$s")
 		case $name in "$only"*) ;; *) continue ;; esac
@@ -45,14 +50,14 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		echo "${t:-100000} $s" >>"$log/list"
 	done
 	sort -rn "$log/list" | cut -d' ' -f2- |
-		xargs -P "${NIDEC_TEST_SCRIPTS:-2}" -I '{}' sh -c '
+		xargs -P "$scripts" -I '{}' sh -c '
 			name=$(basename "$1")
 			start=$(date +%s)
 			sh "$1" >"$2/$name.out" 2>&1
 			echo $(($(date +%s) - start)) >"$2/$name.time"
 			line=$(grep "^# .*passed, .*failed" "$2/$name.out" | tail -n 1)
-			echo "e2e $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log"
-	for s in "$here"/e2e/t*.sh; do
+			echo "$3 $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log" "$family"
+	for s in "$here/$family"/t*.sh; do
 		name=$(basename "$s")
 		[ -e "$log/$name.out" ] || continue
 		line=$(grep '^# .*passed, .*failed' "$log/$name.out" | tail -n 1)
@@ -62,7 +67,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		p=${p:-0} f=${f:-1} k=${k:-0}
 		passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
 		if [ "$f" != 0 ]; then
-			echo "e2e $name: FAILED" >&2
+			echo "$family $name: FAILED" >&2
 			grep -v '^ok ' "$log/$name.out" | tail -n 60 >&2
 		fi
 		grep '^skip ' "$log/$name.out" >&2 || true

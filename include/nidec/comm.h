@@ -100,6 +100,11 @@ int nidec_comm_probe(nidec_comm *c, int src, int tag, int *ready, nidec_err *err
  * is ignored elsewhere and may be NULL there).  For timings. */
 int nidec_comm_gather_double(nidec_comm *c, double v, double *all, nidec_err *err);
 
+/* Gather every rank's host name (MPI_Get_processor_name: the node it runs
+ * on), cut to len - 1 bytes, into all[r * len .. (r + 1) * len) on rank 0
+ * (`all` is ignored elsewhere and may be NULL there).  For timings. */
+int nidec_comm_gather_host(nidec_comm *c, char *all, size_t len, nidec_err *err);
+
 /* Sum of a double over ranks, delivered to every rank (only for timings:
  * results never go through floating-point reductions). */
 int nidec_comm_sum_double(nidec_comm *c, double *v, nidec_err *err);

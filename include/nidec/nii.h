@@ -150,4 +150,11 @@ int nidec_mask_on_grid(const nidec_nii *mask, const int64_t dims[3], const doubl
 /* Version of the NIfTI library ("nifti2_io 2.1.0 ..."), into buf. */
 void nidec_nii_library_version(char *buf, size_t n);
 
+/* The line the NIfTI library loaded at run time gives of itself
+ * ("NIFTI2_IO version 2.1.0 (18 Jun, 2020), compiled May 31 2022"), for
+ * `nidec --version`; "unknown" if it cannot be had.  nifti_clib prints it
+ * on stdout only, so stdout is pointed at a temporary file for the call:
+ * not for a process whose other threads write to stdout. */
+void nidec_nii_runtime_version(char *buf, size_t n);
+
 #endif

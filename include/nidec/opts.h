@@ -9,7 +9,9 @@
  * one table nidec_opt_parse() parses argv and --help is generated (every
  * option with its default), so the two cannot drift apart; a hidden
  * --list-options prints the table for scripts (tests/e2e/t0050-options.sh
- * tests every option of every command from it).
+ * tests every option of every command from it), and a hidden --man (or
+ * --man=SUMMARY) the command's manual page, in roff, from the same table
+ * and texts (`make man`, `nidec help --man CMD`).
  *
  *     const char *dir = NULL;
  *     int runs = 12, force = 0;
@@ -142,7 +144,7 @@ enum { NIDEC_OPT_SHOWN = 1 };
  * storing values as they come.  Positional arguments are moved, in order,
  * to argv[1..] (so NIDEC_OPT_MANY can point into argv).  Returns
  *   0                 parsed: go on;
- *   NIDEC_OPT_SHOWN   -h/--help or --list-options: the text is in `out`,
+ *   NIDEC_OPT_SHOWN   -h/--help, --list-options or --man: the text is in `out`,
  *                     print it on stdout and exit 0;
  *   NIDEC_EUSAGE      a bad command line: one line in `err`;
  *   NIDEC_ENOMEM      out of memory (storing an override).
@@ -165,6 +167,14 @@ int nidec_opt_help(const nidec_opt_cmd *cmd, nidec_sbuf *out);
  * doubles).  Ranges: [lo,hi] with ( ) for open ends and inf, or the
  * choices a|b|c.  0 or NIDEC_ENOMEM. */
 int nidec_opt_list(const nidec_opt_cmd *cmd, nidec_sbuf *out);
+
+/* The manual page nidec-CMD(1) in roff (man(7)): NAME (with `summary`,
+ * or the first line of the doc), SYNOPSIS (the usage), DESCRIPTION (the
+ * doc), OPTIONS (every option not hidden, with its default or config
+ * key), NOTES (the footer), then `extra` (raw roff: more sections, SEE
+ * ALSO included) or, when NULL, SEE ALSO nidec(1).  0 or NIDEC_ENOMEM. */
+int nidec_opt_man(const nidec_opt_cmd *cmd, const char *summary, const char *extra,
+		  nidec_sbuf *out);
 
 /* ---- table entries --------------------------------------------------------- */
 

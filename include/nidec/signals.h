@@ -6,8 +6,10 @@
  * job step launched with srun; `--signal=TERM@120` sends it earlier, to
  * leave time); `mpirun` treats its own SIGTERM as "abort the job" (it
  * passes SIGTERM to the ranks and kills them 1 s later), but forwards
- * SIGUSR1 to every rank, hence SIGUSR1 (README "Slurm: time limits and
- * preemption").  The handler only records the signal; rank 0 polls
+ * SIGUSR1 to every rank, hence SIGUSR1; srun forwards USR1 (and INT with
+ * --disable-status) but turns its own TERM into SIGKILL of the ranks
+ * (README "Errors and exit codes": what each launcher does with each
+ * signal; the jobs/ scripts pass TERM, INT and USR1 on as USR1).  The handler only records the signal; rank 0 polls
  * nidec_signals_caught() between tasks and decides for every rank (a
  * worker that got the signal keeps working until rank 0 stops it).  A
  * second SIGINT (Ctrl-C twice) kills the process as usual.

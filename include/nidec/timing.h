@@ -16,6 +16,9 @@
 
 #include <stddef.h>
 
+/* Bytes kept of a host name (with the NUL). */
+#define NIDEC_TIMING_HOST 64
+
 /* One task, as rank 0 saw it. */
 typedef struct nidec_task_timing {
 	int rank;          /* rank that ran it; -1 = taken from the checkpoint (resumed) */
@@ -51,6 +54,8 @@ typedef struct nidec_timing {
 	/* rank 0 */
 	double *busy;              /* [n_ranks] seconds running and packing tasks */
 	double *ran;               /* [n_ranks] tasks run */
+	char *host;                /* [n_ranks * NIDEC_TIMING_HOST]: rank r's host (the node it
+				    * ran on) at host + r * NIDEC_TIMING_HOST, or NULL */
 	size_t n_msgs;             /* result messages received */
 	size_t max_msg;            /* bytes of the largest */
 	double msg_seconds;        /* rank 0's seconds completing, unpacking and storing them */
@@ -62,7 +67,7 @@ typedef struct nidec_timing {
 	size_t n_stages;           /* stages measured so far (0: none) */
 } nidec_timing;
 
-#define NIDEC_TIMING_INIT { 0, 0, 0, 0.0, 0.0, 0, NULL, NULL, 0, 0, 0.0, NULL, NULL, \
+#define NIDEC_TIMING_INIT { 0, 0, 0, 0.0, 0.0, 0, NULL, NULL, NULL, 0, 0, 0.0, NULL, NULL, \
 			    { 0 }, { 0 }, { 0 }, 0 }
 
 /* Name of stage s ("read", "plan", "prepare", "cv", "reduce", "write"). */

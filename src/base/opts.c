@@ -1,6 +1,6 @@
 /*
- * opts.c - the table-driven command-line parser, its --help and its
- * --list-options (see include/nidec/opts.h).
+ * opts.c - the table-driven command-line parser, its --help, its
+ * --list-options and its manual page (--man; see include/nidec/opts.h).
  *
  * One pass over argv: each option is looked up in the table, its value
  * taken (inline after '=' or glued to a short name, else the next
@@ -21,6 +21,7 @@
 #include "nidec/mem.h"
 #include "nidec/opts.h"
 #include "nidec/suggest.h"
+#include "nidec/version.h"
 
 enum { HELP_COLUMN = 23, HELP_WIDTH = 80, PENALTY_KEY = 30 };
 
@@ -266,6 +267,11 @@ static int parse_long(const nidec_opt_cmd *cmd, int argc, char **argv, int *i, n
 	if (n == strlen("list-options") && !strncmp(name, "list-options", n)) {
 		if (nidec_opt_list(cmd, out) < 0)
 			return nidec_fail(err, NIDEC_ENOMEM, "out of memory listing the options");
+		return NIDEC_OPT_SHOWN;
+	}
+	if (n == strlen("man") && !strncmp(name, "man", n)) {
+		if (nidec_opt_man(cmd, eq ? eq + 1 : NULL, NULL, out) < 0)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory writing the manual page");
 		return NIDEC_OPT_SHOWN;
 	}
 	for (o = cmd->opts; o->type != NIDEC_OPTION_END; o++)
@@ -556,5 +562,201 @@ int nidec_opt_list(const nidec_opt_cmd *cmd, nidec_sbuf *out)
 		rc |= nidec_sbuf_addf(out, "%s\t%s\t%s\n", type, range,
 				      o->type == NIDEC_OPTION_CONFIG ? o->key : "-");
 	}
+	return rc ? NIDEC_ENOMEM : 0;
+}
+
+/* ---- --man: the manual page --------------------------------------------- */
+
+/* `s` (up to `len` bytes) as roff text: a backslash is \e; a dash that
+ * starts a word (an option: -v, --set), or any dash with all_dashes (an
+ * option's name), is \- so that it copies as a dash; a line starting with
+ * '.' or '\'' is protected by \&. */
+static int man_escape_(nidec_sbuf *out, const char *s, size_t len, int all_dashes)
+{
+	size_t i;
+	int rc = 0, prev = ' ';
+
+	for (i = 0; i < len && s[i]; i++) {
+		char c = s[i];
+		if (c == NBSP)
+			c = ' ';
+		if ((i == 0 || s[i - 1] == '\n') && (c == '.' || c == '\''))
+			rc |= nidec_sbuf_adds(out, "\\&");
+		if (c == '\\')
+			rc |= nidec_sbuf_adds(out, "\\e");
+		else if (c == '-' && (all_dashes || strchr(" \n([/'`\"=-", prev)))
+			rc |= nidec_sbuf_adds(out, "\\-");
+		else
+			rc |= nidec_sbuf_add(out, &c, 1);
+		prev = c;
+	}
+	return rc;
+}
+
+static int man_escape(nidec_sbuf *out, const char *s, size_t len)
+{
+	return man_escape_(out, s, len, 0);
+}
+
+/* An option's left column in roff: \fB-o\fR, \fB--output\fR \fIDIR\fR */
+static int man_left(nidec_sbuf *out, const nidec_opt *o)
+{
+	int rc = 0;
+
+	if (o->type == NIDEC_OPTION_ARG) {
+		rc |= nidec_sbuf_adds(out, "\\fI");
+		rc |= man_escape_(out, o->argh, strlen(o->argh), 0);
+		rc |= nidec_sbuf_adds(out, o->flags & NIDEC_OPT_MANY ? "\\fR...\n" : "\\fR\n");
+		return rc;
+	}
+	if (o->short_name)
+		rc |= nidec_sbuf_addf(out, "\\fB\\-%c\\fR%s", o->short_name, o->long_name ? ", " : "");
+	if (o->long_name) {
+		rc |= nidec_sbuf_adds(out, "\\fB\\-\\-");
+		rc |= man_escape_(out, o->long_name, strlen(o->long_name), 1);
+		rc |= nidec_sbuf_adds(out, "\\fR");
+	}
+	if (takes_value(o) && o->argh) {
+		rc |= nidec_sbuf_adds(out, " \\fI");
+		rc |= man_escape_(out, o->argh, strlen(o->argh), 1);
+		rc |= nidec_sbuf_adds(out, "\\fR");
+	}
+	return rc | nidec_sbuf_adds(out, "\n");
+}
+
+/* A block of --help prose (doc, footer) as roff: filled text, a blank
+ * line a new paragraph; lines that start with a space (a table, a list,
+ * an example) are kept as they are (.nf). */
+static int man_prose(nidec_sbuf *out, const char *text)
+{
+	const char *p = text;
+	int rc = 0, nofill = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		int indented = len > 0 && *p == ' ';
+		if (indented != nofill) {
+			rc |= nidec_sbuf_adds(out, indented ? ".nf\n" : ".fi\n");
+			nofill = indented;
+		}
+		if (len == 0) {
+			rc |= nidec_sbuf_adds(out, ".PP\n");
+		} else {
+			rc |= man_escape(out, p, len);
+			rc |= nidec_sbuf_adds(out, "\n");
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	if (nofill)
+		rc |= nidec_sbuf_adds(out, ".fi\n");
+	return rc;
+}
+
+/* "nidec run" -> "nidec-run"; upper = 1: "NIDEC-RUN" */
+static void man_name(const char *prog, int upper, char *buf, size_t n)
+{
+	size_t i;
+
+	snprintf(buf, n, "%s", prog);
+	for (i = 0; buf[i]; i++) {
+		if (buf[i] == ' ')
+			buf[i] = '-';
+		else if (upper && buf[i] >= 'a' && buf[i] <= 'z')
+			buf[i] = (char)(buf[i] - 'a' + 'A');
+	}
+}
+
+int nidec_opt_man(const nidec_opt_cmd *cmd, const char *summary, const char *extra,
+		  nidec_sbuf *out)
+{
+	const nidec_opt *o;
+	const char *u = cmd->usage ? cmd->usage : "";
+	char name[64], title[64], text[1024];
+	int rc = 0, first = 1;
+
+	man_name(cmd->prog, 0, name, sizeof(name));
+	man_name(cmd->prog, 1, title, sizeof(title));
+	rc |= nidec_sbuf_addf(out, ".\\\" %s(1): written by `%s --man` from its option table\n", name,
+			      cmd->prog);
+	rc |= nidec_sbuf_addf(out, ".TH %s 1 \"\" \"nidec ", title);
+	rc |= man_escape(out, nidec_version, strlen(nidec_version));
+	rc |= nidec_sbuf_adds(out, "\" \"nidec manual\"\n.SH NAME\n");
+	rc |= man_escape(out, name, strlen(name));
+	rc |= nidec_sbuf_adds(out, " \\- ");
+	if (!summary || !*summary)
+		summary = cmd->doc ? cmd->doc : cmd->prog;
+	/* the summary's first line, without a final period */
+	{
+		size_t len = strcspn(summary, "\n");
+		while (len && summary[len - 1] == '.')
+			len--;
+		rc |= man_escape(out, summary, len);
+	}
+	rc |= nidec_sbuf_adds(out, "\n.SH SYNOPSIS\n.nf\n");
+	/* the usage lines, without "usage: " and the indent under it */
+	while (*u) {
+		size_t len, k = 0;
+		if (!strncmp(u, "usage: ", 7))
+			u += 7;
+		else
+			while (k < 7 && u[k] == ' ')
+				k++;
+		u += k;
+		len = strcspn(u, "\n");
+		rc |= man_escape(out, u, len);
+		rc |= nidec_sbuf_adds(out, "\n");
+		u += len;
+		if (*u == '\n')
+			u++;
+	}
+	rc |= nidec_sbuf_adds(out, ".fi\n");
+	if (cmd->doc) {
+		rc |= nidec_sbuf_adds(out, ".SH DESCRIPTION\n");
+		rc |= man_prose(out, cmd->doc);
+	}
+	for (o = cmd->opts; rc == 0 && o->type != NIDEC_OPTION_END; o++) {
+		if (o->flags & NIDEC_OPT_HIDDEN)
+			continue;
+		if (first) {
+			rc |= nidec_sbuf_adds(out, ".SH OPTIONS\n");
+			first = 0;
+		}
+		if (o->type == NIDEC_OPTION_GROUP) {
+			size_t len = strlen(o->help);
+			while (len && o->help[len - 1] == ':')
+				len--;
+			rc |= nidec_sbuf_adds(out, ".SS ");
+			rc |= man_escape(out, o->help, len);
+			rc |= nidec_sbuf_adds(out, "\n");
+			continue;
+		}
+		rc |= nidec_sbuf_adds(out, ".TP\n");
+		rc |= man_left(out, o);
+		if (o->type == NIDEC_OPTION_CONFIG) {
+			const nidec_key *key = config_key(cmd, o, NULL, NULL);
+			const char *def = o->def ? o->def : key ? key->def : "";
+			if (!key)
+				return NIDEC_EINTERNAL;
+			snprintf(text, sizeof(text), "%s; sets [%s] %s", o->help, key->section, key->name);
+			if (def[0])
+				snprintf(text + strlen(text), sizeof(text) - strlen(text), " (default: %s)", def);
+		} else if (o->def) {
+			snprintf(text, sizeof(text), "%s (default: %s)", o->help, o->def);
+		} else {
+			snprintf(text, sizeof(text), "%s", o->help ? o->help : "");
+		}
+		rc |= man_escape(out, text, strlen(text));
+		rc |= nidec_sbuf_adds(out, "\n");
+	}
+	if (cmd->footer) {
+		rc |= nidec_sbuf_adds(out, ".SH NOTES\n");
+		rc |= man_prose(out, cmd->footer);
+	}
+	if (extra)
+		rc |= nidec_sbuf_adds(out, extra);
+	else
+		rc |= nidec_sbuf_adds(out, ".SH SEE ALSO\n.BR nidec (1)\n");
 	return rc ? NIDEC_ENOMEM : 0;
 }

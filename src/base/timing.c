@@ -25,6 +25,7 @@ void nidec_timing_release(nidec_timing *t)
 		return;
 	nidec_free(t->busy);
 	nidec_free(t->ran);
+	nidec_free(t->host);
 	nidec_free(t->task);
 	nidec_free(t->msg);
 	*t = empty;

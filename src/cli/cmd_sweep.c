@@ -66,7 +66,7 @@ struct opts {
 	size_t n_sweep_sets;
 	const char *only;
 	long only_index;
-	int gather, resume, force, list;
+	int gather, resume, force, list, timing;
 	nidec_sweep_slurm slurm;
 };
 
@@ -106,6 +106,9 @@ static int parse_args(int argc, char **argv, nidec_comm *comm, struct opts *o)
 			       "keep subjects whose outputs are complete and current (same config and "
 			       "inputs); run the others"),
 		NIDEC_OPT_FLAG(0, "force", &o->force, "convert again even if a dataset is up to date"),
+		NIDEC_OPT_FLAG(0, "timing", &o->timing,
+			       "print stage times (min/mean/max over ranks), tasks, busy time and host "
+			       "per rank and the parallel efficiency; each subject's files record them"),
 		NIDEC_OPT_FLAG(0, "list", &o->list, "print the subjects with their index and exit"),
 		NIDEC_OPT_STRING(0, "emit-slurm", &o->slurm.dir, "DIR", NULL,
 				 "write DIR/sweep-array.sbatch (a job array, one subject per task) and "
@@ -350,6 +353,7 @@ static int run_subjects(nidec_comm *comm, nidec_sweep *sw, const struct opts *o,
 		jo.progress = base->progress;
 		jo.force = o->force;
 		jo.resume = o->resume;
+		jo.timing = o->timing;
 		jo.keep_current = 1;
 		rc = nidec_job_run(comm, js, n, &jo, err);
 	}

@@ -711,7 +711,7 @@ int nidec_ds_is_dataset(const char *path, int *is_dataset, nidec_err *err)
 	int rc;
 
 	NIDEC_TRY(check_readable(path, err));
-	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	f = nidec_h5w_open_ro(path);
 	if (f < 0)
 		return nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 	rc = get_attr_string(f, path, "format", &fmt, err);
@@ -863,7 +863,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory opening '%s'", path);
 		goto fail;
 	}
-	pv->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	pv->file = nidec_h5w_open_ro(path);
 	if (pv->file < 0) {
 		rc = nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 		goto fail;
@@ -1480,7 +1480,7 @@ int nidec_h5_describe(const char *path, nidec_sbuf *out, nidec_err *err)
 	hid_t f;
 
 	NIDEC_TRY(check_readable(path, err));
-	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	f = nidec_h5w_open_ro(path);
 	if (f < 0)
 		return nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "open HDF5 file");
 	c.out = out;

@@ -203,10 +203,41 @@ int nidec_h5w_flush_written(hid_t file, int *can_close, const char *path, nidec_
 	return rc;
 }
 
+/* The file access properties of every file nidec opens or creates: no
+ * file lock (h5w.h "File locks"); -1 if HDF5 cannot make them. */
+static hid_t no_lock_fapl(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+
+	if (fapl < 0)
+		return -1;
+#if H5_VERSION_GE(1, 10, 7)
+	/* HDF5_USE_FILE_LOCKING, when set, still wins (HDF5 reads it) */
+	if (H5Pset_file_locking(fapl, 0, 1) < 0) {
+		H5Pclose(fapl);
+		return -1;
+	}
+#endif
+	return fapl;
+}
+
+hid_t nidec_h5w_open_ro(const char *path)
+{
+	hid_t fapl, f;
+
+	nidec_h5w_quiet();
+	fapl = no_lock_fapl();
+	if (fapl < 0)
+		return -1;
+	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
 hid_t nidec_h5w_create(nidec_tempfile *t, nidec_err *err)
 {
 	const char *path = nidec_tempfile_target(t);
-	hid_t f;
+	hid_t f, fapl;
 	int rc;
 
 	/* HDF5 1.10.8 leaks its metadata accumulator when H5Fcreate cannot
@@ -222,7 +253,10 @@ hid_t nidec_h5w_create(nidec_tempfile *t, nidec_err *err)
 	if (nidec_tempfile_close(t, err) < 0)
 		return -1;
 	nidec_h5w_quiet();
-	f = H5Fcreate(nidec_tempfile_path(t), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	fapl = no_lock_fapl();
+	f = fapl < 0 ? -1 : H5Fcreate(nidec_tempfile_path(t), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	if (fapl >= 0)
+		H5Pclose(fapl);
 	if (f < 0)
 		nidec_h5w_fail(err, NIDEC_EIO, path, -1, NULL, "create HDF5 file");
 	return f;

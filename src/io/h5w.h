@@ -79,6 +79,21 @@ int nidec_h5w_fail_attr(nidec_err *err, int code, const char *path, hid_t loc, c
 
 /* ---- files ---- */
 
+/* File locks.  HDF5 locks every file it opens (flock); on file systems
+ * without working locks (NFS without lockd, some Lustre mounts, Cray DVS:
+ * errno 37 or 524) the open fails.  nidec needs no lock: it never opens a
+ * file that is being written (every output is written under a temporary
+ * name and renamed, file.h, so a reader sees a finished file or none, and
+ * the temporary is the writing process's alone).  So every open and create
+ * here asks HDF5 for no lock; HDF5_USE_FILE_LOCKING (TRUE, FALSE,
+ * BEST_EFFORT), read by HDF5 itself, overrides that (README "Shared file
+ * systems"). */
+
+/* Open an existing HDF5 file read-only (without a lock, above): H5Fopen's
+ * contract, a file or -1 with HDF5's error stack set, for the caller to
+ * report (nidec_h5w_fail). */
+hid_t nidec_h5w_open_ro(const char *path);
+
 /* A new HDF5 file in temporary `t` (its descriptor is closed: HDF5 writes
  * it by path), or -1 with `err` naming t's target.  `t` stays the
  * caller's, to commit or abort once the file is closed. */

@@ -336,7 +336,7 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 	nidec_h5w_quiet();
 	if (access(path, R_OK) < 0)
 		return nidec_fail(err, NIDEC_EIO, "cannot open model '%s': %s", path, strerror(errno));
-	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	f = nidec_h5w_open_ro(path);
 	if (f < 0)
 		return nidec_fail(err, NIDEC_EFORMAT, "cannot open model '%s': not an HDF5 file", path);
 	m = nidec_calloc_e(1, sizeof(*m), "a model", err);

@@ -981,6 +981,37 @@ done:
 	return rc;
 }
 
+void nidec_nii_runtime_version(char *buf, size_t n)
+{
+	FILE *tmp = tmpfile();
+	int saved = -1, ok = 0;
+	size_t got = 0;
+
+	snprintf(buf, n, "unknown");
+	if (!tmp || n == 0)
+		goto done;
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0)
+		goto done;
+	nifti_disp_lib_version();
+	fflush(stdout);
+	ok = 1;
+done:
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	if (ok && fseek(tmp, 0, SEEK_SET) == 0 && (got = fread(buf, 1, n - 1, tmp)) > 0) {
+		buf[got] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+	} else if (n) {
+		snprintf(buf, n, "unknown");
+	}
+	if (tmp)
+		fclose(tmp);
+}
+
 void nidec_nii_library_version(char *buf, size_t n)
 {
 	/* nifti_clib has no version string in its API (only

@@ -386,6 +386,9 @@ void nidec_summary_tail(json_t *root, const nidec_results_info *info)
 			json_object_set_new(e, "rank", json_integer(r));
 			json_object_set_new(e, "busy_seconds", nidec_json_num(t->busy ? t->busy[r] : NAN));
 			json_object_set_new(e, "tasks", nidec_json_num(t->ran ? t->ran[r] : NAN));
+			if (t->host)
+				json_object_set_new(e, "host",
+						    json_string(t->host + (size_t)r * NIDEC_TIMING_HOST));
 			json_array_append_new(ranks, e);
 		}
 		json_object_set_new(tj, "ranks", ranks);
@@ -653,6 +656,17 @@ static int timing_group(hid_t f, const nidec_timing *t, const char *path, nidec_
 		rc = nidec_h5w_f64(g, "busy", 1, d, t->busy, path, err);
 		if (rc == 0)
 			rc = nidec_h5w_f64(g, "ran", 1, d, t->ran, path, err);
+	}
+	if (rc == 0 && t->n_ranks > 0 && t->host) {
+		const char **h = nidec_calloc_e((size_t)t->n_ranks, sizeof(*h), "the host names", err);
+		int r;
+		if (!h)
+			rc = NIDEC_ENOMEM;
+		for (r = 0; rc == 0 && r < t->n_ranks; r++)
+			h[r] = t->host + (size_t)r * NIDEC_TIMING_HOST;
+		if (rc == 0)
+			rc = nidec_h5w_vstrings(g, "hosts", h, (size_t)t->n_ranks, path, err);
+		nidec_free(h);
 	}
 	if (rc == 0 && t->task) {
 		tr = nidec_malloc_e(t->n_tasks ? t->n_tasks : 1, sizeof(*tr), "the task timing", err);
@@ -982,7 +996,7 @@ int nidec_results_extract_ledger(const char *h5path, const char *ledger_path, in
 	if (access(h5path, F_OK) < 0)
 		return 0;
 	nidec_h5w_quiet();
-	f = H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	f = nidec_h5w_open_ro(h5path);
 	if (f < 0)
 		return nidec_fail(err, NIDEC_EFORMAT,
 				  "cannot open '%s' to resume from its checkpoint: not a readable HDF5 file; delete it to start over",

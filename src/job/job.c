@@ -839,10 +839,11 @@ static void print_timing(const nidec_timing *tm)
 	nidec_format_seconds(tm->wall, w, sizeof(w));
 	fprintf(stderr, "timing: cv ran %zu tasks in %s on %d rank%s, parallel efficiency %.0f%%\n",
 		tm->n_run, w, tm->n_ranks, tm->n_ranks == 1 ? "" : "s", 100.0 * tm->efficiency);
-	fprintf(stderr, "timing: rank   tasks   busy (s)   busy/wall\n");
+	fprintf(stderr, "timing: rank   tasks   busy (s)   busy/wall  host\n");
 	for (r = 0; r < tm->n_ranks && tm->busy && tm->ran; r++)
-		fprintf(stderr, "timing: %4d  %6.0f  %9.3f  %9.0f%%\n", r, tm->ran[r], tm->busy[r],
-			tm->wall > 0 ? 100.0 * tm->busy[r] / tm->wall : 100.0);
+		fprintf(stderr, "timing: %4d  %6.0f  %9.3f  %9.0f%%  %s\n", r, tm->ran[r], tm->busy[r],
+			tm->wall > 0 ? 100.0 * tm->busy[r] / tm->wall : 100.0,
+			tm->host ? tm->host + (size_t)r * NIDEC_TIMING_HOST : "?");
 }
 
 /* 7. after the run (rank 0): finish what is complete; with --timing the

@@ -9,8 +9,11 @@
  * relative paths of the sweep and analysis configs start.  Values from the
  * command line (--set) are passed on, shell-quoted.  Each array task runs
  * `nidec sweep --only <subject> --resume`; a TERM before the time limit
- * (--signal=B:TERM@120) is forwarded to srun, nidec writes what is done
- * and exits 3, and the task requeues itself.  Rank 0 only; no MPI.
+ * (--signal=B:TERM@120), or a TERM, INT or USR1 sent to the batch shell,
+ * is passed to srun as USR1, which srun forwards to every rank (srun turns
+ * a TERM into SIGKILL of the ranks: README "Exit status"); nidec writes
+ * what is done and exits 3, and the task requeues itself.  Rank 0 only; no
+ * MPI.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -158,8 +161,10 @@ int nidec_sweep_emit_slurm(const nidec_sweep *sw, const char *sweep_path, char *
 			       "# Each task runs `nidec sweep --only SUBJECT --resume` with --ntasks ranks:\n"
 			       "# a subject whose outputs are complete and current is kept, so\n"
 			       "# resubmitting the array redoes only what is missing.  A TERM sent before\n"
-			       "# the time limit (--signal) is passed to nidec, which stops (exit 3) and\n"
-			       "# the task requeues itself (--requeue).\n"
+			       "# the time limit (--signal), or a TERM, INT or USR1 sent to this script, is\n"
+			       "# passed to the ranks as USR1 (srun forwards USR1; a TERM to srun would\n"
+			       "# SIGKILL them): nidec saves its checkpoint and stops (exit 3), and the\n"
+			       "# task requeues itself (--requeue).\n"
 			       "#\n"
 			       "# Array index -> subject:\n",
 			       path_a, path_g);
@@ -191,14 +196,14 @@ int nidec_sweep_emit_slurm(const nidec_sweep *sw, const char *sweep_path, char *
 			       "echo \"nidec-sweep: sub-$subject (array task $SLURM_ARRAY_TASK_ID of job $SLURM_ARRAY_JOB_ID) on $SLURM_NTASKS ranks\"\n"
 			       "\n"
 			       "# mpirun -n \"$SLURM_NTASKS\" works too where srun's PMIx plugin is missing\n"
-			       "srun --mpi=pmix \"$NIDEC\" sweep ");
+			       "srun --mpi=pmix --disable-status \"$NIDEC\" sweep ");
 	add |= add_quoted(&a, sweep_abs);
 	add |= nidec_sbuf_adds(&a, " --only \"$subject\" --resume --progress 60");
 	add |= add_sets(&a, sets, n_sets);
 	add |= nidec_sbuf_adds(&a,
 			       " &\n"
 			       "pid=$!\n"
-			       "trap 'echo \"nidec-sweep: TERM (time limit or preemption): stopping sub-$subject\"; kill -TERM $pid 2>/dev/null' TERM\n"
+			       "trap 'echo \"nidec-sweep: stop signal (time limit or preemption): stopping sub-$subject\"; kill -USR1 $pid 2>/dev/null' TERM INT USR1\n"
 			       "wait $pid\n"
 			       "rc=$?\n"
 			       "# the trap interrupts wait: wait again for nidec's own exit status\n"

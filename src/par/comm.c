@@ -402,6 +402,23 @@ int nidec_comm_gather_double(nidec_comm *c, double v, double *all, nidec_err *er
 	return 0;
 }
 
+int nidec_comm_gather_host(nidec_comm *c, char *all, size_t len, nidec_err *err)
+{
+	char name[MPI_MAX_PROCESSOR_NAME + 1], *mine;
+	int n = 0, count = 0, rc;
+
+	NIDEC_TRY(mpi_count(len, &count, err));
+	memset(name, 0, sizeof(name));
+	NIDEC_MPI(MPI_Get_processor_name(name, &n), "MPI_Get_processor_name");
+	mine = nidec_calloc_e(len, 1, "a host name", err);
+	if (!mine)
+		return NIDEC_ENOMEM;
+	snprintf(mine, len, "%s", name);
+	rc = MPI_Gather(mine, count, MPI_CHAR, c->rank == 0 ? all : NULL, count, MPI_CHAR, 0, c->comm);
+	nidec_free(mine);
+	return rc == MPI_SUCCESS ? 0 : mpi_fail(err, rc, "MPI_Gather (host names)");
+}
+
 int nidec_comm_sum_double(nidec_comm *c, double *v, nidec_err *err)
 {
 	double in = *v;

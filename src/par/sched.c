@@ -955,6 +955,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_task_source *src, const nidec_
 	static const nidec_sched_opts defaults = NIDEC_SCHED_OPTS_INIT;
 	int rank = nidec_comm_rank(comm), size = nidec_comm_size(comm), rc = 0, k;
 	double t0 = nidec_now(), busy, ran, wall, *g_busy = NULL, *g_ran = NULL;
+	char *g_host = NULL;
 	nidec_err local = NIDEC_ERR_INIT;
 	struct master m;
 	struct worker w;
@@ -974,9 +975,10 @@ int nidec_sched_run(nidec_comm *comm, const nidec_task_source *src, const nidec_
 		m.t_start = m.t_last_progress = t0;
 		g_busy = nidec_calloc_e((size_t)size, sizeof(double), "timing", &local);
 		g_ran = nidec_calloc_e((size_t)size, sizeof(double), "timing", &local);
+		g_host = nidec_calloc_e((size_t)size, NIDEC_TIMING_HOST, "timing", &local);
 		if (!results)
 			rc = nidec_fail(&local, NIDEC_EINTERNAL, "nidec_sched_run: rank 0 needs a result table");
-		else if (!g_busy || !g_ran)
+		else if (!g_busy || !g_ran || !g_host)
 			rc = NIDEC_ENOMEM;
 		else
 			rc = master_setup(&m, &local);
@@ -1023,6 +1025,7 @@ int nidec_sched_run(nidec_comm *comm, const nidec_task_source *src, const nidec_
 	NIDEC_TRY_GOTO(rc, nidec_comm_bcast(comm, &wall, sizeof(wall), 0, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_comm_gather_double(comm, busy, g_busy, err), done);
 	NIDEC_TRY_GOTO(rc, nidec_comm_gather_double(comm, ran, g_ran, err), done);
+	NIDEC_TRY_GOTO(rc, nidec_comm_gather_host(comm, g_host, NIDEC_TIMING_HOST, err), done);
 	if (tm) {
 		double sum = 0, total = ran;
 
@@ -1038,15 +1041,19 @@ int nidec_sched_run(nidec_comm *comm, const nidec_task_source *src, const nidec_
 			tm->efficiency = wall > 0 ? sum / ((double)size * wall) : 1.0;
 			nidec_free(tm->busy);
 			nidec_free(tm->ran);
+			nidec_free(tm->host);
 			tm->busy = g_busy;
 			tm->ran = g_ran;
+			tm->host = g_host;
 			g_busy = g_ran = NULL;
+			g_host = NULL;
 		}
 		tm->n_run = (size_t)total;
 	}
 done:
 	nidec_free(g_busy);
 	nidec_free(g_ran);
+	nidec_free(g_host);
 	nidec_free(m.cost);
 	return rc;
 }

@@ -132,6 +132,36 @@ test_expect_success 'every command of nidec --help was tested' '
 	done
 '
 
+# The manual pages come from the same tables (`nidec help --man [CMD]`,
+# `make man`): every option of --list-options has its entry, and man(1)
+# renders each page without a warning.
+test_expect_success 'every command: nidec help CMD is its --help, its manual page has every option' '
+	for c in $(cat commands); do
+		$NIDEC help $c >h1 && $NIDEC $c --help >h2 && test_cmp h2 h1 &&
+		$NIDEC help --man $c >page.$c &&
+		grep -q "^\.TH NIDEC-$(echo $c | tr a-z A-Z) 1 " page.$c &&
+		grep -q "^\.SH OPTIONS" page.$c &&
+		cut -f1 opts.$c | sed "s/^--//; s/-/\\\\-/g" >names &&
+		while read -r n; do
+			grep -qF -- "\\fB\\-\\-$n\\fR" page.$c || { echo "nidec-$c(1): no --$n"; exit 1; }
+		done <names || exit 1
+	done &&
+	$NIDEC help --man >page.nidec &&
+	grep -q "^\.TH NIDEC 1 " page.nidec &&
+	for c in $(cat commands); do grep -q "^\.BR nidec\\\\-$c (1)" page.nidec || exit 1; done
+'
+
+if command -v man >/dev/null 2>&1; then
+	test_expect_success 'man renders every page without a warning' '
+		for p in page.*; do
+			MANWIDTH=80 man --warnings -E UTF-8 -l $p >out 2>warn &&
+			test -s out && ! test -s warn || { cat warn; echo "$p"; exit 1; }
+		done
+	'
+else
+	test_skip 'man renders every page without a warning' 'no man(1) here'
+fi
+
 test_expect_success 'the missing value of issue 15, and a bad --set: one line, status 2' '
 	usage_error "nidec run: option '\''--checkpoint-interval'\'' needs a value (seconds" \
 		run nosuch.ini --checkpoint-interval &&

@@ -5,7 +5,9 @@
 # the checkpoint is saved, every rank exits with status 3 and one message
 # says how to go on; `--resume` then gives outputs identical to an
 # uninterrupted run (README "Checkpoint and resume").  A signal that only
-# a worker gets changes nothing: rank 0 decides.
+# a worker gets changes nothing: rank 0 decides.  TERM and INT to mpirun
+# save the checkpoint too, but mpirun's own status is 1 (below).  The same
+# signals under Slurm: tests/cluster/t6200.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/e2e/cvlib.sh"
 . "$TESTS_DIR/e2e/permlib.sh"
@@ -59,6 +61,32 @@ test_expect_success 'SIGUSR1 to mpirun (forwarded to the ranks): exit 3, resumab
 	slow_bg 3 &&
 	kill -USR1 $bg_pid &&
 	stopped SIGUSR1 &&
+	resumed
+'
+
+# mpirun (Open MPI 4.1) takes its own TERM or INT as "abort the job": it
+# sends SIGTERM to every rank, SIGKILL odls_base_sigkill_timeout (1 s)
+# later, and exits 1 whatever the ranks do.  The ranks stop as on SIGTERM
+# and save the checkpoint in that second (the running tasks here take
+# 30 ms); the status is mpirun's (README "Exit status": send USR1 to get 3).
+test_expect_success 'SIGTERM to mpirun: the checkpoint is saved, mpirun exits 1, resumable' '
+	slow_bg 2 &&
+	kill -TERM $bg_pid &&
+	rc=0 && { wait $bg_pid || rc=$?; } &&
+	cat bg.out &&
+	test $rc = 1 &&
+	grep -q "^nidec: error: interrupted by SIGTERM: [0-9]*/336 tasks saved in .out/results.ledger.; run again with --resume" bg.out &&
+	test -s out/results.ledger && ! test -e out/summary.json &&
+	resumed
+'
+
+test_expect_success 'SIGINT to mpirun (Ctrl-C): the same (mpirun sends the ranks SIGTERM), resumable' '
+	slow_bg 2 &&
+	kill -INT $bg_pid &&
+	rc=0 && { wait $bg_pid || rc=$?; } &&
+	cat bg.out &&
+	test $rc = 1 &&
+	grep -q "^nidec: error: interrupted by SIGTERM: [0-9]*/336 tasks saved" bg.out &&
 	resumed
 '
 

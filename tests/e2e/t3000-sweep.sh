@@ -226,7 +226,9 @@ test_expect_success '--emit-slurm writes an array (one subject per task) and a g
 	grep -q "^#SBATCH --ntasks=3$" slurm/sweep-array.sbatch &&
 	grep -q "^#SBATCH --time=00:30:00$" slurm/sweep-array.sbatch &&
 	grep -q "^SUBJECTS=(01 02 03 04 h1)$" slurm/sweep-array.sbatch &&
-	grep -q "srun --mpi=pmix \"\$NIDEC\" sweep .*/sweep.ini. --only \"\$subject\" --resume .* --set .output.dir=outslurm." slurm/sweep-array.sbatch &&
+	grep -q "srun --mpi=pmix --disable-status \"\$NIDEC\" sweep .*/sweep.ini. --only \"\$subject\" --resume .* --set .output.dir=outslurm." slurm/sweep-array.sbatch &&
+	grep -q "^trap .*kill -USR1 \$pid.* TERM INT USR1$" slurm/sweep-array.sbatch &&
+	! grep -q "kill -TERM" slurm/sweep-array.sbatch &&
 	grep -q "sweep .*/sweep.ini. --gather --set .output.dir=outslurm." slurm/sweep-gather.sbatch &&
 	test -d slurm/logs
 '

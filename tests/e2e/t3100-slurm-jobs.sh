@@ -27,7 +27,7 @@ export SLURM_LOCAL_LINK_ETC=0
 export SLURM_CONF="$SLURM_LOCAL_DIR/etc/slurm.conf"
 export NIDEC
 SYN="--dims 10x12x8 --runs 4 --volumes 30 --classes 2 --signal 0.15"
-FILES="scores.tsv grid_scores.tsv predictions.tsv weights_face.nii.gz weights_cat.nii.gz weights_std_face.nii.gz"
+FILES="scores.tsv grid_scores.tsv predictions.tsv weights_face.nii.gz weights_std_face.nii.gz"
 
 slurm_wait() {
 	bash "$SLURM_SH" wait "$@"
@@ -137,7 +137,7 @@ test_expect_success 'jobs/nidec-sweep.sbatch: the whole sweep in one allocation'
 	j=$(cat id.sweep) && slurm_wait $j && cat sweep-$j.out &&
 	grep -q "sweep: 4 subjects, .* tasks on 2 ranks" sweep-$j.out &&
 	grep -q "\"n_ok\": 4" sweep-slurm/group_summary.json &&
-	test $(wc -l <sweep-slurm/group_scores.tsv) = 9
+	test $(wc -l <sweep-slurm/group_scores.tsv) = 5
 '
 
 test_expect_success 'jobs/nidec-sweep-array.sbatch + nidec-sweep-gather.sbatch (afterok): same group files' '
