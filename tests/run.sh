@@ -20,7 +20,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ "$what" = all ] || [ "$what" = unit ]; then
 	for t in ${UNIT_BINS:-}; do
 		name=$(basename "$t")
-		if "$t" >"$log/$name.out" 2>&1; then ok=1; else ok=0; fi
+		# a hung test fails (after 10 minutes), it never holds the suite
+		if timeout 600 "$t" >"$log/$name.out" 2>&1; then ok=1; else ok=0; fi
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -n 1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -n 1)
 		p=${p:-0} f=${f:-0}
@@ -53,7 +54,7 @@ if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = cluster ]; then
 		xargs -P "$scripts" -I '{}' sh -c '
 			name=$(basename "$1")
 			start=$(date +%s)
-			sh "$1" >"$2/$name.out" 2>&1
+			timeout 1800 sh "$1" >"$2/$name.out" 2>&1
 			echo $(($(date +%s) - start)) >"$2/$name.time"
 			line=$(grep "^# .*passed, .*failed" "$2/$name.out" | tail -n 1)
 			echo "$3 $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log" "$family"

@@ -741,13 +741,14 @@ static void lock_modes(const char *dir, int use_fcntl)
 	nidec_lock *l = NULL, *l2 = NULL;
 	nidec_err err = NIDEC_ERR_INIT;
 	char path[512];
-	int fds[2], status;
+	int up[2], down[2], status; /* child -> parent, parent -> child */
 	char c;
 	pid_t pid;
 
 	setenv("NIDEC_LOCK_FCNTL", use_fcntl ? "1" : "0", 1);
 	snprintf(path, sizeof(path), "%s/" NIDEC_LOCK_NAME, dir);
-	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -755,11 +756,11 @@ static void lock_modes(const char *dir, int use_fcntl)
 		nidec_lock *cl = NULL;
 		if (nidec_lock_take(dir, "[output] dir", "wait", &cl, NULL) < 0)
 			_exit(1);
-		(void)!write(fds[1], "x", 1);
-		(void)!read(fds[0], &c, 1);
+		(void)!write(up[1], "x", 1);
+		(void)!read(down[0], &c, 1);
 		_exit(0); /* dies holding it: no release */
 	}
-	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(read(up[0], &c, 1), 1);
 	assert_int_equal(nidec_lock_take(dir, "[output] dir", "wait for it", &l, &err), NIDEC_EBUSY);
 	assert_null(l);
 	assert_non_null(strstr(err.msg, "[output] dir '"));
@@ -771,11 +772,13 @@ static void lock_modes(const char *dir, int use_fcntl)
 		snprintf(want, sizeof(want), "pid %ld,", (long)pid);
 		assert_non_null(strstr(err.msg, want));
 	}
-	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(write(down[1], "x", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	close(fds[0]);
-	close(fds[1]);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 	/* fcntl: freed by the kernel; the fallback: a stale file of a process
 	 * that is gone, taken over */
 	assert_int_equal(nidec_lock_take(dir, "[output] dir", "wait", &l, &err), 0);
