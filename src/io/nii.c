@@ -692,7 +692,51 @@ static int gz_write_all(gzFile gz, const void *buf, size_t n, const char *path, 
 	return 0;
 }
 
+/* The source of an image's voxels, one 3D volume at a time: fill(ctx, k,
+ * buf) returns volume k's bytes, in buf (one volume's size) or elsewhere.
+ * Writing volume by volume keeps a 4D map's memory at one volume. */
+struct volumes {
+	const void *(*fill)(void *ctx, size_t k, void *buf);
+	void *ctx;
+	int needs_buf;  /* fill writes into buf */
+};
+
+struct array_src {
+	const char *data;
+	size_t vol_bytes;
+};
+
+static const void *array_volume(void *ctx, size_t k, void *buf)
+{
+	const struct array_src *a = ctx;
+
+	(void)buf;
+	return a->data + k * a->vol_bytes;
+}
+
+static int write_image(nidec_tempfile *t, const nidec_nii_spec *spec, const struct volumes *src,
+		       nidec_err *err);
+
 int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void *data,
+		       nidec_err *err)
+{
+	struct array_src a;
+	struct volumes src;
+	int64_t n3 = 1;
+	int i, nbyper = 0, swapsize = 0;
+
+	for (i = 0; i < 3 && i < spec->ndim; i++)
+		n3 *= spec->dims[i] > 0 ? spec->dims[i] : 1;
+	nifti_datatype_sizes(spec->datatype, &nbyper, &swapsize);
+	a.data = data;
+	a.vol_bytes = (size_t)n3 * (size_t)(nbyper > 0 ? nbyper : 0);
+	src.fill = array_volume;
+	src.ctx = &a;
+	src.needs_buf = 0;
+	return write_image(t, spec, &src, err);
+}
+
+static int write_image(nidec_tempfile *t, const nidec_nii_spec *spec, const struct volumes *src,
 		       nidec_err *err)
 {
 	const char *path = nidec_tempfile_target(t), *tmp = nidec_tempfile_path(t);
@@ -701,7 +745,8 @@ int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void
 	nidec_nii *back = NULL;
 	nifti_dmat44 m;
 	unsigned char hdr[540], ext[4] = { 0, 0, 0, 0 };
-	size_t hdr_len, vox_bytes, n_vox = 1;
+	size_t hdr_len, vox_bytes, n_vox = 1, vol_bytes, k;
+	void *buf = NULL;
 	char mode[8];
 	gzFile gz = NULL;
 	int i, r, c, nbyper = 0, swapsize = 0, v2 = 0, rc = 0;
@@ -794,7 +839,15 @@ int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void
 	gzbuffer(gz, 1 << 18);
 	NIDEC_TRY_GOTO(rc, gz_write_all(gz, hdr, hdr_len, path, err), done);
 	NIDEC_TRY_GOTO(rc, gz_write_all(gz, ext, 4, path, err), done);
-	NIDEC_TRY_GOTO(rc, gz_write_all(gz, data, vox_bytes, path, err), done);
+	/* dims[1..3] >= 1 and their product with dims[4] did not overflow */
+	vol_bytes = vox_bytes / (size_t)dims[4];
+	buf = src->needs_buf ? nidec_malloc_e(vol_bytes, 1, "a volume", err) : NULL;
+	if (src->needs_buf && !buf) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (k = 0; k < (size_t)dims[4]; k++)
+		NIDEC_TRY_GOTO(rc, gz_write_all(gz, src->fill(src->ctx, k, buf), vol_bytes, path, err), done);
 	{
 		int zrc = gzclose(gz);
 		gz = NULL;
@@ -814,6 +867,7 @@ int nidec_nii_write_to(nidec_tempfile *t, const nidec_nii_spec *spec, const void
 done:
 	if (gz)
 		gzclose(gz);
+	nidec_free(buf);
 	nidec_nii_free(&back);
 	nifti_image_free(nim);
 	return rc;
@@ -834,30 +888,44 @@ int nidec_nii_write(const char *path, const nidec_nii_spec *spec, const void *da
 	return nidec_tempfile_commit(&t, err);
 }
 
+/* Volume k of a masked map: the mask's voxels of row k on a zero grid. */
+struct masked_src {
+	const nidec_dataset *ds;
+	const float *vals;
+	size_t n3;
+};
+
+static const void *masked_volume(void *ctx, size_t k, void *buf)
+{
+	const struct masked_src *m = ctx;
+	const nidec_dataset *ds = m->ds;
+	float *vol = buf;
+	size_t v;
+
+	memset(vol, 0, m->n3 * sizeof(float));
+	for (v = 0; v < ds->n_voxels; v++) {
+		const int32_t *p = ds->ijk + 3 * v;
+		vol[(size_t)p[0] + (size_t)ds->dims[0] * ((size_t)p[1] + (size_t)ds->dims[1] * (size_t)p[2])] =
+			m->vals[k * ds->n_voxels + v];
+	}
+	return vol;
+}
+
 int nidec_nii_write_masked_n(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
 			     size_t n_vol, const char *descrip, nidec_err *err)
 {
 	nidec_nii_spec spec;
 	nidec_nii hdr;
-	float *vol = NULL;
-	size_t n3, all, v, k;
-	int rc;
+	struct masked_src m;
+	struct volumes src;
+	size_t n3, all;
 
 	memset(&spec, 0, sizeof(spec));
 	memset(&hdr, 0, sizeof(hdr));
 	if (nidec_mul_size((size_t)ds->dims[0], (size_t)ds->dims[1], &n3) < 0 ||
-	    nidec_mul_size(n3, (size_t)ds->dims[2], &n3) < 0 || nidec_mul_size(n3, n_vol, &all) < 0)
+	    nidec_mul_size(n3, (size_t)ds->dims[2], &n3) < 0 || nidec_mul_size(n3, n_vol, &all) < 0 ||
+	    nidec_mul_size(all, sizeof(float), &all) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "grid of '%s' too large", ds->path);
-	vol = nidec_calloc_e(all ? all : 1, sizeof(float), "a map", err);
-	if (!vol)
-		return NIDEC_ENOMEM;
-	for (k = 0; k < n_vol; k++)
-		for (v = 0; v < ds->n_voxels; v++) {
-			const int32_t *p = ds->ijk + 3 * v;
-			vol[k * n3 + (size_t)p[0] +
-			    (size_t)ds->dims[0] * ((size_t)p[1] + (size_t)ds->dims[1] * (size_t)p[2])] =
-				vals[k * ds->n_voxels + v];
-		}
 	spec.ndim = n_vol > 1 ? 4 : 3;
 	spec.dims[0] = ds->dims[0];
 	spec.dims[1] = ds->dims[1];
@@ -876,9 +944,13 @@ int nidec_nii_write_masked_n(nidec_tempfile *t, const nidec_dataset *ds, const f
 	    parse_header(ds->path, ds->nifti_header, ds->nifti_header_len, &hdr, NULL) == 0)
 		spec.xform_code = hdr.sform_code > 0 ? hdr.sform_code :
 				  hdr.qform_code > 0 ? hdr.qform_code : 2;
-	rc = nidec_nii_write_to(t, &spec, vol, err);
-	nidec_free(vol);
-	return rc;
+	m.ds = ds;
+	m.vals = vals;
+	m.n3 = n3;
+	src.fill = masked_volume;
+	src.ctx = &m;
+	src.needs_buf = 1;
+	return write_image(t, &spec, &src, err);
 }
 
 int nidec_nii_write_masked(nidec_tempfile *t, const nidec_dataset *ds, const float *vals,
