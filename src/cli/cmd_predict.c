@@ -76,6 +76,23 @@ static int find_class(const nidec_model *m, const char *label)
 	return -1;
 }
 
+/* The rows whose label the model knows (rows[], their class in truth[]);
+ * the others are not predicted.  Returns their number. */
+static size_t known_rows(const nidec_model *m, char *const *label, size_t n_vol, size_t *rows,
+			 int *truth)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < n_vol; i++) {
+		int c = find_class(m, label[i]);
+		if (c < 0)
+			continue;
+		rows[n] = i;
+		truth[n++] = c;
+	}
+	return n;
+}
+
 /* dec[i * n_problems + j]: the decision of problem j on volume rows[i]
  * (svm.h), standardised by `use` (NULL: raw values). */
 static int decisions(const nidec_model *m, const float *X, const size_t *rows, size_t n,
@@ -139,13 +156,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 					pr->labels, lab.n, n_vol);
 			goto done;
 		}
-		for (i = 0; i < n_vol; i++) {
-			int c = find_class(m, lab.label[i]);
-			if (c < 0)
-				continue;
-			rows[n] = i;
-			truth[n++] = c;
-		}
+		n = known_rows(m, lab.label, n_vol, rows, truth);
 		if (n == 0) {
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"--labels '%s': no volume has a label the model knows (%s, ...)",
@@ -154,13 +165,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 		}
 	} else if (pr->samples) {
 		/* the table's labels: samples of other conditions are not predicted */
-		for (i = 0; i < n_vol; i++) {
-			int c = find_class(m, tab.label[i]);
-			if (c < 0)
-				continue;
-			rows[n] = i;
-			truth[n++] = c;
-		}
+		n = known_rows(m, tab.label, n_vol, rows, truth);
 		if (n == 0) {
 			rc = nidec_fail(err, NIDEC_EINPUT,
 					"--samples '%s': no sample has a label the model knows (%s, ...); check --label-column",

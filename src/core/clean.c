@@ -28,6 +28,7 @@
 #include "nidec/cfg.h"
 #include "nidec/clean.h"
 #include "nidec/mem.h"
+#include "nidec/metrics.h" /* numpy's pairwise sum */
 
 /* Columns cleaned together (a block of the matrix copied to doubles). */
 #define BLOCK 64
@@ -916,37 +917,6 @@ void nidec_smooth_sigma(double fwhm, const double affine[16], double sigma[3])
 	}
 }
 
-/* numpy's sum of a float64 array: pairwise, with 8 accumulators for
- * blocks of up to 128 values (enough for our kernels). */
-static double numpy_sum(const double *a, size_t n)
-{
-	double r[8], res;
-	size_t i, j;
-
-	if (n < 8) {
-		res = 0.;
-		for (i = 0; i < n; i++)
-			res += a[i];
-		return res;
-	}
-	if (n <= 128) {
-		for (j = 0; j < 8; j++)
-			r[j] = a[j];
-		for (i = 8; i < n - (n % 8); i += 8)
-			for (j = 0; j < 8; j++)
-				r[j] += a[i + j];
-		res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-		for (; i < n; i++)
-			res += a[i];
-		return res;
-	}
-	{
-		size_t n2 = n / 2;
-		n2 -= n2 % 8;
-		return numpy_sum(a, n2) + numpy_sum(a + n2, n - n2);
-	}
-}
-
 int nidec_gauss_kernel(double sigma, double *w, int max_radius)
 {
 	int radius = (int)(4.0 * sigma + 0.5), x;
@@ -957,7 +927,7 @@ int nidec_gauss_kernel(double sigma, double *w, int max_radius)
 	c = -0.5 / (sigma * sigma);
 	for (x = -radius; x <= radius; x++)
 		phi[x + radius] = exp(c * (double)(x * x));
-	s = numpy_sum(phi, (size_t)(2 * radius + 1));
+	s = nidec_sum_pairwise(phi, (size_t)(2 * radius + 1));
 	for (x = 0; x <= radius; x++)
 		w[x] = phi[x + radius] / s;
 	return radius;

@@ -341,6 +341,22 @@ done:
 	return rc;
 }
 
+/* The end of synth.ini, the same for every layout: the conditions (the
+ * text so far ends with "conditions = "), the output directory; written. */
+static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs, nidec_err *err)
+{
+	char path[4096], cbuf[32];
+	int c;
+
+	for (c = 0; c < o->classes; c++)
+		if (nidec_sbuf_addf(ini, "%s%s", c ? ", " : "", nidec_synth_class_name(c, cbuf, sizeof(cbuf))) < 0)
+			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	if (nidec_sbuf_addf(ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err));
+	return nidec_file_write(path, ini->buf, ini->len, err);
+}
+
 static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char *mask, nidec_err *err)
 {
 	nidec_sbuf ev = NIDEC_SBUF_INIT, ini = NIDEC_SBUF_INIT;
@@ -349,7 +365,7 @@ static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char 
 	size_t n3 = (size_t)o->dims[0] * (size_t)o->dims[1] * (size_t)o->dims[2], v;
 	unsigned char *m2 = NULL;
 	int64_t min_i = o->dims[0];
-	int *label = NULL, r, t, c, rc = 0;
+	int *label = NULL, r, t, rc = 0;
 	double tr = tr_stored(o);
 	static const char raw_desc[] = "{\n  \"Name\": \"nidec synth\",\n  \"BIDSVersion\": \"1.8.0\"\n}\n";
 	static const char der_desc[] =
@@ -425,13 +441,7 @@ static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char 
 			    (long long)o->dims[2], o->classes, o->tr, o->signal, (unsigned long long)o->seed, abs,
 			    abs, o->subject) < 0)
 		goto oom;
-	for (c = 0; c < o->classes; c++)
-		if (nidec_sbuf_addf(&ini, "%s%s", c ? ", " : "", nidec_synth_class_name(c, cbuf, sizeof(cbuf))) < 0)
-			goto oom;
-	if (nidec_sbuf_addf(&ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
-		goto oom;
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_file_write(path, ini.buf, ini.len, err), done);
+	rc = write_ini(o, &ini, abs, err);
 	goto done;
 oom:
 	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
@@ -450,7 +460,7 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 	nidec_sbuf ev = NIDEC_SBUF_INIT, lab = NIDEC_SBUF_INIT, ini = NIDEC_SBUF_INIT;
 	nidec_nii_spec spec;
 	char path[4096], cbuf[32], *abs = NULL;
-	int *label = NULL, r, t, c, rc = 0;
+	int *label = NULL, r, t, rc = 0;
 	double tr = tr_stored(o);
 
 	rc = nidec_file_mkdir_p(o->dir, "give another -o DIR", err);
@@ -520,13 +530,7 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 			    (long long)o->dims[2], o->classes, o->tr, o->signal,
 			    (unsigned long long)o->seed, abs, o->subject, abs, abs, o->subject) < 0)
 		goto oom;
-	for (c = 0; c < o->classes; c++)
-		if (nidec_sbuf_addf(&ini, "%s%s", c ? ", " : "", nidec_synth_class_name(c, cbuf, sizeof(cbuf))) < 0)
-			goto oom;
-	if (nidec_sbuf_addf(&ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
-		goto oom;
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_file_write(path, ini.buf, ini.len, err), done);
+	rc = write_ini(o, &ini, abs, err);
 	goto done;
 oom:
 	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
