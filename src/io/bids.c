@@ -206,8 +206,8 @@ static int belongs(const struct bfile *c, const struct bfile *b, const char *con
 	return run_entities_match(c, b, skip_c);
 }
 
-/* "sub-01 ses-2 task-x run-3" */
-static void describe(const struct bfile *b, char *buf, size_t n)
+/* The core entities joined by sep: "sub-01 ses-2 task-x run-3". */
+static void entities(const struct bfile *b, const char *sep, char *buf, size_t n)
 {
 	static const char *const core[] = { "sub", "ses", "task", "acq", "run" };
 	size_t i, len;
@@ -218,24 +218,21 @@ static void describe(const struct bfile *b, char *buf, size_t n)
 		if (!v)
 			continue;
 		len = strlen(buf);
-		snprintf(buf + len, n - len, "%s%s-%s", len ? " " : "", core[i], v);
+		snprintf(buf + len, n - len, "%s%s-%s", len ? sep : "", core[i], v);
 	}
+}
+
+static void describe(const struct bfile *b, char *buf, size_t n)
+{
+	entities(b, " ", buf, n);
 }
 
 /* "sub-01_ses-2_task-x_run-3_<suffix>" pattern of what was looked for */
 static void pattern(const struct bfile *b, const char *extra, const char *suffix, char *buf, size_t n)
 {
-	static const char *const core[] = { "sub", "ses", "task", "acq", "run" };
-	size_t i, len;
+	size_t len;
 
-	buf[0] = '\0';
-	for (i = 0; i < 5; i++) {
-		const char *v = ent(b, core[i]);
-		if (!v)
-			continue;
-		len = strlen(buf);
-		snprintf(buf + len, n - len, "%s%s-%s", len ? "_" : "", core[i], v);
-	}
+	entities(b, "_", buf, n);
 	len = strlen(buf);
 	snprintf(buf + len, n - len, "%s%s_%s", extra ? "_" : "", extra ? extra : "", suffix);
 }
