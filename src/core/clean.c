@@ -697,6 +697,22 @@ size_t nidec_cleaner_rank(const nidec_cleaner *c)
 	return c ? c->rank : 0;
 }
 
+/* The mean over time of each of a block's nb voxels (x is [n][nb]),
+ * summed in time order. */
+static void block_means(const double *x, size_t n, size_t nb, double *mean)
+{
+	double acc[BLOCK];
+	size_t i, b;
+
+	for (b = 0; b < nb; b++)
+		acc[b] = 0;
+	for (i = 0; i < n; i++)
+		for (b = 0; b < nb; b++)
+			acc[b] += x[i * nb + b];
+	for (b = 0; b < nb; b++)
+		mean[b] = acc[b] / (double)n;
+}
+
 /*
  * A block of nb voxels' time courses, in place (clean.h, steps 1-4): x is
  * [n][nb], time-major, so that every loop below runs over the voxels of
@@ -710,13 +726,7 @@ static int clean_block(nidec_cleaner *c, double *x, size_t nb, nidec_err *err)
 	size_t n = c->n, i, j, b, s_;
 	double m0[BLOCK], acc[BLOCK];
 
-	for (b = 0; b < nb; b++)
-		acc[b] = 0;
-	for (i = 0; i < n; i++)
-		for (b = 0; b < nb; b++)
-			acc[b] += x[i * nb + b];
-	for (b = 0; b < nb; b++)
-		m0[b] = acc[b] / (double)n;
+	block_means(x, n, nb, m0);
 	if (c->cp.detrend && n > 1) {
 		/* detrend(): the mean (m0: the same sum), then the projection on r */
 		for (i = 0; i < n; i++)
@@ -809,13 +819,7 @@ static int clean_block(nidec_cleaner *c, double *x, size_t nb, nidec_err *err)
 				x[i * nb + b] += m0[b];
 	if (c->cp.standardize != NIDEC_CLEAN_STD_NONE && n >= 2) {
 		double mu[BLOCK], sd[BLOCK];
-		for (b = 0; b < nb; b++)
-			acc[b] = 0;
-		for (i = 0; i < n; i++)
-			for (b = 0; b < nb; b++)
-				acc[b] += x[i * nb + b];
-		for (b = 0; b < nb; b++)
-			mu[b] = acc[b] / (double)n;
+		block_means(x, n, nb, mu);
 		if (c->cp.standardize == NIDEC_CLEAN_STD_PSC) {
 			for (i = 0; i < n; i++)
 				for (b = 0; b < nb; b++)
@@ -828,13 +832,7 @@ static int clean_block(nidec_cleaner *c, double *x, size_t nb, nidec_err *err)
 				x[i * nb + b] -= mu[b];
 		/* numpy's std: its own mean of the centred values, then the
 		 * sum of squares */
-		for (b = 0; b < nb; b++)
-			acc[b] = 0;
-		for (i = 0; i < n; i++)
-			for (b = 0; b < nb; b++)
-				acc[b] += x[i * nb + b];
-		for (b = 0; b < nb; b++)
-			mu[b] = acc[b] / (double)n;
+		block_means(x, n, nb, mu);
 		for (b = 0; b < nb; b++)
 			acc[b] = 0;
 		for (i = 0; i < n; i++)
