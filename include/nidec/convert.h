@@ -61,15 +61,4 @@ int nidec_convert(const nidec_cfg *cfg, const char *out_path, int force, int *re
  * (a new string for the caller to nidec_free). */
 int nidec_convert_output_path(const nidec_cfg *cfg, char **out, nidec_err *err);
 
-/* Natural order: digit runs compare by value, so run-2 < run-10; ties by
- * fewer leading zeros, then byte order.  <0, 0, >0 as strcmp. */
-int nidec_natural_cmp(const char *a, const char *b);
-
-/* Expand a path or glob into existing files sorted naturally: *paths gets
- * a new array of *n new strings (free with nidec_strv_free).  A pattern
- * without * ? [ is one path, which must exist.  `key` names the config
- * key in messages ("[data] bold"). */
-int nidec_glob_natural(const char *pattern, const char *key, char ***paths, size_t *n,
-		       nidec_err *err);
-
 #endif

@@ -247,4 +247,15 @@ int nidec_file_inputs_check(const nidec_file_inputs *in, const char *path, const
 /* Free every entry; `in` is left empty and reusable. */
 void nidec_file_inputs_release(nidec_file_inputs *in);
 
+/* Natural order: digit runs compare by value, so run-2 < run-10; ties by
+ * fewer leading zeros, then byte order.  <0, 0, >0 as strcmp. */
+int nidec_natural_cmp(const char *a, const char *b);
+
+/* Expand a path or glob into existing files sorted naturally: *paths gets
+ * a new array of *n new strings (free with nidec_strv_free).  A pattern
+ * without * ? [ is one path, which must exist.  `key` names the config
+ * key in messages ("[data] bold"). */
+int nidec_glob_natural(const char *pattern, const char *key, char ***paths, size_t *n,
+		       nidec_err *err);
+
 #endif

@@ -23,8 +23,10 @@
  *
  * Depends on libc (C11 and POSIX) only.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -704,4 +706,114 @@ void nidec_file_inputs_release(nidec_file_inputs *in)
 	nidec_free(in->v);
 	in->v = NULL;
 	in->n = in->cap = 0;
+}
+
+/* ---- natural sort and globs ---------------------------------------------- */
+
+int nidec_natural_cmp(const char *a, const char *b)
+{
+	const char *a0 = a, *b0 = b;
+	int zeros = 0; /* first difference in leading zeros: the last tiebreak */
+
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			const char *za = a, *zb = b;
+			size_t la = 0, lb = 0;
+			int c;
+			while (*za == '0')
+				za++;
+			while (*zb == '0')
+				zb++;
+			while (isdigit((unsigned char)za[la]))
+				la++;
+			while (isdigit((unsigned char)zb[lb]))
+				lb++;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = memcmp(za, zb, la);
+			if (c)
+				return c < 0 ? -1 : 1;
+			if (!zeros && za - a != zb - b) /* same value: fewer zeros first */
+				zeros = za - a < zb - b ? -1 : 1;
+			a = za + la;
+			b = zb + lb;
+		} else {
+			if (*a != *b)
+				return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			a++;
+			b++;
+		}
+	}
+	if (*a || *b)
+		return *a ? 1 : -1;
+	return zeros ? zeros : strcmp(a0, b0);
+}
+
+static int cmp_natural_ptr(const void *x, const void *y)
+{
+	return nidec_natural_cmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+int nidec_glob_natural(const char *pattern, const char *key, char ***paths, size_t *n,
+		       nidec_err *err)
+{
+	char **v = NULL;
+	glob_t g;
+	size_t i, cnt = 0;
+	int grc, rc = 0;
+
+	if (!strpbrk(pattern, "*?[")) {
+		struct stat st;
+		if (stat(pattern, &st) < 0)
+			return nidec_fail(err, NIDEC_EIO, "%s: cannot open '%s': %s; check the path (relative paths start from the current directory)",
+					  key, pattern, strerror(errno));
+		v = nidec_calloc_e(1, sizeof(*v), "a path list", err);
+		if (!v)
+			return NIDEC_ENOMEM;
+		v[0] = nidec_strdup_e(pattern, err);
+		if (!v[0]) {
+			nidec_free(v);
+			return NIDEC_ENOMEM;
+		}
+		*paths = v;
+		*n = 1;
+		return 0;
+	}
+	memset(&g, 0, sizeof(g));
+	grc = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
+		globfree(&g);
+		return nidec_fail(err, NIDEC_EIO,
+				  "%s = '%s' matches no file; check the pattern (relative paths start from the current directory)",
+				  key, pattern);
+	}
+	if (grc != 0) {
+		globfree(&g);
+		return nidec_fail(err, grc == GLOB_NOSPACE ? NIDEC_ENOMEM : NIDEC_EIO,
+				  "%s = '%s': cannot list the matching files (%s)", key, pattern,
+				  grc == GLOB_NOSPACE ? "out of memory" : "read error");
+	}
+	v = nidec_calloc_e(g.gl_pathc, sizeof(*v), "a path list", err);
+	if (!v) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	for (cnt = 0; cnt < g.gl_pathc; cnt++) {
+		v[cnt] = nidec_strdup_e(g.gl_pathv[cnt], err);
+		if (!v[cnt]) {
+			rc = NIDEC_ENOMEM;
+			goto done;
+		}
+	}
+	qsort(v, cnt, sizeof(*v), cmp_natural_ptr);
+	*paths = v;
+	*n = cnt;
+	v = NULL;
+done:
+	if (v)
+		for (i = 0; i < cnt; i++)
+			nidec_free(v[i]);
+	nidec_free(v);
+	globfree(&g);
+	return rc;
 }

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "nidec/bids.h"
-#include "nidec/convert.h"
+#include "nidec/file.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
 #include "nidec/sbuf.h"

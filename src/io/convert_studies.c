@@ -36,6 +36,7 @@
 #include "nidec/clean.h"
 #include "nidec/confounds.h"
 #include "nidec/convert.h"
+#include "nidec/file.h"
 #include "nidec/keyfile.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nidec/convert.h"
+#include "nidec/file.h"
 #include "nidec/ledger.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"

@@ -34,6 +34,7 @@
 
 #include "nidec/bids.h"
 #include "nidec/convert.h"
+#include "nidec/file.h"
 #include "nidec/keyfile.h"
 #include "nidec/mem.h"
 #include "nidec/metrics.h"

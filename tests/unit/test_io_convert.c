@@ -14,69 +14,9 @@
 
 #include "nidec/cfg.h"
 #include "nidec/convert.h"
+#include "nidec/file.h"
 #include "nidec/hash.h"
 #include "nidec/mem.h"
-
-static void test_io_convert__natural_sort(void **state)
-{
-	const char *v[] = { "run-10.nii", "run-2.nii", "run-1.nii", "run-02.nii", "run-b.nii",
-			    "run-a.nii", "run-100.nii", "Run-3.nii", "run-2a.nii" };
-	const char *want[] = { "Run-3.nii", "run-1.nii", "run-2.nii", "run-02.nii", "run-2a.nii",
-			       "run-10.nii", "run-100.nii", "run-a.nii", "run-b.nii" };
-	size_t n = sizeof(v) / sizeof(v[0]), i, j;
-	(void)state;
-
-	assert_true(nidec_natural_cmp("run-2", "run-10") < 0);
-	assert_true(nidec_natural_cmp("run-10", "run-2") > 0);
-	assert_true(nidec_natural_cmp("run-02", "run-2") > 0); /* same value: fewer zeros first */
-	assert_true(nidec_natural_cmp("a", "a") == 0);
-	assert_true(nidec_natural_cmp("a", "ab") < 0);
-	assert_true(nidec_natural_cmp("x99999999999999999999999", "x100000000000000000000000") < 0);
-	/* insertion sort with the comparison, then compare with the order wanted */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && nidec_natural_cmp(v[j - 1], v[j]) > 0; j--) {
-			const char *t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	for (i = 0; i < n; i++)
-		assert_string_equal(v[i], want[i]);
-}
-
-static void test_io_convert__glob(void **state)
-{
-	char dir[] = "/tmp/nidec-test-glob-XXXXXX", path[256], pat[256], cmd[300];
-	const char *names[] = { "s_run-10_bold.nii", "s_run-9_bold.nii", "s_run-1_bold.nii", "other.txt" };
-	nidec_err err = NIDEC_ERR_INIT;
-	char **v = NULL;
-	size_t n = 0, i;
-	(void)state;
-
-	assert_non_null(mkdtemp(dir));
-	for (i = 0; i < 4; i++) {
-		FILE *f;
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fclose(f);
-	}
-	snprintf(pat, sizeof(pat), "%s/s_run-*_bold.nii", dir);
-	assert_int_equal(nidec_glob_natural(pat, "[data] bold", &v, &n, &err), 0);
-	assert_int_equal(n, 3);
-	assert_non_null(strstr(v[0], "run-1_"));
-	assert_non_null(strstr(v[1], "run-9_"));
-	assert_non_null(strstr(v[2], "run-10_"));
-	nidec_strv_free(v, n);
-
-	snprintf(pat, sizeof(pat), "%s/nothing-*.nii", dir);
-	assert_int_equal(nidec_glob_natural(pat, "[data] bold", &v, &n, &err), NIDEC_EIO);
-	assert_non_null(strstr(err.msg, "matches no file"));
-	snprintf(pat, sizeof(pat), "%s/missing.nii", dir);
-	assert_int_equal(nidec_glob_natural(pat, "[data] mask", &v, &n, &err), NIDEC_EIO);
-	assert_non_null(strstr(err.msg, "[data] mask: cannot open"));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void test_io_convert__sha256(void **state)
 {
@@ -129,8 +69,6 @@ static void test_io_convert__output_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_io_convert__natural_sort),
-		cmocka_unit_test(test_io_convert__glob),
 		cmocka_unit_test(test_io_convert__sha256),
 		cmocka_unit_test(test_io_convert__output_path),
 	};
