@@ -6,6 +6,8 @@
  * Every rank parses the same argv, so every rank reaches the same verdict
  * and returns the same exit status without talking to the others; only
  * rank 0 prints, so a usage error under mpirun -n 8 is one line, not 8.
+ * Also the one mapping of errors to exit statuses and the one way a
+ * command reports its error (nidec_cli_exit_code, nidec_cli_fail).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,4 +77,29 @@ void nidec_cli_common_release(nidec_cli_common *c)
 	nidec_opt_sets_release(&c->sets);
 	c->quiet = 0;
 	c->verbose = 0;
+}
+
+int nidec_cli_exit_code(int code)
+{
+	if (code >= 0)
+		return NIDEC_EXIT_OK;
+	if (code == NIDEC_EINTR)
+		return NIDEC_EXIT_INTERRUPTED;
+	if (code == NIDEC_EUSAGE)
+		return NIDEC_EXIT_USAGE;
+	return NIDEC_EXIT_FAILURE;
+}
+
+int nidec_cli_fail(const nidec_err *err, nidec_comm *comm)
+{
+	int rank = comm ? nidec_comm_rank(comm) : 0;
+	const char *msg = err->msg[0] ? err->msg : nidec_err_name(err->code);
+
+	/* Errors agreed on by every rank carry rank 0's message: print once.
+	 * "another rank failed" lines are noise: the failing rank printed. */
+	if (rank == 0 && strcmp(msg, "another rank failed (see its error above)"))
+		fprintf(stderr, "nidec: error: %s\n", msg);
+	else if (rank != 0 && strncmp(msg, "another rank failed", 19) && err->code != NIDEC_EINTR)
+		nidec_error("%s", msg);
+	return nidec_cli_exit_code(err->code);
 }
