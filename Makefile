@@ -89,7 +89,7 @@ export OMPI_MCA_rmaps_base_oversubscribe = 1
 export OMPI_MCA_btl_vader_single_copy_mechanism = none
 
 DEBIAN_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev \
-	hdf5-tools libnifti2-dev liblinear-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
+	hdf5-tools libnifti2-dev liblinear-dev libsvm-dev liblapacke-dev libinih-dev libjansson-dev libssl-dev libpng-dev \
 	zlib1g-dev libcmocka-dev valgrind python3 python3-numpy python3-scipy python3-sklearn \
 	python3-nibabel python3-h5py python3-pil chromium chromium-driver \
 	clang libclang-rt-14-dev man-db environment-modules

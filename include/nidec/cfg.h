@@ -37,7 +37,16 @@
 
 enum nidec_standardize { NIDEC_STD_NONE, NIDEC_STD_ZSCORE, NIDEC_STD_ZSCORE_SAMPLE };
 enum nidec_std_scope { NIDEC_SCOPE_TRAIN, NIDEC_SCOPE_ALL };
-enum nidec_estimator { NIDEC_EST_SVC, NIDEC_EST_SVC_L1, NIDEC_EST_LOGISTIC, NIDEC_EST_LOGISTIC_L1, NIDEC_EST_DUMMY };
+enum nidec_estimator {
+	NIDEC_EST_SVC, NIDEC_EST_SVC_L1, NIDEC_EST_LOGISTIC, NIDEC_EST_LOGISTIC_L1, NIDEC_EST_DUMMY,
+	/* regressors ([model] task = regression) */
+	NIDEC_EST_SVR,             /* sklearn SVR(kernel='linear'): libsvm's epsilon-SVR */
+	NIDEC_EST_RIDGE,           /* sklearn RidgeCV: alpha by efficient leave-one-out */
+	NIDEC_EST_LASSO,           /* sklearn LassoCV: alpha on its path by 5-fold CV */
+	NIDEC_EST_DUMMY_REGRESSOR  /* sklearn DummyRegressor: the training mean */
+};
+/* [model] task: what the targets are (nilearn's Decoder / DecoderRegressor). */
+enum nidec_task_type { NIDEC_TASK_CLASSIFICATION, NIDEC_TASK_REGRESSION };
 /* Solver of estimator svc: dcd = nidec's dual coordinate descent (liblinear's
  * algorithm with scikit-learn's 10000-iteration limit; Debian's liblinear
  * 2.3 stops at 1000), liblinear = Debian's liblinear.  Other estimators
@@ -55,7 +64,9 @@ enum nidec_scheme {
 enum nidec_selection { NIDEC_SEL_NESTED, NIDEC_SEL_TEST_FOLD };
 enum nidec_scoring {
 	NIDEC_SCORE_ACCURACY, NIDEC_SCORE_BALANCED_ACCURACY, NIDEC_SCORE_ROC_AUC,
-	NIDEC_SCORE_F1, NIDEC_SCORE_PRECISION, NIDEC_SCORE_RECALL
+	NIDEC_SCORE_F1, NIDEC_SCORE_PRECISION, NIDEC_SCORE_RECALL,
+	/* regression scores (greater is better, as scikit-learn's scorers) */
+	NIDEC_SCORE_R2, NIDEC_SCORE_NEG_MSE, NIDEC_SCORE_NEG_MAE
 };
 enum nidec_compat { NIDEC_COMPAT_NONE, NIDEC_COMPAT_NILEARN };
 enum nidec_permute_within { NIDEC_PERM_RUN, NIDEC_PERM_ALL };
@@ -88,6 +99,7 @@ typedef struct nidec_cfg {
 	char *space;           /* space entity of the derivatives, or NULL = the only one */
 	char *desc;            /* desc entity of the derivatives' bold ("preproc") */
 	int mask_strategy;     /* enum nidec_mask_strategy */
+	char *target_column;   /* numeric column with the regression target, or NULL */
 
 	/* [preprocess] */
 	int standardize;       /* enum nidec_standardize */
@@ -100,6 +112,11 @@ typedef struct nidec_cfg {
 	size_t n_C;
 	double tol;            /* solver stopping tolerance */
 	int solver;            /* enum nidec_solver (svc only) */
+	int task_type;         /* enum nidec_task_type */
+	double *alphas;        /* ridge: alpha grid, in the order given */
+	size_t n_alphas;
+	int lasso_n_alphas;    /* lasso: alphas on the path (eps 1e-3) */
+	double epsilon;        /* svr: half-width of the insensitive tube */
 
 	/* [cv] */
 	int scheme;            /* enum nidec_scheme (outer: what is reported) */
@@ -194,6 +211,13 @@ const char *nidec_scoring_name(int scoring);
 const char *nidec_estimator_name(int estimator);
 const char *nidec_clean_std_name(int standardize);
 const char *nidec_mask_strategy_name(int strategy);
+const char *nidec_task_type_name(int task_type);
+
+/* 1 for an estimator of continuous targets (svr, ridge, lasso,
+ * dummy_regressor), 0 for a classifier. */
+int nidec_estimator_is_regressor(int estimator);
+/* 1 for a score of continuous predictions (r2, neg_mean_*_error). */
+int nidec_scoring_is_regression(int scoring);
 
 /* nidec_split_list() and nidec_strv_free() are in keyfile.h. */
 

@@ -90,6 +90,7 @@ typedef struct nidec_keyval {
 	char *raw;     /* the value as given, NULL = not given */
 	char *origin;  /* where it came from: "config 'a.ini'", "--set cv.seed" */
 	int cli;       /* 1 if from the command line */
+	const char *def; /* default chosen by another key (static, not owned), or NULL */
 } nidec_keyval;
 
 typedef struct nidec_keyfile {
@@ -161,6 +162,11 @@ int nidec_keyfile_set(nidec_keyfile *kf, const char *assignment, const char *opt
 
 /* The effective value of key k: as given, else its default; never NULL. */
 const char *nidec_keyfile_value(const nidec_keyfile *kf, size_t k);
+/* Make `def` (a static string) key k's default in this keyfile, in place of
+ * the schema's: a default that depends on another key's value (cfg: scoring
+ * is r2 under task = regression).  A value given still wins; the key stays
+ * "not set".  NULL restores the schema's default.  0 or NIDEC_ENOMEM. */
+int nidec_keyfile_default(nidec_keyfile *kf, size_t k, const char *def, nidec_err *err);
 /* Was key k given (file, command line or put)? */
 int nidec_keyfile_is_set(const nidec_keyfile *kf, size_t k);
 /* Where key k's value came from ("default" if not given). */

@@ -33,7 +33,12 @@ static const nidec_key_name scope_names[] = {
 static const nidec_key_name est_names[] = {
 	{ "svc", NIDEC_EST_SVC }, { "svc_l1", NIDEC_EST_SVC_L1 },
 	{ "logistic", NIDEC_EST_LOGISTIC }, { "logistic_l1", NIDEC_EST_LOGISTIC_L1 },
-	{ "dummy", NIDEC_EST_DUMMY }, { NULL, 0 }
+	{ "dummy", NIDEC_EST_DUMMY }, { "svr", NIDEC_EST_SVR }, { "ridge", NIDEC_EST_RIDGE },
+	{ "lasso", NIDEC_EST_LASSO }, { "dummy_regressor", NIDEC_EST_DUMMY_REGRESSOR }, { NULL, 0 }
+};
+static const nidec_key_name task_names[] = {
+	{ "classification", NIDEC_TASK_CLASSIFICATION }, { "regression", NIDEC_TASK_REGRESSION },
+	{ NULL, 0 }
 };
 static const nidec_key_name solver_names[] = {
 	{ "dcd", NIDEC_SOLVER_DCD }, { "liblinear", NIDEC_SOLVER_LIBLINEAR }, { NULL, 0 }
@@ -57,7 +62,8 @@ static const nidec_key_name scoring_names[] = {
 	{ "balanced_accuracy", NIDEC_SCORE_BALANCED_ACCURACY },
 	{ "roc_auc", NIDEC_SCORE_ROC_AUC }, { "f1", NIDEC_SCORE_F1 },
 	{ "precision", NIDEC_SCORE_PRECISION }, { "recall", NIDEC_SCORE_RECALL },
-	{ NULL, 0 }
+	{ "r2", NIDEC_SCORE_R2 }, { "neg_mean_squared_error", NIDEC_SCORE_NEG_MSE },
+	{ "neg_mean_absolute_error", NIDEC_SCORE_NEG_MAE }, { NULL, 0 }
 };
 static const nidec_key_name compat_names[] = {
 	{ "none", NIDEC_COMPAT_NONE }, { "nilearn", NIDEC_COMPAT_NILEARN }, { NULL, 0 }
@@ -111,9 +117,9 @@ static const char *check_label(const char *v)
 enum {
 	K_BOLD, K_MASK, K_LABELS, K_EVENTS, K_CONDITIONS, K_LABEL_COLUMN, K_RUN_COLUMN,
 	K_HRF_SHIFT, K_DATASET, K_SAMPLES, K_CONFOUNDS_FILES, K_BIDS_ROOT, K_DERIVATIVES, K_SUBJECT,
-	K_SESSION, K_TASK, K_SPACE, K_DESC, K_MASK_STRATEGY,
+	K_SESSION, K_TASK, K_SPACE, K_DESC, K_MASK_STRATEGY, K_TARGET_COLUMN,
 	K_STANDARDIZE, K_STANDARDIZE_SCOPE, K_SCREENING,
-	K_ESTIMATOR, K_C, K_TOL, K_SOLVER,
+	K_ESTIMATOR, K_C, K_TOL, K_SOLVER, K_TASK_TYPE, K_ALPHAS, K_N_ALPHAS, K_EPSILON,
 	K_SCHEME, K_N_FOLDS, K_HOLDOUT, K_FOLDS_FILE, K_SELECTION, K_INNER_SCHEME,
 	K_INNER_FOLDS, K_SCORING, K_COMPAT, K_PERMUTATIONS, K_PERMUTE_WITHIN, K_SEED,
 	K_DIR, K_REPORT, K_PROGRESS, K_CHECKPOINT_INTERVAL,
@@ -148,6 +154,7 @@ static const nidec_key keys[N_KEYS] = {
 	[K_SPACE] = { "data", "space", NIDEC_KEY_STRING, "", NULL, NULL, 0, 0, 0, NULL, check_label },
 	[K_DESC] = { "data", "desc", NIDEC_KEY_STRING, "preproc", NULL, NULL, 0, 0, 0, NULL, check_label },
 	[K_MASK_STRATEGY] = ENUM("data", "mask_strategy", "none", NULL, mask_strategy_names),
+	[K_TARGET_COLUMN] = STR("data", "target_column", ""),
 	[K_STANDARDIZE] = ENUM("preprocess", "standardize", "zscore_sample", NULL, std_names),
 	[K_STANDARDIZE_SCOPE] = ENUM("preprocess", "standardize_scope", "train", "all", scope_names),
 	[K_SCREENING] = NUM("preprocess", "screening_percentile", NIDEC_KEY_DOUBLE, "100", NULL, 0, 100,
@@ -157,6 +164,14 @@ static const nidec_key keys[N_KEYS] = {
 		    NULL, NULL),
 	[K_TOL] = NUM("model", "tol", NIDEC_KEY_DOUBLE, "1e-4", NULL, 0, 1, NIDEC_KEY_LO_OPEN, NULL, NULL),
 	[K_SOLVER] = ENUM("model", "solver", "dcd", NULL, solver_names),
+	/* default: regression when the estimator is a regressor (finish) */
+	[K_TASK_TYPE] = ENUM("model", "task", "classification", NULL, task_names),
+	/* numpy.geomspace(1e-3, 1e4, 8), to the bit (nilearn's ridge grid) */
+	[K_ALPHAS] = NUM("model", "alphas", NIDEC_KEY_DOUBLES,
+			 "0.001, 0.01, 0.09999999999999999, 1, 10, 100, 1000, 10000", NULL, 0, HUGE_VAL,
+			 NIDEC_KEY_LO_OPEN, NULL, NULL),
+	[K_N_ALPHAS] = NUM("model", "n_alphas", NIDEC_KEY_INT, "30", NULL, 2, 10000, 0, NULL, NULL),
+	[K_EPSILON] = NUM("model", "epsilon", NIDEC_KEY_DOUBLE, "0.1", NULL, 0, 1e12, 0, NULL, NULL),
 	[K_SCHEME] = ENUM("cv", "scheme", "leave-one-run-out", NULL, scheme_names),
 	[K_N_FOLDS] = NUM("cv", "n_folds", NIDEC_KEY_INT, "5", NULL, 2, 100000, 0, NULL, NULL),
 	[K_HOLDOUT] = NUM("cv", "holdout", NIDEC_KEY_DOUBLE, "0.2", NULL, 0, 1e9, NIDEC_KEY_LO_OPEN, NULL,
@@ -213,6 +228,18 @@ const char *nidec_scoring_name(int s) { return val_name(scoring_names, s); }
 const char *nidec_estimator_name(int e) { return val_name(est_names, e); }
 const char *nidec_clean_std_name(int s) { return val_name(clean_std_names, s); }
 const char *nidec_mask_strategy_name(int s) { return val_name(mask_strategy_names, s); }
+const char *nidec_task_type_name(int t) { return val_name(task_names, t); }
+
+int nidec_estimator_is_regressor(int e)
+{
+	return e == NIDEC_EST_SVR || e == NIDEC_EST_RIDGE || e == NIDEC_EST_LASSO ||
+	       e == NIDEC_EST_DUMMY_REGRESSOR;
+}
+
+int nidec_scoring_is_regression(int s)
+{
+	return s == NIDEC_SCORE_R2 || s == NIDEC_SCORE_NEG_MSE || s == NIDEC_SCORE_NEG_MAE;
+}
 
 int nidec_cfg_cleans(const nidec_cfg *cfg)
 {
@@ -257,6 +284,90 @@ int nidec_cfg_override(nidec_cfg *cfg, const char *assignment, const char *optio
 int nidec_cfg_set(nidec_cfg *cfg, const char *assignment, nidec_err *err)
 {
 	return nidec_cfg_override(cfg, assignment, NULL, err);
+}
+
+/* Key k given with a value other than its default (the canonical dump
+ * writes every key: its defaults must load back without conflicts). */
+static int given(const nidec_keyfile *kf, size_t k)
+{
+	return nidec_keyfile_is_set(kf, k) && strcmp(nidec_keyfile_value(kf, k), keys[k].def) != 0;
+}
+
+/* The keys of one estimator given with another (a key that would be
+ * silently ignored is an error). */
+static int check_estimator_keys(const nidec_cfg *cfg, nidec_err *err)
+{
+	const nidec_keyfile *kf = &cfg->kf;
+	const char *est = nidec_estimator_name(cfg->estimator);
+	int e = cfg->estimator;
+
+	if ((e == NIDEC_EST_RIDGE || e == NIDEC_EST_LASSO) && given(kf, K_C))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] estimator = %s has no C (its penalty is alpha%s); remove [model] C",
+				  nidec_keyfile_origin(kf, K_C), est,
+				  e == NIDEC_EST_RIDGE ? ": [model] alphas" : " on its path: [model] n_alphas");
+	if (e == NIDEC_EST_DUMMY_REGRESSOR && cfg->n_C > 1 && given(kf, K_C))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] estimator = dummy_regressor has no C; remove [model] C or give one value");
+	if (e != NIDEC_EST_RIDGE && given(kf, K_ALPHAS))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] alphas is the grid of estimator = ridge, not of %s; remove it%s",
+				  nidec_keyfile_origin(kf, K_ALPHAS), est,
+				  e == NIDEC_EST_LASSO ? " (lasso's alphas come from its path: [model] n_alphas)" : "");
+	if (e != NIDEC_EST_LASSO && given(kf, K_N_ALPHAS))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] n_alphas is the path length of estimator = lasso, not of %s; remove it",
+				  nidec_keyfile_origin(kf, K_N_ALPHAS), est);
+	if (e != NIDEC_EST_SVR && given(kf, K_EPSILON))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] epsilon is the tube of estimator = svr, not of %s; remove it",
+				  nidec_keyfile_origin(kf, K_EPSILON), est);
+	if (e != NIDEC_EST_SVC && given(kf, K_SOLVER) && nidec_estimator_is_regressor(e))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] solver chooses the solver of estimator = svc, not of %s; remove it",
+				  nidec_keyfile_origin(kf, K_SOLVER), est);
+	return 0;
+}
+
+/* Classification or regression: the estimator, the scoring, the target
+ * and the folds must agree with [model] task. */
+static int check_regression(const nidec_cfg *cfg, nidec_err *err)
+{
+	const nidec_keyfile *kf = &cfg->kf;
+	int reg = cfg->task_type == NIDEC_TASK_REGRESSION;
+
+	if (reg && !nidec_estimator_is_regressor(cfg->estimator))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] estimator = %s is a classifier; with [model] task = regression use svr, ridge, lasso or dummy_regressor",
+				  nidec_keyfile_origin(kf, K_ESTIMATOR), nidec_estimator_name(cfg->estimator));
+	if (!reg && nidec_estimator_is_regressor(cfg->estimator))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] estimator = %s is a regressor but [model] task = classification; set task = regression (continuous targets) or use a classifier (svc, logistic, ...)",
+				  nidec_keyfile_origin(kf, K_TASK_TYPE), nidec_estimator_name(cfg->estimator));
+	if (reg && !nidec_scoring_is_regression(cfg->scoring))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [cv] scoring = %s scores a classifier; with [model] task = regression use r2, neg_mean_squared_error or neg_mean_absolute_error",
+				  nidec_keyfile_origin(kf, K_SCORING), nidec_scoring_name(cfg->scoring));
+	if (!reg && nidec_scoring_is_regression(cfg->scoring))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [cv] scoring = %s scores continuous predictions; use it with [model] task = regression (and a regressor), or a classification score (roc_auc, accuracy, ...)",
+				  nidec_keyfile_origin(kf, K_SCORING), nidec_scoring_name(cfg->scoring));
+	if (reg && !cfg->target_column)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] task = regression needs [data] target_column = NAME, the numeric column of the labels table, sample table or events that holds the target");
+	if (!reg && cfg->target_column)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [data] target_column is the target of [model] task = regression; set task = regression (and a regressor), or remove it",
+				  nidec_keyfile_origin(kf, K_TARGET_COLUMN));
+	if (reg && cfg->scheme == NIDEC_CV_STRATIFIED_KFOLD)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [cv] scheme = stratified-kfold needs classes; a continuous target uses kfold (or leave-one-run-out)",
+				  nidec_keyfile_origin(kf, K_SCHEME));
+	if (reg && cfg->inner_scheme == NIDEC_CV_STRATIFIED_KFOLD)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [cv] inner_scheme = stratified-kfold needs classes; a continuous target uses kfold, leave-one-run-out or auto",
+				  nidec_keyfile_origin(kf, K_INNER_SCHEME));
+	return check_estimator_keys(cfg, err);
 }
 
 /* Rules between keys: errors of the configuration as a whole (exit
@@ -318,7 +429,7 @@ static int check_combinations(nidec_cfg *cfg, nidec_err *err)
 	if (cfg->estimator == NIDEC_EST_DUMMY && cfg->n_C > 1 && nidec_keyfile_is_set(kf, K_C))
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "[model] estimator = dummy has no C; remove [model] C or give one value");
-	return 0;
+	return check_regression(cfg, err);
 }
 
 int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
@@ -349,15 +460,31 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_string(kf, K_SPACE, &cfg->space, err));
 	NIDEC_TRY(nidec_keyfile_string(kf, K_DESC, &cfg->desc, err));
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_MASK_STRATEGY, &cfg->mask_strategy, err));
+	NIDEC_TRY(nidec_keyfile_string(kf, K_TARGET_COLUMN, &cfg->target_column, err));
 
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_STANDARDIZE, &cfg->standardize, err));
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_STANDARDIZE_SCOPE, &cfg->standardize_scope, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_SCREENING, &cfg->screening_percentile, err));
 
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_ESTIMATOR, &cfg->estimator, err));
+	/* defaults that follow the estimator and the task (nilearn's
+	 * DecoderRegressor: a regressor means task = regression, scored by r2;
+	 * scikit-learn's SVR stops at tol = 1e-3) */
+	{
+		int reg = nidec_estimator_is_regressor(cfg->estimator);
+		NIDEC_TRY(nidec_keyfile_default(kf, K_TASK_TYPE, reg ? "regression" : NULL, err));
+		NIDEC_TRY(nidec_keyfile_default(kf, K_TOL, cfg->estimator == NIDEC_EST_SVR ? "1e-3" : NULL,
+						err));
+	}
+	NIDEC_TRY(nidec_keyfile_enum(kf, K_TASK_TYPE, &cfg->task_type, err));
+	NIDEC_TRY(nidec_keyfile_default(kf, K_SCORING,
+					cfg->task_type == NIDEC_TASK_REGRESSION ? "r2" : NULL, err));
 	NIDEC_TRY(nidec_keyfile_doubles(kf, K_C, &cfg->C, &cfg->n_C, err));
 	NIDEC_TRY(nidec_keyfile_double(kf, K_TOL, &cfg->tol, err));
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_SOLVER, &cfg->solver, err));
+	NIDEC_TRY(nidec_keyfile_doubles(kf, K_ALPHAS, &cfg->alphas, &cfg->n_alphas, err));
+	NIDEC_TRY(nidec_keyfile_int(kf, K_N_ALPHAS, &cfg->lasso_n_alphas, err));
+	NIDEC_TRY(nidec_keyfile_double(kf, K_EPSILON, &cfg->epsilon, err));
 
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_SCHEME, &cfg->scheme, err));
 	NIDEC_TRY(nidec_keyfile_int(kf, K_N_FOLDS, &cfg->n_folds, err));
@@ -447,6 +574,8 @@ void nidec_cfg_release(nidec_cfg *cfg)
 	nidec_free(cfg->task);
 	nidec_free(cfg->space);
 	nidec_free(cfg->desc);
+	nidec_free(cfg->target_column);
+	nidec_free(cfg->alphas);
 	nidec_strv_free(cfg->confounds, cfg->n_confounds);
 	nidec_strv_free(cfg->confounds_strategy, cfg->n_confounds_strategy);
 	nidec_free(cfg->C);

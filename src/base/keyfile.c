@@ -539,18 +539,24 @@ void nidec_keyfile_init(nidec_keyfile *kf, const nidec_keyschema *schema)
 	kf->schema = schema;
 }
 
-static int put_index(nidec_keyfile *kf, size_t k, const char *value, const char *origin, int cli,
-		     nidec_err *err)
+static int alloc_vals(nidec_keyfile *kf, const nidec_key *key, nidec_err *err)
 {
-	const nidec_key *key = &kf->schema->keys[k];
-	char *v, *o;
-
 	if (!kf->val) {
 		kf->val = nidec_calloc(kf->schema->n_keys, sizeof(*kf->val));
 		if (!kf->val)
 			return nidec_fail(err, NIDEC_ENOMEM, "out of memory storing [%s] %s",
 					  key->section, key->name);
 	}
+	return 0;
+}
+
+static int put_index(nidec_keyfile *kf, size_t k, const char *value, const char *origin, int cli,
+		     nidec_err *err)
+{
+	const nidec_key *key = &kf->schema->keys[k];
+	char *v, *o;
+
+	NIDEC_TRY(alloc_vals(kf, key, err));
 	v = nidec_strdup(value);
 	o = nidec_strdup(origin);
 	if (!v || !o) {
@@ -810,9 +816,18 @@ const char *nidec_keyfile_value(const nidec_keyfile *kf, size_t k)
 
 	if (kf->val && kf->val[k].raw)
 		return kf->val[k].raw;
+	if (kf->val && kf->val[k].def)
+		return kf->val[k].def;
 	if (kf->alt && key->alt_def)
 		return key->alt_def;
 	return key->def;
+}
+
+int nidec_keyfile_default(nidec_keyfile *kf, size_t k, const char *def, nidec_err *err)
+{
+	NIDEC_TRY(alloc_vals(kf, &kf->schema->keys[k], err));
+	kf->val[k].def = def;
+	return 0;
 }
 
 int nidec_keyfile_is_set(const nidec_keyfile *kf, size_t k)

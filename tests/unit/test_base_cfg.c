@@ -140,6 +140,10 @@ static void test_base_cfg__bad_values(void **state)
 		{ "cv.n_folds=1", "from 2 to" },
 		{ "cv.holdout=2.5", "whole number of samples" },
 		{ "cv.scoring=auc", "use one of" },
+		{ "model.estimator=rige", "did you mean 'ridge'" },
+		{ "model.task=regresion", "did you mean 'regression'" },
+		{ "model.epsilon=-1", "give a number" },
+		{ "model.alphas=0", "'0' is not a number > 0" },
 	};
 	size_t i;
 
@@ -170,6 +174,96 @@ static void test_base_cfg__nested_needs_inner(void **state)
 	nidec_cfg_release(&cfg);
 }
 
+/* A regressor makes task = regression, scoring = r2 and (svr) tol = 1e-3
+ * the defaults; what is given explicitly still wins. */
+static void test_base_cfg__regression_defaults(void **state)
+{
+	nidec_cfg cfg;
+	nidec_err err = NIDEC_ERR_INIT;
+	nidec_sbuf dump = NIDEC_SBUF_INIT;
+
+	(void)state;
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.estimator=svr", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "data.target_column=rating", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.task_type, NIDEC_TASK_REGRESSION);
+	assert_int_equal(cfg.scoring, NIDEC_SCORE_R2);
+	assert_true(cfg.tol == 1e-3);
+	assert_true(cfg.epsilon == 0.1);
+	assert_string_equal(cfg.target_column, "rating");
+	assert_false(nidec_cfg_is_set(&cfg, "cv", "scoring"));
+	assert_int_equal(nidec_cfg_dump(&cfg, &dump), 0);
+	assert_non_null(strstr(dump.buf, "scoring = r2\n"));
+	assert_non_null(strstr(dump.buf, "task = regression\n"));
+	nidec_sbuf_release(&dump);
+
+	/* explicit values win over the task's defaults */
+	assert_int_equal(nidec_cfg_set(&cfg, "cv.scoring=neg_mean_absolute_error", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.tol=1e-5", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.scoring, NIDEC_SCORE_NEG_MAE);
+	assert_true(cfg.tol == 1e-5);
+
+	/* back to a classifier: the classification defaults return */
+	assert_int_equal(nidec_cfg_set(&cfg, "model.estimator=svc", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "cv.scoring=roc_auc", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "data.target_column=", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.tol=1e-4", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.task_type, NIDEC_TASK_CLASSIFICATION);
+	nidec_cfg_release(&cfg);
+
+	/* ridge's grid is numpy.geomspace(1e-3, 1e4, 8) to the bit */
+	nidec_cfg_init(&cfg);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.estimator=ridge", &err), 0);
+	assert_int_equal(nidec_cfg_set(&cfg, "data.target_column=age", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal((int)cfg.n_alphas, 8);
+	assert_true(cfg.alphas[0] == 1e-3 && cfg.alphas[2] == 0.09999999999999999 && cfg.alphas[7] == 1e4);
+	assert_int_equal(cfg.lasso_n_alphas, 30);
+	nidec_cfg_release(&cfg);
+}
+
+/* Keys that disagree with [model] task: one line naming the key and fix. */
+static void test_base_cfg__regression_conflicts(void **state)
+{
+	static const char *const bad[][4] = {
+		{ "model.estimator=svr", "cv.scoring=roc_auc", "data.target_column=y",
+		  "scoring = roc_auc scores a classifier" },
+		{ "model.estimator=svc", "cv.scoring=r2", "cv.seed=0", "use it with [model] task = regression" },
+		{ "model.task=regression", "model.estimator=svc", "data.target_column=y",
+		  "estimator = svc is a classifier" },
+		{ "model.task=classification", "model.estimator=ridge", "cv.seed=0",
+		  "set task = regression" },
+		{ "model.estimator=lasso", "cv.seed=0", "cv.seed=1", "needs [data] target_column" },
+		{ "data.target_column=y", "cv.seed=0", "cv.seed=1", "target_column is the target of [model] task = regression" },
+		{ "model.estimator=ridge", "data.target_column=y", "model.C=1,10", "has no C" },
+		{ "model.estimator=svr", "data.target_column=y", "model.alphas=1,2", "alphas is the grid of estimator = ridge" },
+		{ "model.estimator=ridge", "data.target_column=y", "model.n_alphas=10", "n_alphas is the path length" },
+		{ "model.estimator=ridge", "data.target_column=y", "model.epsilon=0.2", "epsilon is the tube" },
+		{ "model.estimator=svr", "data.target_column=y", "cv.scheme=stratified-kfold",
+		  "a continuous target uses kfold" },
+		{ "model.estimator=svr", "data.target_column=y", "cv.inner_scheme=stratified-kfold",
+		  "a continuous target uses kfold" },
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nidec_cfg cfg;
+		nidec_err err = NIDEC_ERR_INIT;
+		nidec_cfg_init(&cfg);
+		for (j = 0; j < 3; j++)
+			assert_int_equal(nidec_cfg_set(&cfg, bad[i][j], &err), 0);
+		assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+		if (!strstr(err.msg, bad[i][3]))
+			fail_msg("case %zu: got '%s', wanted '%s'", i, err.msg, bad[i][3]);
+		assert_null(strchr(err.msg, '\n'));
+		nidec_cfg_release(&cfg);
+	}
+}
+
 static void test_base_cfg__dump_round_trips(void **state)
 {
 	nidec_cfg a, b;
@@ -186,6 +280,25 @@ static void test_base_cfg__dump_round_trips(void **state)
 	nidec_cfg_init(&b);
 	assert_int_equal(nidec_cfg_load(&b, path, &err), 0);
 	assert_int_equal(nidec_cfg_finish(&b, &err), 0);
+	assert_int_equal(nidec_cfg_dump(&b, &s2), 0);
+	assert_string_equal(s1.buf, s2.buf);
+	nidec_sbuf_release(&s1);
+	nidec_sbuf_release(&s2);
+	nidec_cfg_release(&a);
+	nidec_cfg_release(&b);
+	unlink(path);
+
+	/* a regression config too (its task-dependent defaults are written) */
+	nidec_cfg_init(&a);
+	assert_int_equal(nidec_cfg_set(&a, "model.estimator=svr", &err), 0);
+	assert_int_equal(nidec_cfg_set(&a, "data.target_column=rt", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&a, &err), 0);
+	assert_int_equal(nidec_cfg_dump(&a, &s1), 0);
+	path = write_ini(s1.buf);
+	nidec_cfg_init(&b);
+	assert_int_equal(nidec_cfg_load(&b, path, &err), 0);
+	if (nidec_cfg_finish(&b, &err))
+		fail_msg("%s", err.msg);
 	assert_int_equal(nidec_cfg_dump(&b, &s2), 0);
 	assert_string_equal(s1.buf, s2.buf);
 	nidec_sbuf_release(&s1);
@@ -235,6 +348,8 @@ int main(void)
 		cmocka_unit_test(test_base_cfg__duplicate_key),
 		cmocka_unit_test(test_base_cfg__bad_values),
 		cmocka_unit_test(test_base_cfg__nested_needs_inner),
+		cmocka_unit_test(test_base_cfg__regression_defaults),
+		cmocka_unit_test(test_base_cfg__regression_conflicts),
 		cmocka_unit_test(test_base_cfg__dump_round_trips),
 		cmocka_unit_test(test_base_cfg__allocation_failures),
 	};
