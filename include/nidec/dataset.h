@@ -39,6 +39,8 @@ typedef struct nidec_dataset {
 	char **labels;          /* [n_samples] condition of each sample */
 	int32_t *runs;          /* [n_samples] run index, 0-based in input order */
 	int64_t *volumes;       /* [n_samples] volume index within the original 4D series */
+	double *target;         /* [n_samples] continuous target (/target), or NULL: none */
+	char *target_column;    /* the column it was read from (/target's "column"), or NULL */
 	char **conditions;      /* [n_conditions] distinct labels, sorted in byte order */
 	size_t n_conditions;
 	int32_t *ijk;           /* [n_voxels * 3] voxel (i, j, k), C order over the grid */
@@ -57,7 +59,8 @@ typedef struct nidec_dataset {
 /* Open `path` and read its metadata (not /X).  Refused, naming the file
  * and the object: not HDF5, not a nidec dataset, a newer format version,
  * shapes that disagree, /mask/ijk outside /mask/dims, a run id outside
- * 0 .. NIDEC_DS_MAX_RUNS - 1, a label missing from /conditions. */
+ * 0 .. NIDEC_DS_MAX_RUNS - 1, a label missing from /conditions, a /target
+ * with a non-finite value. */
 int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err);
 
 /* Rows r0 .. r0+n-1 into buf (n * n_voxels floats, row-major).  A NaN or

@@ -38,9 +38,10 @@ typedef struct nidec_vol_labels {
 	int32_t *run;       /* [n] run index, 0-based */
 	size_t n_runs;      /* distinct runs (max run + 1) */
 	char **run_names;   /* [n_runs] run value as written (labels table), or NULL */
+	double *target;     /* [n] continuous target ([data] target_column), or NULL */
 } nidec_vol_labels;
 
-#define NIDEC_VOL_LABELS_INIT { 0, NULL, NULL, 0, NULL }
+#define NIDEC_VOL_LABELS_INIT { 0, NULL, NULL, 0, NULL, NULL }
 
 void nidec_vol_labels_release(nidec_vol_labels *l);
 

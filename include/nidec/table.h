@@ -53,6 +53,21 @@ static inline const char *nidec_table_cell(const nidec_table *t, size_t row, siz
 const char *nidec_table_suggest(const nidec_table *t, const char *name);
 void nidec_table_columns_text(const nidec_table *t, char *buf, size_t n);
 
+/* ---- continuous targets ([data] target_column) ---------------------------- */
+
+/* 0 and *v = the value if `s` is a whole finite decimal number ("3",
+ * "-0.004", "1e-3"), else -1 (*v untouched): empty, "n/a", "nan", "inf",
+ * hexadecimal, trailing text. */
+int nidec_target_parse(const char *s, double *v);
+
+/* The column `name` of t as numbers: *out = a new array of t->n_rows
+ * doubles (free with nidec_free).  `what` names the table in messages
+ * ("labels table").  Errors (NIDEC_EINPUT, *out untouched): no such
+ * column (with the header and a "did you mean"), a cell that is not a
+ * finite number (naming the line, the value and the fix). */
+int nidec_table_target(const nidec_table *t, const char *name, const char *what, double **out,
+		       nidec_err *err);
+
 /* ---- sample tables ([data] samples) -------------------------------------- */
 
 /*

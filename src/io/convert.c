@@ -40,6 +40,7 @@
 #include "nidec/nii.h"
 #include "nidec/sbuf.h"
 #include "nidec/svm.h"
+#include "nidec/table.h"
 #include "nidec/version.h"
 
 #include "convert_int.h"
@@ -188,6 +189,9 @@ static int reuse_key(const nidec_cfg *cfg, const struct job *j, const struct inp
 		    nidec_sbuf_add_double(&sb, cfg->hrf_shift) < 0 || nidec_sbuf_adds(&sb, "\n") < 0)
 			goto oom;
 	}
+	/* only with a target, so that earlier datasets keep their key */
+	if (cfg->target_column && nidec_sbuf_addf(&sb, "target_column = %s\n", cfg->target_column) < 0)
+		goto oom;
 	if (j->st && nidec_cv_studies_key_text(cfg, j, &sb, NULL) < 0)
 		goto oom;
 	NIDEC_TRY_GOTO(rc, nidec_sha256_mem(sb.buf, sb.len, key, err), done);
@@ -202,6 +206,9 @@ static int reuse_key(const nidec_cfg *cfg, const struct job *j, const struct inp
 			if (nidec_sbuf_addf(config, "%s = %s\n", data_keys[i], v ? v : "") < 0)
 				goto oom;
 		}
+		if (cfg->target_column &&
+		    nidec_sbuf_addf(config, "target_column = %s\n", cfg->target_column) < 0)
+			goto oom;
 		if (j->st && nidec_cv_studies_key_text(cfg, j, NULL, config) < 0)
 			goto oom;
 	}
@@ -237,6 +244,7 @@ static void job_release(struct job *j)
 	nidec_free(j->meta.labels); /* borrowed strings */
 	nidec_free(j->meta.runs);
 	nidec_free(j->meta.volumes);
+	nidec_free(j->meta.target);
 	nidec_free(j->meta.conditions); /* borrowed strings */
 	nidec_free(j->meta.ijk);
 	nidec_nii_free(&j->mask);
@@ -351,6 +359,28 @@ static int known_add(struct job *j, size_t *cap, char *name, nidec_err *err)
 	return 0;
 }
 
+/* [data] target_column of the labels table: one number per volume. */
+static int read_target(const nidec_cfg *cfg, struct job *j, nidec_err *err)
+{
+	nidec_table t = NIDEC_TABLE_INIT;
+	double *y = NULL;
+	int rc;
+
+	NIDEC_TRY(nidec_table_read(cfg->labels, "labels table", &t, err));
+	rc = nidec_table_target(&t, cfg->target_column, "labels table", &y, err);
+	if (rc == 0 && t.n_rows != j->lab.n)
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"labels table '%s': %zu rows with a target but %zu labelled volumes; give one row per volume",
+				cfg->labels, t.n_rows, j->lab.n);
+	nidec_table_release(&t);
+	if (rc < 0) {
+		nidec_free(y);
+		return rc;
+	}
+	j->lab.target = y;
+	return 0;
+}
+
 /* Labels of every volume, from the table or the events, and the set of
  * conditions that exist in them. */
 static int read_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
@@ -367,8 +397,14 @@ static int read_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 					  j->n_bold == 1 ? "" : "s", j->bold[0]);
 		for (i = 0; i < j->lab.n; i++)
 			NIDEC_TRY(known_add(j, &cap, j->lab.label[i], err));
+		if (cfg->target_column)
+			NIDEC_TRY(read_target(cfg, j, err));
 		return 0;
 	}
+	if (cfg->target_column)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] target_column = %s: a target from BIDS events is not supported yet; give the target per volume in a labels table ([data] labels) or per sample in a sample table ([data] samples)",
+				  cfg->target_column);
 	j->evs = nidec_calloc_e(j->n_bold, sizeof(*j->evs), "events", err);
 	if (!j->evs)
 		return NIDEC_ENOMEM;
@@ -403,6 +439,35 @@ static int in_list(char *const *v, size_t n, const char *s)
 		if (!strcmp(v[i], s))
 			return 1;
 	return 0;
+}
+
+/* Classification over every condition of a label column that holds many
+ * distinct numbers (a rating, a reaction time) would fail late, in
+ * cross-validation, with thousands of "classes": say at once that the
+ * column is a continuous target.  More than 50 distinct numbers, or more
+ * than 20 of which one is not whole, count as continuous. */
+#define MANY_CLASSES 50
+#define MANY_REAL_CLASSES 20
+static int check_numeric_labels(const nidec_cfg *cfg, const struct job *j, const char *src,
+				nidec_err *err)
+{
+	const char *col = cfg->labels || cfg->samples ? cfg->label_column : "trial_type";
+	size_t c, nc = j->meta.n_conditions;
+	int whole = 1;
+	double v;
+
+	if (cfg->task_type != NIDEC_TASK_CLASSIFICATION || cfg->n_conditions || nc <= MANY_REAL_CLASSES)
+		return 0;
+	for (c = 0; c < nc; c++) {
+		if (nidec_target_parse(j->meta.conditions[c], &v) < 0)
+			return 0;
+		whole &= v == floor(v);
+	}
+	if (nc <= MANY_CLASSES && whole)
+		return 0;
+	return nidec_fail(err, NIDEC_EINPUT,
+			  "'%s': column '%s' holds %zu distinct numbers (e.g. '%s'), a continuous target rather than classes; set [model] task = regression, [data] target_column = %s and a regressor (svr, ridge, lasso), or list the classes in [data] conditions",
+			  src, col, nc, j->meta.conditions[nc / 2], col);
 }
 
 /* Which volumes to keep, and the sorted distinct kept labels. */
@@ -462,7 +527,7 @@ static int select_conditions(const nidec_cfg *cfg, struct job *j, nidec_err *err
 	}
 	qsort(j->meta.conditions, nc, sizeof(char *), cmp_str_ptr);
 	j->meta.n_conditions = nc;
-	return 0;
+	return check_numeric_labels(cfg, j, src, err);
 }
 
 /* Rows' labels, runs and volume indices; mask; geometry. */
@@ -478,6 +543,12 @@ static int build_meta(const nidec_cfg *cfg, struct job *j, const char *out_path,
 	j->meta.volumes = nidec_calloc_e(j->n_keep, sizeof(int64_t), "sample volumes", err);
 	if (!j->meta.labels || !j->meta.runs || !j->meta.volumes)
 		return NIDEC_ENOMEM;
+	if (j->lab.target) {
+		j->meta.target = nidec_calloc_e(j->n_keep, sizeof(double), "sample targets", err);
+		if (!j->meta.target)
+			return NIDEC_ENOMEM;
+		j->meta.target_column = cfg->target_column; /* borrowed */
+	}
 	if (j->st && cfg->samples)
 		NIDEC_TRY(nidec_cv_studies_rows(j, err));
 	else
@@ -487,6 +558,8 @@ static int build_meta(const nidec_cfg *cfg, struct job *j, const char *out_path,
 				j->meta.labels[r] = j->lab.label[g];
 				j->meta.runs[r] = j->lab.run[g];
 				j->meta.volumes[r] = (int64_t)t;
+				if (j->meta.target)
+					j->meta.target[r] = j->lab.target[g];
 				r++;
 			}
 

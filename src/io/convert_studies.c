@@ -372,13 +372,50 @@ int nidec_cv_studies_headers(const nidec_cfg *cfg, struct job *j, nidec_err *err
 	return 0;
 }
 
+/* [data] target_column of the sample table (one of its attribute columns,
+ * or the label column itself): one number per sample. */
+static int sample_target(const nidec_cfg *cfg, const struct studies *st, nidec_vol_labels *l,
+			 nidec_err *err)
+{
+	const nidec_sample_table *t = &st->tab;
+	const char *name = cfg->target_column;
+	long a = -1;
+	size_t i;
+
+	if (strcmp(name, cfg->label_column))
+		for (i = 0; i < t->n_attrs; i++)
+			if (!strcmp(t->attr_names[i], name))
+				a = (long)i;
+	if (a < 0 && strcmp(name, cfg->label_column)) {
+		nidec_sbuf cols = NIDEC_SBUF_INIT;
+		int rc;
+		for (i = 0; i < t->n_attrs; i++)
+			nidec_sbuf_addf(&cols, "%s%s", i ? ", " : "", t->attr_names[i]);
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"sample table '%s': no column '%s' for [data] target_column (its other columns: %s); set target_column to the numeric column of the target",
+				cfg->samples, name, cols.len ? cols.buf : "none");
+		nidec_sbuf_release(&cols);
+		return rc;
+	}
+	l->target = nidec_malloc_e(t->n ? t->n : 1, sizeof(double), "the target", err);
+	if (!l->target)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < t->n; i++) {
+		const char *cell = a < 0 ? t->label[i] : t->attr_values[i * t->n_attrs + (size_t)a];
+		if (nidec_target_parse(cell, &l->target[i]) < 0)
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "sample table '%s' line %zu: target '%s' (column '%s') is not a number; [data] target_column must hold a finite number on every row (use '.' as decimal separator; for classes use [model] task = classification)",
+					  cfg->samples, t->line[i], cell, name);
+	}
+	return 0;
+}
+
 int nidec_cv_studies_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 {
 	struct studies *st = j->st;
 	nidec_vol_labels *l = &j->lab;
 	size_t i, k, cap = 0;
 
-	(void)cfg;
 	l->label = nidec_calloc_e(st->tab.n, sizeof(char *), "labels", err);
 	l->run = nidec_malloc_e(st->tab.n, sizeof(int32_t), "runs", err);
 	l->run_names = nidec_calloc_e(st->tab.n_runs, sizeof(char *), "runs", err);
@@ -394,6 +431,8 @@ int nidec_cv_studies_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 		l->run[i] = st->tab.run[i];
 		l->n = i + 1;
 	}
+	if (cfg->target_column)
+		NIDEC_TRY(sample_target(cfg, st, l, err));
 	/* the conditions that exist */
 	for (i = 0; i < l->n; i++) {
 		for (k = 0; k < j->n_known && strcmp(j->known[k], l->label[i]); k++)
@@ -424,6 +463,8 @@ int nidec_cv_studies_rows(struct job *j, nidec_err *err)
 			j->meta.labels[r] = j->lab.label[i];
 			j->meta.runs[r] = j->lab.run[i];
 			j->meta.volumes[r] = st->tab.volume[i] < 0 ? 0 : st->tab.volume[i];
+			if (j->meta.target)
+				j->meta.target[r] = j->lab.target[i];
 			r++;
 		}
 	return 0;

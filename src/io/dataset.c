@@ -216,6 +216,8 @@ static int write_mask(nidec_ds_writer *w, const nidec_dataset *meta, nidec_err *
 	return rc;
 }
 
+static int write_target(hid_t file, const nidec_dataset *meta, const char *path, nidec_err *err);
+
 int nidec_ds_create(const char *path, const nidec_dataset *meta,
 		    const nidec_ds_provenance *prov, nidec_ds_writer **out, nidec_err *err)
 {
@@ -261,6 +263,8 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 	d[0] = w->n;
 	NIDEC_TRY_GOTO(rc, nidec_h5w_i32(w->file, "runs", 1, d, meta->runs, path, err), fail);
 	NIDEC_TRY_GOTO(rc, nidec_h5w_i64(w->file, "volumes", 1, d, meta->volumes, path, err), fail);
+	if (meta->target)
+		NIDEC_TRY_GOTO(rc, write_target(w->file, meta, path, err), fail);
 	NIDEC_TRY_GOTO(rc, nidec_h5w_vstrings(w->file, "conditions",
 					      (const char *const *)meta->conditions,
 					      meta->n_conditions, path, err), fail);
@@ -655,6 +659,61 @@ static int read_numbers(hid_t loc, const char *file, const char *name, hid_t mty
 	return read_numbers_nd(loc, file, name, mtype, rank, want, buf, err);
 }
 
+/* /target: the continuous target of each sample (float64), with the
+ * column it came from as attribute "column" (docs/FORMAT.md). */
+#define TARGET "target"
+
+static int write_target(hid_t file, const nidec_dataset *meta, const char *path, nidec_err *err)
+{
+	hsize_t d[1] = { meta->n_samples };
+	hid_t dset;
+	int rc;
+
+	NIDEC_TRY(nidec_h5w_f64(file, TARGET, 1, d, meta->target, path, err));
+	if (!meta->target_column)
+		return 0;
+	dset = H5Dopen2(file, TARGET, H5P_DEFAULT);
+	if (dset < 0)
+		return nidec_h5w_fail(err, NIDEC_EIO, path, -1, "/" TARGET, "open dataset");
+	rc = nidec_h5w_attr_str(dset, "column", meta->target_column, path, err);
+	H5Dclose(dset);
+	return rc;
+}
+
+/* /target if the dataset has one (ds->target stays NULL otherwise). */
+static int read_target(hid_t file, nidec_dataset *ds, nidec_err *err)
+{
+	char col[256];
+	hid_t dset;
+	size_t i;
+	int rc;
+
+	if (H5Lexists(file, TARGET, H5P_DEFAULT) <= 0)
+		return 0;
+	ds->target = nidec_malloc_e(ds->n_samples ? ds->n_samples : 1, sizeof(double), "the target", err);
+	if (!ds->target)
+		return NIDEC_ENOMEM;
+	NIDEC_TRY(read_numbers(file, ds->path, TARGET, H5T_NATIVE_DOUBLE, 1, ds->n_samples, 0, ds->target,
+			       err));
+	for (i = 0; i < ds->n_samples; i++)
+		if (!isfinite(ds->target[i]))
+			return nidec_fail(err, NIDEC_EFORMAT,
+					  "'%s': /target holds %g at row %zu, but convert writes finite targets only; the file is damaged or not written by nidec convert: convert again",
+					  ds->path, ds->target[i], i);
+	dset = H5Dopen2(file, TARGET, H5P_DEFAULT);
+	if (dset < 0)
+		return nidec_h5w_fail(err, NIDEC_EFORMAT, ds->path, -1, "/" TARGET, "open dataset");
+	rc = H5Aexists(dset, "column") > 0 ? nidec_h5w_read_attr_str(dset, "column", col, sizeof(col), ds->path, err)
+					   : (col[0] = '\0', 0);
+	H5Dclose(dset);
+	if (rc < 0)
+		return rc;
+	if (col[0] && !(ds->target_column = nidec_strdup_e(col, err)))
+		return NIDEC_ENOMEM;
+	return 0;
+}
+
+
 /* Read string attribute `name` of loc into *value (NULL if absent). */
 static int get_attr_string(hid_t loc, const char *file, const char *name, char **value,
 			   nidec_err *err)
@@ -744,6 +803,8 @@ void nidec_ds_close(nidec_dataset **dsp)
 	free_strings(ds->conditions, ds->n_conditions);
 	nidec_free(ds->runs);
 	nidec_free(ds->volumes);
+	nidec_free(ds->target);
+	nidec_free(ds->target_column);
 	nidec_free(ds->ijk);
 	nidec_free(ds->nifti_header);
 	nidec_free(ds->inputs_sha256);
@@ -924,6 +985,7 @@ int nidec_ds_open(const char *path, nidec_dataset **out, nidec_err *err)
 	}
 	NIDEC_TRY_GOTO(rc, read_numbers(pv->file, path, "runs", H5T_NATIVE_INT32, 1, d[0], 0, ds->runs, err), fail);
 	NIDEC_TRY_GOTO(rc, read_numbers(pv->file, path, "volumes", H5T_NATIVE_INT64, 1, d[0], 0, ds->volumes, err), fail);
+	NIDEC_TRY_GOTO(rc, read_target(pv->file, ds, err), fail);
 
 	dset = H5Dopen2(pv->file, "conditions", H5P_DEFAULT);
 	if (dset < 0) {

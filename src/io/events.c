@@ -220,6 +220,7 @@ void nidec_vol_labels_release(nidec_vol_labels *l)
 		nidec_free(l->label[i]);
 	nidec_free(l->label);
 	nidec_free(l->run);
+	nidec_free(l->target);
 	if (l->run_names)
 		for (i = 0; i < l->n_runs; i++)
 			nidec_free(l->run_names[i]);

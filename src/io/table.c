@@ -242,6 +242,58 @@ const char *nidec_table_suggest(const nidec_table *t, const char *name)
 	return s.index >= 0 ? t->cols[s.index] : NULL;
 }
 
+int nidec_target_parse(const char *s, double *v)
+{
+	const char *p;
+	char *end;
+	double d;
+
+	/* digits, sign, point and exponent only: no "nan", "inf" or hex */
+	for (p = s; *p; p++)
+		if (!strchr("0123456789+-.eE", *p))
+			return -1;
+	if (!*s)
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || *end || !isfinite(d) || errno == ERANGE)
+		return -1;
+	*v = d;
+	return 0;
+}
+
+int nidec_table_target(const nidec_table *t, const char *name, const char *what, double **out,
+		       nidec_err *err)
+{
+	char cols[512];
+	const char *s;
+	double *y;
+	long c = nidec_table_col(t, name);
+	size_t i;
+
+	if (c < 0) {
+		nidec_table_columns_text(t, cols, sizeof(cols));
+		s = nidec_table_suggest(t, name);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s '%s': no column '%s' (the header has: %s)%s%s%s; set [data] target_column to the numeric column of the target",
+				  what, t->path, name, cols, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+	}
+	y = nidec_malloc_e(t->n_rows ? t->n_rows : 1, sizeof(double), "the target", err);
+	if (!y)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < t->n_rows; i++) {
+		const char *cell = nidec_table_cell(t, i, (size_t)c);
+		if (nidec_target_parse(cell, &y[i]) < 0) {
+			nidec_free(y);
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "%s '%s' line %zu: target '%s' (column '%s') is not a number; [data] target_column must hold a finite number on every row (use '.' as decimal separator; for classes use [model] task = classification)",
+					  what, t->path, t->lineno[i], cell, name);
+		}
+	}
+	*out = y;
+	return 0;
+}
+
 void nidec_table_columns_text(const nidec_table *t, char *buf, size_t n)
 {
 	size_t i, len;

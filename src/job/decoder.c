@@ -69,6 +69,14 @@ static int decoder_load(const nidec_cfg *cfg, const char *dataset, nidec_analysi
 	if (!a)
 		return NIDEC_ENOMEM;
 	a->cfg = cfg;
+	/* issue 18, in progress: the config, the dataset's /target and the
+	 * core's regressors exist; the plan, tasks and reduce do not carry
+	 * continuous targets yet */
+	if (cfg->task_type == NIDEC_TASK_REGRESSION) {
+		nidec_free(a);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] task = regression: cross-validation of continuous targets is not available yet (the dataset's target is converted, nothing is fitted); use task = classification");
+	}
 	rc = nidec_samples_load(&a->d, cfg, dataset, err);
 	if (rc < 0) {
 		decoder_free(&a);

@@ -135,6 +135,11 @@ static int sl_load(const nidec_cfg *cfg, const char *dataset, nidec_analysis **o
 	size_t n = 0;
 	int rc;
 
+	if (cfg->task_type == NIDEC_TASK_REGRESSION) {
+		nidec_free(a);
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] task = regression: a searchlight of continuous targets is not available yet; use task = classification");
+	}
 	if (!a)
 		return NIDEC_ENOMEM;
 	a->cfg = cfg;
