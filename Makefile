@@ -36,6 +36,8 @@ HDF5_LIBS ?= $(shell $(PKG_CONFIG) --libs hdf5-openmpi 2>/dev/null)
 NIFTI_CFLAGS ?= -I/usr/include/nifti
 NIFTI_LIBS ?= -lnifti2 -lznz -lz -lm
 LINEAR_LIBS ?= -llinear
+SVM_LIBS ?= -lsvm
+LAPACK_LIBS ?= -llapacke -llapack
 INIH_LIBS ?= $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 JANSSON_LIBS ?= $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 CRYPTO_LIBS ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
@@ -72,7 +74,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 ALL_SRC := $(BASE_SRC) $(CORE_SRC) $(IO_SRC) $(PAR_SRC) $(REPORT_SRC) $(JOB_SRC) $(CLI_SRC)
 obj = $(patsubst src/%.c,$(BUILD)/%.o,$(1))
 
-LIBS = $(HDF5_LIBS) $(NIFTI_LIBS) $(LINEAR_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
+LIBS = $(HDF5_LIBS) $(NIFTI_LIBS) $(LINEAR_LIBS) $(SVM_LIBS) $(LAPACK_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
        $(CRYPTO_LIBS) $(PNG_LIBS) -lm
 
 # Unit tests: tests/unit/test_<module>.c.  base/core tests link with a plain
@@ -126,7 +128,7 @@ $(BUILD)/tests/test_base_%: tests/unit/test_base_%.c $(call obj,$(BASE_SRC))
 	$(PLAIN_CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_core_%: tests/unit/test_core_%.c $(call obj,$(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
-	$(PLAIN_CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LINEAR_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
+	$(PLAIN_CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LINEAR_LIBS) $(SVM_LIBS) $(LAPACK_LIBS) $(INIH_LIBS) $(CMOCKA_LIBS) -lm
 $(BUILD)/tests/test_io_%: tests/unit/test_io_%.c $(call obj,$(IO_SRC) $(CORE_SRC) $(BASE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HDF5_CFLAGS) $(NIFTI_CFLAGS) -o $@ $(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)

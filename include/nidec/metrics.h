@@ -47,6 +47,26 @@ int nidec_metric_score(int scoring, const signed char *ypm, const double *dec, s
 /* 1 if the score needs both labels in the test part (roc_auc). */
 int nidec_metric_needs_both(int scoring);
 
+/* ---- regression (continuous targets y, predictions yhat) ----------------
+ * scikit-learn 1.2.1's formulas, with numpy's pairwise sums: each fills
+ * *out and returns 0, or NIDEC_ENOMEM (a scratch array of n doubles) or
+ * NIDEC_EINPUT (n == 0). */
+
+/* r2_score: 1 - sum((y - yhat)^2) / sum((y - mean(y))^2); a constant y
+ * gives 1 for a perfect prediction, else 0 (force_finite). */
+int nidec_metric_r2(const double *y, const double *yhat, size_t n, double *out, nidec_err *err);
+/* mean_squared_error, mean_absolute_error. */
+int nidec_metric_mse(const double *y, const double *yhat, size_t n, double *out, nidec_err *err);
+int nidec_metric_mae(const double *y, const double *yhat, size_t n, double *out, nidec_err *err);
+/* scipy.stats.pearsonr's r (centred, clipped to [-1, 1]); NaN when either
+ * vector is constant or n < 2 (returns 0 then). */
+int nidec_metric_pearson(const double *y, const double *yhat, size_t n, double *out,
+			 nidec_err *err);
+/* The regression score named by `scoring` (r2, neg_mean_squared_error,
+ * neg_mean_absolute_error: greater is better, as scikit-learn's scorers). */
+int nidec_metric_regression(int scoring, const double *y, const double *yhat, size_t n,
+			    double *score, nidec_err *err);
+
 /* cm[t * K + p] += 1 for every sample with true class t, predicted p. */
 void nidec_metric_confusion(const int *truth, const int *pred, size_t n, size_t K, long *cm);
 

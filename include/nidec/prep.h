@@ -73,6 +73,17 @@ int nidec_prep_fclassif(const float *X, size_t p, const size_t *rows, size_t n_r
 			nidec_err *err);
 
 /*
+ * scikit-learn f_regression (center=True, force_finite=True): the F of the
+ * correlation r of each voxel with the target y (indexed like rows), on
+ * standardised values: r = sum((y - mean y) x) / sqrt(sum x^2 - n mean(x)^2)
+ * / |y - mean y|, F = r^2 / (1 - r^2) (n - 2).  A constant voxel or target
+ * gives F = 0, a perfect correlation DBL_MAX.  Needs >= 3 rows.
+ * Memory: 3 arrays of p doubles.
+ */
+int nidec_prep_fregression(const float *X, size_t p, const size_t *rows, size_t n_rows,
+			   const double *y, const nidec_scaler *s, double *F, nidec_err *err);
+
+/*
  * nidec_prep_fclassif for n_prob binary problems on the same rows in one
  * pass over the data: F[q * p + j] for problem q, whose labels are
  * ypm[q * n_rows + i].  Every sum is accumulated in the same order as

@@ -294,3 +294,108 @@ double nidec_metric_chance(int scoring, size_t n_classes, int multiclass)
 		return NAN;
 	}
 }
+
+/* ---- regression ------------------------------------------------------------ */
+
+/* d[i] = f(y[i], yhat[i], c) in a new scratch array, for a pairwise sum. */
+enum { SQ_RESID, ABS_RESID, SQ_DEV };
+
+static int residual_sum(const double *y, const double *yhat, size_t n, int what, double c,
+			double *sum, nidec_err *err)
+{
+	double *d;
+	size_t i;
+
+	if (n == 0)
+		return nidec_fail(err, NIDEC_EINPUT, "a regression score needs at least one sample");
+	d = nidec_malloc_e(n, sizeof(double), "a regression score", err);
+	if (!d)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < n; i++) {
+		double r = what == SQ_DEV ? y[i] - c : y[i] - yhat[i];
+		d[i] = what == ABS_RESID ? fabs(r) : r * r;
+	}
+	*sum = nidec_sum_pairwise(d, n);
+	nidec_free(d);
+	return 0;
+}
+
+int nidec_metric_r2(const double *y, const double *yhat, size_t n, double *out, nidec_err *err)
+{
+	double num, den, mean;
+
+	NIDEC_TRY(residual_sum(y, yhat, n, SQ_RESID, 0, &num, err));
+	mean = nidec_mean_numpy(y, n);
+	NIDEC_TRY(residual_sum(y, yhat, n, SQ_DEV, mean, &den, err));
+	if (den != 0 && num != 0)
+		*out = 1 - num / den;
+	else
+		*out = num != 0 ? 0.0 : 1.0; /* force_finite */
+	return 0;
+}
+
+int nidec_metric_mse(const double *y, const double *yhat, size_t n, double *out, nidec_err *err)
+{
+	double s;
+
+	NIDEC_TRY(residual_sum(y, yhat, n, SQ_RESID, 0, &s, err));
+	*out = s / (double)n;
+	return 0;
+}
+
+int nidec_metric_mae(const double *y, const double *yhat, size_t n, double *out, nidec_err *err)
+{
+	double s;
+
+	NIDEC_TRY(residual_sum(y, yhat, n, ABS_RESID, 0, &s, err));
+	*out = s / (double)n;
+	return 0;
+}
+
+int nidec_metric_pearson(const double *y, const double *yhat, size_t n, double *out,
+			 nidec_err *err)
+{
+	double my, mx, sxy = 0, sxx = 0, syy = 0, r;
+	size_t i;
+
+	if (n < 2) {
+		*out = NAN;
+		return 0;
+	}
+	my = nidec_mean_numpy(y, n);
+	mx = nidec_mean_numpy(yhat, n);
+	for (i = 0; i < n; i++) {
+		double a = yhat[i] - mx, b = y[i] - my;
+		sxy += a * b;
+		sxx += a * a;
+		syy += b * b;
+	}
+	(void)err;
+	if (sxx == 0 || syy == 0) {
+		*out = NAN;
+		return 0;
+	}
+	r = sxy / (sqrt(sxx) * sqrt(syy));
+	*out = r > 1 ? 1 : r < -1 ? -1 : r;
+	return 0;
+}
+
+int nidec_metric_regression(int scoring, const double *y, const double *yhat, size_t n,
+			    double *score, nidec_err *err)
+{
+	double v;
+
+	switch (scoring) {
+	case NIDEC_SCORE_R2:
+		return nidec_metric_r2(y, yhat, n, score, err);
+	case NIDEC_SCORE_NEG_MSE:
+		NIDEC_TRY(nidec_metric_mse(y, yhat, n, &v, err));
+		*score = -v;
+		return 0;
+	case NIDEC_SCORE_NEG_MAE:
+		NIDEC_TRY(nidec_metric_mae(y, yhat, n, &v, err));
+		*score = -v;
+		return 0;
+	}
+	return nidec_fail(err, NIDEC_EINTERNAL, "scoring %d is not a regression score", scoring);
+}

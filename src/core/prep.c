@@ -28,6 +28,7 @@
 
 #include "nidec/cfg.h"
 #include "nidec/mem.h"
+#include "nidec/metrics.h"
 #include "nidec/prep.h"
 #include "clones.h"
 
@@ -353,6 +354,52 @@ int nidec_prep_fclassif(const float *X, size_t p, const size_t *rows, size_t n_r
 		msb = ssbn / 1.0;
 		msw = sswn / (double)(n_rows - 2);
 		F[j] = msb / msw;
+	}
+	nidec_free(buf);
+	return 0;
+}
+
+int nidec_prep_fregression(const float *X, size_t p, const size_t *rows, size_t n_rows,
+			   const double *y, const nidec_scaler *s, double *F, nidec_err *err)
+{
+	double *buf, *sum, *ss, *sxy, *yc, ymean = 0, ynorm = 0, n = (double)n_rows;
+	size_t i, j;
+
+	if (n_rows < 3)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "f_regression screening needs at least 3 training samples (has %zu)", n_rows);
+	buf = nidec_calloc_e(3 * p + n_rows, sizeof(double), "f_regression sums", err);
+	if (!buf)
+		return NIDEC_ENOMEM;
+	sum = buf;
+	ss = buf + p;
+	sxy = buf + 2 * p;
+	yc = buf + 3 * p;
+	for (i = 0; i < n_rows; i++)
+		yc[i] = y[i];
+	ymean = nidec_mean_numpy(yc, n_rows);
+	for (i = 0; i < n_rows; i++) {
+		yc[i] = y[i] - ymean;
+		ynorm += yc[i] * yc[i];
+	}
+	ynorm = sqrt(ynorm);
+	for (i = 0; i < n_rows; i++) {
+		const float *x = X + rows[i] * p;
+		for (j = 0; j < p; j++) {
+			double v = nidec_prep_value(s, x[j], j);
+			sum[j] += v;
+			ss[j] += v * v;
+			sxy[j] += yc[i] * v;
+		}
+	}
+	for (j = 0; j < p; j++) {
+		double mean = sum[j] / n, xn = sqrt(ss[j] - n * mean * mean);
+		double r = sxy[j] / xn / ynorm, r2, f;
+		if (isnan(r))
+			r = 0.0; /* a constant voxel or target: r_regression's force_finite */
+		r2 = r * r;
+		f = r2 / (1 - r2) * (n - 2);
+		F[j] = isinf(f) ? DBL_MAX : isnan(f) ? 0.0 : f;
 	}
 	nidec_free(buf);
 	return 0;
