@@ -57,4 +57,17 @@ int nidec_ridge_gcv(const double *X, size_t n, size_t p, const double *y, const 
 int nidec_svr_fit(const double *X, size_t n, size_t p, const double *y, double C, double epsilon,
 		  double tol, double *coef, double *intercept, nidec_err *err);
 
+/*
+ * scikit-learn LassoCV(n_alphas, eps, cv=n_folds, tol, max_iter): the path
+ * of n_alphas alphas from alpha_max (the smallest alpha with all weights
+ * 0) down to eps alpha_max, each fold of KFold(n_folds) fitting the path
+ * with warm starts, the alpha of the smallest mean test MSE over folds
+ * (the first on ties), refitted on every row.  *alpha = the chosen alpha;
+ * alphas and mse (n_alphas each, or NULL) receive the path and its mean
+ * MSE.  Needs n >= n_folds >= 2.  Memory: n p + 4 p + 3 n doubles.
+ */
+int nidec_lasso_cv(const double *X, size_t n, size_t p, const double *y, size_t n_alphas,
+		   double eps, size_t n_folds, double tol, int max_iter, double *coef,
+		   double *intercept, double *alpha, double *alphas, double *mse, nidec_err *err);
+
 #endif

@@ -49,3 +49,19 @@ for tag, n, p in (("w", 20, 30), ("t", 40, 6)):
     arr(f"{tag}_yhat", yhat)
     arr(f"{tag}_metrics", [r2_score(y, yhat), mean_squared_error(y, yhat),
                            mean_absolute_error(y, yhat), pearsonr(y, yhat)[0]])
+
+# LassoCV (nilearn's lasso: 30 alphas, 5 folds) on both shapes.
+from sklearn.linear_model import LassoCV  # noqa: E402
+rng = np.random.RandomState(1818)
+for tag, n, p in (("lw", 30, 40), ("lt", 60, 8)):
+    X = rng.randn(n, p)
+    w = rng.randn(p) * (rng.rand(p) < 0.3)
+    y = X @ w + 0.5 * rng.randn(n) - 1.0
+    arr(f"{tag}_X", X)
+    arr(f"{tag}_y", y)
+    m = LassoCV(n_alphas=30, cv=5, tol=1e-4, max_iter=1000).fit(X, y)
+    arr(f"{tag}_lasso_alphas", m.alphas_)
+    arr(f"{tag}_lasso_mse", m.mse_path_.mean(axis=1))
+    arr(f"{tag}_lasso_alpha", [m.alpha_])
+    arr(f"{tag}_lasso_coef", m.coef_)
+    arr(f"{tag}_lasso_intercept", [m.intercept_])
