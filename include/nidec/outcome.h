@@ -46,7 +46,10 @@ typedef struct nidec_outcome {
 	int *pred_fold;         /* [n_pred] */
 	int *pred_true;         /* [n_pred] class index */
 	int *pred_label;        /* [n_pred] predicted class index */
-	double *pred_decision;  /* [n_pred * n_problems] decision value per problem */
+	double *pred_decision;  /* [n_pred * n_problems] decision value per problem
+				 * (regression: the predicted target) */
+	double *pred_target;    /* [n_pred] regression: the true target; NULL for
+				 * classification (pred_true/pred_label then mean nothing) */
 	size_t n_problems;
 
 	/* weights, mean and std (ddof 0) over outer folds, [n_keys * p] */

@@ -57,6 +57,14 @@
  * new images on themselves).  compat = nilearn does it in numpy's float32
  * arithmetic.  Screening: see src/core/plan.c.
  *
+ * Regression ([model] task = regression, lab->target): one problem, one
+ * key (the target's column), every fit predicts the target and is scored
+ * by r2 or a negated error; permutations shuffle the targets (within runs
+ * or across all samples, as the labels).  svr's grid is [model] C; ridge,
+ * lasso and dummy_regressor have one fit per training part, their alpha
+ * chosen inside it (RidgeCV's leave-one-out, LassoCV's 5 folds), reported
+ * as the fit's "C".
+ *
  * Keys (outcome): K keys for K > 2 classes, key c's weights pointing
  * towards c.  Two classes: one problem whose weights point to classes[1],
  * reported once, under classes[1]; compat = nilearn reports it under both
@@ -86,6 +94,10 @@ typedef struct nidec_labels {
 	const char *const *class_names;/* [n_classes], sorted byte order */
 	double voxel_volume_mm3;       /* |det(affine[:3,:3])|, for nilearn's screening rescale */
 	const int *fold_of_sample;     /* [n] for scheme folds-file (-1 = never tested), else NULL */
+	/* [model] task = regression: the continuous target of each sample (y
+	 * is then ignored: one problem, keyed by target_name), else NULL */
+	const double *target;
+	const char *target_name;
 } nidec_labels;
 
 typedef struct nidec_task {

@@ -30,9 +30,12 @@ typedef struct nidec_samples {
 	int *y;                /* [n] class index */
 	int *runs;             /* [n] */
 	int *fold_of_sample;   /* [n] or NULL ([cv] scheme = folds-file) */
+	double *target;        /* [n] the dataset's /target ([model] task = regression), or NULL */
 } nidec_samples;
 
-/* Open `dataset`, select and read the samples, read the folds file.
+/* Open `dataset`, select and read the samples, read the folds file (and,
+ * for task = regression, the targets: the dataset must hold the /target
+ * of [data] target_column).
  * `s` zeroed on entry; release it on any return.  Errors name the
  * dataset or the file and the fix. */
 int nidec_samples_load(nidec_samples *s, const nidec_cfg *cfg, const char *dataset, nidec_err *err);

@@ -38,6 +38,7 @@
  *
  * Depends on base and core only: no MPI, no HDF5, no NIfTI.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +83,68 @@ void nidec_plan_free(nidec_plan **plan)
 		nidec_free(pl->scratch->kb_mem);
 	}
 	nidec_free(pl->scratch);
+	nidec_free(pl->target);
+	nidec_free(pl->alphas);
 	nidec_free(pl);
 	*plan = NULL;
+}
+
+int plan_targets(const struct nidec_plan *pl, long perm, double *t, nidec_err *err)
+{
+	int *idx, *out;
+	size_t i;
+	int rc;
+
+	if (perm == 0) {
+		memcpy(t, pl->target, pl->n * sizeof(*t));
+		return 0;
+	}
+	/* shuffle the sample indices as labels, then take their targets */
+	if (pl->n > (size_t)INT_MAX)
+		return nidec_fail(err, NIDEC_EINPUT, "too many samples to permute (%zu)", pl->n);
+	idx = nidec_malloc_e(pl->n, sizeof(int), "permuted targets", err);
+	out = nidec_malloc_e(pl->n, sizeof(int), "permuted targets", err);
+	if (!idx || !out) {
+		nidec_free(idx);
+		nidec_free(out);
+		return NIDEC_ENOMEM;
+	}
+	for (i = 0; i < pl->n; i++)
+		idx[i] = (int)i;
+	rc = nidec_folds_permute_labels(pl->n, idx, pl->permute_within == NIDEC_PERM_RUN ? pl->runs : NULL,
+					nidec_seed_mix(pl->seed, PLAN_TAG_PERM, (uint64_t)perm, 0), out, err);
+	if (rc == 0)
+		for (i = 0; i < pl->n; i++)
+			t[i] = pl->target[out[i]];
+	nidec_free(idx);
+	nidec_free(out);
+	return rc;
+}
+
+int plan_score(const struct nidec_plan *pl, long perm, const int *y, int q, const size_t *rows,
+	       size_t n, const double *dec, signed char *ypm, double *score, nidec_err *err)
+{
+	double *t, *ts;
+	size_t j;
+	int rc;
+
+	if (!pl->target) {
+		for (j = 0; j < n; j++)
+			ypm[j] = plan_ypm(pl, y, rows[j], q);
+		return nidec_metric_score(pl->scoring, ypm, dec, n, score, err);
+	}
+	t = nidec_malloc_e(pl->n + n, sizeof(double), "targets", err);
+	if (!t)
+		return NIDEC_ENOMEM;
+	ts = t + pl->n;
+	rc = plan_targets(pl, perm, t, err);
+	if (rc == 0) {
+		for (j = 0; j < n; j++)
+			ts[j] = t[rows[j]];
+		rc = nidec_metric_regression(pl->scoring, ts, dec, n, score, err);
+	}
+	nidec_free(t);
+	return rc;
 }
 
 int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err)
@@ -553,8 +614,8 @@ static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *er
 		char fd[64];
 
 		if (scheme == NIDEC_CV_AUTO)
-			scheme = count_runs(pl, sp->train, sp->n_train) >= 2
-					 ? NIDEC_CV_LEAVE_ONE_RUN_OUT : NIDEC_CV_STRATIFIED_KFOLD;
+			scheme = count_runs(pl, sp->train, sp->n_train) >= 2 ? NIDEC_CV_LEAVE_ONE_RUN_OUT
+				 : pl->target ? NIDEC_CV_KFOLD : NIDEC_CV_STRATIFIED_KFOLD;
 		switch (scheme) {
 		case NIDEC_CV_KFOLD:
 			rc = nidec_folds_kfold(sp->n_train, sp->train, cfg->inner_folds, &pl->inner[f], err);
@@ -621,6 +682,10 @@ static int copy_labels(struct nidec_plan *pl, const nidec_labels *lab, nidec_err
 	if (!pl->y)
 		return NIDEC_ENOMEM;
 	for (i = 0; i < pl->n; i++) {
+		if (lab->target) { /* one "class": the target */
+			pl->y[i] = 0;
+			continue;
+		}
 		if (lab->y[i] < 0 || (size_t)lab->y[i] >= pl->K)
 			return nidec_fail(err, NIDEC_EINTERNAL,
 					  "sample %zu has class index %d, outside 0..%zu", i,
@@ -637,13 +702,40 @@ static int copy_labels(struct nidec_plan *pl, const nidec_labels *lab, nidec_err
 	if (!pl->class_names)
 		return NIDEC_ENOMEM;
 	for (i = 0; i < pl->K; i++) {
-		pl->class_names[i] = nidec_strdup_e(lab->class_names[i] ? lab->class_names[i] : "?", err);
+		const char *name = lab->target ? (lab->target_name ? lab->target_name : "target")
+					       : lab->class_names[i] ? lab->class_names[i] : "?";
+		pl->class_names[i] = nidec_strdup_e(name, err);
 		if (!pl->class_names[i])
 			return NIDEC_ENOMEM;
 	}
 	pl->C = nidec_malloc_e(pl->n_C, sizeof(double), "C grid", err);
 	if (!pl->C)
 		return NIDEC_ENOMEM;
+	return 0;
+}
+
+/* Regression: the targets (a constant target is refused: r2 has nothing
+ * to explain) and the estimators' grids. */
+static int copy_target(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_labels *lab,
+		       nidec_err *err)
+{
+	size_t i;
+
+	for (i = 1; i < pl->n && lab->target[i] == lab->target[0]; i++)
+		;
+	if (i == pl->n)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[data] target_column = %s: the target is %g for every selected sample; regression needs a target that varies (check the column or [data] conditions)",
+				  lab->target_name ? lab->target_name : "?", lab->target[0]);
+	pl->target = nidec_malloc_e(pl->n, sizeof(double), "targets", err);
+	pl->alphas = nidec_malloc_e(cfg->n_alphas ? cfg->n_alphas : 1, sizeof(double), "alpha grid", err);
+	if (!pl->target || !pl->alphas)
+		return NIDEC_ENOMEM;
+	memcpy(pl->target, lab->target, pl->n * sizeof(double));
+	memcpy(pl->alphas, cfg->alphas, cfg->n_alphas * sizeof(double));
+	pl->n_alphas = cfg->n_alphas;
+	pl->lasso_n_alphas = cfg->lasso_n_alphas;
+	pl->epsilon = cfg->epsilon;
 	return 0;
 }
 
@@ -721,7 +813,7 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "the dataset has %zu samples and %zu voxels; decoding needs at least 2 samples and 1 voxel",
 				  lab->n, lab->p);
-	if (lab->n_classes < 2)
+	if (lab->n_classes < 2 && !lab->target)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "the selected samples hold %zu class%s; decoding needs at least 2 (check [data] conditions)",
 				  lab->n_classes, lab->n_classes == 1 ? "" : "es");
@@ -737,13 +829,20 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 	}
 	pl->n = lab->n;
 	pl->p = lab->p;
-	pl->K = lab->n_classes;
+	pl->K = lab->target ? 1 : lab->n_classes;
 	pl->n_problems = pl->K == 2 ? 1 : pl->K;
 	/* the chance baseline has no C: one task per fit, or test-fold
-	 * selection would keep the luckiest of several random draws */
-	pl->n_C = cfg->estimator == NIDEC_EST_DUMMY ? 1 : cfg->n_C;
+	 * selection would keep the luckiest of several random draws; ridge
+	 * and lasso choose their alpha inside each training part */
+	pl->n_C = cfg->estimator == NIDEC_EST_DUMMY || (lab->target && cfg->estimator != NIDEC_EST_SVR)
+			  ? 1 : cfg->n_C;
 	NIDEC_TRY_GOTO(rc, copy_labels(pl, lab, err), fail);
 	memcpy(pl->C, cfg->C, pl->n_C * sizeof(double));
+	if (lab->target) {
+		NIDEC_TRY_GOTO(rc, copy_target(pl, cfg, lab, err), fail);
+		if (cfg->estimator != NIDEC_EST_SVR)
+			pl->C[0] = NAN;
+	}
 	pl->estimator = cfg->estimator;
 	/* [model] solver: dcd (default) or liblinear; only svc has a dcd path */
 	pl->solver = cfg->solver == NIDEC_SOLVER_LIBLINEAR ? NIDEC_SVM_LIBLINEAR : NIDEC_SVM_DCD;
@@ -777,6 +876,12 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 		pl->mode = MODE_TESTFOLD_INNER;
 		pl->has_outer_fit = 0;
 	}
+	/* ridge, lasso and dummy_regressor choose their alpha inside each
+	 * training part: with one fit per part there is nothing to select,
+	 * so nested selection runs no inner folds (their scores would be
+	 * discarded; inner_score is NaN) */
+	if (lab->target && pl->n_C == 1 && pl->mode == MODE_NESTED)
+		pl->mode = MODE_TESTFOLD;
 	if (pl->standardize == NIDEC_STD_NONE)
 		pl->std_mode = STD_OFF;
 	else if (pl->mode == MODE_TESTFOLD_INNER)
@@ -790,7 +895,7 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 				"[cv] permute_within = run needs run ids; give the run column, or set permute_within = all");
 		goto fail;
 	}
-	if (pl->n_perm > 0) {
+	if (pl->n_perm > 0 && !pl->target) {
 		rc = perms_can_shuffle(pl, err);
 		if (rc < 0)
 			goto fail;
@@ -814,7 +919,7 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 		goto fail;
 	}
 	{
-		long last = pl->n_perm;
+		long last = pl->target ? -1 : pl->n_perm; /* regression: no classes to check */
 		if (last > 0) {
 			NIDEC_TRY_GOTO(rc, perms_need_checks(pl, err), fail);
 			if (rc == 0)

@@ -40,6 +40,11 @@ struct nidec_plan {
 	size_t n, p, K, n_problems;
 	int *y;               /* [n] class index */
 	int *runs;            /* [n] or NULL */
+	double *target;       /* [n] regression targets, or NULL: classification */
+	double *alphas;       /* [n_alphas] ridge's grid */
+	size_t n_alphas;
+	int lasso_n_alphas;   /* lasso's path length */
+	double epsilon;       /* svr's tube */
 	char **class_names;   /* [K] */
 	double *C;            /* [n_C] */
 	size_t n_C;
@@ -126,6 +131,16 @@ static inline signed char plan_ypm(const struct nidec_plan *pl, const int *y, si
 	return y[i] == pos ? 1 : -1;
 }
 
+
+/* Targets of permutation perm (regression; perm 0: a copy of the true
+ * targets), shuffled as plan_labels shuffles labels. */
+int plan_targets(const struct nidec_plan *pl, long perm, double *t, nidec_err *err);
+
+/* The score of decisions dec[0..n) on samples rows[0..n) for problem q
+ * under permutation perm: classification from labels y (ypm: scratch of
+ * n), regression from the permutation's targets. */
+int plan_score(const struct nidec_plan *pl, long perm, const int *y, int q, const size_t *rows,
+	       size_t n, const double *dec, signed char *ypm, double *score, nidec_err *err);
 
 /* Labels of permutation perm (perm 0: a copy of the true labels). */
 int plan_labels(const struct nidec_plan *pl, long perm, int *y, nidec_err *err);

@@ -195,9 +195,7 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 		for (j = 0; j < p1; j++)
 			pk->own_coef[j] /= (double)n_in;
 	pk->inner_score = nidec_mean_numpy(tmp, n_in);
-	for (j = 0; j < os->n_test; j++)
-		ypm[j] = plan_ypm(pl, y, os->test[j], q);
-	NIDEC_TRY(nidec_metric_score(pl->scoring, ypm, pk->own_dec, os->n_test, &pk->score, err));
+	NIDEC_TRY(plan_score(pl, perm, y, q, os->test, os->n_test, pk->own_dec, ypm, &pk->score, err));
 	pk->dec = pk->own_dec;
 	pk->coef = pk->own_coef;
 	if (grid_score || grid_inner) {
@@ -218,7 +216,7 @@ static int select_fold(const struct nidec_plan *pl, nidec_result *const *results
 			if (grid_inner)
 				grid_inner[c] = nidec_mean_numpy(tmp, n_in);
 			if (grid_score)
-				rc = nidec_metric_score(pl->scoring, ypm, d, os->n_test, &grid_score[c], err);
+				rc = plan_score(pl, perm, y, q, os->test, os->n_test, d, ypm, &grid_score[c], err);
 		}
 		nidec_free(d);
 		NIDEC_TRY(rc);
@@ -251,6 +249,7 @@ void nidec_outcome_free(nidec_outcome **out)
 	nidec_free(o->pred_fold);
 	nidec_free(o->pred_true);
 	nidec_free(o->pred_label);
+	nidec_free(o->pred_target);
 	nidec_free(o->pred_decision);
 	nidec_free(o->coef_mean);
 	nidec_free(o->coef_std);
@@ -308,10 +307,11 @@ static size_t n_keys(const struct nidec_plan *pl)
 	return pl->K == 2 && pl->compat != NIDEC_COMPAT_NILEARN ? 1 : pl->K;
 }
 
-/* The class of key k, and its binary problem. */
+/* The class of key k, and its binary problem (regression: the one
+ * "class", the target). */
 static size_t key_class(const struct nidec_plan *pl, size_t k)
 {
-	return n_keys(pl) == 1 ? 1 : k;
+	return pl->K == 1 ? 0 : n_keys(pl) == 1 ? 1 : k;
 }
 
 static size_t key_problem(const struct nidec_plan *pl, size_t k)
@@ -354,6 +354,9 @@ static int alloc_outcome(const struct nidec_plan *pl, nidec_outcome *o, nidec_er
 	o->pred_fold = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
 	o->pred_true = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
 	o->pred_label = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(int), "predictions", err);
+	if (pl->target && !(o->pred_target = nidec_malloc_e(o->n_pred ? o->n_pred : 1, sizeof(double),
+							     "predictions", err)))
+		return NIDEC_ENOMEM;
 	o->pred_decision = nidec_calloc_e(o->n_pred ? o->n_pred * P : 1, sizeof(double), "predictions", err);
 	o->coef_mean = nidec_calloc_e(N * pl->p, sizeof(double), "mean weights", err);
 	o->coef_std = nidec_calloc_e(N * pl->p, sizeof(double), "weight std", err);
@@ -485,6 +488,17 @@ static int reduce_true(const struct nidec_plan *pl, nidec_result *const *results
 	}
 	/* final predicted class: decision > 0 for two classes, else the first
 	 * maximum over the one-vs-rest problems */
+	if (pl->target) {
+		/* regression: the true targets; no class is predicted */
+		for (j = 0; j < o->n_pred; j++) {
+			o->pred_target[j] = pl->target[o->pred_sample[j]];
+			o->pred_label[j] = o->pred_true[j];
+		}
+		nidec_free(o->pred_accuracy); /* no class accuracy, no confusion */
+		o->pred_accuracy = NULL;
+		o->n_classes = 0;
+		goto done;
+	}
 	for (j = 0; j < o->n_pred; j++)
 		o->pred_label[j] = nidec_svm_predict_class(o->pred_decision + j * pl->n_problems,
 							   pl->n_problems);

@@ -69,6 +69,7 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/metrics.h"
+#include "nidec/regress.h"
 #include "nidec/rng.h"
 #include "nidec/svm.h"
 #include "bigmem.h"
@@ -85,6 +86,7 @@ struct unit {
 	size_t n_test;               /* decision values per fit in the result */
 
 	int *y;                      /* [n] labels of the permutation */
+	double *t;                   /* [n] targets of the permutation (regression), or NULL */
 	signed char *ypm_tr;         /* [P * n_tr] */
 	signed char *ypm_sc;         /* [P * n_sc] */
 	nidec_scaler sa, sb;
@@ -110,6 +112,7 @@ static void unit_release(struct unit *u, size_t P)
 	size_t q;
 
 	nidec_free(u->y);
+	nidec_free(u->t);
 	nidec_free(u->ypm_tr);
 	nidec_free(u->ypm_sc);
 	nidec_scaler_release(&u->sa);
@@ -226,6 +229,12 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 	if (!u->y || !u->ypm_tr || !u->ypm_sc || !u->feat || !u->n_feat)
 		return NIDEC_ENOMEM;
 	NIDEC_TRY(plan_labels(pl, tk->perm, u->y, err));
+	if (pl->target) {
+		u->t = nidec_malloc_e(pl->n, sizeof(double), "task targets", err);
+		if (!u->t)
+			return NIDEC_ENOMEM;
+		NIDEC_TRY(plan_targets(pl, tk->perm, u->t, err));
+	}
 	for (q = 0; q < P; q++) {
 		for (i = 0; i < u->n_tr; i++)
 			u->ypm_tr[q * u->n_tr + i] = plan_ypm(pl, u->y, u->tr[i], (int)q);
@@ -234,7 +243,7 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 		u->n_feat[q] = pl->p;
 	}
 
-	if (pl->screen_pct < 100.0) {
+	if (pl->screen_pct < 100.0 && !pl->target) { /* regression: below */
 		size_t Pp;
 		if (nidec_mul_size(P, pl->p, &Pp) < 0)
 			return nidec_fail(err, NIDEC_ENOMEM, "screening scores overflow");
@@ -277,9 +286,24 @@ static int unit_prepare(const struct nidec_plan *pl, const nidec_task *tk, struc
 		break;
 	}
 
+	/* regression: f_regression of the training rows' targets */
+	if (pl->screen_pct < 100.0 && pl->target) {
+		double *tt = nidec_malloc_e(u->n_tr, sizeof(double), "training targets", err);
+		int rc;
+		u->F = nidec_malloc_e(pl->p, sizeof(double), "F scores", err);
+		if (!tt || !u->F) {
+			nidec_free(tt);
+			return NIDEC_ENOMEM;
+		}
+		for (i = 0; i < u->n_tr; i++)
+			tt[i] = u->t[u->tr[i]];
+		rc = nidec_prep_fregression(pl->X, pl->p, u->tr, u->n_tr, tt, u->s_tr, u->F, err);
+		nidec_free(tt);
+		NIDEC_TRY(rc);
+	}
 	/* ANOVA screening on the training rows, one F per problem and voxel */
 	if (u->F) {
-		if (pl->std_mode != STD_PER_FIT)
+		if (pl->std_mode != STD_PER_FIT && !pl->target)
 			NIDEC_TRY(nidec_prep_fclassif_multi(pl->X, pl->p, u->tr, u->n_tr, u->ypm_tr, P,
 							    u->s_tr, u->F, err));
 		for (q = 0; q < P; q++) {
@@ -415,6 +439,98 @@ static int generic_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 		put_coef(r, f, feat, n_feat, model.w, model.b);
 done:
 	nidec_svm_model_release(&model);
+	return rc;
+}
+
+/* ---- regression: svr, ridge, lasso, dummy_regressor --------------------- */
+
+/* Predictions x . w + b of rows[0..n) (standardised with s) over the
+ * voxels feat[0..nf), summed in voxel order. */
+static void predict_rows(const struct nidec_plan *pl, const nidec_scaler *s, const size_t *rows,
+			 size_t n, const size_t *feat, size_t nf, const double *w, double b,
+			 double *z, double *out)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		double v = 0;
+		nidec_prep_row(s, pl->X + rows[i] * pl->p, feat, nf, z);
+		for (k = 0; k < nf; k++)
+			v += w[k] * z[k];
+		out[i] = v + b;
+	}
+}
+
+/* Lasso's path and folds (LassoCV's defaults, as nilearn's lasso). */
+#define LASSO_EPS 1e-3
+#define LASSO_FOLDS 5
+#define LASSO_MAX_ITER 1000
+
+static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u, size_t c,
+		       nidec_result *r, nidec_err *err)
+{
+	size_t f = plan_fit_index(pl, 0, c), nf = u->n_feat[0], i, nz;
+	const size_t *feat = u->feat[0];
+	double *Z = NULL, *yt = NULL, *w = NULL, *ts = NULL, b = 0, used = NAN;
+	int rc = 0;
+
+	(void)tk;
+	if (nidec_mul_size(u->n_tr, nf ? nf : 1, &nz) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "training matrix overflow");
+	Z = nidec_malloc_e(nz, sizeof(double), "training rows", err);
+	yt = nidec_malloc_e(u->n_tr + u->n_sc + 1, sizeof(double), "training targets", err);
+	w = nidec_malloc_e(nf ? 2 * nf : 1, sizeof(double), "weights", err);
+	if (!Z || !yt || !w) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	ts = yt + u->n_tr;
+	for (i = 0; i < u->n_tr; i++) {
+		nidec_prep_row(u->s_tr, pl->X + u->tr[i] * pl->p, feat, nf, Z + i * nf);
+		yt[i] = u->t[u->tr[i]];
+	}
+	switch (pl->estimator) {
+	case NIDEC_EST_SVR:
+		used = pl->C[c];
+		rc = nidec_svr_fit(Z, u->n_tr, nf, yt, used, pl->epsilon, pl->tol, w, &b, err);
+		break;
+	case NIDEC_EST_RIDGE: {
+		size_t best = 0;
+		rc = nidec_ridge_gcv(Z, u->n_tr, nf, yt, pl->alphas, pl->n_alphas, w, &b, &best, NULL, err);
+		used = pl->alphas[best];
+		break;
+	}
+	case NIDEC_EST_LASSO:
+		rc = nidec_lasso_cv(Z, u->n_tr, nf, yt, (size_t)pl->lasso_n_alphas, LASSO_EPS, LASSO_FOLDS,
+				    pl->tol, LASSO_MAX_ITER, w, &b, &used, NULL, NULL, err);
+		break;
+	case NIDEC_EST_DUMMY_REGRESSOR:
+		rc = nidec_dummy_regressor_fit(yt, u->n_tr, nf, w, &b, err);
+		break;
+	default:
+		rc = nidec_fail(err, NIDEC_EINTERNAL, "estimator %d is not a regressor", pl->estimator);
+	}
+	if (rc < 0)
+		goto done;
+	/* the scoring rows' predictions and score, then the outer test's */
+	predict_rows(pl, u->s_sc, u->sc, u->n_sc, feat, nf, w, b, w + nf, u->dec);
+	for (i = 0; i < u->n_sc; i++)
+		ts[i] = u->t[u->sc[i]];
+	NIDEC_TRY_GOTO(rc, nidec_metric_regression(pl->scoring, ts, u->dec, u->n_sc, &r->score[f], err),
+		       done);
+	r->C[f] = used;
+	r->fit_iter[f] = -1;
+	if (u->want_ex)
+		predict_rows(pl, u->s_ex, u->os->test, u->os->n_test, feat, nf, w, b, w + nf,
+			     r->decision + f * r->n_test);
+	else if (tk->inner < 0)
+		memcpy(r->decision + f * r->n_test, u->dec, u->n_sc * sizeof(double));
+	if (u->want_coef)
+		put_coef(r, f, feat, nf, w, b);
+done:
+	nidec_free(Z);
+	nidec_free(yt);
+	nidec_free(w);
 	return rc;
 }
 
@@ -828,6 +944,11 @@ static int run_unit(const struct nidec_plan *pl, const nidec_task *tk, struct un
 	u->dec = nidec_malloc_e(nd ? nd : 1, sizeof(double), "decision values", err);
 	if (!u->dec)
 		return NIDEC_ENOMEM;
+	if (pl->target) {
+		for (c = 0; c < pl->n_C; c++)
+			NIDEC_TRY(regress_fit(pl, tk, u, c, r, err));
+		return 0;
+	}
 	if (fast_path(pl))
 		return fast_fits(pl, tk, u, r, err);
 	for (q = u->q0; q < u->q1; q++)

@@ -177,7 +177,9 @@ int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 	int rc = 0, ret;
 
 	rc |= nidec_sbuf_adds(&sb, "sample\trun\tfold\ttrue\tpredicted");
-	if (o->n_problems == 1)
+	if (o->pred_target)
+		rc |= nidec_sbuf_adds(&sb, "\tresidual"); /* regression: true - predicted */
+	else if (o->n_problems == 1)
 		rc |= nidec_sbuf_adds(&sb, "\tdecision");
 	else
 		for (j = 0; j < o->n_problems; j++)
@@ -189,10 +191,19 @@ int nidec_results_write_predictions(nidec_tempfile *t, const nidec_outcome *o,
 		size_t s = o->pred_sample[i], row = sample_row(info, s);
 		int run = info->ds && row < info->ds->n_samples ? info->ds->runs[row] : -1;
 
-		rc |= nidec_sbuf_addf(&sb, "%zu\t%d\t%d\t%s\t%s", s, run, o->pred_fold[i],
-				      class_name(info, o->pred_true[i]),
-				      class_name(info, o->pred_label[i]));
-		for (j = 0; j < o->n_problems; j++) {
+		if (o->pred_target) {
+			rc |= nidec_sbuf_addf(&sb, "%zu\t%d\t%d\t", s, run, o->pred_fold[i]);
+			rc |= nidec_tsv_num(&sb, o->pred_target[i]);
+			rc |= nidec_sbuf_adds(&sb, "\t");
+			rc |= nidec_tsv_num(&sb, o->pred_decision[i]);
+			rc |= nidec_sbuf_adds(&sb, "\t");
+			rc |= nidec_tsv_num(&sb, o->pred_target[i] - o->pred_decision[i]);
+		} else {
+			rc |= nidec_sbuf_addf(&sb, "%zu\t%d\t%d\t%s\t%s", s, run, o->pred_fold[i],
+					      class_name(info, o->pred_true[i]),
+					      class_name(info, o->pred_label[i]));
+		}
+		for (j = 0; !o->pred_target && j < o->n_problems; j++) {
 			rc |= nidec_sbuf_adds(&sb, "\t");
 			rc |= nidec_tsv_num(&sb, o->pred_decision[i * o->n_problems + j]);
 		}

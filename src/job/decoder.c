@@ -69,14 +69,6 @@ static int decoder_load(const nidec_cfg *cfg, const char *dataset, nidec_analysi
 	if (!a)
 		return NIDEC_ENOMEM;
 	a->cfg = cfg;
-	/* issue 18, in progress: the config, the dataset's /target and the
-	 * core's regressors exist; the plan, tasks and reduce do not carry
-	 * continuous targets yet */
-	if (cfg->task_type == NIDEC_TASK_REGRESSION) {
-		nidec_free(a);
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "[model] task = regression: cross-validation of continuous targets is not available yet (the dataset's target is converted, nothing is fitted); use task = classification");
-	}
 	rc = nidec_samples_load(&a->d, cfg, dataset, err);
 	if (rc < 0) {
 		decoder_free(&a);
@@ -231,8 +223,13 @@ static void decoder_print(const nidec_analysis *a, const nidec_cfg *cfg, int wro
 	const nidec_outcome *o = a->outcome;
 	size_t k, f, c, i;
 
-	nidec_out("%-16s %-10s %-10s %s\n", "class", nidec_scoring_name(cfg->scoring), "std",
-		  "C chosen (folds)");
+	/* ridge and lasso choose alpha inside each training part: the
+	 * distinct alphas chosen, in fold order */
+	int alphas = cfg->estimator == NIDEC_EST_RIDGE || cfg->estimator == NIDEC_EST_LASSO;
+
+	nidec_out("%-16s %-10s %-10s %s\n", cfg->task_type == NIDEC_TASK_REGRESSION ? "target" : "class",
+		  nidec_scoring_name(cfg->scoring), "std",
+		  alphas ? "alpha chosen (folds)" : cfg->estimator == NIDEC_EST_DUMMY_REGRESSOR ? "" : "C chosen (folds)");
 	for (k = 0; k < o->n_keys; k++) {
 		double s = 0, ss = 0, mean;
 		size_t m = 0, nan_folds = 0;
@@ -251,7 +248,18 @@ static void decoder_print(const nidec_analysis *a, const nidec_cfg *cfg, int wro
 			if (isfinite(v))
 				ss += (v - mean) * (v - mean);
 		}
-		for (f = 0; f < o->n_folds; f++)
+		for (f = 0; f < o->n_folds && alphas; f++) {
+			double v = o->chosen_C[k * o->n_folds + f];
+			size_t g, cnt = 0, len = strlen(cs);
+			for (g = 0; g < f && o->chosen_C[k * o->n_folds + g] != v; g++)
+				;
+			if (g < f)
+				continue; /* counted at its first fold */
+			for (g = f; g < o->n_folds; g++)
+				cnt += o->chosen_C[k * o->n_folds + g] == v;
+			snprintf(cs + len, sizeof(cs) - len, "%s%g (%zu)", len ? ", " : "", v, cnt);
+		}
+		for (f = 0; f < o->n_folds && !nidec_estimator_is_regressor(cfg->estimator); f++)
 			nan_folds += isnan(o->chosen_C[k * o->n_folds + f]);
 		if (nan_folds)
 			snprintf(cs, sizeof(cs), "per inner fold (%zu)", nan_folds);

@@ -239,6 +239,28 @@ static int read_rows(nidec_samples *a, nidec_err *err)
 	return 0;
 }
 
+/* The selected samples' targets, from the dataset's /target. */
+static int read_target(nidec_samples *s, const nidec_cfg *cfg, nidec_err *err)
+{
+	const nidec_dataset *ds = s->ds;
+	size_t i;
+
+	if (!ds->target)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "dataset '%s' holds no target; convert it again with [data] target_column = %s (nidec run converts by itself; nidec convert --force)",
+				  ds->path, cfg->target_column);
+	if (!ds->target_column || strcmp(ds->target_column, cfg->target_column))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "dataset '%s' holds the target of column '%s', not of [data] target_column = %s; convert it again with that column (nidec convert --force)",
+				  ds->path, ds->target_column ? ds->target_column : "?", cfg->target_column);
+	s->target = nidec_malloc_e(s->n ? s->n : 1, sizeof(double), "the targets", err);
+	if (!s->target)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < s->n; i++)
+		s->target[i] = ds->target[s->rows[i]];
+	return 0;
+}
+
 int nidec_samples_load(nidec_samples *s, const nidec_cfg *cfg, const char *dataset, nidec_err *err)
 {
 	NIDEC_TRY(nidec_ds_open(dataset, &s->ds, err));
@@ -247,6 +269,8 @@ int nidec_samples_load(nidec_samples *s, const nidec_cfg *cfg, const char *datas
 	NIDEC_TRY(read_rows(s, err));
 	if (cfg->scheme == NIDEC_CV_FOLDS_FILE)
 		NIDEC_TRY(read_folds_file(s, cfg->folds_file, err));
+	if (cfg->task_type == NIDEC_TASK_REGRESSION)
+		NIDEC_TRY(read_target(s, cfg, err));
 	return 0;
 }
 
@@ -261,6 +285,8 @@ void nidec_samples_labels(const nidec_samples *s, nidec_labels *lab)
 	lab->class_names = (const char *const *)s->classes;
 	lab->voxel_volume_mm3 = nidec_ds_voxel_volume(s->ds);
 	lab->fold_of_sample = s->fold_of_sample;
+	lab->target = s->target;
+	lab->target_name = s->ds->target_column;
 }
 
 void nidec_samples_release(nidec_samples *s)
@@ -271,6 +297,7 @@ void nidec_samples_release(nidec_samples *s)
 	nidec_free(s->y);
 	nidec_free(s->runs);
 	nidec_free(s->fold_of_sample);
+	nidec_free(s->target);
 	nidec_ds_close(&s->ds);
 	memset(s, 0, sizeof(*s));
 }
