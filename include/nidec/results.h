@@ -125,6 +125,7 @@ void nidec_results_safe_name(const char *name, char *buf, size_t len);
  *   /preprocess/mean, /preprocess/scale [p] f64 (only when `has_stats`)
  *   root attributes: format_version, standardize ("none", "zscore",
  *   "zscore_sample"), compat ("none", "nilearn"), estimator, nidec_version,
+ *   task ("regression" only, issue 18: classes is then the target's name),
  *   dataset, inputs_sha256, config
  * Decision: d_j = x . coef_j + intercept_j on standardized x.  K = 2: one
  * problem, classes[1] where d > 0 else classes[0]; K > 2: argmax_j d_j,
@@ -145,6 +146,8 @@ typedef struct nidec_model {
 	int has_stats;         /* mean/scale present */
 	double *mean;          /* [p] or NULL */
 	double *scale;         /* [p] or NULL */
+	int regression;        /* root attribute task = "regression": one problem whose
+				* decision is the predicted target; classes = [the target] */
 } nidec_model;
 
 int nidec_model_read(const char *path, nidec_model **out, nidec_err *err);

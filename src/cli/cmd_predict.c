@@ -147,6 +147,12 @@ static int predict(const struct predict *pr, nidec_err *err)
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
+	if (m->regression && (pr->labels || pr->samples)) {
+		rc = nidec_fail(err, NIDEC_EUSAGE,
+				"model '%s' is a regression (target '%s'): it predicts values; --labels and --samples select classes, so give the images alone",
+				pr->model_path, m->classes[0]);
+		goto done;
+	}
 	if (pr->labels) {
 		NIDEC_TRY_GOTO(rc, nidec_labels_read_table(pr->labels, pr->label_column, pr->run_column,
 							   &lab, err), done);
@@ -207,6 +213,15 @@ static int predict(const struct predict *pr, nidec_err *err)
 		goto done;
 	}
 	NIDEC_TRY_GOTO(rc, decisions(m, X, rows, n, use, dec, err), done);
+	if (m->regression) {
+		add |= nidec_sbuf_adds(&sb, "volume\tpredicted\n");
+		for (i = 0; i < n; i++) {
+			add |= nidec_sbuf_addf(&sb, "%zu\t", rows[i]);
+			add |= nidec_sbuf_add_double(&sb, dec[i]);
+			add |= nidec_sbuf_adds(&sb, "\n");
+		}
+		goto write;
+	}
 	for (i = 0; i < n; i++) {
 		pred[i] = nidec_svm_predict_class(dec + i * m->n_problems, m->n_problems);
 		count[pred[i]]++;
@@ -238,6 +253,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 			add |= nidec_sbuf_addf(&sb, "\t%s", tab.attr_values[rows[i] * tab.n_attrs + j]);
 		add |= nidec_sbuf_adds(&sb, "\n");
 	}
+write:
 	if (add) {
 		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting the predictions");
 		goto done;
@@ -254,7 +270,12 @@ static int predict(const struct predict *pr, nidec_err *err)
 	/* primary output: what was predicted (stderr when the table is on stdout) */
 	{
 		FILE *o = strcmp(pr->out, "-") ? stdout : stderr;
-		if (nidec_log_enabled(NIDEC_LOG_INFO)) {
+		if (nidec_log_enabled(NIDEC_LOG_INFO) && m->regression) {
+			fprintf(o, "predicted %zu volume%s: %s (regression)\n", n, n == 1 ? "" : "s",
+				m->classes[0]);
+			if (strcmp(pr->out, "-"))
+				fprintf(o, "wrote %s\n", pr->out);
+		} else if (nidec_log_enabled(NIDEC_LOG_INFO)) {
 			fprintf(o, "predicted %zu volume%s:", n, n == 1 ? "" : "s");
 			for (j = 0; j < m->n_classes; j++)
 				fprintf(o, " %s %zu%s", m->classes[j], count[j],

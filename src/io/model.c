@@ -49,7 +49,13 @@ static int model_body(hid_t f, const nidec_outcome *o, const nidec_results_info 
 	NIDEC_TRY(nidec_h5w_f64(f, "intercept", 1, d1, o->model_intercept, path, err));
 	NIDEC_TRY(nidec_h5w_set_crc32(f, "intercept", nidec_crc32_f64(0, o->model_intercept, o->n_problems),
 				      path, err));
-	NIDEC_TRY(nidec_h5w_strings(f, "classes", info->class_names, info->n_classes, path, err));
+	if (o->pred_target) {
+		/* regression: one "class", the target; predict reads "task" */
+		NIDEC_TRY(nidec_h5w_strings(f, "classes", (const char *const *)o->keys, 1, path, err));
+		NIDEC_TRY(nidec_h5w_attr_str(f, "task", "regression", path, err));
+	} else {
+		NIDEC_TRY(nidec_h5w_strings(f, "classes", info->class_names, info->n_classes, path, err));
+	}
 	if (!ds || ds->n_voxels != o->p)
 		return nidec_fail(err, NIDEC_EINTERNAL, "'%s': the model has %zu weights but the mask %zu voxels",
 				  path, o->p, ds ? ds->n_voxels : 0);
@@ -143,7 +149,8 @@ static int read_classes(hid_t f, nidec_model *m, const char *path, nidec_err *er
 	t = H5Dget_type(d);
 	s = H5Dget_space(d);
 	if (t < 0 || s < 0 || H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 ||
-	    H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &n, NULL) < 0 || n < 2) {
+	    H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &n, NULL) < 0 ||
+	    n < (m->regression ? 1 : 2)) {
 		rc = nidec_fail(err, NIDEC_EFORMAT,
 				"'%s': 'classes' should hold at least two fixed-length strings", path);
 		goto done;
@@ -344,6 +351,15 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 		H5Fclose(f);
 		return NIDEC_ENOMEM;
 	}
+	if (H5Aexists(f, "task") > 0) {
+		NIDEC_TRY_GOTO(rc, nidec_h5w_read_attr_str(f, "task", text, sizeof(text), path, err), done);
+		if (strcmp(text, "regression")) {
+			rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': unknown task '%s'; this nidec predicts classification and regression models",
+					path, text);
+			goto done;
+		}
+		m->regression = 1;
+	}
 	NIDEC_TRY_GOTO(rc, read_classes(f, m, path, err), done);
 	NIDEC_TRY_GOTO(rc, model_check_version(f, path, err), done);
 	d[0] = 0;
@@ -352,7 +368,7 @@ int nidec_model_read(const char *path, nidec_model **out, nidec_err *err)
 	m->coef = p;
 	m->n_problems = (size_t)d[0];
 	m->p = (size_t)d[1];
-	if (m->n_problems != (m->n_classes == 2 ? 1 : m->n_classes)) {
+	if (m->n_problems != (m->n_classes == 2 || m->regression ? 1 : m->n_classes)) {
 		rc = nidec_fail(err, NIDEC_EFORMAT, "'%s': %zu problems for %zu classes", path,
 				m->n_problems, m->n_classes);
 		goto done;

@@ -71,6 +71,25 @@ test_expect_success 'lasso equals LassoCV(n_alphas=30, cv=5)' '
 	cat m >&2
 '
 
+test_expect_success 'nidec predict with the regression model.h5: x . coef + intercept' '
+	$NIDEC predict ridge/model.h5 $D/bold.nii.gz -o pred.tsv >out &&
+	grep -q "predicted 1452 volumes: rating (regression)" out &&
+	head -1 pred.tsv | grep -q "^volume	predicted$" &&
+	"$PYTHON" -c "
+import h5py, nibabel as nib, numpy as np
+m = h5py.File(\"ridge/model.h5\")
+assert m.attrs[\"task\"] in (b\"regression\", \"regression\")
+mask = nib.load(\"$D/mask.nii.gz\").get_fdata() > 0
+X = nib.load(\"$D/bold.nii.gz\").get_fdata(dtype=np.float32)[mask].T.astype(np.float64)
+Z = (X - m[\"preprocess/mean\"][()]) / m[\"preprocess/scale\"][()]
+want = Z @ m[\"coef\"][0] + m[\"intercept\"][0]
+got = np.loadtxt(\"pred.tsv\", skiprows=1)[:, 1]
+assert np.max(np.abs(got - want)) < 1e-9 * max(1, np.max(np.abs(want))), np.max(np.abs(got - want))
+print(\"predict\")" >p.out && grep -q predict p.out &&
+	test_expect_code 2 $NIDEC predict ridge/model.h5 $D/bold.nii.gz --labels $D/labels.txt -o q.tsv 2>err &&
+	grep -q "is a regression (target .rating.): it predicts values" err
+'
+
 test_expect_success 'the oracle can fail: another target is not matched' '
 	awk "NR == 1 { print; next } { \$3 = \$3 * 2 + NR % 3; print }" rating.txt >other.txt &&
 	test_must_fail "$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D other.txt ridge ridge
