@@ -34,6 +34,7 @@
 #include "nidec/file.h"
 #include "nidec/ledger.h"
 #include "nidec/mem.h"
+#include "nidec/metrics.h"
 #include "nidec/nii.h"
 #include "nidec/results.h"
 #include "nidec/sbuf.h"
@@ -493,11 +494,39 @@ static json_t *summary_json(const nidec_outcome *o, const nidec_results_info *in
 		json_object_set_new(acc, "folds", nidec_json_nums(o->pred_accuracy, o->n_folds, 1));
 		json_object_set_new(root, "accuracy", acc);
 	}
-	for (i = 0; i < o->n_pred; i++)
-		correct += o->pred_label[i] == o->pred_true[i];
 	json_object_set_new(root, "n_predictions", json_integer((json_int_t)o->n_pred));
-	json_object_set_new(root, "multiclass_accuracy",
-			    nidec_json_num(o->n_pred ? (double)correct / (double)o->n_pred : NAN));
+	if (o->pred_target) {
+		/* regression (issue 18): Pearson r of true and predicted values,
+		 * per outer fold (their predictions are contiguous), their mean,
+		 * and over every prediction */
+		json_t *pr = json_object();
+		double *rf = nidec_malloc(o->n_folds ? o->n_folds * sizeof(double) : sizeof(double));
+		double all = NAN, m, sd;
+		size_t f, a = 0, b;
+		for (f = 0; rf && f < o->n_folds; f++) { /* out of memory: no per-fold r (as jansson's) */
+			for (b = a; b < o->n_pred && o->pred_fold[b] == (int)f; b++)
+				;
+			nidec_metric_pearson(o->pred_target + a, o->pred_decision + a, b - a, &rf[f], NULL);
+			a = b;
+		}
+		nidec_metric_pearson(o->pred_target, o->pred_decision, o->n_pred, &all, NULL);
+		if (rf) {
+			mean_std(rf, o->n_folds, &m, &sd);
+			json_object_set_new(pr, "mean", nidec_json_num(m));
+			json_object_set_new(pr, "std", nidec_json_num(sd));
+			json_object_set_new(pr, "folds", nidec_json_nums(rf, o->n_folds, 1));
+		}
+		json_object_set_new(pr, "all", nidec_json_num(all));
+		json_object_set_new(root, "task", json_string("regression"));
+		json_object_set_new(root, "target", json_string(o->n_keys ? o->keys[0] : ""));
+		json_object_set_new(root, "pearson_r", pr);
+		nidec_free(rf);
+	} else {
+		for (i = 0; i < o->n_pred; i++)
+			correct += o->pred_label[i] == o->pred_true[i];
+		json_object_set_new(root, "multiclass_accuracy",
+				    nidec_json_num(o->n_pred ? (double)correct / (double)o->n_pred : NAN));
+	}
 	if (o->confusion && o->n_classes) {
 		conf = json_object();
 		rows = json_array();

@@ -24,7 +24,7 @@ test_expect_success 'a labels table with a continuous target' '
 		"$D/bold.nii.gz" "$D/mask.nii.gz" "$PWD" >reg.ini
 '
 
-test_expect_success 'ridge: scores, predictions, weights and model' '
+test_expect_success 'ridge: scores, predictions, weights, summary (Pearson r as scipy)' '
 	nidec_n 2 run reg.ini --set model.estimator=ridge --set output.dir=ridge --progress 0 >out &&
 	grep -q "^rating " out &&
 	head -1 ridge/scores.tsv | grep -q "^class	fold	C	score$" &&
@@ -33,9 +33,18 @@ test_expect_success 'ridge: scores, predictions, weights and model' '
 	test $(wc -l <ridge/predictions.tsv) = 217 &&
 	test -f ridge/weights_rating.nii.gz && test -f ridge/weights_std_rating.nii.gz &&
 	"$PYTHON" -c "
-import json
+import csv, json
+import numpy as np
+from scipy.stats import pearsonr
 s = json.load(open(\"ridge/summary.json\"))
-assert s[\"scoring\"] == \"r2\", s[\"scoring\"]
+assert s[\"scoring\"] == \"r2\" and s[\"task\"] == \"regression\" and s[\"target\"] == \"rating\", s
+assert \"multiclass_accuracy\" not in s and \"accuracy\" not in s
+p = list(csv.DictReader(open(\"ridge/predictions.tsv\"), delimiter=\"\t\"))
+r = [pearsonr([float(q[\"true\"]) for q in p if q[\"fold\"] == str(f)],
+              [float(q[\"predicted\"]) for q in p if q[\"fold\"] == str(f)])[0] for f in range(12)]
+d = np.max(np.abs(np.array(s[\"pearson_r\"][\"folds\"]) - r))
+assert d < 1e-12, d
+assert abs(s[\"pearson_r\"][\"mean\"] - np.mean(r)) < 1e-12
 print(\"summary\")" >sum.out && grep -q summary sum.out
 '
 
