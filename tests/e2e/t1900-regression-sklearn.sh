@@ -61,6 +61,21 @@ test_expect_success '1 and 3 ranks: byte-identical outputs' '
 	"$PYTHON" "$TESTS_DIR/e2e/same_outputs.py" r3/ridge ridge
 '
 
+test_expect_success 'the target from a sample table column: the same outputs' '
+	"$PYTHON" "$TESTS_DIR/e2e/make_betas.py" $D &&
+	awk -F "\t" "NR == FNR { if (FNR > 1) t[FNR - 2] = \$0; next }
+		FNR == 1 { print \$0 \"\trating\"; next }
+		{ split(t[\$2], f, \" \"); print \$0 \"\t\" f[3] }" rating.txt vol.tsv >vol-rating.tsv &&
+	head -1 vol-rating.tsv | grep -q "^path	volume	labels	chunks	rating$" &&
+	printf "[data]\nsamples = %s/vol-rating.tsv\nmask = %s\nconditions = face, cat\ntarget_column = rating\n[model]\nestimator = ridge\n[preprocess]\nstandardize = zscore\nscreening_percentile = 20\n[output]\nreport = false\n" \
+		"$PWD" "$D/mask.nii.gz" >tab.ini &&
+	mkdir tab && (cd tab && nidec_n 2 run ../tab.ini --set output.dir=ridge --progress 0 -q) &&
+	for f in scores.tsv weights_rating.nii.gz weights_std_rating.nii.gz; do
+		cmp tab/ridge/$f ridge/$f || exit 1
+	done &&
+	cut -f1-6 tab/ridge/predictions.tsv >a && cut -f1-6 ridge/predictions.tsv >b && test_cmp b a
+'
+
 test_expect_success 'dummy_regressor equals DummyRegressor' '
 	nidec_n 2 run reg.ini --set model.estimator=dummy_regressor --set output.dir=dummy --progress 0 -q &&
 	"$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D rating.txt dummy_regressor dummy >m &&
