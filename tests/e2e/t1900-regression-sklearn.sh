@@ -9,7 +9,8 @@
 # (check_regression.py check: r2 within 1e-6 for ridge and dummy, 1e-4 for
 # svr and lasso, the same C/alpha in >= 95 % of the folds, weights r >=
 # 0.999; measured: every fold the same parameter, r2 within 3e-14, r = 1).
-# svr's grid is C = 0.01, 0.1, 1 here: at C = 100 libsvm needs millions of
+# svr also with nilearn's selection of C on the outer test fold (measured:
+# r2 within 6e-14).  svr's grid is C = 0.01, 0.1, 1 here: at C = 100 libsvm needs millions of
 # iterations on this problem (nidec and scikit-learn alike).
 # 1, 2 and 3 ranks write byte-identical outputs.
 . "$(dirname "$0")/../lib.sh"
@@ -87,6 +88,26 @@ test_expect_success 'svr (nested C on inner leave-one-run-out) equals GridSearch
 		--set output.dir=svr --progress 0 -q &&
 	"$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D rating.txt svr svr 0.01,0.1,1 >m &&
 	cat m >&2
+'
+
+test_expect_success 'svr with nilearn'\''s selection on the test fold (ties: the last C)' '
+	nidec_n 2 run reg.ini --set model.estimator=svr --set "model.C=0.01, 0.1, 1" \
+		--set cv.selection=test-fold --set cv.inner_scheme=none --set output.dir=svr-tf --progress 0 -q &&
+	"$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D rating.txt svr-testfold svr-tf 0.01,0.1,1 >m &&
+	cat m >&2
+'
+
+test_expect_success 'permutations: the null of r2 by shuffling the targets within runs' '
+	nidec_n 2 run reg.ini --set model.estimator=ridge --set cv.permutations=4 --set output.dir=perm \
+		--progress 0 -q &&
+	test $(wc -l <perm/null_scores.tsv) = 5 &&
+	cmp perm/scores.tsv ridge/scores.tsv &&
+	"$PYTHON" -c "
+import json
+s = json.load(open(\"perm/summary.json\"))
+p = s[\"scores\"][\"rating\"][\"p_value\"]
+assert p in (0.2, 0.4, 0.6, 0.8, 1.0), p
+print(\"perm\")" >p.out && grep -q perm p.out
 '
 
 test_expect_success 'lasso equals LassoCV(n_alphas=30, cv=5)' '
