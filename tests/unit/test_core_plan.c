@@ -66,6 +66,7 @@ static nidec_labels labels(int K, const int *y)
 {
 	nidec_labels l;
 
+	memset(&l, 0, sizeof(l)); /* target NULL: classification */
 	l.n = N;
 	l.p = P;
 	l.y = y;
@@ -325,6 +326,90 @@ static void test_core_plan__permutations(void **state)
 	assert_true(o->p_value_mean == o->p_value[0]);
 	nidec_outcome_free(&o);
 	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
+/* Regression (issue 18): a target planted on voxel 0.  Ridge: one task per
+ * outer fold (nothing to select), one key named after the target, the
+ * true targets in the predictions, a good r2, alphas from the grid; svr:
+ * the C grid and inner folds; the same bits in any task order; a
+ * constant target refused; permutations shuffle within runs. */
+static double TGT[N];
+
+static void test_core_plan__regression(void **state)
+{
+	static const char *const ridge[] = { "model.estimator=ridge", "data.target_column=rating", NULL };
+	static const char *const svr[] = { "model.estimator=svr", "data.target_column=rating",
+					   "model.C=0.1, 1, 10", NULL };
+	static const char *const perm[] = { "model.estimator=ridge", "data.target_column=rating",
+					    "cv.permutations=5", NULL };
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o = NULL, *o2 = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i, f;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		TGT[i] = 2.0 * X[i * P + 0] + 0.1 * X[i * P + 3];
+	l.target = TGT;
+	l.target_name = "rating";
+
+	make_cfg(&cfg, ridge);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_problems(plan), 1);
+	assert_int_equal(nidec_plan_n_tasks(plan), RUNS);
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	assert_int_equal(run_all(plan, 7, &o2, &err), 0);
+	assert_int_equal(o->n_keys, 1);
+	assert_string_equal(o->keys[0], "rating");
+	assert_non_null(o->pred_target);
+	assert_null(o->pred_accuracy);
+	for (i = 0; i < o->n_pred; i++)
+		assert_true(o->pred_target[i] == TGT[o->pred_sample[i]]);
+	for (f = 0; f < o->n_folds; f++) {
+		double a = o->chosen_C[f];
+		assert_true(o->score[f] > 0.9);
+		assert_true(a == 1e-3 || a == 1e-2 || a == 0.09999999999999999 || a == 1 || a == 10 ||
+			    a == 100 || a == 1e3 || a == 1e4);
+	}
+	assert_memory_equal(o->score, o2->score, o->n_folds * sizeof(double));
+	assert_memory_equal(o->pred_decision, o2->pred_decision, o->n_pred * sizeof(double));
+	nidec_outcome_free(&o);
+	nidec_outcome_free(&o2);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+
+	make_cfg(&cfg, svr);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_tasks(plan), RUNS * (1 + (RUNS - 1)));
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	for (f = 0; f < o->n_folds; f++) {
+		assert_true(o->chosen_C[f] == 0.1 || o->chosen_C[f] == 1 || o->chosen_C[f] == 10);
+		assert_true(o->score[f] > 0.8);
+		assert_false(isnan(o->inner_score[f]));
+	}
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+
+	/* the null: shuffled targets score far below the planted target */
+	make_cfg(&cfg, perm);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	assert_int_equal(o->n_perm, 5);
+	for (i = 0; i < 5; i++)
+		assert_true(o->null_scores[i] < 0.5);
+	assert_true(o->p_value[0] == 1.0 / 6.0);
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+
+	/* a constant target */
+	for (i = 0; i < N; i++)
+		TGT[i] = 3;
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	assert_non_null(strstr(err.msg, "the target is 3 for every selected sample"));
 	nidec_cfg_release(&cfg);
 }
 
@@ -660,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_core_plan__nilearn_testfold),
 		cmocka_unit_test(test_core_plan__decoder_inside_split_multiclass),
 		cmocka_unit_test(test_core_plan__permutations),
+		cmocka_unit_test(test_core_plan__regression),
 		cmocka_unit_test(test_core_plan__incremental_reduce),
 		cmocka_unit_test(test_core_plan__solver_forms_agree),
 		cmocka_unit_test(test_core_plan__one_task_per_problem),
