@@ -578,6 +578,50 @@ done:
 	ADDS(r, "</section>\n");
 }
 
+/* A regression (issue 18): predicted against true values of every outer
+ * test sample, coloured by fold, and the Pearson r of summary.json. */
+static void section_regression(struct report *r)
+{
+	const json_t *pr = json_object_get(json_object_get(r->summary, "pearson_r"), "mean");
+	double *x = NULL, *y = NULL, mae = 0;
+	int *g = NULL, ct, cp, cf;
+	size_t n, i, m = 0;
+
+	ADDS(r, "<section id=\"regression\"><h2>Predicted and true values</h2>\n");
+	if (!r->have_preds || (ct = nidec_result_table_col(&r->preds, "true")) < 0 ||
+	    (cp = nidec_result_table_col(&r->preds, "predicted")) < 0 ||
+	    (cf = nidec_result_table_col(&r->preds, "fold")) < 0) {
+		nidec_rep_not_available(r, r->have_preds ? "predictions.tsv has no true/predicted columns" : r->preds_why);
+		goto done;
+	}
+	n = r->preds.n_rows;
+	x = nidec_malloc(n ? n * sizeof(double) : 1);
+	y = nidec_malloc(n ? n * sizeof(double) : 1);
+	g = nidec_malloc(n ? n * sizeof(int) : 1);
+	if (!x || !y || !g) {
+		r->oom = 1;
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		x[i] = strtod(nidec_result_table_at(&r->preds, i, ct), NULL);
+		y[i] = strtod(nidec_result_table_at(&r->preds, i, cp), NULL);
+		g[i] = atoi(nidec_result_table_at(&r->preds, i, cf));
+		if (isfinite(x[i]) && isfinite(y[i])) {
+			mae += fabs(x[i] - y[i]);
+			m++;
+		}
+	}
+	ADD(r, "<p>%zu outer test samples, coloured by fold; the dashed line is predicted = true. "
+	       "Pearson r (mean over folds) %.3f, mean absolute residual %.4g.</p>\n", m,
+	    json_is_number(pr) ? json_number_value(pr) : NAN, m ? mae / (double)m : NAN);
+	r->oom |= nidec_svg_scatter(&r->h, x, y, g, n, "predicted against true values", "true", "predicted") < 0;
+done:
+	nidec_free(x);
+	nidec_free(y);
+	nidec_free(g);
+	ADDS(r, "</section>\n");
+}
+
 /* ---- the page ----------------------------------------------------------- */
 
 static void page(struct report *r)
@@ -589,7 +633,10 @@ static void page(struct report *r)
 	section_scores(r);
 	section_weights(r);
 	nidec_rep_section_images(r);
-	section_confusion(r);
+	if (nidec_rep_jstr(r->summary, "task") && !strcmp(nidec_rep_jstr(r->summary, "task"), "regression"))
+		section_regression(r);
+	else
+		section_confusion(r);
 	section_permutations(r);
 	nidec_rep_section_dataset(r);
 	nidec_rep_section_provenance(r);

@@ -157,6 +157,63 @@ int nidec_svg_fold_scores(nidec_sbuf *out, const char *const *series, size_t n_s
 	return rc ? NIDEC_ENOMEM : 0;
 }
 
+int nidec_svg_scatter(nidec_sbuf *out, const double *x, const double *y, const int *group, size_t n,
+		      const char *title, const char *xlabel, const char *ylabel)
+{
+	static const char *const colour[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+					      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
+	const double W = 420, H = 420, L = 56, T = 16, B = 44, R = 16;
+	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, w;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (isfinite(x[i]) && isfinite(y[i])) {
+			lo = fmin(lo, fmin(x[i], y[i]));
+			hi = fmax(hi, fmax(x[i], y[i]));
+		}
+	if (!isfinite(lo)) {
+		lo = 0;
+		hi = 1;
+	}
+	if (hi - lo < 1e-12) {
+		lo -= 0.5;
+		hi += 0.5;
+	}
+	w = hi - lo;
+	lo -= 0.05 * w;
+	hi += 0.05 * w;
+	w = hi - lo;
+#define SX(v) (L + ((v) - lo) / w * pw)
+#define SY(v) (T + ph - ((v) - lo) / w * ph)
+	rc |= nidec_sbuf_addf(out, "<svg class=\"chart\" viewBox=\"0 0 %g %g\" role=\"img\"><title>", W, H);
+	rc |= nidec_html_escape(out, title);
+	rc |= nidec_sbuf_addf(out, "</title>\n<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n",
+			      L, T, pw, ph);
+	rc |= nidec_sbuf_addf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#000\" stroke-dasharray=\"4 3\"/>\n",
+			      SX(lo), SY(lo), SX(hi), SY(hi));
+	for (i = 0; i < n; i++)
+		if (isfinite(x[i]) && isfinite(y[i]))
+			rc |= nidec_sbuf_addf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\" fill-opacity=\"0.7\"/>\n",
+					      SX(x[i]), SY(y[i]),
+					      colour[group && group[i] >= 0 ? (size_t)group[i] % 10 : 0]);
+	rc |= nidec_sbuf_addf(out, "<text x=\"%g\" y=\"%g\" font-size=\"12\">%.3g</text>"
+			      "<text x=\"%g\" y=\"%g\" font-size=\"12\" text-anchor=\"end\">%.3g</text>\n",
+			      L, H - B + 16, lo, L + pw, H - B + 16, hi);
+	rc |= nidec_sbuf_addf(out, "<text x=\"%g\" y=\"%g\" font-size=\"12\" text-anchor=\"end\">%.3g</text>"
+			      "<text x=\"%g\" y=\"%g\" font-size=\"12\" text-anchor=\"end\">%.3g</text>\n",
+			      L - 4, T + ph, lo, L - 4, T + 10, hi);
+	rc |= nidec_sbuf_addf(out, "<text x=\"%g\" y=\"%g\" font-size=\"12\" text-anchor=\"middle\">", L + pw / 2, H - 8);
+	rc |= nidec_html_escape(out, xlabel);
+	rc |= nidec_sbuf_addf(out, "</text><text x=\"14\" y=\"%g\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">",
+			      T + ph / 2, T + ph / 2);
+	rc |= nidec_html_escape(out, ylabel);
+	rc |= nidec_sbuf_adds(out, "</text>\n</svg>\n");
+#undef SX
+#undef SY
+	return rc ? NIDEC_ENOMEM : 0;
+}
+
 int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_hist_opts *o)
 {
 	const double W = 760, H = 260, L = 56, R = 190, T = 16, B = 44;

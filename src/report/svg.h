@@ -50,6 +50,13 @@ int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_h
 int nidec_svg_histogram(nidec_sbuf *out, const double *null, size_t n, double observed,
 			double p_value, const char *xlabel);
 
+/* Predicted against true values (a regression, issue 18): one dot per
+ * sample at (x[i], y[i]), coloured by group[i] (its outer fold; NULL: one
+ * colour), the identity line dashed; non-finite points are skipped.  Both
+ * axes span the same range. */
+int nidec_svg_scatter(nidec_sbuf *out, const double *x, const double *y, const int *group, size_t n,
+		      const char *title, const char *xlabel, const char *ylabel);
+
 /* Per-subject scores of a group (nidec_svg_subjects).  Arrays are borrowed. */
 typedef struct nidec_svg_subjects_data {
 	size_t n_subjects, n_series, n_folds;

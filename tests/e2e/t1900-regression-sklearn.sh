@@ -135,6 +135,14 @@ print(\"predict\")" >p.out && grep -q predict p.out &&
 	grep -q "is a regression (target .rating.): it predicts values" err
 '
 
+test_expect_success 'the report: predicted against true values instead of a confusion matrix' '
+	$NIDEC report ridge >out &&
+	grep -q "<h2>Predicted and true values</h2>" ridge/report.html &&
+	! grep -q "<h2>Confusion matrix</h2>" ridge/report.html &&
+	test $(grep -c "<circle" ridge/report.html) = 216 &&
+	grep -q "Pearson r (mean over folds)" ridge/report.html
+'
+
 test_expect_success 'the oracle can fail: another target is not matched' '
 	awk "NR == 1 { print; next } { \$3 = \$3 * 2 + NR % 3; print }" rating.txt >other.txt &&
 	test_must_fail "$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D other.txt ridge ridge
