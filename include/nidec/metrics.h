@@ -76,7 +76,8 @@ void nidec_metric_confusion(const int *truth, const int *pred, size_t n, size_t 
  * balanced accuracy, and for accuracy 0.5 with K = 2 and (K-1)/K with
  * K > 2 (always answering "rest" scores that on balanced classes); NaN
  * (no chance level) for f1, precision and recall, or fewer than 2
- * classes. */
+ * classes.  Regression: 0 for r2 (the mean predictor), NaN for the negated
+ * errors. */
 double nidec_metric_chance(int scoring, size_t n_classes, int multiclass);
 
 #endif

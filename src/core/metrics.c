@@ -279,6 +279,13 @@ void nidec_metric_confusion(const int *truth, const int *pred, size_t n, size_t 
 
 double nidec_metric_chance(int scoring, size_t n_classes, int multiclass)
 {
+	/* r2 of a prediction that knows nothing but the training mean: ~0
+	 * (the group test of issue 18: mean r2 against 0); the errors have
+	 * no level of their own (they scale with the target) */
+	if (scoring == NIDEC_SCORE_R2)
+		return 0.0;
+	if (nidec_scoring_is_regression(scoring))
+		return NAN;
 	if (n_classes < 2)
 		return NAN;
 	switch (scoring) {

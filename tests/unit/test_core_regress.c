@@ -1060,6 +1060,10 @@ static void test_core_regress__metrics(void **state)
 	assert_int_equal(nidec_metric_pearson(c, e, 3, &s, &err), 0);
 	assert_true(isnan(s));
 	assert_int_equal(nidec_metric_regression(NIDEC_SCORE_ROC_AUC, c, e, 3, &s, &err), NIDEC_EINTERNAL);
+	/* the group test's null: r2 against 0 (any class count), no level for errors */
+	assert_true(nidec_metric_chance(NIDEC_SCORE_R2, 1, 0) == 0.0);
+	assert_true(isnan(nidec_metric_chance(NIDEC_SCORE_NEG_MSE, 1, 0)));
+	assert_true(nidec_metric_chance(NIDEC_SCORE_ROC_AUC, 2, 0) == 0.5);
 }
 
 /* LassoCV: the same path, fold errors, alpha, coef and intercept (the same
