@@ -54,6 +54,8 @@ typedef struct nidec_event {
 	double onset;      /* seconds from the start of the run */
 	double duration;   /* seconds, >= 0 */
 	char *trial_type;  /* condition (owned) */
+	double value;      /* [data] target_column's value (nidec_events_read_target),
+			    * NaN: n/a, or not read */
 } nidec_event;
 
 typedef struct nidec_events {
@@ -67,6 +69,11 @@ typedef struct nidec_events {
 /* Read one BIDS events.tsv into *out (which must be empty).  Errors: missing
  * file, missing column, non-numeric or negative onset/duration. */
 int nidec_events_read(const char *path, nidec_events *out, nidec_err *err);
+/* The same, also reading the numeric column `column` (NULL: none) into each
+ * event's value: a number, or "n/a" / empty (NaN); anything else, or a
+ * missing column, is an error naming the file, the line and the fix. */
+int nidec_events_read_target(const char *path, const char *column, nidec_events *out,
+			     nidec_err *err);
 void nidec_events_release(nidec_events *ev);
 
 /* Append the labels of the n_vols volumes of one run (repetition time `tr`

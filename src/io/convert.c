@@ -401,16 +401,12 @@ static int read_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 			NIDEC_TRY(read_target(cfg, j, err));
 		return 0;
 	}
-	if (cfg->target_column)
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "[data] target_column = %s: a target from BIDS events is not supported yet; give the target per volume in a labels table ([data] labels) or per sample in a sample table ([data] samples)",
-				  cfg->target_column);
 	j->evs = nidec_calloc_e(j->n_bold, sizeof(*j->evs), "events", err);
 	if (!j->evs)
 		return NIDEC_ENOMEM;
 	for (f = 0; f < j->n_bold; f++) {
 		const nidec_nii *h = j->hdr[f];
-		NIDEC_TRY(nidec_events_read(j->events[f], &j->evs[f], err));
+		NIDEC_TRY(nidec_events_read_target(j->events[f], cfg->target_column, &j->evs[f], err));
 		if (!(h->pixdim[3] > 0))
 			return nidec_fail(err, NIDEC_EINPUT,
 					  "'%s': the repetition time (header pixdim[4]) is %g; events need a TR > 0 s, so fix the header or use a labels table",
@@ -419,6 +415,20 @@ static int read_labels(const nidec_cfg *cfg, struct job *j, nidec_err *err)
 			return nidec_fail(err, NIDEC_EINPUT, "too many runs");
 		NIDEC_TRY(nidec_events_label_run(&j->evs[f], (size_t)h->dims[3], h->pixdim[3],
 						 cfg->hrf_shift, (int32_t)f, &j->lab, err));
+	}
+	/* the target of a volume: the value of the event that labels it (NaN
+	 * for rest or n/a: refused if the volume is kept, select_conditions) */
+	if (cfg->target_column) {
+		size_t g = 0;
+		j->lab.target = nidec_malloc_e(j->lab.n ? j->lab.n : 1, sizeof(double), "the target", err);
+		if (!j->lab.target)
+			return NIDEC_ENOMEM;
+		for (f = 0; f < j->n_bold; f++)
+			for (i = 0; i < (size_t)j->hdr[f]->dims[3]; i++, g++) {
+				long e = nidec_events_find(&j->evs[f], (double)i * j->hdr[f]->pixdim[3],
+							   cfg->hrf_shift);
+				j->lab.target[g] = e < 0 ? NAN : j->evs[f].ev[e].value;
+			}
 	}
 	/* conditions that exist: "rest", and every trial type, even one that
 	 * labels no volume (then selecting it is "no volume left", not "no
@@ -527,6 +537,13 @@ static int select_conditions(const nidec_cfg *cfg, struct job *j, nidec_err *err
 	}
 	qsort(j->meta.conditions, nc, sizeof(char *), cmp_str_ptr);
 	j->meta.n_conditions = nc;
+	/* events' targets: every kept volume needs one */
+	for (i = 0; j->lab.target && i < j->n_vol; i++)
+		if (j->keep[i] && isnan(j->lab.target[i]))
+			return nidec_fail(err, NIDEC_EINPUT,
+					  "'%s': volume %zu (run %d, condition '%s') has no value in column '%s' (%s); select with [data] conditions only the events that have one",
+					  src, i, (int)j->lab.run[i], j->lab.label[i], cfg->target_column,
+					  strcmp(j->lab.label[i], "rest") ? "its event has n/a" : "no event covers it");
 	return check_numeric_labels(cfg, j, src, err);
 }
 

@@ -21,6 +21,7 @@
 #include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
+#include "nidec/table.h"
 
 /* Tolerance of the label rule: volume times that equal a bound up to
  * floating-point rounding (i * TR with a float32 TR) fall on its inside. */
@@ -486,10 +487,16 @@ static int parse_seconds(const char *path, size_t lineno, const char *col, const
 
 int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 {
+	return nidec_events_read_target(path, NULL, out, err);
+}
+
+int nidec_events_read_target(const char *path, const char *column, nidec_events *out,
+			     nidec_err *err)
+{
 	nidec_events e = NIDEC_EVENTS_INIT;
 	char *buf = NULL, *line, *fields[MAX_COLS], cols_text[1024];
 	size_t len = 0, pos = 0, cap = 0, n_cols, header_cols, lineno = 0;
-	long c_on, c_du, c_tt, need;
+	long c_on, c_du, c_tt, c_tg = -1, need;
 	int tabs, rc = 0, bad;
 
 	NIDEC_TRY(read_text(path, &buf, &len, err));
@@ -535,11 +542,20 @@ int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 				cols_text);
 		goto done;
 	}
+	if (column && (c_tg = find_column(fields, n_cols, column)) < 0) {
+		column_list(fields, n_cols, cols_text, sizeof(cols_text));
+		rc = nidec_fail(err, NIDEC_EINPUT,
+				"events file '%s' line %zu: no column '%s' (the header has: %s); set [data] target_column to the numeric column of the target",
+				path, lineno, column, cols_text);
+		goto done;
+	}
 	need = c_on;
 	if (c_du > need)
 		need = c_du;
 	if (c_tt > need)
 		need = c_tt;
+	if (c_tg > need)
+		need = c_tg;
 	need++;
 	while ((line = next_line(buf, len, &pos)) != NULL) {
 		double onset, duration;
@@ -588,7 +604,18 @@ int nidec_events_read(const char *path, nidec_events *out, nidec_err *err)
 		}
 		e.ev[e.n].onset = onset;
 		e.ev[e.n].duration = duration;
+		e.ev[e.n].value = NAN;
 		e.n++;
+		if (c_tg >= 0) {
+			const char *v = trim(fields[c_tg]);
+			/* n/a: no value (an error only for a volume that is kept) */
+			if (v[0] && strcmp(v, "n/a") && nidec_target_parse(v, &e.ev[e.n - 1].value) < 0) {
+				rc = nidec_fail(err, NIDEC_EINPUT,
+						"events file '%s' line %zu: target '%s' (column '%s') is not a number; [data] target_column must hold a number or n/a (use '.' as decimal separator)",
+						path, lineno, v, column);
+				goto done;
+			}
+		}
 	}
 	*out = e;
 	memset(&e, 0, sizeof(e));

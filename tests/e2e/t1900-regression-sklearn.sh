@@ -77,6 +77,40 @@ test_expect_success 'the target from a sample table column: the same outputs' '
 	cut -f1-6 tab/ridge/predictions.tsv >a && cut -f1-6 ridge/predictions.tsv >b && test_cmp b a
 '
 
+test_expect_success 'the target from a column of BIDS events: each volume gets its event'\''s value' '
+	mkdir ev && for f in $D/runs/*_bold.nii.gz; do ln -s $f ev/ || exit 1; done &&
+	for f in $D/runs/*_events.tsv; do
+		awk -F "\t" -v OFS="\t" "NR == 1 { print \$0, \"modulation\"; next } { print \$0, NR * 0.25 + length(FILENAME) % 7 }" \
+			$f >ev/$(basename $f) || exit 1
+	done &&
+	$NIDEC convert --bold "ev/*_bold.nii.gz" --events "ev/*_events.tsv" --mask $D/mask.nii.gz \
+		--conditions face,cat --set model.estimator=ridge --set data.target_column=modulation -o ev.h5 -q &&
+	"$PYTHON" -c "
+import csv, glob, h5py, nibabel as nib, numpy as np
+f = h5py.File(\"ev.h5\")
+want = []
+for b, e in zip(sorted(glob.glob(\"ev/*_bold.nii.gz\")), sorted(glob.glob(\"ev/*_events.tsv\"))):
+    img = nib.load(b)
+    tr, nv = img.header.get_zooms()[3], img.shape[3]
+    evs = list(csv.DictReader(open(e), delimiter=\"\t\"))
+    for i in range(nv):
+        t = i * tr
+        hit = [v for v in evs if float(v[\"onset\"]) - 1e-4 <= t < float(v[\"onset\"]) + float(v[\"duration\"]) - 1e-4]
+        if hit and hit[0][\"trial_type\"] in (\"face\", \"cat\"):
+            want.append(float(hit[0][\"modulation\"]))
+got = f[\"target\"][()]
+assert len(got) == len(want) == 216, (len(got), len(want))
+assert np.array_equal(got, want)
+assert f[\"target\"].attrs[\"column\"] in (b\"modulation\", \"modulation\")
+print(\"events\")" >ev.out && grep -q events ev.out &&
+	f=$(ls ev/*_events.tsv | head -1) &&
+	awk -F "\t" -v OFS="\t" "\$3 == \"face\" { \$4 = \"n/a\" } 1" $f >na.tsv && mv na.tsv $f &&
+	test_expect_code 1 $NIDEC convert --bold "ev/*_bold.nii.gz" --events "ev/*_events.tsv" \
+		--mask $D/mask.nii.gz --conditions face,cat --set model.estimator=ridge \
+		--set data.target_column=modulation -o ev2.h5 -q 2>err &&
+	grep -q "condition .face.) has no value in column .modulation. (its event has n/a)" err
+'
+
 test_expect_success 'dummy_regressor equals DummyRegressor' '
 	nidec_n 2 run reg.ini --set model.estimator=dummy_regressor --set output.dir=dummy --progress 0 -q &&
 	"$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D rating.txt dummy_regressor dummy >m &&
