@@ -752,7 +752,7 @@ int nidec_sweep_gather(const nidec_sweep *sw, const nidec_cfg *base, nidec_cfg *
 	json_object_set_new(js, "chance_rule",
 			    json_string(!isnan(sw->chance) ? "set by [sweep] chance"
 					: sl ? "auto: the chance level of the subjects' searchlight maps (their summary.json)"
-					: "auto: 0.5 for roc_auc and balanced_accuracy; accuracy: 1/2 for 2 classes, (K-1)/K for the one-vs-rest problems of K > 2 classes; none for f1, precision, recall"));
+					: "auto: 0.5 for roc_auc and balanced_accuracy; accuracy: 1/2 for 2 classes, (K-1)/K for the one-vs-rest problems of K > 2 classes; 0 for r2; none for f1, precision, recall and the negated errors"));
 	for (i = 0; i < n; i++) {
 		json_t *e = json_object();
 		char d[4096];
