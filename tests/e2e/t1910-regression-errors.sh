@@ -63,4 +63,20 @@ test_expect_success 'a numeric label column decoded as classes: says to use task
 	grep -q "set \[model\] task = regression, \[data\] target_column = labels" err
 '
 
+test_expect_success 'nidec cv on a dataset without the target, or with another column'\''s' '
+	$NIDEC convert --bold $D/bold.nii.gz --mask $D/mask.nii.gz --labels rating.txt \
+		--conditions face,cat -o plain.h5 -q &&
+	test_expect_code 1 $NIDEC cv plain.h5 -o cv1 -q --set model.estimator=ridge \
+		--set data.target_column=rating 2>err &&
+	grep -q "dataset .plain.h5. holds no target; convert it again with \[data\] target_column = rating" err &&
+	$NIDEC convert --bold $D/bold.nii.gz --mask $D/mask.nii.gz --labels rating.txt \
+		--conditions face,cat --set model.estimator=ridge --set data.target_column=rating -o t.h5 -q &&
+	test_expect_code 1 $NIDEC cv t.h5 -o cv2 -q --set model.estimator=ridge \
+		--set data.target_column=chunks 2>err &&
+	grep -q "holds the target of column .rating., not of \[data\] target_column = chunks" err &&
+	$NIDEC cv t.h5 -o cv3 -q --progress 0 --set model.estimator=ridge --set data.target_column=rating \
+		--set output.report=false &&
+	test $(wc -l <cv3/scores.tsv) = 13
+'
+
 test_done
