@@ -26,7 +26,7 @@ typedef struct nidec_outcome {
 	/* [n_keys * n_folds], index k*n_folds + f */
 	double *score;          /* outer test score of the kept model */
 	double *inner_score;    /* mean inner score of the chosen C (NaN if none) */
-	double *chosen_C;       /* C kept for (key, fold) */
+	double *chosen_C;       /* C kept for (key, fold) (ridge, lasso: the alpha) */
 	/* [n_keys * n_folds * n_C]: every C tried */
 	double *grid_score;     /* outer test score of each C (NaN if not computed) */
 	double *grid_inner;     /* mean inner score of each C (NaN if none) */

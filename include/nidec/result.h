@@ -30,7 +30,8 @@ typedef struct nidec_result {
 	size_t n_fit;      /* fits: problems x C */
 	double *score;     /* [n_fit] score on the task's test samples (cfg->scoring) */
 	double *C;         /* [n_fit] C actually used (= cfg->C[c], except nilearn's
-			    * data-dependent svc_l1 grid) */
+			    * data-dependent svc_l1 grid); ridge and lasso: the alpha
+			    * chosen inside the training part; dummy_regressor: NaN */
 	int *fit_iter;     /* [n_fit] solver iterations of each fit (-1 if unknown) */
 	size_t n_test;     /* decision values per fit on the outer test samples,
 			    * ascending order (0 for inner tasks of nested selection) */

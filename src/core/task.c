@@ -474,7 +474,6 @@ static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 	double *Z = NULL, *yt = NULL, *w = NULL, *ts = NULL, b = 0, used = NAN;
 	int rc = 0;
 
-	(void)tk;
 	if (nidec_mul_size(u->n_tr, nf ? nf : 1, &nz) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "training matrix overflow");
 	Z = nidec_malloc_e(nz, sizeof(double), "training rows", err);
