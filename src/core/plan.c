@@ -470,32 +470,39 @@ static int index_runs(const struct nidec_plan *pl, int *run_of, size_t *n_runs, 
  * different labels (one class per run, or one sample per run): every
  * "permutation" would be the true labelling and every p-value 1.
  */
+/* Samples i and j have the same label (or, in a regression, target). */
+static int same_value(const struct nidec_plan *pl, size_t i, size_t j)
+{
+	return pl->target ? pl->target[i] == pl->target[j] : pl->y[i] == pl->y[j];
+}
+
 static int perms_can_shuffle(const struct nidec_plan *pl, nidec_err *err)
 {
-	int *run_of, *first;
+	long *first;
+	int *run_of;
 	size_t n_runs = 0, i;
 	int rc;
 
 	if (pl->permute_within != NIDEC_PERM_RUN || !pl->runs) {
 		for (i = 1; i < pl->n; i++)
-			if (pl->y[i] != pl->y[0])
+			if (!same_value(pl, i, 0))
 				return 1;
 		return 0;
 	}
 	run_of = nidec_malloc_e(pl->n, sizeof(int), "run ids", err);
-	first = nidec_malloc_e(pl->n, sizeof(int), "run labels", err);
+	first = nidec_malloc_e(pl->n, sizeof(long), "run labels", err);
 	if (!run_of || !first) {
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
 	NIDEC_TRY_GOTO(rc, index_runs(pl, run_of, &n_runs, err), done);
 	for (i = 0; i < n_runs; i++)
-		first[i] = -1;
+		first[i] = -1; /* the run's first sample */
 	rc = 0;
 	for (i = 0; i < pl->n && !rc; i++) {
 		if (first[run_of[i]] < 0)
-			first[run_of[i]] = pl->y[i];
-		rc = first[run_of[i]] != pl->y[i];
+			first[run_of[i]] = (long)i;
+		rc = !same_value(pl, (size_t)first[run_of[i]], i);
 	}
 done:
 	nidec_free(run_of);
@@ -895,14 +902,14 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 				"[cv] permute_within = run needs run ids; give the run column, or set permute_within = all");
 		goto fail;
 	}
-	if (pl->n_perm > 0 && !pl->target) {
+	if (pl->n_perm > 0) {
 		rc = perms_can_shuffle(pl, err);
 		if (rc < 0)
 			goto fail;
 		if (!rc) {
 			rc = nidec_fail(err, NIDEC_EINPUT,
-					"[cv] permutations = %ld: no run holds two different labels, so shuffling them within runs changes nothing; set [cv] permute_within = all (or 0 permutations)",
-					pl->n_perm);
+					"[cv] permutations = %ld: no run holds two different %s, so shuffling them within runs changes nothing; set [cv] permute_within = all (or 0 permutations)",
+					pl->n_perm, pl->target ? "targets" : "labels");
 			goto fail;
 		}
 	}

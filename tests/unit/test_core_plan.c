@@ -405,6 +405,18 @@ static void test_core_plan__regression(void **state)
 	nidec_outcome_free(&o);
 	nidec_plan_free(&plan);
 
+	/* one sample per run (one image per subject): shuffling within runs
+	 * would change nothing */
+	{
+		static int one[N];
+		nidec_labels l1 = l;
+		for (i = 0; i < N; i++)
+			one[i] = (int)i;
+		l1.runs = one;
+		assert_int_equal(nidec_plan_create(&cfg, &l1, &plan, &err), NIDEC_EINPUT);
+		assert_non_null(strstr(err.msg, "no run holds two different targets"));
+	}
+
 	/* a constant target */
 	for (i = 0; i < N; i++)
 		TGT[i] = 3;
