@@ -42,9 +42,21 @@ typedef struct nidec_synth_opts {
 	int compress_level;     /* gzip level 1..9 */
 	int fmriprep;           /* layout: 0 flat (above), 1 BIDS + fMRIPrep derivatives (below) */
 	const char *session;    /* BIDS session label (fmriprep layout), or NULL */
+	int target;             /* 1 (flat layout): a continuous target, issue 18; see below */
 } nidec_synth_opts;
 
-#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1, 0, NULL }
+#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1, 0, NULL, 0 }
+
+/*
+ * target = 1 (--target): each block (run r, class c) also gets a
+ * modulation m(r, c) ~ N(0, 1) (stream 8, a = r, b = c), and its volumes
+ * carry sigma * signal * m(r, c) * Q(v) on top of the class signal, Q a
+ * fixed N(0, 1) map (stream 2, a = classes): a planted linear relation
+ * between a map and the target.  The events get a `modulation` column,
+ * labels.txt a `modulation` column (0 on rest rows), and synth.ini
+ * target_column = modulation with estimator = ridge.  Without it every
+ * file is as before, bit for bit.
+ */
 
 /*
  * The fmriprep layout (--layout fmriprep) writes a raw BIDS tree and an

@@ -78,6 +78,8 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 		NIDEC_OPT_CHOICE(0, "layout", &o.fmriprep, "LAYOUT", layouts, "flat",
 				 "flat: files in DIR; fmriprep: a raw BIDS tree with events and an fMRIPrep-like derivatives tree (bold, brain masks, confounds TSV) with drift and confounds planted"),
 		NIDEC_OPT_STRING(0, "session", &o.session, "LABEL", NULL, "BIDS session label (fmriprep layout)"),
+		NIDEC_OPT_FLAG(0, "target", &o.target,
+			       "also plant a continuous target: a per-block modulation in the events and labels.txt, linearly related to a fixed map (flat layout; synth.ini runs ridge on it)"),
 		NIDEC_OPT_CHOICE(0, "datatype", &o.float32, "TYPE", datatypes, "int16",
 				 "int16 or float32 voxels"),
 		NIDEC_OPT_INT(0, "compress", &o.compress_level, "N", 1, 9, "1",

@@ -69,6 +69,9 @@ int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err)
 				  o->volumes, 2 * o->classes);
 	if (!(o->tr > 0) || o->tr > 1000)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --tr %g: give seconds in (0, 1000]", o->tr);
+	if (o->target && o->fmriprep)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "synth: --target writes the flat layout only; drop --layout fmriprep or --target");
 	if (!(o->signal >= 0) || o->signal > 100)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --signal %g: give 0..100 (noise SDs)", o->signal);
 	if (!(o->signal_radius >= 0) || o->signal_radius > 1e6)
@@ -351,6 +354,8 @@ static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs
 	for (c = 0; c < o->classes; c++)
 		if (nidec_sbuf_addf(ini, "%s%s", c ? ", " : "", nidec_synth_class_name(c, cbuf, sizeof(cbuf))) < 0)
 			return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+	if (o->target && nidec_sbuf_adds(ini, "\ntarget_column = modulation\n\n[model]\nestimator = ridge") < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	if (nidec_sbuf_addf(ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err));
@@ -454,6 +459,17 @@ done:
 	return rc;
 }
 
+/* The modulation of run r's block of class c (synth.h, --target). */
+static double modulation(const nidec_synth_opts *o, int r, int c)
+{
+	nidec_rng rng;
+	float m;
+
+	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 8, (uint64_t)r, (uint64_t)c));
+	normals(&rng, &m, 1);
+	return (double)m;
+}
+
 int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
 			     nidec_err *err)
 {
@@ -488,22 +504,32 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 	label = nidec_malloc_e((size_t)o->volumes, sizeof(int), "a design", err);
 	if (!label)
 		return NIDEC_ENOMEM;
-	if (nidec_sbuf_adds(&lab, "labels chunks\n") < 0)
+	if (nidec_sbuf_adds(&lab, o->target ? "labels chunks modulation\n" : "labels chunks\n") < 0)
 		goto oom;
 	for (r = 0; r < o->runs; r++) {
 		NIDEC_TRY_GOTO(rc, design(o, r, label, err), done);
 		nidec_sbuf_reset(&ev);
-		if (nidec_sbuf_adds(&ev, "onset\tduration\ttrial_type\n") < 0)
+		if (nidec_sbuf_adds(&ev, o->target ? "onset\tduration\ttrial_type\tmodulation\n"
+						    : "onset\tduration\ttrial_type\n") < 0)
 			goto oom;
 		for (t = 0; t < o->volumes; t++) {
 			const char *name = label[t] < 0 ? "rest" : nidec_synth_class_name(label[t], cbuf, sizeof(cbuf));
-			if (nidec_sbuf_addf(&lab, "%s %d\n", name, r) < 0)
+			if (nidec_sbuf_addf(&lab, "%s %d", name, r) < 0)
+				goto oom;
+			if (o->target && nidec_sbuf_addf(&lab, " %.17g",
+							 label[t] < 0 ? 0.0 : modulation(o, r, label[t])) < 0)
+				goto oom;
+			if (nidec_sbuf_adds(&lab, "\n") < 0)
 				goto oom;
 			if (label[t] >= 0 && (t == 0 || label[t - 1] != label[t])) {
 				int e = t;
 				while (e < o->volumes && label[e] == label[t])
 					e++;
-				if (nidec_sbuf_addf(&ev, "%.10g\t%.10g\t%s\n", t * tr, (e - t) * tr, name) < 0)
+				if (nidec_sbuf_addf(&ev, "%.10g\t%.10g\t%s", t * tr, (e - t) * tr, name) < 0)
+					goto oom;
+				if (o->target && nidec_sbuf_addf(&ev, "\t%.17g", modulation(o, r, label[t])) < 0)
+					goto oom;
+				if (nidec_sbuf_adds(&ev, "\n") < 0)
 					goto oom;
 			}
 		}
@@ -575,7 +601,8 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 		p += mask[v] != 0;
 	inside = nidec_malloc_e(p ? p : 1, sizeof(*inside), "voxel offsets", err);
 	base = nidec_malloc_e(p ? p : 1, sizeof(float), "baselines", err);
-	pat = nidec_malloc_e((size_t)o->classes * (p ? p : 1), sizeof(float), "class patterns", err);
+	pat = nidec_malloc_e((size_t)(o->classes + (o->target ? 1 : 0)) * (p ? p : 1), sizeof(float),
+			     "class patterns", err);
 	noise = nidec_malloc_e(p ? p : 1, sizeof(float), "noise", err);
 	label = nidec_malloc_e((size_t)o->volumes, sizeof(int), "a design", err);
 	if (!inside || !base || !pat || !noise || !label ||
@@ -594,7 +621,7 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 1, 0, 0));
 	for (w = 0; w < p; w++)
 		base[w] = (float)(600.0 + 400.0 * nidec_rng_uniform(&rng));
-	for (c = 0; c < o->classes; c++) {
+	for (c = 0; c < o->classes + (o->target ? 1 : 0); c++) { /* c = classes: Q (--target) */
 		nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 2, (uint64_t)c, 0));
 		normals(&rng, pat + (size_t)c * p, p);
 	}
@@ -651,11 +678,15 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 	}
 	for (t = 0; t < o->volumes; t++) {
 		const float *P = label[t] >= 0 ? pat + (size_t)label[t] * p : NULL;
+		const float *Q = o->target && P ? pat + (size_t)o->classes * p : NULL;
+		double mq = Q ? o->signal * modulation(o, run, label[t]) : 0.0;
 		size_t off = (size_t)t * n3;
 		nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 5, (uint64_t)run, (uint64_t)t));
 		normals(&rng, noise, p);
 		for (w = 0; w < p; w++) {
 			double x = base[w] + offset + SIGMA * (noise[w] + (P ? o->signal * P[w] : 0.0));
+			if (Q)
+				x += SIGMA * mq * Q[w];
 			if (plant) {
 				int kk;
 				for (kk = 0; kk < 5; kk++)

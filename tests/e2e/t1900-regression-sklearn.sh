@@ -177,6 +177,21 @@ test_expect_success 'the report: predicted against true values instead of a conf
 	grep -q "Pearson r (mean over folds)" ridge/report.html
 '
 
+test_expect_success 'nidec synth --target: the planted target is recovered from its events' '
+	$NIDEC synth -q -o syn --dims 10x12x8 --runs 4 --volumes 40 --classes 2 --signal 0.5 --target --seed 3 &&
+	head -1 syn/sub-01_task-synth_run-01_events.tsv | grep -q "	modulation$" &&
+	head -1 syn/labels.txt | grep -q "^labels chunks modulation$" &&
+	grep -q "^target_column = modulation$" syn/synth.ini &&
+	nidec_n 2 run syn/synth.ini --progress 0 --set output.report=false >out &&
+	"$PYTHON" -c "
+import csv
+s = [float(r[\"score\"]) for r in csv.DictReader(open(\"syn/results/scores.tsv\"), delimiter=\"\t\")]
+assert sum(s) / len(s) > 0.5, s
+print(\"synth\")" >s.out && grep -q synth s.out &&
+	test_expect_code 1 $NIDEC synth -q -o syn2 --layout fmriprep --target 2>err &&
+	grep -q "target writes the flat layout only" err
+'
+
 test_expect_success 'the oracle can fail: another target is not matched' '
 	awk "NR == 1 { print; next } { \$3 = \$3 * 2 + NR % 3; print }" rating.txt >other.txt &&
 	test_must_fail "$PYTHON" "$TESTS_DIR/e2e/check_regression.py" check $D other.txt ridge ridge
