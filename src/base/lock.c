@@ -406,6 +406,11 @@ int nidec_lock_take(const char *dir, const char *what, const char *fix, nidec_lo
 	}
 	if (rc == 2)
 		return nidec_fail(err, NIDEC_EIO, "cannot take the lock '%s': it kept changing; try again", path);
+	/* a test hook, like NIDEC_FAIL_ALLOC: stop while holding the lock, so
+	 * that a test certainly starts other runs while it is held
+	 * (tests/e2e/t1550) */
+	if (rc == 0 && getenv("NIDEC_TEST_STOP_HOLDING_LOCK"))
+		(void)raise(SIGSTOP);
 	return rc;
 }
 

@@ -644,8 +644,10 @@ int nidec_h5w_provenance(hid_t f, const nidec_results_info *info, const char *pa
 					     info->ds->inputs_sha256 ? info->ds->inputs_sha256 : "", path, err));
 	}
 	if (info->cfg) {
-		if (nidec_cfg_dump(info->cfg, &ini) < 0)
+		if (nidec_cfg_dump(info->cfg, &ini) < 0) {
+			nidec_sbuf_release(&ini); /* what it had written */
 			return nidec_fail(err, NIDEC_ENOMEM, "out of memory writing '%s'", path);
+		}
 		rc = nidec_h5w_attr_str(f, "config", ini.buf, path, err);
 		nidec_sbuf_release(&ini);
 		NIDEC_TRY(rc);

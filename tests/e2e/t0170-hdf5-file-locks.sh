@@ -10,6 +10,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 CC_PLAIN=${PLAIN_CC:-cc}
+# under ASan (make SANITIZE=...) its runtime must come first in the preload
+ASAN_RT=$(ldd "$NIDEC" 2>/dev/null | awk '/libasan/ { print $3; exit }')
+PRELOAD="${ASAN_RT:+$ASAN_RT }$TRASH/noflock.so"
 
 test_expect_success 'setup: a flock() that fails like NFS without lockd, a subject' '
 	cat >noflock.c <<-\EOF &&
@@ -29,26 +32,26 @@ test_expect_success 'setup: a flock() that fails like NFS without lockd, a subje
 '
 
 test_expect_success 'without locks: convert, run (one process), info and report work' '
-	LD_PRELOAD=$PWD/noflock.so "$NIDEC" run sub/synth.ini -q --progress 0 --set output.dir=out >/dev/null &&
+	LD_PRELOAD="$PRELOAD" "$NIDEC" run sub/synth.ini -q --progress 0 --set output.dir=out >/dev/null &&
 	test -s out/results.h5 && test -s out/model.h5 && test -s out/report.html &&
-	LD_PRELOAD=$PWD/noflock.so "$NIDEC" info out/dataset.h5 >info &&
+	LD_PRELOAD="$PRELOAD" "$NIDEC" info out/dataset.h5 >info &&
 	grep -q "samples" info &&
-	LD_PRELOAD=$PWD/noflock.so "$NIDEC" report out >/dev/null
+	LD_PRELOAD="$PRELOAD" "$NIDEC" report out >/dev/null
 '
 
 test_expect_success 'without locks: two ranks read the dataset' '
-	LD_PRELOAD=$PWD/noflock.so $MPIRUN -n 2 -x LD_PRELOAD "$NIDEC" run sub/synth.ini -q --progress 0 \
+	$MPIRUN -n 2 -x "LD_PRELOAD=$PRELOAD" "$NIDEC" run sub/synth.ini -q --progress 0 \
 		--set output.dir=out2 --set output.report=false >/dev/null &&
 	cmp out/scores.tsv out2/scores.tsv
 '
 
 test_expect_success 'HDF5_USE_FILE_LOCKING=TRUE is respected: the lock is taken, and fails here' '
-	test_must_fail env LD_PRELOAD=$PWD/noflock.so HDF5_USE_FILE_LOCKING=TRUE "$NIDEC" info out/dataset.h5 2>err &&
+	test_must_fail env "LD_PRELOAD=$PRELOAD" HDF5_USE_FILE_LOCKING=TRUE "$NIDEC" info out/dataset.h5 2>err &&
 	cat err && grep -q "out/dataset.h5" err
 '
 
 test_expect_success 'HDF5_USE_FILE_LOCKING=FALSE and BEST_EFFORT work' '
-	LD_PRELOAD=$PWD/noflock.so HDF5_USE_FILE_LOCKING=FALSE "$NIDEC" info out/dataset.h5 >/dev/null &&
+	LD_PRELOAD="$PRELOAD" HDF5_USE_FILE_LOCKING=FALSE "$NIDEC" info out/dataset.h5 >/dev/null &&
 	HDF5_USE_FILE_LOCKING=BEST_EFFORT "$NIDEC" info out/dataset.h5 >/dev/null
 '
 

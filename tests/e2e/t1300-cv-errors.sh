@@ -118,10 +118,11 @@ test_expect_success 'an allocation failing on any rank, at any point: one error,
 	# the worker (inside the solver of a task at N = 1500 to 5500 with the
 	# current core).  Each run must end (timeout), fail with status 1 and
 	# print one error line per failing rank, or succeed when N is past the end of the job.
+	# (The bound is for hangs: a whole run takes about 100 s under ASan.)
 	n_failed=0 &&
 	for n in 500 1500 2500 3500 4500 5500 6500; do
 		rc=0
-		timeout 120 $MPIRUN -n 2 -x NIDEC_FAIL_ALLOC=$n "$NIDEC" cv ds.h5 \
+		timeout 600 $MPIRUN -n 2 -x NIDEC_FAIL_ALLOC=$n "$NIDEC" cv ds.h5 \
 			$CONFIGS/haxby-slice.ini -o fa-$n --progress 0 --set output.report=false \
 			>/dev/null 2>err-$n || rc=$?
 		case $rc in
