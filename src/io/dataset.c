@@ -56,7 +56,8 @@ struct nidec_ds_writer {
 	/* the checksums, computed as the rows go by (rows come in order) */
 	size_t block_rows, n_blocks, next_row;
 	uint32_t *blk;       /* [n_blocks] */
-	uint32_t labels_crc, runs_crc;
+	uint32_t labels_crc, runs_crc, target_crc; /* target_crc: when has_target */
+	int has_target;
 };
 
 /* The checksums' group and what it holds. */
@@ -250,6 +251,9 @@ int nidec_ds_create(const char *path, const nidec_dataset *meta,
 		}
 		w->labels_crc = nidec_crc32_strings(0, (const char *const *)meta->labels, w->n);
 		w->runs_crc = nidec_crc32_i32(0, meta->runs, w->n);
+		w->has_target = meta->target != NULL;
+		if (w->has_target)
+			w->target_crc = nidec_crc32_f64(0, meta->target, w->n);
 	}
 	NIDEC_TRY_GOTO(rc, nidec_tempfile_create(path, 0, &w->t, err), fail);
 	w->file = nidec_h5w_create(w->t, err);
@@ -383,7 +387,8 @@ int nidec_ds_write_rows(nidec_ds_writer *w, size_t r0, size_t n, const float *ro
 	return 0;
 }
 
-/* /crc32: the block checksums of /X and those of /labels and /runs. */
+/* /crc32: the block checksums of /X and those of /labels, /runs and
+ * /target (when the dataset has a target). */
 static int write_checksums(nidec_ds_writer *w, nidec_err *err)
 {
 	hsize_t d[1];
@@ -405,11 +410,14 @@ static int write_checksums(nidec_ds_writer *w, nidec_err *err)
 	if (rc == 0)
 		rc = nidec_h5w_write(g, "runs", H5T_NATIVE_UINT32, H5T_STD_U32LE, 1, d, &w->runs_crc,
 				     w->path, err);
+	if (rc == 0 && w->has_target)
+		rc = nidec_h5w_write(g, "target", H5T_NATIVE_UINT32, H5T_STD_U32LE, 1, d, &w->target_crc,
+				     w->path, err);
 	if (rc == 0)
 		rc = nidec_h5w_attr_i64(g, "X_block_rows", (int64_t)w->block_rows, w->path, err);
 	if (rc == 0)
 		rc = nidec_h5w_attr_vstr(g, "what",
-					 "CRC-32 (zlib) of the little-endian bytes of /X by blocks of X_block_rows rows, of /labels (each label then a newline) and of /runs; nidec checks them on every read",
+					 "CRC-32 (zlib) of the little-endian bytes of /X by blocks of X_block_rows rows, of /labels (each label then a newline), of /runs and of /target (float64, if present); nidec checks them on every read",
 					 w->path, err);
 	H5Gclose(g);
 	return rc;
@@ -893,6 +901,13 @@ static int read_checksums(nidec_dataset *ds, nidec_err *err)
 		rc = read_numbers(g, path, "runs", H5T_NATIVE_UINT32, 1, 1, 0, &one, err);
 	if (rc == 0 && one != nidec_crc32_i32(0, ds->runs, ds->n_samples))
 		rc = damaged(err, path, "/runs");
+	/* /target's checksum: absent from datasets converted before it was
+	 * recorded; a target without its checksum is then not checked */
+	if (rc == 0 && ds->target && H5Lexists(g, "target", H5P_DEFAULT) > 0) {
+		rc = read_numbers(g, path, "target", H5T_NATIVE_UINT32, 1, 1, 0, &one, err);
+		if (rc == 0 && one != nidec_crc32_f64(0, ds->target, ds->n_samples))
+			rc = damaged(err, path, "/target");
+	}
 	H5Gclose(g);
 	if (rc == 0)
 		ds->has_checksums = 1;

@@ -79,4 +79,15 @@ test_expect_success 'nidec cv on a dataset without the target, or with another c
 	test $(wc -l <cv3/scores.tsv) = 13
 '
 
+test_expect_success 'a target altered after conversion: its checksum sees it (issue 20)' '
+	cp t.h5 t-altered.h5 &&
+	"$PYTHON" -c "import h5py, sys; f = h5py.File(sys.argv[1], \"r+\"); f[\"target\"][0] += 0.5" t-altered.h5 &&
+	test_expect_code 1 $NIDEC cv t-altered.h5 -o cv4 -q --set model.estimator=ridge \
+		--set data.target_column=rating 2>err &&
+	test $(wc -l <err) = 1 &&
+	grep -q "t-altered.h5.: /target does not match the checksum recorded when it was converted" err &&
+	! test -e cv4/scores.tsv &&
+	"$PYTHON" -c "import h5py, sys; assert \"target\" in h5py.File(sys.argv[1])[\"crc32\"]" t.h5
+'
+
 test_done
