@@ -239,7 +239,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude $(NIFTI_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_TARGETS := nifti_header labels config
-FUZZ_READERS := $(BASE_SRC) src/io/nii.c src/io/events.c src/io/table.c
+FUZZ_READERS := $(BASE_SRC) src/io/nii.c src/io/events.c src/io/table.c src/io/lines.c
 
 .PHONY: fuzz fuzz-ci fuzz-build
 fuzz-build: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))

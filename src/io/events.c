@@ -23,6 +23,8 @@
 #include "nidec/mem.h"
 #include "nidec/table.h"
 
+#include "lines_int.h"
+
 /* Tolerance of the label rule: volume times that equal a bound up to
  * floating-point rounding (i * TR with a float32 TR) fall on its inside. */
 #define EVENT_EPS 1e-4
@@ -58,35 +60,6 @@ static int read_text(const char *path, char **out, size_t *len, nidec_err *err)
 	*out = buf;
 	*len = n;
 	return 0;
-}
-
-/* Next line of the buffer at *pos (CR LF or LF), NUL-terminated in place;
- * NULL at the end. */
-static char *next_line(char *buf, size_t len, size_t *pos)
-{
-	char *line, *e;
-
-	if (*pos >= len)
-		return NULL;
-	line = buf + *pos;
-	e = strchr(line, '\n');
-	if (e) {
-		*e = '\0';
-		*pos = (size_t)(e - buf) + 1;
-	} else {
-		*pos = len;
-	}
-	e = line + strlen(line);
-	if (e > line && e[-1] == '\r')
-		e[-1] = '\0';
-	return line;
-}
-
-static int blank(const char *s)
-{
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	return *s == '\0';
 }
 
 /* Split a line in place at `tabs_only` ? tabs : runs of blanks; fields[]
@@ -357,9 +330,9 @@ int nidec_labels_read_table(const char *path, const char *label_column,
 	NIDEC_TRY(read_text(path, &buf, &len, err));
 	/* header: the first non-blank line */
 	do {
-		line = next_line(buf, len, &pos);
+		line = nidec_io_next_line(buf, len, &pos);
 		lineno++;
-	} while (line && blank(line));
+	} while (line && nidec_io_blank(line));
 	if (!line) {
 		rc = nidec_fail(err, NIDEC_EFORMAT,
 				"labels table '%s' is empty; it needs a header line ('%s %s') and one line per volume",
@@ -386,10 +359,10 @@ int nidec_labels_read_table(const char *path, const char *label_column,
 		goto done;
 	}
 	need = (lc > rcol ? lc : rcol) + 1;
-	while ((line = next_line(buf, len, &pos)) != NULL) {
+	while ((line = nidec_io_next_line(buf, len, &pos)) != NULL) {
 		size_t nf;
 		lineno++;
-		if (blank(line))
+		if (nidec_io_blank(line))
 			continue;
 		nf = split_fields(line, 0, fields, MAX_COLS, &bad);
 		if (bad) {
@@ -506,9 +479,9 @@ int nidec_events_read_target(const char *path, const char *column, nidec_events 
 		goto done;
 	}
 	do {
-		line = next_line(buf, len, &pos);
+		line = nidec_io_next_line(buf, len, &pos);
 		lineno++;
-	} while (line && blank(line));
+	} while (line && nidec_io_blank(line));
 	if (!line) {
 		rc = nidec_fail(err, NIDEC_EFORMAT,
 				"events file '%s' is empty; it needs a header 'onset<TAB>duration<TAB>trial_type'",
@@ -557,13 +530,13 @@ int nidec_events_read_target(const char *path, const char *column, nidec_events 
 	if (c_tg > need)
 		need = c_tg;
 	need++;
-	while ((line = next_line(buf, len, &pos)) != NULL) {
+	while ((line = nidec_io_next_line(buf, len, &pos)) != NULL) {
 		double onset, duration;
 		const char *tt;
 		size_t nf;
 
 		lineno++;
-		if (blank(line))
+		if (nidec_io_blank(line))
 			continue;
 		nf = split_fields(line, tabs, fields, MAX_COLS, &bad);
 		if (bad) {

@@ -26,6 +26,8 @@
 #include "nidec/suggest.h"
 #include "nidec/table.h"
 
+#include "lines_int.h"
+
 /* The largest table read (a confounds TSV of a long run is a few MiB). */
 #define TABLE_MAX ((size_t)256 << 20)
 
@@ -39,34 +41,6 @@ void nidec_table_release(nidec_table *t)
 	nidec_free(t->lineno);
 	nidec_free(t->buf);
 	memset(t, 0, sizeof(*t));
-}
-
-/* Next line at *pos, NUL-terminated in place (CR LF or LF); NULL at the end. */
-static char *next_line(char *buf, size_t len, size_t *pos)
-{
-	char *line, *e;
-
-	if (*pos >= len)
-		return NULL;
-	line = buf + *pos;
-	e = memchr(line, '\n', len - *pos);
-	if (e) {
-		*e = '\0';
-		*pos = (size_t)(e - buf) + 1;
-	} else {
-		*pos = len;
-	}
-	e = line + strlen(line);
-	if (e > line && e[-1] == '\r')
-		e[-1] = '\0';
-	return line;
-}
-
-static int blank(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return *s == '\0';
 }
 
 static char *trim(char *s)
@@ -144,9 +118,9 @@ int nidec_table_read(const char *path, const char *what, nidec_table *out, nidec
 		len -= 3;
 	}
 	do {
-		line = next_line(text, len, &pos);
+		line = nidec_io_next_line(text, len, &pos);
 		lineno++;
-	} while (line && blank(line));
+	} while (line && nidec_io_blank(line));
 	if (!line) {
 		rc = nidec_fail(err, NIDEC_EFORMAT, "%s '%s' is empty; it needs a header line naming the columns",
 				what, path);
@@ -179,10 +153,10 @@ int nidec_table_read(const char *path, const char *what, nidec_table *out, nidec
 						path, lineno, t.cols[i]);
 				goto done;
 			}
-	while ((line = next_line(text, len, &pos)) != NULL) {
+	while ((line = nidec_io_next_line(text, len, &pos)) != NULL) {
 		size_t nf;
 		lineno++;
-		if (blank(line))
+		if (nidec_io_blank(line))
 			continue;
 		if (t.n_rows == cap) {
 			size_t ncap = cap ? 2 * cap : 64;
