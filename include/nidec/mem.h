@@ -40,4 +40,16 @@ void nidec_mem_fail_at(long nth);
 /* Number of allocations that succeeded since start (for fault-loop tests). */
 long nidec_mem_count(void);
 
+/*
+ * Keep freed memory for the next allocation (the program's main calls it
+ * once, first): glibc serves blocks above 32 MiB with a fresh mmap and
+ * gives them back at free, so a rank that allocates and frees one
+ * training part's matrices per task pays the kernel's zeroing and page
+ * faults again each time (issue 18's svr: 19 % of the CPU, the system
+ * time).  Blocks up to 1 GiB come from the heap and up to 1 GiB of free
+ * heap stays mapped; peak memory does not change.  The values in
+ * GLIBC_TUNABLES (glibc.malloc.mmap_threshold, trim_threshold) win.
+ */
+void nidec_mem_keep_freed(void);
+
 #endif

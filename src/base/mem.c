@@ -9,6 +9,7 @@
  * variable NIDEC_FAIL_ALLOC=N, read at the first allocation.
  * Depends on libc only.
  */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,4 +138,15 @@ char *nidec_strdup_e(const char *s, nidec_err *err)
 	if (!p)
 		nidec_fail(err, NIDEC_ENOMEM, "out of memory copying a string");
 	return p;
+}
+
+void nidec_mem_keep_freed(void)
+{
+	const char *t = getenv("GLIBC_TUNABLES");
+
+	if (t && (strstr(t, "malloc.mmap_threshold") || strstr(t, "malloc.trim_threshold")))
+		return;
+	/* mallopt's failure only leaves glibc's defaults: nothing to report */
+	(void)mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	(void)mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }

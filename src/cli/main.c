@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 			      "natively).  Run under mpirun or srun to use several ranks.\n",
 			      NULL, opts, NULL, NIDEC_OPT_STOP_AT_ARG };
 
+	nidec_mem_keep_freed();
 	if (nidec_comm_init(&argc, &argv, &comm, &err) < 0) {
 		fprintf(stderr, "nidec: error: %s\n", err.msg);
 		return NIDEC_EXIT_FAILURE;
