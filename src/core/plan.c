@@ -555,6 +555,30 @@ done:
 
 /* ---- building ---------------------------------------------------------- */
 
+/* r2 is undefined on one sample (scikit-learn returns NaN with a warning):
+ * a regression scored by r2 refuses folds that test fewer than 2
+ * samples.  Returns 0, or NIDEC_EINPUT (the message names the fold as
+ * fd, or the outer fold when fd is NULL). */
+static int check_r2_folds(const struct nidec_plan *pl, const nidec_folds *fo, const char *fd,
+			  nidec_err *err)
+{
+	size_t f;
+	char buf[64];
+
+	if (!pl->target || pl->scoring != NIDEC_SCORE_R2)
+		return 0;
+	for (f = 0; f < fo->n; f++) {
+		if (fo->split[f].n_test >= 2)
+			continue;
+		if (!fd)
+			fold_desc(pl, f, buf, sizeof(buf));
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s%s tests %zu sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] scheme = kfold, or scoring = neg_mean_absolute_error",
+				  fd ? fd : buf, fd ? ": an inner fold" : "", fo->split[f].n_test);
+	}
+	return 0;
+}
+
 static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_labels *lab,
 		      nidec_err *err)
 {
@@ -585,7 +609,13 @@ static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_l
 	default:
 		return nidec_fail(err, NIDEC_EINTERNAL, "unknown outer scheme %d", cfg->scheme);
 	}
-	if (rc < 0 && rc != NIDEC_ENOMEM)
+	if (rc == 0) {
+		rc = check_r2_folds(pl, &pl->outer, NULL, err);
+		if (rc < 0)
+			nidec_err_prefix(err, "[cv] scheme = %s, ", nidec_scheme_name(cfg->scheme));
+		return rc;
+	}
+	if (rc != NIDEC_ENOMEM)
 		nidec_err_prefix(err, "[cv] scheme = %s: ", nidec_scheme_name(cfg->scheme));
 	return rc;
 }
@@ -607,6 +637,29 @@ static size_t count_runs(const struct nidec_plan *pl, const size_t *rows, size_t
 	return n;
 }
 
+/* 1 if some run holds exactly one of the m samples rows[], else 0 (or
+ * NIDEC_ENOMEM).  Run ids are 0..R-1 (dataset.h). */
+static int run_of_one(const struct nidec_plan *pl, const size_t *rows, size_t m, nidec_err *err)
+{
+	size_t i, max = 0, *count;
+	int one = 0;
+
+	if (!pl->runs)
+		return 0;
+	for (i = 0; i < m; i++)
+		if ((size_t)pl->runs[rows[i]] + 1 > max)
+			max = (size_t)pl->runs[rows[i]] + 1;
+	count = nidec_calloc_e(max + 1, sizeof(*count), "run counts", err);
+	if (!count)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < m; i++)
+		count[pl->runs[rows[i]]]++;
+	for (i = 0; i < max && !one; i++)
+		one = count[i] == 1;
+	nidec_free(count);
+	return one;
+}
+
 static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *err)
 {
 	size_t f;
@@ -623,6 +676,15 @@ static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *er
 		if (scheme == NIDEC_CV_AUTO)
 			scheme = count_runs(pl, sp->train, sp->n_train) >= 2 ? NIDEC_CV_LEAVE_ONE_RUN_OUT
 				 : pl->target ? NIDEC_CV_KFOLD : NIDEC_CV_STRATIFIED_KFOLD;
+		if (cfg->inner_scheme == NIDEC_CV_AUTO && scheme == NIDEC_CV_LEAVE_ONE_RUN_OUT &&
+		    pl->target && pl->scoring == NIDEC_SCORE_R2) {
+			/* r2 needs 2 test samples: one image per subject goes to kfold */
+			int one = run_of_one(pl, sp->train, sp->n_train, err);
+			if (one < 0)
+				return one;
+			if (one)
+				scheme = NIDEC_CV_KFOLD;
+		}
 		switch (scheme) {
 		case NIDEC_CV_KFOLD:
 			rc = nidec_folds_kfold(sp->n_train, sp->train, cfg->inner_folds, &pl->inner[f], err);
@@ -636,6 +698,15 @@ static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *er
 			break;
 		default:
 			return nidec_fail(err, NIDEC_EINTERNAL, "unknown inner scheme %d", scheme);
+		}
+		if (rc == 0) {
+			char what[128];
+			fold_desc(pl, f, fd, sizeof(fd));
+			snprintf(what, sizeof(what), "[cv] inner_scheme = %s, training part of %s",
+				 nidec_scheme_name(cfg->inner_scheme), fd);
+			rc = check_r2_folds(pl, &pl->inner[f], what, err);
+			if (rc < 0)
+				return rc;
 		}
 		if (rc < 0) {
 			if (rc != NIDEC_ENOMEM) {
