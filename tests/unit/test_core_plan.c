@@ -428,8 +428,8 @@ static void test_core_plan__regression(void **state)
 /* One sample per run (one image per subject, the subject column as the
  * run): r2 cannot score leave-one-run-out's one-sample test folds, so it
  * is refused (any other score runs); inner_scheme = auto goes to kfold,
- * an explicit leave-one-run-out inside is refused; permutations across
- * all samples run. */
+ * an explicit leave-one-run-out inside is refused, and so are k-folds
+ * with one-sample folds; permutations across all samples run. */
 static void test_core_plan__regression_one_per_run(void **state)
 {
 	static const char *const loso[] = { "model.estimator=ridge", "data.target_column=rating", NULL };
@@ -463,7 +463,7 @@ static void test_core_plan__regression_one_per_run(void **state)
 
 	make_cfg(&cfg, loso);
 	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
-	assert_string_equal(err.msg, "[cv] scheme = leave-one-run-out, fold 0 (run 0) tests 1 sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] scheme = kfold, or scoring = neg_mean_absolute_error");
+	assert_string_equal(err.msg, "[cv] scheme = leave-one-run-out: fold 0 (run 0) tests 1 sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] scheme = kfold, or scoring = neg_mean_absolute_error");
 	nidec_cfg_release(&cfg);
 
 	make_cfg(&cfg, mae);
@@ -486,8 +486,24 @@ static void test_core_plan__regression_one_per_run(void **state)
 
 	make_cfg(&cfg, svr_loro);
 	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
-	assert_non_null(strstr(err.msg, "[cv] inner_scheme = leave-one-run-out, training part of fold 0: an inner fold tests 1 sample, and r2 is undefined"));
+	assert_string_equal(err.msg, "[cv] inner_scheme = leave-one-run-out, training part of fold 0: an inner fold tests 1 sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] inner_scheme = kfold, or scoring = neg_mean_absolute_error");
 	nidec_cfg_release(&cfg);
+
+	/* k-folds too fine for r2, outside and inside: the most folds said */
+	{
+		static const char *const fine[] = { "model.estimator=ridge", "data.target_column=rating",
+						    "cv.scheme=kfold", "cv.n_folds=17", NULL };
+		static const char *const fine_in[] = { "model.estimator=svr", "data.target_column=rating",
+						       "cv.scheme=kfold", "cv.n_folds=4", "cv.inner_folds=13", NULL };
+		make_cfg(&cfg, fine);
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+		assert_string_equal(err.msg, "[cv] scheme = kfold: 17 folds of 32 samples test one sample (or none), and r2 is undefined on one sample; lower [cv] n_folds to at most 16, or scoring = neg_mean_absolute_error");
+		nidec_cfg_release(&cfg);
+		make_cfg(&cfg, fine_in);
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+		assert_string_equal(err.msg, "[cv] inner_scheme = auto, training part of fold 0: 13 folds of 24 samples test one sample (or none), and r2 is undefined on one sample; lower [cv] inner_folds to at most 12, or scoring = neg_mean_absolute_error");
+		nidec_cfg_release(&cfg);
+	}
 
 	make_cfg(&cfg, perm);
 	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
