@@ -7,7 +7,7 @@ subject on the bundled Haxby slice (t1900) and across subjects on a set of
         a labels table: the slice's labels and runs, plus a column `rating`
         = 0.4 x (z-scored voxels . w) + N(0, 1) with w sparse on 25
         voxels (seed 18), one row per volume.
-    check_regression.py check DATA LABELS.tsv ESTIMATOR OUTDIR [C,C,...]
+    check_regression.py check DATA LABELS.tsv ESTIMATOR OUTDIR [C,C,... [--nilearn]]
         the slice's face and cat volumes, outer and inner LeaveOneGroupOut
         over the runs, StandardScaler and 20 % screening (t1900).
     check_regression.py across TABLE ESTIMATOR OUTDIR [options]
@@ -200,15 +200,19 @@ def oracle(X, y, mask, splits, inner, est, out, grid, percentile, nilearn=False,
         fail(f"{est}: weight map r = {r} < 0.999")
 
 
-def check(data, table, est, out, grid="1,10,100"):
-    X, mask, _, labels, runs = load(data)
+def check(data, table, est, out, grid="1,10,100", nilearn=None):
+    X, mask, affine, labels, runs = load(data)
     y = np.array([float(l.split()[2]) for l in list(open(table))[1:]])
     keep = np.array([lab in ("face", "cat") for lab in labels])
     X, y, runs = X[keep], y[keep], runs[keep]
     splits = list(LeaveOneGroupOut().split(X, y, runs))
+    pct = 20
+    if nilearn:
+        pct = nilearn_percentile(pct, X.shape[1], abs(np.linalg.det(affine[:3, :3])))
     # svr without an iteration cap: nidec's libsvm has none, and at C = 1
     # some folds of the slice need more than 10000 iterations
-    oracle(X, y, mask, splits, (LeaveOneGroupOut(), runs), est, out, grid, 20, max_iter=-1)
+    oracle(X, y, mask, splits, (LeaveOneGroupOut(), runs), est, out, grid, pct, nilearn == "--nilearn",
+           max_iter=-1)
 
 
 def across(table, est, out, *opts):
@@ -240,4 +244,4 @@ if sys.argv[1] == "make":
 elif sys.argv[1] == "across":
     across(*sys.argv[2:])
 else:
-    check(*sys.argv[2:7])
+    check(*sys.argv[2:8])
