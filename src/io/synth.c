@@ -389,11 +389,29 @@ done:
 	return rc;
 }
 
+/* Write sb's text as DIR/name. */
+static int put_text(const nidec_synth_opts *o, const char *name, const nidec_sbuf *sb, nidec_err *err)
+{
+	char path[4096];
+
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, name, err));
+	return nidec_file_write(path, sb->buf, sb->len, err);
+}
+
+/* The output directory's absolute path, for synth.ini (free() it). */
+static int abs_dir(const nidec_synth_opts *o, char **abs, nidec_err *err)
+{
+	*abs = realpath(o->dir, NULL);
+	if (!*abs)
+		return nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
+	return 0;
+}
+
 /* The end of synth.ini, the same for every layout: the conditions (the
  * text so far ends with "conditions = "), the output directory; written. */
 static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs, nidec_err *err)
 {
-	char path[4096], cbuf[32];
+	char cbuf[32];
 	int c;
 
 	for (c = 0; c < o->classes; c++)
@@ -403,8 +421,7 @@ static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	if (nidec_sbuf_addf(ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err));
-	return nidec_file_write(path, ini->buf, ini->len, err);
+	return put_text(o, "synth.ini", ini, err);
 }
 
 static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char *mask, nidec_err *err)
@@ -467,11 +484,7 @@ static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char 
 		NIDEC_TRY_GOTO(rc, bids_name(o, 0, r, "events.tsv", path, sizeof(path), err), done);
 		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
 	}
-	abs = realpath(o->dir, NULL);
-	if (!abs) {
-		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
 	if (nidec_sbuf_addf(&ini,
 			    "; written by nidec synth --layout fmriprep: sub-%s, %d runs x %d volumes, %lldx%lldx%lld voxels,\n"
 			    "; %d classes, TR %g s, signal %g, seed %llu; drift and confounds planted\n"
@@ -599,13 +612,8 @@ static int write_across_common(const nidec_synth_opts *o, const unsigned char *m
 		if (nidec_sbuf_addf(&tab, "%s\t%s\teffect\t%.17g\t%d\n", name, label, z, age) < 0)
 			goto oom;
 	}
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "subjects.tsv", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_file_write(path, tab.buf, tab.len, err), done);
-	abs = realpath(o->dir, NULL);
-	if (!abs) {
-		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY_GOTO(rc, put_text(o, "subjects.tsv", &tab, err), done);
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
 	if (nidec_sbuf_addf(&ini,
 			    "; written by nidec synth --across-subjects %d: one map of %lldx%lldx%lld voxels per subject,\n"
 			    "; signal %g, seed %llu.  One image per subject: the subject column is the group\n"
@@ -618,8 +626,7 @@ static int write_across_common(const nidec_synth_opts *o, const unsigned char *m
 			    o->across, (long long)o->dims[0], (long long)o->dims[1], (long long)o->dims[2], o->signal,
 			    (unsigned long long)o->seed, abs, abs, abs) < 0)
 		goto oom;
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err), done);
-	rc = nidec_file_write(path, ini.buf, ini.len, err);
+	rc = put_text(o, "synth.ini", &ini, err);
 	goto done;
 oom:
 	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
@@ -733,14 +740,9 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 		NIDEC_TRY_GOTO(rc, run_name(o, r, "events.tsv", path, sizeof(path), err), done);
 		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
 	}
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "labels.txt", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_file_write(path, lab.buf, lab.len, err), done);
+	NIDEC_TRY_GOTO(rc, put_text(o, "labels.txt", &lab, err), done);
 
-	abs = realpath(o->dir, NULL);
-	if (!abs) {
-		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
 	if (nidec_sbuf_addf(&ini,
 			    "; written by nidec synth: sub-%s, %d runs x %d volumes, %lldx%lldx%lld voxels,\n"
 			    "; %d classes, TR %g s, signal %g, seed %llu\n"
