@@ -28,7 +28,7 @@ static const char doc[] =
 	"--across-subjects N writes a study instead: one 3D map per subject (a smooth\n"
 	"noise field plus SIGNAL x the subject's score x a fixed smooth pattern), a\n"
 	"sample table DIR/subjects.tsv (path, subject, contrast, score, age) and a\n"
-	"synth.ini that predicts the score with ridge, leave one subject out.\n";
+	"synth.ini that predicts the score with ridge over 5 folds of subjects.\n";
 
 static const nidec_key_name datatypes[] = { { "int16", 0 }, { "float32", 1 }, { NULL, 0 } };
 static const nidec_key_name layouts[] = { { "flat", 0 }, { "fmriprep", 1 }, { NULL, 0 } };
