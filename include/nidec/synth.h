@@ -43,9 +43,10 @@ typedef struct nidec_synth_opts {
 	int fmriprep;           /* layout: 0 flat (above), 1 BIDS + fMRIPrep derivatives (below) */
 	const char *session;    /* BIDS session label (fmriprep layout), or NULL */
 	int target;             /* 1 (flat layout): a continuous target, issue 18; see below */
+	int across;             /* > 0: an across-subject set of that many subjects; see below */
 } nidec_synth_opts;
 
-#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1, 0, NULL, 0 }
+#define NIDEC_SYNTH_OPTS_INIT { NULL, "01", { 40, 64, 64 }, 12, 121, 8, 2.5, 0.5, 0, 0.25, 3.0, 0, 0, 1, 0, NULL, 0, 0 }
 
 /*
  * target = 1 (--target): each block (run r, class c) also gets a
@@ -56,6 +57,32 @@ typedef struct nidec_synth_opts {
  * labels.txt a `modulation` column (0 on rest rows), and synth.ini
  * target_column = modulation with estimator = ridge.  Without it every
  * file is as before, bit for bit.
+ */
+
+/*
+ * across = N (--across-subjects N, 3..9999; issue 18) writes, instead of
+ * runs, one 3D map per subject s = 1..N, as a study's contrast maps:
+ *   sub-<S>_map.nii.gz  S = 01, 02, ... (zero-padded to the width of N)
+ *   mask.nii.gz         the ellipsoid above
+ *   subjects.tsv        a sample table: path, subject, contrast (= effect,
+ *                       the one condition), score (the planted target),
+ *                       age (whole years 18..80, unrelated to the maps)
+ *   synth.ini           samples = subjects.tsv, label_column = contrast,
+ *                       run_column = subject (the group), target_column =
+ *                       score, estimator = ridge, scheme = kfold with 5
+ *                       folds (blocks of subjects: r2 is undefined on the
+ *                       one test image of leave-one-subject-out),
+ *                       permute_within = all
+ * Inside the mask a voxel of subject s holds
+ *     20 * (E_s(v) + signal * z_s * Q(v)),   0 outside,
+ * z_s ~ N(0, 1) the subject's score (stream 10, a = s, which also draws
+ * the age), Q a fixed pattern (stream 9; 0 beyond signal_radius) and E_s
+ * the subject's noise (stream 11, a = s): both smooth fields, N(0, 1)
+ * draws over the whole grid filtered by [1 2 1] along each axis and
+ * rescaled to a unit variance at every voxel.  A planted linear relation
+ * between a map and the target; subject s's file depends on (seed, s)
+ * only.  --runs, --volumes, --classes, --tr and --subject play no part;
+ * --target and --layout fmriprep are refused with it.
  */
 
 /*
@@ -92,12 +119,19 @@ int nidec_synth_mask(const nidec_synth_opts *o, unsigned char **mask, size_t *n_
 		     nidec_err *err);
 
 /* Create dir and write mask.nii.gz, every events.tsv, labels.txt and
- * synth.ini (small files; one process). */
+ * synth.ini (with across: mask.nii.gz, subjects.tsv and synth.ini);
+ * small files, one process. */
 int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
 			     nidec_err *err);
 
 /* Write run r's 4D image (memory: one run of the grid in the file's type). */
 int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, int run,
+			  nidec_err *err);
+
+/* across > 0: write subject s's map (s = 0..across-1; memory: 3 floats and
+ * one stored value per grid voxel).  nidec_synth_write_common writes the
+ * mask, subjects.tsv and synth.ini of the set. */
+int nidec_synth_write_map(const nidec_synth_opts *o, const unsigned char *mask, int s,
 			  nidec_err *err);
 
 #endif

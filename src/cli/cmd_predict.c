@@ -7,7 +7,9 @@
  * (3D or 4D, concatenated in the order given; they must be on the model's
  * grid); with --labels keep only the volumes whose label is a class of the
  * model (as the tutorial masks out "rest"); standardize; decide; write a
- * TSV.
+ * TSV.  A regression's model predicts every image or sample table row
+ * (e.g. new subjects' maps); the table's column named as its target, when
+ * numeric, gives true values and an r2.
  *
  * Standardization (README "What is computed"):
  *  - compat = nilearn models: the kept volumes are z-scored on their own
@@ -22,6 +24,7 @@
  * The work is small, so rank 0 does it and the other ranks wait for its
  * status (nidec_comm_agree).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@
 #include "nidec/file.h"
 #include "nidec/log.h"
 #include "nidec/mem.h"
+#include "nidec/metrics.h"
 #include "nidec/nii.h"
 #include "nidec/prep.h"
 #include "nidec/results.h"
@@ -53,7 +57,10 @@ static const char footer[] =
 	"--labels), predicted, decision (two classes; > 0 means the second class in\n"
 	"sorted order) or decision_<class> (one per class).  With --samples: sample\n"
 	"(the table's row, 0-based), run, true, predicted, decision..., then the\n"
-	"table's other columns.\n";
+	"table's other columns.  A regression's model predicts values: volume (or with\n"
+	"--samples: sample, run, and every row of the table is predicted), true,\n"
+	"predicted and residual when the table has a numeric column named as the\n"
+	"model's target (r2 printed), then the table's other columns.\n";
 
 struct predict {
 	const char *model_path;
@@ -93,6 +100,90 @@ static size_t known_rows(const nidec_model *m, char *const *label, size_t n_vol,
 	return n;
 }
 
+/* A regression's true values: the sample table's column named as the
+ * model's target, when it holds a number on every row (*y = a new array),
+ * else *y = NULL (said when the column is there but not numeric: new
+ * subjects' scores may be unknown). */
+static int table_truth(const nidec_sample_table *tab, const char *target, double **y,
+		       nidec_err *err)
+{
+	size_t a, i;
+
+	*y = NULL;
+	for (a = 0; a < tab->n_attrs && strcmp(tab->attr_names[a], target); a++)
+		;
+	if (a == tab->n_attrs)
+		return 0;
+	*y = nidec_malloc_e(tab->n ? tab->n : 1, sizeof(double), "the true values", err);
+	if (!*y)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < tab->n; i++) {
+		const char *cell = tab->attr_values[i * tab->n_attrs + a];
+		if (nidec_target_parse(cell, &(*y)[i]) < 0) {
+			nidec_warn("--samples '%s' line %zu: column '%s' holds '%s', not a number: no true values, no r2",
+				   tab->path, tab->line[i], target, cell);
+			nidec_free(*y);
+			*y = NULL;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* A regression's table: the predicted value of each row (with --samples
+ * the run, and true values and residuals when the table has the target's
+ * column, then the table's other columns); *r2 = r2 over the rows, or NaN
+ * without true values or with fewer than 2 rows. */
+static int regression_table(const nidec_model *m, const nidec_sample_table *tab, const size_t *rows,
+			    size_t n, const double *dec, nidec_sbuf *sb, double *r2, nidec_err *err)
+{
+	double *y = NULL, *yr = NULL;
+	size_t i, j;
+	int add = 0, rc = 0;
+
+	*r2 = NAN;
+	if (tab)
+		NIDEC_TRY(table_truth(tab, m->classes[0], &y, err));
+	add |= nidec_sbuf_adds(sb, tab ? "sample\trun" : "volume");
+	add |= nidec_sbuf_adds(sb, y ? "\ttrue\tpredicted\tresidual" : "\tpredicted");
+	for (j = 0; tab && j < tab->n_attrs; j++)
+		add |= nidec_sbuf_addf(sb, "\t%s", tab->attr_names[j]);
+	add |= nidec_sbuf_adds(sb, "\n");
+	for (i = 0; i < n; i++) {
+		add |= nidec_sbuf_addf(sb, "%zu", rows[i]);
+		if (tab)
+			add |= nidec_sbuf_addf(sb, "\t%s", tab->run_names[tab->run[rows[i]]]);
+		if (y) {
+			add |= nidec_sbuf_adds(sb, "\t");
+			add |= nidec_sbuf_add_double(sb, y[rows[i]]);
+		}
+		add |= nidec_sbuf_adds(sb, "\t");
+		add |= nidec_sbuf_add_double(sb, dec[i]);
+		if (y) {
+			add |= nidec_sbuf_adds(sb, "\t");
+			add |= nidec_sbuf_add_double(sb, y[rows[i]] - dec[i]);
+		}
+		for (j = 0; tab && j < tab->n_attrs; j++)
+			add |= nidec_sbuf_addf(sb, "\t%s", tab->attr_values[rows[i] * tab->n_attrs + j]);
+		add |= nidec_sbuf_adds(sb, "\n");
+	}
+	if (add)
+		rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory formatting the predictions");
+	if (rc == 0 && y && n >= 2) {
+		yr = nidec_malloc_e(n, sizeof(double), "the true values", err);
+		if (!yr) {
+			rc = NIDEC_ENOMEM;
+		} else {
+			for (i = 0; i < n; i++)
+				yr[i] = y[rows[i]];
+			rc = nidec_metric_r2(yr, dec, n, r2, err);
+		}
+	}
+	nidec_free(y);
+	nidec_free(yr);
+	return rc;
+}
+
 /* dec[i * n_problems + j]: the decision of problem j on volume rows[i]
  * (svm.h), standardised by `use` (NULL: raw values). */
 static int decisions(const nidec_model *m, const float *X, const size_t *rows, size_t n,
@@ -128,7 +219,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 	float *X = NULL;
 	size_t n_vol = 0, n = 0, i, j, correct = 0, *rows = NULL, *count = NULL;
 	int *truth = NULL, *pred = NULL, rc = 0, add = 0;
-	double *dec = NULL;
+	double *dec = NULL, r2 = NAN;
 
 	NIDEC_TRY_GOTO(rc, nidec_model_read(pr->model_path, &m, err), done);
 	if (pr->samples) {
@@ -147,9 +238,9 @@ static int predict(const struct predict *pr, nidec_err *err)
 		rc = NIDEC_ENOMEM;
 		goto done;
 	}
-	if (m->regression && (pr->labels || pr->samples)) {
+	if (m->regression && pr->labels) {
 		rc = nidec_fail(err, NIDEC_EUSAGE,
-				"model '%s' is a regression (target '%s'): it predicts values; --labels and --samples select classes, so give the images alone",
+				"model '%s' is a regression (target '%s'): it predicts values; --labels selects classes, so give the images alone (or a sample table with --samples)",
 				pr->model_path, m->classes[0]);
 		goto done;
 	}
@@ -169,7 +260,7 @@ static int predict(const struct predict *pr, nidec_err *err)
 					pr->labels, m->classes[0]);
 			goto done;
 		}
-	} else if (pr->samples) {
+	} else if (pr->samples && !m->regression) {
 		/* the table's labels: samples of other conditions are not predicted */
 		n = known_rows(m, tab.label, n_vol, rows, truth);
 		if (n == 0) {
@@ -214,12 +305,8 @@ static int predict(const struct predict *pr, nidec_err *err)
 	}
 	NIDEC_TRY_GOTO(rc, decisions(m, X, rows, n, use, dec, err), done);
 	if (m->regression) {
-		add |= nidec_sbuf_adds(&sb, "volume\tpredicted\n");
-		for (i = 0; i < n; i++) {
-			add |= nidec_sbuf_addf(&sb, "%zu\t", rows[i]);
-			add |= nidec_sbuf_add_double(&sb, dec[i]);
-			add |= nidec_sbuf_adds(&sb, "\n");
-		}
+		NIDEC_TRY_GOTO(rc, regression_table(m, pr->samples ? &tab : NULL, rows, n, dec, &sb, &r2, err),
+			       done);
 		goto write;
 	}
 	for (i = 0; i < n; i++) {
@@ -271,8 +358,10 @@ write:
 	{
 		FILE *o = strcmp(pr->out, "-") ? stdout : stderr;
 		if (nidec_log_enabled(NIDEC_LOG_INFO) && m->regression) {
-			fprintf(o, "predicted %zu volume%s: %s (regression)\n", n, n == 1 ? "" : "s",
-				m->classes[0]);
+			fprintf(o, "predicted %zu %s%s: %s (regression)\n", n, pr->samples ? "sample" : "volume",
+				n == 1 ? "" : "s", m->classes[0]);
+			if (!isnan(r2))
+				fprintf(o, "r2 %.4f (true values: the table's column '%s')\n", r2, m->classes[0]);
 			if (strcmp(pr->out, "-"))
 				fprintf(o, "wrote %s\n", pr->out);
 		} else if (nidec_log_enabled(NIDEC_LOG_INFO)) {
@@ -351,9 +440,9 @@ int cmd_predict(int argc, char **argv, nidec_comm *comm)
 				 "the output): samples of the model's classes are predicted, with "
 				 "'true' and the accuracy"),
 		NIDEC_OPT_STRING(0, "label-column", &pr.label_column, "NAME", "labels",
-				 "column of --labels holding the condition"),
+				 "column of --labels or --samples holding the condition (a sample table of a regression: any column, e.g. contrast)"),
 		NIDEC_OPT_STRING(0, "run-column", &pr.run_column, "NAME", "chunks",
-				 "column of --labels holding the run"),
+				 "column of --labels or --samples holding the run (e.g. subject)"),
 		NIDEC_CLI_OPTS_COMMON(&c),
 		NIDEC_OPT_END()
 	};

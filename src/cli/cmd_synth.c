@@ -3,8 +3,8 @@
  * planted signal (src/io/synth.c), for benchmarks and tests.
  *
  * Rank 0 writes the small files (mask, events, labels, config) first; then
- * the runs are shared out round-robin over the ranks (run r on rank
- * r mod N).  Every value is drawn from streams keyed by (seed, run,
+ * the runs (--across-subjects: the subjects' maps) are shared out
+ * round-robin over the ranks (run r on rank r mod N).  Every value is drawn from streams keyed by (seed, run,
  * volume), so the files do not depend on the number of ranks.
  */
 #include <stdio.h>
@@ -24,7 +24,11 @@ static const char doc[] =
 	"adds a fixed random spatial pattern times SIGNAL (in noise standard deviations)\n"
 	"to its blocks of volumes.  The same seed gives the same files, for any number\n"
 	"of ranks (runs are shared out over the ranks).  --layout fmriprep writes the\n"
-	"study as fMRIPrep leaves it instead (include/nidec/synth.h).\n";
+	"study as fMRIPrep leaves it instead (include/nidec/synth.h).\n"
+	"--across-subjects N writes a study instead: one 3D map per subject (a smooth\n"
+	"noise field plus SIGNAL x the subject's score x a fixed smooth pattern), a\n"
+	"sample table DIR/subjects.tsv (path, subject, contrast, score, age) and a\n"
+	"synth.ini that predicts the score with ridge over 5 folds of subjects.\n";
 
 static const nidec_key_name datatypes[] = { { "int16", 0 }, { "float32", 1 }, { NULL, 0 } };
 static const nidec_key_name layouts[] = { { "flat", 0 }, { "fmriprep", 1 }, { NULL, 0 } };
@@ -80,6 +84,8 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 		NIDEC_OPT_STRING(0, "session", &o.session, "LABEL", NULL, "BIDS session label (fmriprep layout)"),
 		NIDEC_OPT_FLAG(0, "target", &o.target,
 			       "also plant a continuous target: a per-block modulation in the events and labels.txt, linearly related to a fixed map (flat layout; synth.ini runs ridge on it)"),
+		NIDEC_OPT_INT(0, "across-subjects", &o.across, "N", 0, 9999, "0",
+			      "write an across-subject set of N subjects (3..9999) instead of one subject's runs: a map per subject with a planted linear relation to its score, subjects.tsv, mask, synth.ini; 0: off"),
 		NIDEC_OPT_CHOICE(0, "datatype", &o.float32, "TYPE", datatypes, "int16",
 				 "int16 or float32 voxels"),
 		NIDEC_OPT_INT(0, "compress", &o.compress_level, "N", 1, 9, "1",
@@ -102,9 +108,9 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 	if (rc == 0 && rank == 0)
 		rc = nidec_synth_write_common(&o, mask, &err);
 	rc = nidec_comm_agree(comm, rc, &err);
-	for (r = rank; rc == 0 && r < o.runs; r += size) {
-		rc = nidec_synth_write_run(&o, mask, r, &err);
-		nidec_debug("synth: run %d written", r + 1);
+	for (r = rank; rc == 0 && r < (o.across ? o.across : o.runs); r += size) {
+		rc = o.across ? nidec_synth_write_map(&o, mask, r, &err) : nidec_synth_write_run(&o, mask, r, &err);
+		nidec_debug("synth: %s %d written", o.across ? "subject" : "run", r + 1);
 	}
 	{
 		nidec_err mine = err;
@@ -116,6 +122,12 @@ int cmd_synth(int argc, char **argv, nidec_comm *comm)
 	nidec_free(mask);
 	if (rc < 0)
 		return rank == 0 ? nidec_cli_fail(&err, comm) : nidec_cli_exit_code(rc);
+	if (o.across) {
+		nidec_out("wrote '%s': %d subject maps of %lldx%lldx%lld (%zu voxels in the mask); sample table '%s/subjects.tsv', config '%s/synth.ini' (%.1fs)\n",
+			  o.dir, o.across, (long long)o.dims[0], (long long)o.dims[1], (long long)o.dims[2],
+			  n_inside, o.dir, o.dir, nidec_now() - t0);
+		return NIDEC_EXIT_OK;
+	}
 	nidec_out("wrote '%s': %d runs x %d volumes of %lldx%lldx%lld (%zu voxels in the mask), %d classes; config '%s/synth.ini' (%.1fs)\n",
 		  o.dir, o.runs, o.volumes, (long long)o.dims[0], (long long)o.dims[1],
 		  (long long)o.dims[2], n_inside, o.classes, o.dir, nidec_now() - t0);

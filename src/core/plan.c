@@ -555,6 +555,72 @@ done:
 
 /* ---- building ---------------------------------------------------------- */
 
+/* r2 is undefined on one sample (scikit-learn returns NaN with a
+ * warning): a regression scored by r2 refuses folds that test fewer than
+ * 2 samples.  fo: the folds of `scheme` over m samples; where: "[cv]
+ * scheme = kfold, " or an inner part's; inner: the key to fix is
+ * inner_folds / inner_scheme.  Returns 0 or NIDEC_EINPUT.  A k-fold is
+ * checked before it is built (k > m / 2), so that the advice is right
+ * whatever k. */
+static int r2_scored(const struct nidec_plan *pl)
+{
+	return pl->target && pl->scoring == NIDEC_SCORE_R2;
+}
+
+static int r2_fail(const char *where, const char *what, int scheme, size_t m, int inner,
+		   nidec_err *err)
+{
+	char fix[128];
+
+	if (scheme == NIDEC_CV_KFOLD && m < 4)
+		snprintf(fix, sizeof(fix), "%zu samples cannot make two folds of two; give more samples", m);
+	else if (scheme == NIDEC_CV_KFOLD)
+		snprintf(fix, sizeof(fix), "lower [cv] %s to at most %zu", inner ? "inner_folds" : "n_folds", m / 2);
+	else if (scheme == NIDEC_CV_HOLDOUT)
+		snprintf(fix, sizeof(fix), "set [cv] holdout to 2 samples or more");
+	else if (scheme == NIDEC_CV_FOLDS_FILE)
+		snprintf(fix, sizeof(fix), "give every fold of [cv] folds_file 2 samples or more");
+	else
+		snprintf(fix, sizeof(fix), "with one sample per run (e.g. one image per subject) use [cv] %s = kfold",
+			 inner ? "inner_scheme" : "scheme");
+	return nidec_fail(err, NIDEC_EINPUT,
+			  "%s%s, and r2 is undefined on one sample; %s, or scoring = neg_mean_absolute_error",
+			  where, what, fix);
+}
+
+static int check_r2_kfold(const struct nidec_plan *pl, const char *where, int k, size_t m, int inner,
+			  nidec_err *err)
+{
+	char what[96];
+
+	if (!r2_scored(pl) || (size_t)k <= m / 2)
+		return 0;
+	snprintf(what, sizeof(what), "%d folds of %zu samples test one sample (or none)", k, m);
+	return r2_fail(where, what, NIDEC_CV_KFOLD, m, inner, err);
+}
+
+static int check_r2_folds(const struct nidec_plan *pl, const nidec_folds *fo, const char *where,
+			  int scheme, size_t m, int inner, nidec_err *err)
+{
+	size_t f;
+	char what[96], fd[64];
+
+	if (!r2_scored(pl))
+		return 0;
+	for (f = 0; f < fo->n; f++) {
+		if (fo->split[f].n_test >= 2)
+			continue;
+		if (inner) {
+			snprintf(what, sizeof(what), "an inner fold tests %zu sample", fo->split[f].n_test);
+		} else {
+			fold_desc(pl, f, fd, sizeof(fd));
+			snprintf(what, sizeof(what), "%s tests %zu sample", fd, fo->split[f].n_test);
+		}
+		return r2_fail(where, what, scheme, m, inner, err);
+	}
+	return 0;
+}
+
 static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_labels *lab,
 		      nidec_err *err)
 {
@@ -571,6 +637,7 @@ static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_l
 		break;
 	}
 	case NIDEC_CV_KFOLD:
+		NIDEC_TRY(check_r2_kfold(pl, "[cv] scheme = kfold: ", cfg->n_folds, pl->n, 0, err));
 		rc = nidec_folds_kfold(pl->n, NULL, cfg->n_folds, &pl->outer, err);
 		break;
 	case NIDEC_CV_STRATIFIED_KFOLD:
@@ -585,7 +652,12 @@ static int make_outer(struct nidec_plan *pl, const nidec_cfg *cfg, const nidec_l
 	default:
 		return nidec_fail(err, NIDEC_EINTERNAL, "unknown outer scheme %d", cfg->scheme);
 	}
-	if (rc < 0 && rc != NIDEC_ENOMEM)
+	if (rc == 0) {
+		char where[64];
+		snprintf(where, sizeof(where), "[cv] scheme = %s: ", nidec_scheme_name(cfg->scheme));
+		return check_r2_folds(pl, &pl->outer, where, cfg->scheme, pl->n, 0, err);
+	}
+	if (rc != NIDEC_ENOMEM)
 		nidec_err_prefix(err, "[cv] scheme = %s: ", nidec_scheme_name(cfg->scheme));
 	return rc;
 }
@@ -607,6 +679,29 @@ static size_t count_runs(const struct nidec_plan *pl, const size_t *rows, size_t
 	return n;
 }
 
+/* 1 if some run holds exactly one of the m samples rows[], else 0 (or
+ * NIDEC_ENOMEM).  Run ids are 0..R-1 (dataset.h). */
+static int run_of_one(const struct nidec_plan *pl, const size_t *rows, size_t m, nidec_err *err)
+{
+	size_t i, max = 0, *count;
+	int one = 0;
+
+	if (!pl->runs)
+		return 0;
+	for (i = 0; i < m; i++)
+		if ((size_t)pl->runs[rows[i]] + 1 > max)
+			max = (size_t)pl->runs[rows[i]] + 1;
+	count = nidec_calloc_e(max + 1, sizeof(*count), "run counts", err);
+	if (!count)
+		return NIDEC_ENOMEM;
+	for (i = 0; i < m; i++)
+		count[pl->runs[rows[i]]]++;
+	for (i = 0; i < max && !one; i++)
+		one = count[i] == 1;
+	nidec_free(count);
+	return one;
+}
+
 static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *err)
 {
 	size_t f;
@@ -618,13 +713,25 @@ static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *er
 	for (f = 0; f < pl->outer.n; f++) {
 		const nidec_split *sp = &pl->outer.split[f];
 		int scheme = cfg->inner_scheme;
-		char fd[64];
+		char fd[64], where[160];
 
 		if (scheme == NIDEC_CV_AUTO)
 			scheme = count_runs(pl, sp->train, sp->n_train) >= 2 ? NIDEC_CV_LEAVE_ONE_RUN_OUT
 				 : pl->target ? NIDEC_CV_KFOLD : NIDEC_CV_STRATIFIED_KFOLD;
+		if (cfg->inner_scheme == NIDEC_CV_AUTO && scheme == NIDEC_CV_LEAVE_ONE_RUN_OUT && r2_scored(pl)) {
+			/* r2 needs 2 test samples: one image per subject goes to kfold */
+			int one = run_of_one(pl, sp->train, sp->n_train, err);
+			if (one < 0)
+				return one;
+			if (one)
+				scheme = NIDEC_CV_KFOLD;
+		}
+		fold_desc(pl, f, fd, sizeof(fd));
+		snprintf(where, sizeof(where), "[cv] inner_scheme = %s, training part of %s: ",
+			 nidec_scheme_name(cfg->inner_scheme), fd);
 		switch (scheme) {
 		case NIDEC_CV_KFOLD:
+			NIDEC_TRY(check_r2_kfold(pl, where, cfg->inner_folds, sp->n_train, 1, err));
 			rc = nidec_folds_kfold(sp->n_train, sp->train, cfg->inner_folds, &pl->inner[f], err);
 			break;
 		case NIDEC_CV_STRATIFIED_KFOLD:
@@ -637,14 +744,12 @@ static int make_inner(struct nidec_plan *pl, const nidec_cfg *cfg, nidec_err *er
 		default:
 			return nidec_fail(err, NIDEC_EINTERNAL, "unknown inner scheme %d", scheme);
 		}
-		if (rc < 0) {
-			if (rc != NIDEC_ENOMEM) {
-				fold_desc(pl, f, fd, sizeof(fd));
-				nidec_err_prefix(err, "[cv] inner_scheme = %s, training part of %s: ",
-						 nidec_scheme_name(cfg->inner_scheme), fd);
-			}
+		if (rc == 0)
+			rc = check_r2_folds(pl, &pl->inner[f], where, scheme, sp->n_train, 1, err);
+		else if (rc != NIDEC_ENOMEM)
+			nidec_err_prefix(err, "%s", where);
+		if (rc < 0)
 			return rc;
-		}
 		if (pl->inner[f].n > pl->n_inner_max)
 			pl->n_inner_max = pl->inner[f].n;
 	}

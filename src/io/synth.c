@@ -10,6 +10,8 @@
  * volumes after the last unit are rest.  Event onsets are written as
  * volume index x TR, with the TR as stored in the header (float32), so the
  * events -> labels rule of convert gives back exactly the planted design.
+ * The across-subject set (synth.h) adds streams 9 (its pattern), 10
+ * (a subject's score and age, a = subject) and 11 (a subject's noise).
  * Every file is written through a temporary and renamed (file.h); runs
  * written by different ranks never share a temporary's name.
  * Depends on base and nii.c; no MPI, no HDF5.
@@ -72,6 +74,14 @@ int nidec_synth_check(const nidec_synth_opts *o, nidec_err *err)
 	if (o->target && o->fmriprep)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "synth: --target writes the flat layout only; drop --layout fmriprep or --target");
+	if (o->across && (o->across < 3 || o->across > 9999))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "synth: --across-subjects %d: give 3..9999 subjects (0: a single subject's runs)",
+				  o->across);
+	if (o->across && (o->target || o->fmriprep))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "synth: --across-subjects writes one map per subject with its own target; drop %s",
+				  o->target ? "--target" : "--layout fmriprep");
 	if (!(o->signal >= 0) || o->signal > 100)
 		return nidec_fail(err, NIDEC_EINPUT, "synth: --signal %g: give 0..100 (noise SDs)", o->signal);
 	if (!(o->signal_radius >= 0) || o->signal_radius > 1e6)
@@ -159,6 +169,41 @@ static void affine_of(const nidec_synth_opts *o, double aff[16])
 		aff[d * 4 + 3] = -(double)(o->dims[d] - 1) / 2.0 * o->voxel_size;
 	}
 	aff[15] = 1;
+}
+
+/* A 3D image on the grid: uint8 masks, compressed at level 6. */
+static void spec_3d(const nidec_synth_opts *o, nidec_nii_spec *spec, int datatype, const char *descrip)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->ndim = 3;
+	spec->dims[0] = o->dims[0];
+	spec->dims[1] = o->dims[1];
+	spec->dims[2] = o->dims[2];
+	spec->dims[3] = 1;
+	spec->datatype = datatype;
+	affine_of(o, spec->affine);
+	spec->xform_code = 1;
+	spec->pixdim[0] = spec->pixdim[1] = spec->pixdim[2] = o->voxel_size;
+	spec->compress_level = 6;
+	spec->descrip = descrip;
+}
+
+/* Grid voxel q (x fastest) lies more than signal_radius mm from the grid's
+ * centre voxel (always 0 without a radius). */
+static int beyond_radius(const nidec_synth_opts *o, size_t q)
+{
+	double ijk[3] = { (double)(q % (size_t)o->dims[0]),
+			  (double)(q / (size_t)o->dims[0] % (size_t)o->dims[1]),
+			  (double)(q / ((size_t)o->dims[0] * (size_t)o->dims[1])) }, d2 = 0;
+	int a;
+
+	if (!(o->signal_radius > 0))
+		return 0;
+	for (a = 0; a < 3; a++) {
+		double e = (ijk[a] - (double)(o->dims[a] - 1) / 2) * o->voxel_size;
+		d2 += e * e;
+	}
+	return d2 > o->signal_radius * o->signal_radius;
 }
 
 /* The label (class index, -1 = rest) of each volume of run r. */
@@ -344,11 +389,29 @@ done:
 	return rc;
 }
 
+/* Write sb's text as DIR/name. */
+static int put_text(const nidec_synth_opts *o, const char *name, const nidec_sbuf *sb, nidec_err *err)
+{
+	char path[4096];
+
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, name, err));
+	return nidec_file_write(path, sb->buf, sb->len, err);
+}
+
+/* The output directory's absolute path, for synth.ini (free() it). */
+static int abs_dir(const nidec_synth_opts *o, char **abs, nidec_err *err)
+{
+	*abs = realpath(o->dir, NULL);
+	if (!*abs)
+		return nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
+	return 0;
+}
+
 /* The end of synth.ini, the same for every layout: the conditions (the
  * text so far ends with "conditions = "), the output directory; written. */
 static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs, nidec_err *err)
 {
-	char path[4096], cbuf[32];
+	char cbuf[32];
 	int c;
 
 	for (c = 0; c < o->classes; c++)
@@ -358,8 +421,7 @@ static int write_ini(const nidec_synth_opts *o, nidec_sbuf *ini, const char *abs
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
 	if (nidec_sbuf_addf(ini, "\n\n[output]\ndir = %s/results\n", abs) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "out of memory");
-	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "synth.ini", err));
-	return nidec_file_write(path, ini->buf, ini->len, err);
+	return put_text(o, "synth.ini", ini, err);
 }
 
 static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char *mask, nidec_err *err)
@@ -397,18 +459,8 @@ static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char 
 	for (v = 0; v < n3; v++)
 		if (mask[v] && (int64_t)(v % (size_t)o->dims[0]) < min_i)
 			min_i = (int64_t)(v % (size_t)o->dims[0]);
-	memset(&spec, 0, sizeof(spec));
-	spec.ndim = 3;
-	spec.dims[0] = o->dims[0];
-	spec.dims[1] = o->dims[1];
-	spec.dims[2] = o->dims[2];
-	spec.dims[3] = 1;
-	spec.datatype = NIFTI_TYPE_UINT8;
-	affine_of(o, spec.affine);
+	spec_3d(o, &spec, NIFTI_TYPE_UINT8, "nidec synth brain mask");
 	spec.xform_code = 4; /* MNI */
-	spec.pixdim[0] = spec.pixdim[1] = spec.pixdim[2] = o->voxel_size;
-	spec.compress_level = 6;
-	spec.descrip = "nidec synth brain mask";
 	for (r = 0; r < o->runs; r++) {
 		for (v = 0; v < n3; v++)
 			m2[v] = (unsigned char)(mask[v] && !((r % 2) && (int64_t)(v % (size_t)o->dims[0]) == min_i));
@@ -432,11 +484,7 @@ static int write_fmriprep_common(const nidec_synth_opts *o, const unsigned char 
 		NIDEC_TRY_GOTO(rc, bids_name(o, 0, r, "events.tsv", path, sizeof(path), err), done);
 		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
 	}
-	abs = realpath(o->dir, NULL);
-	if (!abs) {
-		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
 	if (nidec_sbuf_addf(&ini,
 			    "; written by nidec synth --layout fmriprep: sub-%s, %d runs x %d volumes, %lldx%lldx%lld voxels,\n"
 			    "; %d classes, TR %g s, signal %g, seed %llu; drift and confounds planted\n"
@@ -470,6 +518,171 @@ static double modulation(const nidec_synth_opts *o, int r, int c)
 	return (double)m;
 }
 
+/* ---- the across-subject set (--across-subjects) -------------------------- */
+
+/* Subject s's label (01, 02, ...: zero-padded to the width of N, at least
+ * 2; N <= 9999 fits). */
+static void subject_label(const nidec_synth_opts *o, int s, char buf[16])
+{
+	int width = 2, n;
+
+	for (n = o->across; n >= 100; n /= 10)
+		width++;
+	if (snprintf(buf, 16, "%0*d", width, s + 1) >= 16)
+		buf[0] = '\0';
+}
+
+/* Subject s's planted score z ~ N(0, 1) and age, 18..80 (stream 10). */
+static void subject_values(const nidec_synth_opts *o, int s, double *z, int *age)
+{
+	nidec_rng rng;
+	float zf;
+
+	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 10, (uint64_t)s, 0));
+	normals(&rng, &zf, 1);
+	*z = (double)zf;
+	*age = 18 + (int)nidec_rng_below(&rng, 63);
+}
+
+/* A smooth N(0, 1) field over the grid from stream (what, a): normal draws
+ * filtered by [1 2 1] along each axis, each pass divided by the root of
+ * the sum of its squared weights (fewer at the grid's faces), so that every
+ * voxel keeps a unit variance (a pass sums independent values: the rows
+ * along its axis do not mix in the earlier passes).  f, tmp: n3 floats. */
+static void smooth_field(const nidec_synth_opts *o, uint64_t what, uint64_t a, float *f, float *tmp)
+{
+	size_t n3 = (size_t)o->dims[0] * (size_t)o->dims[1] * (size_t)o->dims[2], v;
+	size_t stride[3] = { 1, (size_t)o->dims[0], (size_t)o->dims[0] * (size_t)o->dims[1] };
+	nidec_rng rng;
+	int d;
+
+	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, what, a, 0));
+	normals(&rng, f, n3);
+	for (d = 0; d < 3; d++) {
+		for (v = 0; v < n3; v++) {
+			size_t i = v / stride[d] % (size_t)o->dims[d];
+			double sum = 2.0 * f[v], w2 = 4.0;
+			if (i > 0) {
+				sum += f[v - stride[d]];
+				w2 += 1.0;
+			}
+			if (i + 1 < (size_t)o->dims[d]) {
+				sum += f[v + stride[d]];
+				w2 += 1.0;
+			}
+			tmp[v] = (float)(sum / sqrt(w2));
+		}
+		memcpy(f, tmp, n3 * sizeof(float));
+	}
+}
+
+/* <dir>/sub-<S>_map.nii.gz, or (dir = NULL) the bare name, into buf[n]. */
+static int map_name(const nidec_synth_opts *o, int s, const char *dir, char *buf, size_t n,
+		    nidec_err *err)
+{
+	char label[16], name[64];
+
+	subject_label(o, s, label);
+	snprintf(name, sizeof(name), "sub-%s_map.nii.gz", label);
+	if (dir)
+		return nidec_file_join(buf, n, dir, name, err);
+	if (strlen(name) >= n)
+		return nidec_fail(err, NIDEC_EINTERNAL, "synth: a map name is too long");
+	memcpy(buf, name, strlen(name) + 1);
+	return 0;
+}
+
+static int write_across_common(const nidec_synth_opts *o, const unsigned char *mask, nidec_err *err)
+{
+	nidec_sbuf tab = NIDEC_SBUF_INIT, ini = NIDEC_SBUF_INIT;
+	nidec_nii_spec spec;
+	char path[4096], name[64], label[16], *abs = NULL;
+	int s, age, rc = 0;
+	double z;
+
+	spec_3d(o, &spec, NIFTI_TYPE_UINT8, "nidec synth mask");
+	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "mask.nii.gz", err));
+	NIDEC_TRY(nidec_nii_write(path, &spec, mask, err));
+	if (nidec_sbuf_adds(&tab, "path\tsubject\tcontrast\tscore\tage\n") < 0)
+		goto oom;
+	for (s = 0; s < o->across; s++) {
+		NIDEC_TRY_GOTO(rc, map_name(o, s, NULL, name, sizeof(name), err), done);
+		subject_label(o, s, label);
+		subject_values(o, s, &z, &age);
+		if (nidec_sbuf_addf(&tab, "%s\t%s\teffect\t%.17g\t%d\n", name, label, z, age) < 0)
+			goto oom;
+	}
+	NIDEC_TRY_GOTO(rc, put_text(o, "subjects.tsv", &tab, err), done);
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
+	if (nidec_sbuf_addf(&ini,
+			    "; written by nidec synth --across-subjects %d: one map of %lldx%lldx%lld voxels per subject,\n"
+			    "; signal %g, seed %llu.  One image per subject: the subject column is the group\n"
+			    "; (run) column; folds are blocks of subjects (kfold: r2 needs two test samples, so\n"
+			    "; not leave-one-subject-out) and permutations shuffle the scores across subjects\n"
+			    "[data]\nsamples = %s/subjects.tsv\nmask = %s/mask.nii.gz\nlabel_column = contrast\n"
+			    "run_column = subject\nconditions = effect\ntarget_column = score\n\n"
+			    "[model]\nestimator = ridge\n\n[cv]\nscheme = kfold\nn_folds = 5\npermute_within = all\n\n"
+			    "[output]\ndir = %s/results\n",
+			    o->across, (long long)o->dims[0], (long long)o->dims[1], (long long)o->dims[2], o->signal,
+			    (unsigned long long)o->seed, abs, abs, abs) < 0)
+		goto oom;
+	rc = put_text(o, "synth.ini", &ini, err);
+	goto done;
+oom:
+	rc = nidec_fail(err, NIDEC_ENOMEM, "out of memory");
+done:
+	free(abs); /* from realpath (libc) */
+	nidec_sbuf_release(&tab);
+	nidec_sbuf_release(&ini);
+	return rc;
+}
+
+int nidec_synth_write_map(const nidec_synth_opts *o, const unsigned char *mask, int s,
+			  nidec_err *err)
+{
+	size_t n3 = (size_t)o->dims[0] * (size_t)o->dims[1] * (size_t)o->dims[2], v;
+	float *q = nidec_malloc_e(n3, sizeof(float), "a pattern", err);
+	float *e = q ? nidec_malloc_e(n3, sizeof(float), "a noise field", err) : NULL;
+	float *tmp = e ? nidec_malloc_e(n3, sizeof(float), "a field", err) : NULL;
+	void *data = tmp ? nidec_calloc_e(n3, o->float32 ? sizeof(float) : sizeof(int16_t), "a map", err)
+			 : NULL;
+	nidec_nii_spec spec;
+	char path[4096];
+	double z;
+	int age, rc;
+
+	if (!data) {
+		rc = NIDEC_ENOMEM;
+		goto done;
+	}
+	subject_values(o, s, &z, &age);
+	smooth_field(o, 9, 0, q, tmp);
+	smooth_field(o, 11, (uint64_t)s, e, tmp);
+	for (v = 0; v < n3; v++) {
+		double x;
+		if (!mask[v])
+			continue;
+		x = SIGMA * (e[v] + (beyond_radius(o, v) ? 0.0 : o->signal * z * q[v]));
+		if (o->float32) {
+			((float *)data)[v] = (float)x;
+		} else {
+			x = floor(x + 0.5);
+			((int16_t *)data)[v] = (int16_t)(x > 32767 ? 32767 : x < -32768 ? -32768 : x);
+		}
+	}
+	spec_3d(o, &spec, o->float32 ? NIFTI_TYPE_FLOAT32 : NIFTI_TYPE_INT16, "nidec synth subject map");
+	spec.compress_level = o->compress_level;
+	rc = map_name(o, s, o->dir, path, sizeof(path), err);
+	if (rc == 0)
+		rc = nidec_nii_write(path, &spec, data, err);
+done:
+	nidec_free(q);
+	nidec_free(e);
+	nidec_free(tmp);
+	nidec_free(data);
+	return rc;
+}
+
 int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mask,
 			     nidec_err *err)
 {
@@ -486,18 +699,9 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 	}
 	if (o->fmriprep)
 		return write_fmriprep_common(o, mask, err);
-	memset(&spec, 0, sizeof(spec));
-	spec.ndim = 3;
-	spec.dims[0] = o->dims[0];
-	spec.dims[1] = o->dims[1];
-	spec.dims[2] = o->dims[2];
-	spec.dims[3] = 1;
-	spec.datatype = NIFTI_TYPE_UINT8;
-	affine_of(o, spec.affine);
-	spec.xform_code = 1;
-	spec.pixdim[0] = spec.pixdim[1] = spec.pixdim[2] = o->voxel_size;
-	spec.compress_level = 6;
-	spec.descrip = "nidec synth mask";
+	if (o->across)
+		return write_across_common(o, mask, err);
+	spec_3d(o, &spec, NIFTI_TYPE_UINT8, "nidec synth mask");
 	NIDEC_TRY(nidec_file_join(path, sizeof(path), o->dir, "mask.nii.gz", err));
 	NIDEC_TRY(nidec_nii_write(path, &spec, mask, err));
 
@@ -536,14 +740,9 @@ int nidec_synth_write_common(const nidec_synth_opts *o, const unsigned char *mas
 		NIDEC_TRY_GOTO(rc, run_name(o, r, "events.tsv", path, sizeof(path), err), done);
 		NIDEC_TRY_GOTO(rc, nidec_file_write(path, ev.buf, ev.len, err), done);
 	}
-	NIDEC_TRY_GOTO(rc, nidec_file_join(path, sizeof(path), o->dir, "labels.txt", err), done);
-	NIDEC_TRY_GOTO(rc, nidec_file_write(path, lab.buf, lab.len, err), done);
+	NIDEC_TRY_GOTO(rc, put_text(o, "labels.txt", &lab, err), done);
 
-	abs = realpath(o->dir, NULL);
-	if (!abs) {
-		rc = nidec_fail(err, NIDEC_EIO, "synth: cannot resolve '%s': %s", o->dir, strerror(errno));
-		goto done;
-	}
+	NIDEC_TRY_GOTO(rc, abs_dir(o, &abs, err), done);
 	if (nidec_sbuf_addf(&ini,
 			    "; written by nidec synth: sub-%s, %d runs x %d volumes, %lldx%lldx%lld voxels,\n"
 			    "; %d classes, TR %g s, signal %g, seed %llu\n"
@@ -625,21 +824,10 @@ int nidec_synth_write_run(const nidec_synth_opts *o, const unsigned char *mask, 
 		nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 2, (uint64_t)c, 0));
 		normals(&rng, pat + (size_t)c * p, p);
 	}
-	if (o->signal_radius > 0)
-		for (w = 0; w < p; w++) {
-			/* x fastest: inside[w] = i + nx (j + ny k) */
-			size_t q = inside[w], a;
-			double ijk[3] = { (double)(q % (size_t)o->dims[0]),
-					  (double)(q / (size_t)o->dims[0] % (size_t)o->dims[1]),
-					  (double)(q / ((size_t)o->dims[0] * (size_t)o->dims[1])) }, d2 = 0;
-			for (a = 0; a < 3; a++) {
-				double e = (ijk[a] - (double)(o->dims[a] - 1) / 2) * o->voxel_size;
-				d2 += e * e;
-			}
-			if (d2 > o->signal_radius * o->signal_radius)
-				for (c = 0; c < o->classes; c++)
-					pat[(size_t)c * p + w] = 0;
-		}
+	for (w = 0; w < p; w++)
+		if (beyond_radius(o, inside[w]))
+			for (c = 0; c < o->classes; c++)
+				pat[(size_t)c * p + w] = 0;
 	nidec_rng_seed(&rng, nidec_seed_mix(o->seed, 4, (uint64_t)run, 0));
 	normals(&rng, noise, 1);
 	offset = 0.5 * SIGMA * noise[0];

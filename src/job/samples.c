@@ -106,7 +106,9 @@ static int select_samples(nidec_samples *a, const nidec_cfg *cfg, nidec_err *err
 			a->classes[a->n_classes++] = ds->conditions[k];
 	}
 	qsort(a->classes, a->n_classes, sizeof(char *), cmp_str);
-	if (a->n_classes < 2)
+	/* a regression's conditions only select samples: one will do (e.g.
+	 * one contrast map per subject) */
+	if (a->n_classes < 1 || (a->n_classes < 2 && cfg->task_type != NIDEC_TASK_REGRESSION))
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "decoding needs at least two conditions, dataset '%s' selection has %zu; set [data] conditions = a, b",
 				  ds->path, a->n_classes);

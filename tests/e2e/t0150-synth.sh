@@ -1,7 +1,8 @@
 #!/bin/sh
 # nidec synth: a synthetic subject that converts as is, whose events give
 # back the planted design, the same for a seed and any number of ranks,
-# with a signal that decodes when planted and not when absent.
+# with a signal that decodes when planted and not when absent; the
+# across-subject set (--across-subjects): maps, sample table, config.
 . "$(dirname "$0")/../lib.sh"
 ORACLE="$PYTHON $TESTS_DIR/oracle/convert_nibabel.py"
 small="--dims 12x14x6 --runs 4 --volumes 30 --classes 3"
@@ -83,10 +84,47 @@ test_expect_error 'no output directory' 2 "missing -o DIR" '
 test_expect_error 'bad --dims' 2 "--dims '40x64': give XxYxZ" '
 	$NIDEC synth -o bad --dims 40x64
 '
+test_expect_success '--across-subjects: a map per subject, a sample table, a config' '
+	$NIDEC synth -o ac $small --across-subjects 12 --datatype float32 --signal 1 >stdout &&
+	grep -q "^wrote .ac.: 12 subject maps of 12x14x6" stdout &&
+	test -f ac/sub-01_map.nii.gz && test -f ac/sub-12_map.nii.gz && ! test -f ac/sub-13_map.nii.gz &&
+	test -f ac/mask.nii.gz && ! ls ac/*_bold.nii.gz ac/.*.tmp-* 2>/dev/null &&
+	head -1 ac/subjects.tsv | grep -q "^path	subject	contrast	score	age$" &&
+	test $(wc -l <ac/subjects.tsv) = 13 &&
+	grep -q "^sub-03_map.nii.gz	03	effect	" ac/subjects.tsv &&
+	grep -q "^run_column = subject$" ac/synth.ini && grep -q "^target_column = score$" ac/synth.ini &&
+	grep -q "^permute_within = all$" ac/synth.ini && grep -q "^scheme = kfold$" ac/synth.ini
+'
+test_expect_success '--across-subjects: the maps carry the score; the same files for 3 ranks' '
+	$PYTHON -c "
+import csv, nibabel as nib, numpy as np
+rows = list(csv.DictReader(open(\"ac/subjects.tsv\"), delimiter=\"\t\"))
+m = np.asarray(nib.load(\"ac/mask.nii.gz\").dataobj) != 0
+X = np.array([nib.load(\"ac/\" + r[\"path\"]).get_fdata()[m] for r in rows])
+z = np.array([float(r[\"score\"]) for r in rows])
+age = np.array([int(r[\"age\"]) for r in rows])
+assert nib.load(\"ac/sub-01_map.nii.gz\").get_data_dtype() == np.float32
+assert np.all(nib.load(\"ac/sub-01_map.nii.gz\").get_fdata()[~m] == 0)
+assert 18 <= age.min() and age.max() <= 80
+# the planted map, as the slope of each voxel on the score in half the
+# subjects, predicts the score of the other half
+Q = np.polyfit(z[:6], X[:6], 1)[0]
+r = np.corrcoef(X[6:] @ Q, z[6:])[0, 1]
+assert r > 0.9, r
+print(\"planted\")" >out && grep -q planted out &&
+	$MPIRUN -n 3 $NIDEC synth -o ac3 $small --across-subjects 12 --datatype float32 --signal 1 -q &&
+	for f in ac/*.nii.gz ac/subjects.tsv; do cmp $f ac3/$(basename $f) || exit 1; done
+'
+test_expect_error '--across-subjects refuses --target' 1 "synth: --across-subjects writes one map per subject with its own target; drop --target" '
+	$NIDEC synth -o bad --across-subjects 5 --target
+'
+test_expect_error '--across-subjects needs 3 subjects' 1 "synth: --across-subjects 2: give 3..9999 subjects" '
+	$NIDEC synth -o bad --across-subjects 2
+'
 test_expect_success '--help lists every option with its default' '
 	$NIDEC synth --help >help &&
 	for o in -o --dims --runs --volumes --classes --tr --signal --mask-fraction --voxel-size \
-		--seed --subject --datatype --compress; do
+		--seed --subject --datatype --compress --across-subjects; do
 		grep -q -- "^  .*$o .*default" help || grep -q -- "^  -o, --output DIR" help || { echo "missing $o"; exit 1; }; done
 '
 test_done

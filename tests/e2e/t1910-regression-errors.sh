@@ -40,8 +40,8 @@ test_expect_success 'a column that does not exist, with a suggestion' '
 		--set data.labels=$PWD/rating.txt --set data.target_column=ratng --set model.estimator=ridge
 '
 
-test_expect_success 'fewer samples than folds' '
-	expect_error e4 "300 folds but only 216 samples" \
+test_expect_success 'fewer samples than folds: at most half as many folds as samples (r2 needs two)' '
+	expect_error e4 "300 folds of 216 samples test one sample (or none), and r2 is undefined on one sample; lower [cv] n_folds to at most 108" \
 		--set data.labels=$PWD/rating.txt --set data.target_column=rating --set model.estimator=ridge \
 		--set cv.scheme=kfold --set cv.n_folds=300
 '

@@ -425,6 +425,96 @@ static void test_core_plan__regression(void **state)
 	nidec_cfg_release(&cfg);
 }
 
+/* One sample per run (one image per subject, the subject column as the
+ * run): r2 cannot score leave-one-run-out's one-sample test folds, so it
+ * is refused (any other score runs); inner_scheme = auto goes to kfold,
+ * an explicit leave-one-run-out inside is refused, and so are k-folds
+ * with one-sample folds; permutations across all samples run. */
+static void test_core_plan__regression_one_per_run(void **state)
+{
+	static const char *const loso[] = { "model.estimator=ridge", "data.target_column=rating", NULL };
+	static const char *const mae[] = { "model.estimator=ridge", "data.target_column=rating",
+					   "cv.scoring=neg_mean_absolute_error", NULL };
+	static const char *const svr[] = { "model.estimator=svr", "data.target_column=rating",
+					   "model.C=0.1, 1", "cv.scheme=kfold", "cv.n_folds=4", NULL };
+	static const char *const svr_loro[] = { "model.estimator=svr", "data.target_column=rating",
+						"model.C=0.1, 1", "cv.scheme=kfold", "cv.n_folds=4",
+						"cv.inner_scheme=leave-one-run-out", NULL };
+	static const char *const perm[] = { "model.estimator=ridge", "data.target_column=rating",
+					    "cv.scheme=kfold", "cv.permutations=3", "cv.permute_within=all",
+					    NULL };
+	static int one[N];
+	nidec_cfg cfg;
+	nidec_labels l = labels(2, Y2);
+	nidec_plan *plan = NULL;
+	nidec_outcome *o = NULL;
+	nidec_err err = NIDEC_ERR_INIT;
+	size_t i, f;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		TGT[i] = 2.0 * X[i * P + 0] + 0.1 * X[i * P + 3];
+		one[i] = (int)i;
+	}
+	l.target = TGT;
+	l.target_name = "rating";
+	l.runs = one;
+	l.n_classes = 1; /* one condition selects the samples */
+
+	make_cfg(&cfg, loso);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	assert_string_equal(err.msg, "[cv] scheme = leave-one-run-out: fold 0 (run 0) tests 1 sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] scheme = kfold, or scoring = neg_mean_absolute_error");
+	nidec_cfg_release(&cfg);
+
+	make_cfg(&cfg, mae);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_tasks(plan), N);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+
+	make_cfg(&cfg, svr);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(nidec_plan_n_tasks(plan), 4 * (1 + 5)); /* inner KFold(5) */
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	for (f = 0; f < o->n_folds; f++) {
+		assert_true(o->score[f] > 0.5);
+		assert_false(isnan(o->inner_score[f]));
+	}
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+
+	make_cfg(&cfg, svr_loro);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+	assert_string_equal(err.msg, "[cv] inner_scheme = leave-one-run-out, training part of fold 0: an inner fold tests 1 sample, and r2 is undefined on one sample; with one sample per run (e.g. one image per subject) use [cv] inner_scheme = kfold, or scoring = neg_mean_absolute_error");
+	nidec_cfg_release(&cfg);
+
+	/* k-folds too fine for r2, outside and inside: the most folds said */
+	{
+		static const char *const fine[] = { "model.estimator=ridge", "data.target_column=rating",
+						    "cv.scheme=kfold", "cv.n_folds=17", NULL };
+		static const char *const fine_in[] = { "model.estimator=svr", "data.target_column=rating",
+						       "cv.scheme=kfold", "cv.n_folds=4", "cv.inner_folds=13", NULL };
+		make_cfg(&cfg, fine);
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+		assert_string_equal(err.msg, "[cv] scheme = kfold: 17 folds of 32 samples test one sample (or none), and r2 is undefined on one sample; lower [cv] n_folds to at most 16, or scoring = neg_mean_absolute_error");
+		nidec_cfg_release(&cfg);
+		make_cfg(&cfg, fine_in);
+		assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), NIDEC_EINPUT);
+		assert_string_equal(err.msg, "[cv] inner_scheme = auto, training part of fold 0: 13 folds of 24 samples test one sample (or none), and r2 is undefined on one sample; lower [cv] inner_folds to at most 12, or scoring = neg_mean_absolute_error");
+		nidec_cfg_release(&cfg);
+	}
+
+	make_cfg(&cfg, perm);
+	assert_int_equal(nidec_plan_create(&cfg, &l, &plan, &err), 0);
+	assert_int_equal(run_all(plan, 0, &o, &err), 0);
+	assert_int_equal(o->n_perm, 3);
+	assert_true(o->p_value[0] == 1.0 / 4.0);
+	nidec_outcome_free(&o);
+	nidec_plan_free(&plan);
+	nidec_cfg_release(&cfg);
+}
+
 /* A copy of result r, through pack and unpack as MPI and the ledger do. */
 static nidec_result *clone_result(const nidec_result *r)
 {
@@ -758,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_core_plan__decoder_inside_split_multiclass),
 		cmocka_unit_test(test_core_plan__permutations),
 		cmocka_unit_test(test_core_plan__regression),
+		cmocka_unit_test(test_core_plan__regression_one_per_run),
 		cmocka_unit_test(test_core_plan__incremental_reduce),
 		cmocka_unit_test(test_core_plan__solver_forms_agree),
 		cmocka_unit_test(test_core_plan__one_task_per_problem),
