@@ -6,7 +6,7 @@
 set -eu
 : "${NIDEC:?NIDEC must point at build/nidec}"
 here=$(cd "$(dirname "$0")" && pwd)
-for b in convert clean cv perf permutations workloads cluster; do
+for b in convert clean cv perf permutations workloads searchlight regression cluster; do
 	if [ -f "$here/$b.sh" ]; then
 		echo "== bench/$b.sh"
 		NIDEC=$NIDEC sh "$here/$b.sh"
