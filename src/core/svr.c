@@ -364,13 +364,9 @@ int nidec_svr_solve(const double *K, size_t n, const double *y, double C, double
 	blk = nidec_malloc_e(l, 5 * sizeof(double) + sizeof(size_t) + 2, "svr's solver state", err);
 	if (!blk)
 		return NIDEC_ENOMEM;
-	memset(&m, 0, sizeof(m));
-	m.K = K;
-	m.n = n;
-	m.l = l;
-	m.active = l;
-	m.C = C;
-	m.tol = tol;
+	m = (struct smo){ .K = K, .n = n, .l = l, .active = l, .C = C, .tol = tol };
+	/* one block: five arrays of doubles, then the sample indices, then
+	 * the signs and statuses */
 	m.a = blk;
 	m.G = m.a + l;
 	m.Gbar = m.G + l;
