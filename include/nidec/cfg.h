@@ -47,11 +47,13 @@ enum nidec_estimator {
 };
 /* [model] task: what the targets are (nilearn's Decoder / DecoderRegressor). */
 enum nidec_task_type { NIDEC_TASK_CLASSIFICATION, NIDEC_TASK_REGRESSION };
-/* Solver of estimator svc: dcd = nidec's dual coordinate descent (liblinear's
- * algorithm with scikit-learn's 10000-iteration limit; Debian's liblinear
- * 2.3 stops at 1000), liblinear = Debian's liblinear.  Other estimators
- * always use liblinear. */
-enum nidec_solver { NIDEC_SOLVER_DCD, NIDEC_SOLVER_LIBLINEAR };
+/* [model] solver.  Of estimator svc: dcd = nidec's dual coordinate descent
+ * (liblinear's algorithm with scikit-learn's 10000-iteration limit;
+ * Debian's liblinear 2.3 stops at 1000), liblinear = Debian's liblinear.
+ * Of svr: smo = nidec's SMO (libsvm's algorithm with nilearn's
+ * max_iter = 10000), libsvm = Debian's libsvm (no cap).  The other
+ * classifiers always use liblinear; the other regressors have none. */
+enum nidec_solver { NIDEC_SOLVER_DCD, NIDEC_SOLVER_LIBLINEAR, NIDEC_SOLVER_SMO, NIDEC_SOLVER_LIBSVM };
 enum nidec_scheme {
 	NIDEC_CV_NONE,              /* fit and predict on all samples */
 	NIDEC_CV_HOLDOUT,           /* train on the first samples, test on the last */
@@ -111,7 +113,7 @@ typedef struct nidec_cfg {
 	double *C;             /* C grid, in the order given */
 	size_t n_C;
 	double tol;            /* solver stopping tolerance */
-	int solver;            /* enum nidec_solver (svc only) */
+	int solver;            /* enum nidec_solver (svc and svr) */
 	int task_type;         /* enum nidec_task_type */
 	double *alphas;        /* ridge: alpha grid, in the order given */
 	size_t n_alphas;

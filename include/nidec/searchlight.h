@@ -29,8 +29,14 @@
  *  - those fits' solver seeds are derived from (seed, permutation, centre,
  *    outer fold, inner fold, problem, C), never from the block or the
  *    rank: any block size and any schedule give the same bits.
+ *  - a continuous target ([model] task = regression) is fitted by svr only:
+ *    one problem, the target, scored by r2 or the negated errors; per
+ *    sphere and training part its kernel (linear, or RBF with gamma =
+ *    'scale' as scikit-learn's SVR()) is computed once and each C solved
+ *    on it by nidec's SMO (regress.h) from zero; permutations shuffle the
+ *    targets as the decoder's do.
  * Keys: two classes give one problem, reported under its positive class
- * (classes[1]); K > 2 classes give K one-vs-rest problems, each its own
+ * (classes[1]); a continuous target one key, its name; K > 2 classes give K one-vs-rest problems, each its own
  * key.  The map value of a sphere is its score averaged over the outer
  * folds (numpy's mean, as cross_val_score(...).mean()), for K > 2 also
  * over the classes; under compat = nilearn with K > 2 it is the accuracy
@@ -67,13 +73,16 @@ typedef struct nidec_sl_opts {
 	size_t min_voxels;    /* smaller spheres are skipped (NaN) */
 	size_t block;         /* centres per task, 0 = automatic */
 	int max_iter;         /* other estimators' iteration limit (nilearn's SearchLight: 1000) */
+	int svr_rbf;          /* svr: 1 = RBF kernel, gamma 'scale' (SVR()), 0 = linear */
+	long svr_max_iter;    /* svr: SMO's iteration cap, <= 0 = none (SVR()'s default) */
 } nidec_sl_opts;
 
 /* Build the task space.  Borrows `sp` (valid until nidec_sl_free); copies
  * the rest.  Checks what the decoder's plan checks (nidec_plan_create),
  * and what a searchlight refuses: screening, a Decoder inside an outer
  * split, compat = nilearn with K > 2 classes and another scoring than
- * accuracy.  Not collective. */
+ * accuracy, a continuous target with another estimator than svr.  Not
+ * collective. */
 int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_spheres *sp,
 		    const nidec_sl_opts *opts, nidec_sl **out, nidec_err *err);
 void nidec_sl_free(nidec_sl **sl);

@@ -41,7 +41,8 @@ static const nidec_key_name task_names[] = {
 	{ NULL, 0 }
 };
 static const nidec_key_name solver_names[] = {
-	{ "dcd", NIDEC_SOLVER_DCD }, { "liblinear", NIDEC_SOLVER_LIBLINEAR }, { NULL, 0 }
+	{ "dcd", NIDEC_SOLVER_DCD }, { "liblinear", NIDEC_SOLVER_LIBLINEAR },
+	{ "smo", NIDEC_SOLVER_SMO }, { "libsvm", NIDEC_SOLVER_LIBSVM }, { NULL, 0 }
 };
 static const nidec_key_name scheme_names[] = {
 	{ "none", NIDEC_CV_NONE }, { "holdout", NIDEC_CV_HOLDOUT },
@@ -322,9 +323,21 @@ static int check_estimator_keys(const nidec_cfg *cfg, nidec_err *err)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "%s: [model] epsilon is the tube of estimator = svr, not of %s; remove it",
 				  nidec_keyfile_origin(kf, K_EPSILON), est);
-	if (e != NIDEC_EST_SVC && given(kf, K_SOLVER) && nidec_estimator_is_regressor(e))
+	/* svr: smo (default) or libsvm; svc: dcd (default) or liblinear (the
+	 * other classifiers use liblinear whatever it says); none for the
+	 * other regressors */
+	if (e == NIDEC_EST_SVR && cfg->solver != NIDEC_SOLVER_SMO && cfg->solver != NIDEC_SOLVER_LIBSVM)
 		return nidec_fail(err, NIDEC_EINPUT,
-				  "%s: [model] solver chooses the solver of estimator = svc, not of %s; remove it",
+				  "%s: [model] solver = %s is a solver of svc; estimator = svr takes smo (the default) or libsvm",
+				  nidec_keyfile_origin(kf, K_SOLVER), nidec_keyfile_value(kf, K_SOLVER));
+	if (e != NIDEC_EST_SVR && (cfg->solver == NIDEC_SOLVER_SMO || cfg->solver == NIDEC_SOLVER_LIBSVM))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] solver = %s is a solver of svr, not of %s; %s",
+				  nidec_keyfile_origin(kf, K_SOLVER), nidec_keyfile_value(kf, K_SOLVER), est,
+				  nidec_estimator_is_regressor(e) ? "remove it" : "use dcd (the default) or liblinear");
+	if (e != NIDEC_EST_SVR && given(kf, K_SOLVER) && nidec_estimator_is_regressor(e))
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "%s: [model] solver chooses the solver of estimator = svc or svr, not of %s; remove it",
 				  nidec_keyfile_origin(kf, K_SOLVER), est);
 	return 0;
 }
@@ -469,11 +482,13 @@ int nidec_cfg_finish(nidec_cfg *cfg, nidec_err *err)
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_ESTIMATOR, &cfg->estimator, err));
 	/* defaults that follow the estimator and the task (nilearn's
 	 * DecoderRegressor: a regressor means task = regression, scored by r2;
-	 * scikit-learn's SVR stops at tol = 1e-3) */
+	 * scikit-learn's SVR stops at tol = 1e-3; svr's solver is smo) */
 	{
 		int reg = nidec_estimator_is_regressor(cfg->estimator);
 		NIDEC_TRY(nidec_keyfile_default(kf, K_TASK_TYPE, reg ? "regression" : NULL, err));
 		NIDEC_TRY(nidec_keyfile_default(kf, K_TOL, cfg->estimator == NIDEC_EST_SVR ? "1e-3" : NULL,
+						err));
+		NIDEC_TRY(nidec_keyfile_default(kf, K_SOLVER, cfg->estimator == NIDEC_EST_SVR ? "smo" : NULL,
 						err));
 	}
 	NIDEC_TRY(nidec_keyfile_enum(kf, K_TASK_TYPE, &cfg->task_type, err));

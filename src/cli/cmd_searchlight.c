@@ -17,6 +17,8 @@ static const char doc[] =
 	"[searchlight] radius mm of it (nilearn's SearchLight).  The same [data],\n"
 	"[preprocess], [model] and [cv] keys as 'nidec run'; without [model] C the\n"
 	"spheres use C = 1 (nilearn's), with a C grid each sphere selects its own.\n"
+	"A continuous target ([model] task = regression) takes estimator = svr:\n"
+	"scikit-learn's SVR() under compat = nilearn (RBF kernel), else a linear SVR.\n"
 	"Run it under mpirun/srun to spread the spheres over ranks.\n";
 
 static const char footer[] =

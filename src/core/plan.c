@@ -48,6 +48,7 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/metrics.h"
+#include "nidec/regress.h"
 #include "nidec/rng.h"
 #include "nidec/svm.h"
 #include "bigmem.h"
@@ -958,6 +959,8 @@ int nidec_plan_create(const nidec_cfg *cfg, const nidec_labels *lab, nidec_plan 
 	pl->estimator = cfg->estimator;
 	/* [model] solver: dcd (default) or liblinear; only svc has a dcd path */
 	pl->solver = cfg->solver == NIDEC_SOLVER_LIBLINEAR ? NIDEC_SVM_LIBLINEAR : NIDEC_SVM_DCD;
+	/* svr: smo (default) or libsvm, the reference */
+	pl->svr_solver = cfg->solver == NIDEC_SOLVER_LIBSVM ? NIDEC_SVR_LIBSVM : NIDEC_SVR_SMO;
 	pl->outer_scheme = cfg->scheme;
 	pl->scoring = cfg->scoring;
 	pl->standardize = cfg->standardize;

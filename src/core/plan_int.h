@@ -45,6 +45,7 @@ struct nidec_plan {
 	size_t n_alphas;
 	int lasso_n_alphas;   /* lasso's path length */
 	double epsilon;       /* svr's tube */
+	int svr_solver;       /* svr's: enum nidec_svr_solver (regress.h) */
 	char **class_names;   /* [K] */
 	double *C;            /* [n_C] */
 	size_t n_C;

@@ -35,6 +35,15 @@
  * "Searchlight").  The kernel form (a Gram matrix, l^2 d) would cost more
  * than the primal it replaces (d^2 per active sample, once).
  *
+ * Continuous targets (estimator svr, task = regression): one problem, the
+ * target, scored by the regression scorings.  Per sphere and training
+ * part the kernel of the part's rows is built once (a linear Gram matrix,
+ * or scikit-learn SVR()'s RBF kernel with gamma = 'scale', 1 / (d
+ * var(X_train)), as nilearn's SearchLight(estimator='svr') fits) and every
+ * C of the grid is solved on it by nidec's SMO (regress.h), each from
+ * zero, as scikit-learn does.  Spheres are small (d ~ 20-100 voxels), so
+ * the kernel (ntr^2 d) is cheap next to the solver.
+ *
  * Determinism: every fit's seed mixes (seed, permutation, centre, outer
  * fold, inner fold, problem, C); blocks only group work.  Results are
  * stored by task and reduced in centre order.  Depends on base and core.
@@ -46,6 +55,7 @@
 #include "nidec/log.h"
 #include "nidec/mem.h"
 #include "nidec/metrics.h"
+#include "nidec/regress.h"
 #include "nidec/rng.h"
 #include "nidec/searchlight.h"
 #include "nidec/svm.h"
@@ -64,6 +74,9 @@ struct nidec_sl {
 	size_t n_keys;           /* 1 (two classes) or K */
 	int multi_acc;           /* compat = nilearn, K > 2: map = multiclass accuracy */
 	int fast;                /* svc + dcd: Newton on the sphere's rows (above) */
+	int svr;                 /* a continuous target: svr on a kernel (above) */
+	int svr_rbf;             /* its kernel: RBF with gamma 'scale', else linear */
+	long svr_max_iter;       /* its SMO's cap, <= 0: none */
 	double *block_cost;      /* [n_blocks] */
 	const float *X;          /* borrowed (nidec_sl_prepare) */
 	nidec_scaler global;     /* STD_GLOBAL */
@@ -101,7 +114,11 @@ int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_s
 				  cfg->screening_percentile);
 	if (!opts->n_C)
 		return nidec_fail(err, NIDEC_EINPUT, "[model] C is empty; give e.g. C = 1");
-	if (cfg->compat == NIDEC_COMPAT_NILEARN && lab->n_classes > 2 &&
+	if (lab->target && cfg->estimator != NIDEC_EST_SVR)
+		return nidec_fail(err, NIDEC_EINPUT,
+				  "[model] estimator = %s: a searchlight of a continuous target fits svr (nilearn's SearchLight(estimator='svr')); set estimator = svr",
+				  nidec_estimator_name(cfg->estimator));
+	if (!lab->target && cfg->compat == NIDEC_COMPAT_NILEARN && lab->n_classes > 2 &&
 	    cfg->scoring != NIDEC_SCORE_ACCURACY)
 		return nidec_fail(err, NIDEC_EINPUT,
 				  "[cv] scoring = %s with %zu classes under compat = nilearn: nilearn's SearchLight scores the multiclass prediction, with accuracy only; set scoring = accuracy, or compat = none for one-vs-rest scores",
@@ -136,6 +153,9 @@ int nidec_sl_create(const nidec_cfg *cfg, const nidec_labels *lab, const nidec_s
 	sl->n_keys = sl->pl->K == 2 ? 1 : sl->pl->K;
 	sl->multi_acc = sl->pl->compat == NIDEC_COMPAT_NILEARN && sl->pl->K > 2;
 	sl->fast = sl->pl->estimator == NIDEC_EST_SVC && sl->pl->solver == NIDEC_SVM_DCD;
+	sl->svr = sl->pl->target != NULL;
+	sl->svr_rbf = opts->svr_rbf;
+	sl->svr_max_iter = opts->svr_max_iter;
 	for (c = 0; c < sp->n_centres; c++)
 		n_fitted += sphere_fitted(sl, c);
 	if (n_fitted == 0) {
@@ -237,6 +257,15 @@ struct work {
 	double *isc;             /* [block * P * n_C * inner folds] inner scores */
 	double *osc;             /* [P * n_C] outer scores of one sphere */
 	nidec_scaler sc;
+	const nidec_scaler *zs;  /* the part's scaler (standardise), NULL: none */
+	int zs_global;           /* it indexes voxels of the mask, not of U */
+	/* svr (continuous targets) */
+	double *t;               /* [n] targets of the permutation */
+	double *zd;              /* [2 n * max sphere] a sphere's rows in double: training,
+	                          * then test, then scratch */
+	double *K;               /* [n * n] their kernel */
+	double *beta;            /* [n] dual coefficients */
+	double *tt;              /* [n] targets of the training, then the test rows */
 };
 
 static void work_release(struct work *w)
@@ -262,6 +291,11 @@ static void work_release(struct work *w)
 	nidec_free(w->isc);
 	nidec_free(w->osc);
 	nidec_scaler_release(&w->sc);
+	nidec_free(w->t);
+	nidec_free(w->zd);
+	nidec_free(w->K);
+	nidec_free(w->beta);
+	nidec_free(w->tt);
 }
 
 static size_t row_ld(size_t d)
@@ -297,6 +331,19 @@ static int work_alloc(struct work *w, nidec_err *err)
 	    !w->ord || !w->wv || !w->nwork || !w->dec || !w->isc || !w->osc ||
 	    !w->wlast || !w->wlast_c)
 		return NIDEC_ENOMEM;
+	if (sl->svr) {
+		size_t nn, nz;
+		if (nidec_mul_size(n, n, &nn) < 0 || nidec_mul_size(2 * n, sp->max_size ? sp->max_size : 1, &nz) < 0)
+			return nidec_fail(err, NIDEC_ENOMEM, "svr's kernel of %zu samples overflows", n);
+		w->t = nidec_malloc_e(n, sizeof(double), "targets", err);
+		w->zd = nidec_malloc_e(nz, sizeof(double), "a sphere's rows", err);
+		w->K = nidec_malloc_e(nn, sizeof(double), "svr's kernel", err);
+		w->beta = nidec_malloc_e(n, sizeof(double), "svr's dual coefficients", err);
+		w->tt = nidec_malloc_e(n, sizeof(double), "targets", err);
+		if (!w->t || !w->zd || !w->K || !w->beta || !w->tt)
+			return NIDEC_ENOMEM;
+		NIDEC_TRY(plan_targets(pl, w->perm, w->t, err));
+	}
 	for (i = 0; i < (w->c1 - w->c0) * P; i++)
 		w->wlast_c[i] = -1;
 	for (i = 0; i < n; i++)
@@ -353,6 +400,10 @@ static int standardise(struct work *w, const size_t *tr, size_t ntr, const size_
 	} else if (global) {
 		s = &w->sl->global;
 	}
+	w->zs = s;
+	w->zs_global = global;
+	if (w->sl->svr)
+		return 0; /* svr_fits standardises its spheres in double */
 	for (r = 0; r < ntr + nte; r++) {
 		size_t row = r < ntr ? tr[r] : te[r - ntr];
 		const float *g = w->G + row * nU;
@@ -439,6 +490,129 @@ static int newton_fits(struct work *w, size_t c, size_t d, size_t ld, size_t ntr
 	return 0;
 }
 
+/*
+ * The kernel of a sphere's training rows zd[0..ntr) (d values each): the
+ * Gram matrix, or scikit-learn's RBF kernel exp(-gamma (|x_i|^2 + |x_j|^2
+ * - 2 x_i.x_j)) with gamma = 'scale' = 1 / (d var(X_train)), the variance
+ * of every training value as numpy's X.var() sums it (1 when it is 0).
+ */
+static int svr_kernel(struct work *w, size_t d, size_t ntr, double *dev, double *gamma,
+		      nidec_err *err)
+{
+	double *K = w->K, mean, var;
+	size_t i, j, m = ntr * d;
+
+	NIDEC_TRY(nidec_gram(w->zd, ntr, d, d, 0.0, K, ntr, err));
+	if (!w->sl->svr_rbf)
+		return 0;
+	/* numpy's X.var(): the mean, then the mean of the squared deviations
+	 * (dev[m]: scratch), each a pairwise sum */
+	mean = nidec_sum_pairwise(w->zd, m) / (double)m;
+	for (i = 0; i < m; i++) {
+		double e = w->zd[i] - mean;
+		dev[i] = e * e;
+	}
+	var = nidec_sum_pairwise(dev, m) / (double)m;
+	*gamma = var != 0 ? 1.0 / ((double)d * var) : 1.0;
+	for (i = 0; i < ntr; i++)
+		w->beta[i] = K[i * ntr + i]; /* |x_i|^2, before K is overwritten */
+	for (i = 0; i < ntr; i++)
+		for (j = 0; j <= i; j++) {
+			double v = exp(-*gamma * (w->beta[i] + w->beta[j] - 2 * K[i * ntr + j]));
+			K[i * ntr + j] = v;
+			K[j * ntr + i] = v;
+		}
+	return 0;
+}
+
+/* The predictions of the test rows zd[ntr..ntr+nte): sum_i beta_i K(x_i, x)
+ * - rho over the support vectors in training order, K the RBF kernel on
+ * the squared distance summed per voxel (libsvm's prediction); for the
+ * linear kernel x . coef + b with coef = sum_i beta_i x_i (the decoder's). */
+static void svr_predict(const struct work *w, size_t d, size_t ntr, size_t nte, double gamma,
+			double b, double *coef, double *dec)
+{
+	const double *xs = w->zd, *xt = w->zd + ntr * d;
+	size_t a, i, k;
+
+	if (!w->sl->svr_rbf) {
+		memset(coef, 0, d * sizeof(double));
+		for (i = 0; i < ntr; i++)
+			if (w->beta[i] != 0)
+				for (k = 0; k < d; k++)
+					coef[k] += w->beta[i] * xs[i * d + k];
+		for (a = 0; a < nte; a++) {
+			double v = 0;
+			for (k = 0; k < d; k++)
+				v += coef[k] * xt[a * d + k];
+			dec[a] = v + b;
+		}
+		return;
+	}
+	for (a = 0; a < nte; a++) {
+		double v = 0;
+		for (i = 0; i < ntr; i++) {
+			double d2 = 0;
+			if (w->beta[i] == 0)
+				continue;
+			for (k = 0; k < d; k++) {
+				double e = xs[i * d + k] - xt[a * d + k];
+				d2 += e * e;
+			}
+			v += w->beta[i] * exp(-gamma * d2);
+		}
+		dec[a] = v + b;
+	}
+}
+
+/* A sphere's svr fits on a training part: its kernel once, then every C
+ * of cs[0..ncs) from zero (the solver is pl->svr_solver's), each scored on
+ * the test rows into score[i], its predictions into decs + i * nte (or
+ * w->dec). */
+static int svr_fits(struct work *w, size_t c, size_t d, const size_t *tr, size_t ntr, const size_t *te,
+		    size_t nte, const size_t *cs, size_t ncs, double *score, double *decs, nidec_err *err)
+{
+	const nidec_sl *sl = w->sl;
+	const nidec_plan *pl = sl->pl;
+	size_t a, i, k, nU = w->nU;
+	double gamma = 0;
+
+	/* the sphere's standardised columns in double (not Ztr's float32: a
+	 * fit capped at max_iter depends on every bit of its kernel), training
+	 * rows, then test rows */
+	for (a = 0; a < ntr + nte; a++) {
+		const float *g = w->G + (a < ntr ? tr[a] : te[a - ntr]) * nU;
+		for (k = 0; k < d; k++) {
+			size_t u = w->col[k];
+			w->zd[a * d + k] = nidec_prep_value(w->zs, g[u], w->zs_global ? w->U[u] : u);
+		}
+	}
+	for (a = 0; a < ntr; a++)
+		w->tt[a] = w->t[tr[a]];
+	NIDEC_TRY(svr_kernel(w, d, ntr, w->zd + (ntr + nte) * d, &gamma, err));
+	for (i = 0; i < ncs; i++) {
+		double *dec = decs ? decs + i * nte : w->dec, b;
+		int rc;
+
+		if (pl->svr_solver == NIDEC_SVR_LIBSVM)
+			rc = nidec_svr_solve_libsvm(w->K, ntr, w->tt, sl->C[cs[i]], pl->epsilon, pl->tol, w->beta,
+						    &b, err);
+		else
+			rc = nidec_svr_solve(w->K, ntr, w->tt, sl->C[cs[i]], pl->epsilon, pl->tol,
+					     sl->svr_max_iter, w->beta, &b, NULL, err);
+		if (rc < 0) {
+			if (rc != NIDEC_ENOMEM)
+				nidec_err_prefix(err, "sphere at centre %zu: ", c);
+			return rc;
+		}
+		svr_predict(w, d, ntr, nte, gamma, b, w->wv, dec);
+		for (a = 0; a < nte; a++)
+			w->tt[ntr + a] = w->t[te[a]];
+		NIDEC_TRY(nidec_metric_regression(pl->scoring, w->tt + ntr, dec, nte, &score[i], err));
+	}
+	return 0;
+}
+
 /* One sphere and problem on a training part: the C indices cs[0..ncs) in
  * order, each scored on the test rows into score[i], its decisions into
  * decs + i * nte (decs may be NULL).  warm: each C starts from the
@@ -456,6 +630,8 @@ static int fit_sphere(struct work *w, size_t c, size_t f, long g, size_t q, cons
 
 	for (k = 0; k < d; k++)
 		w->col[k] = w->pos[sp->vox[sp->ptr[c] + k]];
+	if (sl->svr)
+		return svr_fits(w, c, d, tr, ntr, te, nte, cs, ncs, score, decs, err);
 	if (sl->fast) {
 		int gsign;
 

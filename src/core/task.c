@@ -105,6 +105,11 @@ struct unit {
 	signed char *yq;             /* [n_tr] labels in solver order */
 	double *alpha, *wv, *w;      /* duals, the primal solver's w, the fit's weights */
 	double *dec;                 /* [max(n_sc, n_ex)] */
+
+	/* regression: what every C of the grid shares (regress_prepare) */
+	double *Zr;                  /* [n_tr * nf] standardised, screened training rows */
+	double *Kr;                  /* [n_tr * n_tr] their Gram matrix (svr), or NULL */
+	double *yr;                  /* [n_tr + n_sc] training then scoring targets */
 };
 
 static void unit_release(struct unit *u, size_t P)
@@ -134,6 +139,9 @@ static void unit_release(struct unit *u, size_t P)
 	nidec_free(u->wv);
 	nidec_free(u->w);
 	nidec_free(u->dec);
+	nidec_free(u->Zr);
+	nidec_free(u->Kr);
+	nidec_free(u->yr);
 }
 
 static uint64_t fit_seed(const struct nidec_plan *pl, const nidec_task *tk, size_t q, size_t c)
@@ -466,59 +474,82 @@ static void predict_rows(const struct nidec_plan *pl, const nidec_scaler *s, con
 #define LASSO_FOLDS 5
 #define LASSO_MAX_ITER 1000
 
-static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u, size_t c,
-		       nidec_result *r, nidec_err *err)
+/*
+ * The training rows and targets of a regression unit, and for svr their
+ * Gram matrix: built once, shared by every C of the grid (the rows and
+ * features are the same; only the solver's C changes).  u->w holds the
+ * weights and a row of scratch.
+ */
+static int regress_prepare(const struct nidec_plan *pl, struct unit *u, nidec_err *err)
 {
-	size_t f = plan_fit_index(pl, 0, c), nf = u->n_feat[0], i, nz;
+	size_t nf = u->n_feat[0], i, nz, nk;
 	const size_t *feat = u->feat[0];
-	double *Z = NULL, *yt = NULL, *w = NULL, *ts = NULL, b = 0, used = NAN;
-	int rc = 0;
 
 	if (nidec_mul_size(u->n_tr, nf ? nf : 1, &nz) < 0)
 		return nidec_fail(err, NIDEC_ENOMEM, "training matrix overflow");
-	Z = nidec_malloc_e(nz, sizeof(double), "training rows", err);
-	yt = nidec_malloc_e(u->n_tr + u->n_sc + 1, sizeof(double), "training targets", err);
-	w = nidec_malloc_e(nf ? 2 * nf : 1, sizeof(double), "weights", err);
-	if (!Z || !yt || !w) {
-		rc = NIDEC_ENOMEM;
-		goto done;
-	}
-	ts = yt + u->n_tr;
+	u->Zr = nidec_malloc_e(nz, sizeof(double), "training rows", err);
+	u->yr = nidec_malloc_e(u->n_tr + u->n_sc + 1, sizeof(double), "training targets", err);
+	u->w = nidec_malloc_e(nf ? 2 * nf : 1, sizeof(double), "weights", err);
+	if (!u->Zr || !u->yr || !u->w)
+		return NIDEC_ENOMEM;
 	for (i = 0; i < u->n_tr; i++) {
-		nidec_prep_row(u->s_tr, pl->X + u->tr[i] * pl->p, feat, nf, Z + i * nf);
-		yt[i] = u->t[u->tr[i]];
+		nidec_prep_row(u->s_tr, pl->X + u->tr[i] * pl->p, feat, nf, u->Zr + i * nf);
+		u->yr[i] = u->t[u->tr[i]];
 	}
+	for (i = 0; i < u->n_sc; i++)
+		u->yr[u->n_tr + i] = u->t[u->sc[i]];
+	if (pl->estimator != NIDEC_EST_SVR)
+		return 0;
+	if (nidec_mul_size(u->n_tr, u->n_tr, &nk) < 0)
+		return nidec_fail(err, NIDEC_ENOMEM, "svr's kernel of %zu samples overflows", u->n_tr);
+	u->Kr = nidec_malloc_e(nk, sizeof(double), "svr's kernel matrix", err);
+	if (!u->Kr)
+		return NIDEC_ENOMEM;
+	return nidec_gram(u->Zr, u->n_tr, nf, nf, 0.0, u->Kr, u->n_tr, err);
+}
+
+static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct unit *u, size_t c,
+		       nidec_result *r, nidec_err *err)
+{
+	size_t f = plan_fit_index(pl, 0, c), nf = u->n_feat[0];
+	const size_t *feat = u->feat[0];
+	double *w = u->w, b = 0, used = NAN;
+	long n_iter = -1;
+	int rc = 0;
+
 	switch (pl->estimator) {
-	case NIDEC_EST_SVR:
+	case NIDEC_EST_SVR: {
+		/* nilearn's SVR(kernel='linear', max_iter=10000) */
+		nidec_svr_opts o = { pl->svr_solver, pl->C[c], pl->epsilon, pl->tol, NIDEC_SVR_MAX_ITER };
 		used = pl->C[c];
-		rc = nidec_svr_fit(Z, u->n_tr, nf, yt, used, pl->epsilon, pl->tol, w, &b, err);
+		rc = nidec_svr_fit(u->Zr, u->n_tr, nf, u->Kr, u->yr, &o, w, &b, &n_iter, err);
 		break;
+	}
 	case NIDEC_EST_RIDGE: {
 		size_t best = 0;
-		rc = nidec_ridge_gcv(Z, u->n_tr, nf, yt, pl->alphas, pl->n_alphas, w, &b, &best, NULL, err);
+		rc = nidec_ridge_gcv(u->Zr, u->n_tr, nf, u->yr, pl->alphas, pl->n_alphas, w, &b, &best, NULL,
+				     err);
 		used = pl->alphas[best];
 		break;
 	}
 	case NIDEC_EST_LASSO:
-		rc = nidec_lasso_cv(Z, u->n_tr, nf, yt, (size_t)pl->lasso_n_alphas, LASSO_EPS, LASSO_FOLDS,
-				    pl->tol, LASSO_MAX_ITER, w, &b, &used, NULL, NULL, err);
+		rc = nidec_lasso_cv(u->Zr, u->n_tr, nf, u->yr, (size_t)pl->lasso_n_alphas, LASSO_EPS,
+				    LASSO_FOLDS, pl->tol, LASSO_MAX_ITER, w, &b, &used, NULL, NULL, err);
 		break;
 	case NIDEC_EST_DUMMY_REGRESSOR:
-		rc = nidec_dummy_regressor_fit(yt, u->n_tr, nf, w, &b, err);
+		rc = nidec_dummy_regressor_fit(u->yr, u->n_tr, nf, w, &b, err);
 		break;
 	default:
 		rc = nidec_fail(err, NIDEC_EINTERNAL, "estimator %d is not a regressor", pl->estimator);
 	}
 	if (rc < 0)
-		goto done;
+		return rc;
 	/* the scoring rows' predictions and score, then the outer test's */
 	predict_rows(pl, u->s_sc, u->sc, u->n_sc, feat, nf, w, b, w + nf, u->dec);
-	for (i = 0; i < u->n_sc; i++)
-		ts[i] = u->t[u->sc[i]];
-	NIDEC_TRY_GOTO(rc, nidec_metric_regression(pl->scoring, ts, u->dec, u->n_sc, &r->score[f], err),
-		       done);
+	NIDEC_TRY(nidec_metric_regression(pl->scoring, u->yr + u->n_tr, u->dec, u->n_sc, &r->score[f],
+					  err));
 	r->C[f] = used;
-	r->fit_iter[f] = -1;
+	r->fit_iter[f] = (int)n_iter;
 	if (u->want_ex)
 		predict_rows(pl, u->s_ex, u->os->test, u->os->n_test, feat, nf, w, b, w + nf,
 			     r->decision + f * r->n_test);
@@ -526,11 +557,7 @@ static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 		memcpy(r->decision + f * r->n_test, u->dec, u->n_sc * sizeof(double));
 	if (u->want_coef)
 		put_coef(r, f, feat, nf, w, b);
-done:
-	nidec_free(Z);
-	nidec_free(yt);
-	nidec_free(w);
-	return rc;
+	return 0;
 }
 
 /* ---- the fast path: svc with our DCD ----------------------------------- */
@@ -944,6 +971,7 @@ static int run_unit(const struct nidec_plan *pl, const nidec_task *tk, struct un
 	if (!u->dec)
 		return NIDEC_ENOMEM;
 	if (pl->target) {
+		NIDEC_TRY(regress_prepare(pl, u, err));
 		for (c = 0; c < pl->n_C; c++)
 			NIDEC_TRY(regress_fit(pl, tk, u, c, r, err));
 		return 0;

@@ -265,6 +265,10 @@ static json_t *summary(struct ctx *c, nidec_err *err)
 	json_object_set_new(root, "scheme", json_string(nidec_scheme_name(cfg->scheme)));
 	json_object_set_new(root, "scoring", json_string(c->sc));
 	json_object_set_new(root, "estimator", json_string(nidec_estimator_name(cfg->estimator)));
+	if (cfg->task_type == NIDEC_TASK_REGRESSION) { /* the one key is the target */
+		json_object_set_new(root, "task", json_string("regression"));
+		json_object_set_new(root, "target", json_string(o->n_keys ? o->keys[0] : ""));
+	}
 	json_object_set_new(root, "compat", json_string(cfg->compat == NIDEC_COMPAT_NILEARN ? "nilearn" : "none"));
 	json_object_set_new(root, "C_grid", nidec_json_nums(o->C, o->n_C, 1));
 	json_object_set_new(root, "radius_mm", nidec_json_num(c->x->radius));

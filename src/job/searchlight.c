@@ -8,10 +8,15 @@
  * inside the mask (else an error naming the file and how many are
  * outside); default: every mask voxel - and their spheres (sphere.h).
  * plan: the searchlight's task space (searchlight.h) with the C grid: [model]
- * C when it is set, else C = 1 (nilearn's SearchLight, LinearSVC()).  The
- * linear SVC is solved to its minimiser (searchlight.c); other estimators
- * and [model] solver = liblinear get LinearSVC's iteration limit: 1000
- * under compat = nilearn (SearchLight's default), 10000 otherwise.
+ * C when it is set, else C = 1 (nilearn's SearchLight, LinearSVC() or
+ * SVR()).  The linear SVC is solved to its minimiser (searchlight.c);
+ * other estimators and [model] solver = liblinear get LinearSVC's
+ * iteration limit: 1000 under compat = nilearn (SearchLight's default),
+ * 10000 otherwise.  A continuous target ([model] task = regression, the
+ * dataset's /target as the decoder reads it) is fitted by svr: under
+ * compat = nilearn scikit-learn's SVR() as SearchLight(estimator='svr')
+ * runs it (RBF kernel, gamma 'scale', no iteration cap), otherwise the
+ * decoder's linear SVR (max_iter 10000) on the standardised sphere.
  * Tasks and reduce are the core's; the files are slmaps.h's, then the
  * report's.
  *
@@ -26,6 +31,7 @@
 #include "nidec/mem.h"
 #include "nidec/metrics.h"
 #include "nidec/nii.h"
+#include "nidec/regress.h"
 #include "nidec/report.h"
 #include "nidec/results.h"
 #include "nidec/samples.h"
@@ -135,11 +141,6 @@ static int sl_load(const nidec_cfg *cfg, const char *dataset, nidec_analysis **o
 	size_t n = 0;
 	int rc;
 
-	if (cfg->task_type == NIDEC_TASK_REGRESSION) {
-		nidec_free(a);
-		return nidec_fail(err, NIDEC_EINPUT,
-				  "[model] task = regression: a searchlight of continuous targets is not available yet; use task = classification");
-	}
 	if (!a)
 		return NIDEC_ENOMEM;
 	a->cfg = cfg;
@@ -180,14 +181,25 @@ static int sl_plan(nidec_analysis *a, nidec_err *err)
 	}
 	o.min_voxels = cfg->sl_min_voxels;
 	o.max_iter = cfg->compat == NIDEC_COMPAT_NILEARN ? 1000 : NIDEC_DCD_MAX_ITER;
+	/* svr: nilearn's SearchLight(estimator='svr') is scikit-learn's SVR()
+	 * (RBF kernel, gamma 'scale', no iteration cap); default mode the
+	 * decoder's linear SVR with its cap */
+	o.svr_rbf = cfg->compat == NIDEC_COMPAT_NILEARN;
+	o.svr_max_iter = cfg->compat == NIDEC_COMPAT_NILEARN ? 0 : NIDEC_SVR_MAX_ITER;
 	return nidec_sl_create(cfg, &lab, &a->sp, &o, &a->sl, err);
 }
 
 static void sl_describe(const nidec_analysis *a, char *buf, size_t len)
 {
+	char what[300];
+
+	if (a->d.target)
+		snprintf(what, sizeof(what), "target '%s'", nidec_sl_key(a->sl, 0));
+	else
+		snprintf(what, sizeof(what), "%zu classes", a->d.n_classes);
 	snprintf(buf, len,
-		 "%zu samples x %zu voxels, %zu classes, %zu spheres of %zu-%zu voxels (radius %g mm), %zu outer folds, %zu tasks",
-		 a->d.n, a->d.p, a->d.n_classes, a->sp.n_centres, a->sp.min_size, a->sp.max_size,
+		 "%zu samples x %zu voxels, %s, %zu spheres of %zu-%zu voxels (radius %g mm), %zu outer folds, %zu tasks",
+		 a->d.n, a->d.p, what, a->sp.n_centres, a->sp.min_size, a->sp.max_size,
 		 a->cfg->sl_radius, nidec_sl_n_outer(a->sl), nidec_sl_n_tasks(a->sl));
 }
 

@@ -60,6 +60,16 @@ def spheres(mask, affine, centres_ijk, radius):
     return [sorted(r) for r in A.rows], [index[tuple(c)] for c in centres_ijk]
 
 
+def nilearn_zscore(X):
+    """The images nilearn's SearchLight is given in the reference recipe:
+    float32 X z-scored per voxel over the samples (numpy float32: the mean,
+    then the std with ddof 1; constant voxels divided by 1)."""
+    Xs = X - X.mean(axis=0)
+    sd = Xs.std(axis=0, ddof=1)
+    sd[sd < np.finfo(np.float64).eps] = 1.0
+    return Xs / sd
+
+
 def main():
     data, conditions, radius, cv, mode = sys.argv[1:6]
     pm_path = sys.argv[6] if len(sys.argv) > 6 else None
@@ -85,10 +95,7 @@ def main():
     else:
         splitter = KFold(int(cv[len("kfold"):]))
     if mode == "nilearn":
-        Xs = X - X.mean(axis=0)
-        sd = Xs.std(axis=0, ddof=1)
-        sd[sd < np.finfo(np.float64).eps] = 1.0
-        Xs = Xs / sd
+        Xs = nilearn_zscore(X)
         est = LinearSVC(random_state=0)
     else:
         Xs = X.astype(np.float64)

@@ -6,7 +6,8 @@ Two small problems (20 x 30: fewer samples than features, RidgeCV's
 "eigen" mode; 40 x 6: more, its "svd" mode), with a linear target plus
 noise: RidgeCV on nilearn's alpha grid (chosen alpha, leave-one-out mean
 squared errors, coef, intercept), SVR(kernel='linear') at C = 1 and 10,
-f_regression, and the regression metrics of a prediction.
+f_regression, and the regression metrics of a prediction.  LassoCV on two
+more.  SVR at C = 100 stopped by max_iter (nilearn's cap), linear and RBF.
 """
 import numpy as np
 import scipy
@@ -65,3 +66,25 @@ for tag, n, p in (("lw", 30, 40), ("lt", 60, 8)):
     arr(f"{tag}_lasso_alpha", [m.alpha_])
     arr(f"{tag}_lasso_coef", m.coef_)
     arr(f"{tag}_lasso_intercept", [m.intercept_])
+
+# SVR stopped by nilearn's iteration cap: a noisy 40 x 50 problem at C = 100
+# (libsvm's shrinking starts after 80 iterations), after a few pair updates
+# (n_iter_ = max_iter, scikit-learn's ConvergenceWarning) and run to tol;
+# linear and RBF (gamma = 1 / 50) kernels.
+import warnings  # noqa: E402
+rng = np.random.RandomState(9)
+X = rng.randn(40, 50)
+y = X[:, :5] @ rng.randn(5) + 2.0 * rng.randn(40)
+arr("cap_X", X)
+arr("cap_y", y)
+for kernel, its in (("linear", (60, 300, -1)), ("rbf", (30, -1))):
+    for it in its:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = SVR(kernel=kernel, C=100, epsilon=0.1, tol=1e-3, gamma=1 / 50, max_iter=it).fit(X, y)
+        tag = f"cap_{kernel}_{it if it > 0 else 'conv'}"
+        print(f"static const long {tag}_n_iter = {int(np.ravel(s.n_iter_)[0])};")
+        beta = np.zeros(40)
+        beta[s.support_] = s.dual_coef_[0]
+        arr(f"{tag}_beta", beta)
+        arr(f"{tag}_intercept", s.intercept_)

@@ -191,12 +191,18 @@ static void test_base_cfg__regression_defaults(void **state)
 	assert_int_equal(cfg.scoring, NIDEC_SCORE_R2);
 	assert_true(cfg.tol == 1e-3);
 	assert_true(cfg.epsilon == 0.1);
+	assert_int_equal(cfg.solver, NIDEC_SOLVER_SMO);
 	assert_string_equal(cfg.target_column, "rating");
 	assert_false(nidec_cfg_is_set(&cfg, "cv", "scoring"));
 	assert_int_equal(nidec_cfg_dump(&cfg, &dump), 0);
 	assert_non_null(strstr(dump.buf, "scoring = r2\n"));
 	assert_non_null(strstr(dump.buf, "task = regression\n"));
+	assert_non_null(strstr(dump.buf, "solver = smo\n"));
 	nidec_sbuf_release(&dump);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.solver=libsvm", &err), 0);
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
+	assert_int_equal(cfg.solver, NIDEC_SOLVER_LIBSVM);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.solver=smo", &err), 0);
 
 	/* explicit values win over the task's defaults */
 	assert_int_equal(nidec_cfg_set(&cfg, "cv.scoring=neg_mean_absolute_error", &err), 0);
@@ -210,8 +216,12 @@ static void test_base_cfg__regression_defaults(void **state)
 	assert_int_equal(nidec_cfg_set(&cfg, "cv.scoring=roc_auc", &err), 0);
 	assert_int_equal(nidec_cfg_set(&cfg, "data.target_column=", &err), 0);
 	assert_int_equal(nidec_cfg_set(&cfg, "model.tol=1e-4", &err), 0);
+	/* (the solver given for svr is not svc's) */
+	assert_int_equal(nidec_cfg_finish(&cfg, &err), NIDEC_EINPUT);
+	assert_int_equal(nidec_cfg_set(&cfg, "model.solver=dcd", &err), 0);
 	assert_int_equal(nidec_cfg_finish(&cfg, &err), 0);
 	assert_int_equal(cfg.task_type, NIDEC_TASK_CLASSIFICATION);
+	assert_int_equal(cfg.solver, NIDEC_SOLVER_DCD);
 	nidec_cfg_release(&cfg);
 
 	/* ridge's grid is numpy.geomspace(1e-3, 1e4, 8) to the bit */
@@ -246,6 +256,14 @@ static void test_base_cfg__regression_conflicts(void **state)
 		  "a continuous target uses kfold" },
 		{ "model.estimator=svr", "data.target_column=y", "cv.inner_scheme=stratified-kfold",
 		  "a continuous target uses kfold" },
+		{ "model.estimator=svr", "data.target_column=y", "model.solver=dcd",
+		  "solver = dcd is a solver of svc; estimator = svr takes smo (the default) or libsvm" },
+		{ "model.estimator=svc", "model.solver=smo", "cv.seed=0",
+		  "solver = smo is a solver of svr, not of svc; use dcd (the default) or liblinear" },
+		{ "model.estimator=ridge", "data.target_column=y", "model.solver=libsvm",
+		  "solver = libsvm is a solver of svr, not of ridge; remove it" },
+		{ "model.estimator=lasso", "data.target_column=y", "model.solver=liblinear",
+		  "solver chooses the solver of estimator = svc or svr, not of lasso" },
 	};
 	size_t i, j;
 
