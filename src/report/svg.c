@@ -63,6 +63,25 @@ static void fmt_tick(char *buf, size_t n, double v, double step)
 	snprintf(buf, n, "%.*f", dec > 6 ? 6 : dec, v);
 }
 
+/* An axis over the data's [lo, hi]: [0, 1] when there is none, widened by
+ * `widen` on each side when narrower than `tiny`, then a 5 % margin. */
+static void axis_range(double *lo, double *hi, double tiny, double widen)
+{
+	double w;
+
+	if (!isfinite(*lo)) {
+		*lo = 0;
+		*hi = 1;
+	}
+	if (*hi - *lo < tiny) {
+		*lo -= widen;
+		*hi += widen;
+	}
+	w = *hi - *lo;
+	*lo -= 0.05 * w;
+	*hi += 0.05 * w;
+}
+
 int nidec_svg_fold_scores(nidec_sbuf *out, const char *const *series, size_t n_series,
 			  const double *score, size_t n_folds, double chance, const char *ylabel)
 {
@@ -172,17 +191,7 @@ int nidec_svg_scatter(nidec_sbuf *out, const double *x, const double *y, const i
 			lo = fmin(lo, fmin(x[i], y[i]));
 			hi = fmax(hi, fmax(x[i], y[i]));
 		}
-	if (!isfinite(lo)) {
-		lo = 0;
-		hi = 1;
-	}
-	if (hi - lo < 1e-12) {
-		lo -= 0.5;
-		hi += 0.5;
-	}
-	w = hi - lo;
-	lo -= 0.05 * w;
-	hi += 0.05 * w;
+	axis_range(&lo, &hi, 1e-12, 0.5);
 	w = hi - lo;
 #define SX(v) (L + ((v) - lo) / w * pw)
 #define SY(v) (T + ph - ((v) - lo) / w * ph)
@@ -217,7 +226,7 @@ int nidec_svg_scatter(nidec_sbuf *out, const double *x, const double *y, const i
 int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_hist_opts *o)
 {
 	const double W = 760, H = 260, L = 56, R = 190, T = 16, B = 44;
-	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, width, step, x, bw, dmin, dmax;
+	double pw = W - L - R, ph = H - T - B, lo = INFINITY, hi = -INFINITY, step, x, bw, dmin, dmax;
 	size_t *count = NULL, i, nb, cmax = 1, n_ok = 0, n_above = 0, nb_below = 0;
 	int rc = 0, split = o->split && isfinite(o->mark);
 	char buf[64];
@@ -235,17 +244,7 @@ int nidec_svg_hist(nidec_sbuf *out, const double *v, size_t n, const nidec_svg_h
 		lo = o->mark < lo ? o->mark : lo;
 		hi = o->mark > hi ? o->mark : hi;
 	}
-	if (!isfinite(lo)) {
-		lo = 0;
-		hi = 1;
-	}
-	if (hi - lo < 1e-9) {
-		lo -= 0.05;
-		hi += 0.05;
-	}
-	width = hi - lo;
-	lo -= 0.05 * width;
-	hi += 0.05 * width;
+	axis_range(&lo, &hi, 1e-9, 0.05);
 	nb = (size_t)ceil(sqrt((double)n_ok));
 	nb = nb < 10 ? 10 : nb > 40 ? 40 : nb;
 	bw = (hi - lo) / (double)nb;
