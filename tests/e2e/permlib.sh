@@ -11,6 +11,8 @@
 #   rank_pid MPIRUN_PID RANK     the pid of one rank (from its environment)
 #   wait_bytes FILE BYTES [SEC]  wait until FILE holds at least BYTES bytes
 #   wait_gone PID [SEC]          wait until PID has exited
+#   for_seeds N K                one_subject SEED (the script's) for seeds
+#                                1..N, K at a time; fails if any fails
 # The jobs are small enough to take about a second of CPU; tests that must
 # kill a run in the middle slow the tasks down with NIDEC_TEST_TASK_DELAY
 # (sched.h), which sleeps and so costs no CPU.
@@ -64,5 +66,20 @@ wait_gone() {
 		sleep 0.1
 		t=$((t + 1))
 		[ "$t" -lt "$((${2:-30} * 10))" ] || { say "timeout waiting for pid $1 to exit"; return 1; }
+	done
+}
+
+for_seeds() {
+	seed=1
+	while [ $seed -le "$1" ]; do
+		pids=
+		k=0
+		while [ $k -lt "$2" ] && [ $seed -le "$1" ]; do
+			one_subject $seed &
+			pids="$pids $!"
+			seed=$((seed + 1))
+			k=$((k + 1))
+		done
+		for p in $pids; do wait $p || return 1; done
 	done
 }

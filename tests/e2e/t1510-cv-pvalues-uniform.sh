@@ -24,36 +24,11 @@ one_subject() {
 }
 
 test_expect_success "$SEEDS null subjects, $PERMS permutations each" '
-	seed=1 &&
-	while [ $seed -le $SEEDS ]; do
-		pids= &&
-		for k in 1 2 3 4 5 6 7 8; do
-			[ $seed -le $SEEDS ] || break
-			one_subject $seed &
-			pids="$pids $!"
-			seed=$((seed + 1))
-		done &&
-		for p in $pids; do wait $p || exit 1; done
-	done
+	for_seeds $SEEDS 8
 '
 
 test_expect_success 'the p-values are uniform (KS test, 1 % level)' '
-	"$PYTHON" - $SEEDS $PERMS <<-EOF
-	import json, sys
-	import numpy as np
-	from scipy import stats
-	seeds, perms = int(sys.argv[1]), int(sys.argv[2])
-	p = np.array([json.load(open(f"o{s}/summary.json"))["permutations"]["p_value_mean"]
-	              for s in range(1, seeds + 1)])
-	grid = np.round(p * (perms + 1))
-	assert np.allclose(grid, p * (perms + 1)) and grid.min() >= 1 and grid.max() <= perms + 1, p
-	u = np.random.default_rng(0).random(seeds)
-	pc = p - u / (perms + 1)
-	ks = stats.kstest(pc, "uniform")
-	print("p-values:", " ".join("%.2f" % v for v in sorted(p)))
-	print("KS D = %.3f, p = %.3f" % (ks.statistic, ks.pvalue))
-	assert ks.pvalue > 0.01, "p-values under the null are not uniform"
-	EOF
+	"$PYTHON" "$TESTS_DIR/e2e/pvalues_uniform.py" $SEEDS $PERMS
 '
 
 test_done

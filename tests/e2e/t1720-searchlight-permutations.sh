@@ -36,17 +36,7 @@ one_subject() {
 }
 
 test_expect_success "$SEEDS null subjects, $PERMS permutations each" '
-	seed=1 &&
-	while [ $seed -le $SEEDS ]; do
-		pids= &&
-		for k in 1 2 3 4 5 6 7 8; do
-			[ $seed -le $SEEDS ] || break
-			one_subject $seed &
-			pids="$pids $!"
-			seed=$((seed + 1))
-		done &&
-		for p in $pids; do wait $p || exit 1; done
-	done
+	for_seeds $SEEDS 8
 '
 
 test_expect_success 'per-sphere p uniform, family-wise p controls the error (KS tests, 1 % level)' '

@@ -10,6 +10,8 @@
 # KS D = 0.256, p = 0.025 (passes at 1 %, but not by much: a change of the
 # random streams redraws it).
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/e2e/cvlib.sh"
+. "$TESTS_DIR/e2e/permlib.sh"
 
 SEEDS=${NIDEC_KS_SEEDS:-32}
 PERMS=19
@@ -22,36 +24,11 @@ one_subject() {
 }
 
 test_expect_success "$SEEDS null subjects with a target, $PERMS permutations each" '
-	seed=1 &&
-	while [ $seed -le $SEEDS ]; do
-		pids= &&
-		for k in 1 2; do
-			[ $seed -le $SEEDS ] || break
-			one_subject $seed &
-			pids="$pids $!"
-			seed=$((seed + 1))
-		done &&
-		for p in $pids; do wait $p || exit 1; done
-	done
+	for_seeds $SEEDS 2
 '
 
 test_expect_success 'the p-values are uniform (KS test, 1 % level)' '
-	"$PYTHON" - $SEEDS $PERMS <<-EOF
-	import json, sys
-	import numpy as np
-	from scipy import stats
-	seeds, perms = int(sys.argv[1]), int(sys.argv[2])
-	s = [json.load(open(f"o{k}/summary.json")) for k in range(1, seeds + 1)]
-	assert all(x["scoring"] == "r2" and x["task"] == "regression" for x in s)
-	p = np.array([x["permutations"]["p_value_mean"] for x in s])
-	grid = np.round(p * (perms + 1))
-	assert np.allclose(grid, p * (perms + 1)) and grid.min() >= 1 and grid.max() <= perms + 1, p
-	u = np.random.default_rng(0).random(seeds)
-	ks = stats.kstest(p - u / (perms + 1), "uniform")
-	print("p-values:", " ".join("%.2f" % v for v in sorted(p)))
-	print("KS D = %.3f, p = %.3f" % (ks.statistic, ks.pvalue))
-	assert ks.pvalue > 0.01, "p-values under the null are not uniform"
-	EOF
+	"$PYTHON" "$TESTS_DIR/e2e/pvalues_uniform.py" $SEEDS $PERMS regression
 '
 
 test_done
