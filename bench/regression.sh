@@ -27,24 +27,9 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-NIDEC=${NIDEC:-$repo/build/nidec}
-PY=${PYTHON:-/usr/bin/python3}
-MPIRUN=${MPIRUN:-mpirun}
+. "$here/lib.sh"
+bench_init regression
 OUTER=${BENCH_REG_OUTER:-1}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-
-[ -x "$NIDEC" ] || { echo "bench/regression.sh: no nidec at '$NIDEC'; run make first" >&2; exit 1; }
-if [ -n "${BENCH_WORK:-}" ]; then
-	work=$BENCH_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/nidec-bench-reg.XXXXXX")
-	trap 'rm -rf "$work"' EXIT INT TERM
-fi
-log() { echo "bench/regression: $*" >&2; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
 syn=$work/syn
 if [ ! -f "$syn/synth.ini" ]; then
@@ -64,29 +49,17 @@ with open(sys.argv[2], "w") as f:
     for r, v in zip(rows, noisy):
         f.write(f"{r[0]} {r[1]} {v:.17g}\n")
 EOF
-printf '#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); MPI_Finalize(); return 0; }\n' \
-	>"$work/hello.c"
-mpicc -O2 -o "$work/hello" "$work/hello.c"
+bench_hello
 
 JOB="--set data.events= --set data.labels=$work/rating.txt --set data.target_column=rating
 	--set model.estimator=svr --set model.C=1,10,100 --set preprocess.screening_percentile=20
 	--set cv.scheme=leave-one-run-out --set cv.scoring=r2 --set output.report=false"
 "$NIDEC" convert "$syn/synth.ini" $JOB -o "$work/ds.h5" -q
 
-# run KEY CMD...: KEY.time (wall user sys of every process), KEY.load
-run() {
-	key=$1
-	shift
-	l0=$(load1)
-	/usr/bin/time -f "%e %U %S" -o "$work/$key.time" "$@" >"$work/$key.out" 2>"$work/$key.err" ||
-		{ tail -n 20 "$work/$key.err" >&2; exit 1; }
-	echo "$l0 $(load1)" >"$work/$key.load"
-	log "$key: $(cat "$work/$key.time") (wall user sys), load $(cat "$work/$key.load")"
-}
 
-run empty $MPIRUN -n 2 "$work/hello"
+bench_run empty $MPIRUN -n 2 "$work/hello"
 rm -rf "$work/cv" "$work/run"
-run cv $MPIRUN -n 2 "$NIDEC" cv "$work/ds.h5" -o "$work/cv" $JOB -q --progress 0
-run run $MPIRUN -n 2 "$NIDEC" run "$syn/synth.ini" $JOB --set output.dir="$work/run" -q --progress 0
-run peer "$PY" "$here/sklearn_regression.py" "$work/ds.h5" "$OUTER"
+bench_run cv $MPIRUN -n 2 "$NIDEC" cv "$work/ds.h5" -o "$work/cv" $JOB -q --progress 0
+bench_run run $MPIRUN -n 2 "$NIDEC" run "$syn/synth.ini" $JOB --set output.dir="$work/run" -q --progress 0
+bench_run peer "$PY" "$here/sklearn_regression.py" "$work/ds.h5" "$OUTER"
 "$PY" "$here/regression_table.py" "$work"

@@ -40,48 +40,20 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-NIDEC=${NIDEC:-$repo/build/nidec}
-PY=${PYTHON:-/usr/bin/python3}
-MPIRUN=${MPIRUN:-mpirun}
+. "$here/lib.sh"
+bench_init searchlight
 CENTRES=${BENCH_SL_CENTRES:-1000}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-
-[ -x "$NIDEC" ] || { echo "bench/searchlight.sh: no nidec at '$NIDEC'; run make first" >&2; exit 1; }
-if [ -n "${BENCH_WORK:-}" ]; then
-	work=$BENCH_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/nidec-bench-sl.XXXXXX")
-	trap 'rm -rf "$work"' EXIT INT TERM
-fi
-log() { echo "bench/searchlight: $*" >&2; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
 syn=$work/syn
 if [ ! -f "$syn/synth.ini" ]; then
 	log "writing the synthetic subject"
 	"$NIDEC" synth -o "$syn" --mask-fraction 0.18 --signal 0.5 --signal-radius 20 -q
 fi
-printf '#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); MPI_Finalize(); return 0; }\n' \
-	>"$work/hello.c"
-mpicc -O2 -o "$work/hello" "$work/hello.c"
+bench_hello
 
 SL="$NIDEC searchlight $syn/synth.ini --set data.conditions=face,cat --set output.report=false -q --progress 0"
 NL="--set cv.compat=nilearn --set cv.scoring=accuracy"
 
-# run KEY CMD...: KEY.time (wall user sys of every process), KEY.load (the
-# 1-minute load before and after); each rank's peak RSS lands in KEY.err
-# when CMD wraps the ranks in /usr/bin/time -f "rss_kb %M"
-run() {
-	key=$1
-	shift
-	l0=$(load1)
-	/usr/bin/time -f "%e %U %S" -o "$work/$key.time" "$@" >"$work/$key.out" 2>"$work/$key.err" ||
-		{ tail -n 20 "$work/$key.err" >&2; exit 1; }
-	echo "$l0 $(load1)" >"$work/$key.load"
-	log "$key: $(cat "$work/$key.time") (wall user sys), load $(cat "$work/$key.load")"
-}
 
 # the dataset once, then the centres of the process mask
 "$NIDEC" convert "$syn/synth.ini" --conditions face,cat -o "$work/ds.h5" -q
@@ -97,21 +69,21 @@ pm[tuple(pick.T)] = 1
 nibabel.save(nibabel.Nifti1Image(pm, m.affine), sys.argv[3])
 EOF
 
-run empty $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" "$work/hello"
+bench_run empty $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" "$work/hello"
 # nidec's own footprint: a rank with its libraries and MPI, the dataset open
-run base $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $NIDEC info "$work/ds.h5"
+bench_run base $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $NIDEC info "$work/ds.h5"
 # the same 1,000 spheres: nidec (dataset converted in the first run), then the peer
 rm -rf "$work/pm-nl"
 $MPIRUN -n 2 $SL $NL --set output.dir="$work/pm-nl" --set searchlight.process_mask="$work/pm.nii.gz"
-run pm_nl $MPIRUN -n 2 $SL $NL --set output.dir="$work/pm-nl" --set searchlight.process_mask="$work/pm.nii.gz"
-run peer "$PY" "$here/sklearn_searchlight.py" "$work/ds.h5" "$work/pm.nii.gz" 5.6 nilearn 2
+bench_run pm_nl $MPIRUN -n 2 $SL $NL --set output.dir="$work/pm-nl" --set searchlight.process_mask="$work/pm.nii.gz"
+bench_run peer "$PY" "$here/sklearn_searchlight.py" "$work/ds.h5" "$work/pm.nii.gz" 5.6 nilearn 2
 # the whole brain, end to end (a fresh output directory: conversion included)
 rm -rf "$work/wb-nl" "$work/wb-def"
-run wb_nl $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $SL $NL --set output.dir="$work/wb-nl"
-run wb_def $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $SL --set output.dir="$work/wb-def"
+bench_run wb_nl $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $SL $NL --set output.dir="$work/wb-nl"
+bench_run wb_def $MPIRUN -n 2 /usr/bin/time -f "rss_kb %M" $SL --set output.dir="$work/wb-def"
 # one permutation with the task timings, for the simulator
 rm -rf "$work/wb-perm"
-run wb_perm $MPIRUN -n 2 $SL $NL --set output.dir="$work/wb-perm" --set cv.permutations=1 --timing
+bench_run wb_perm $MPIRUN -n 2 $SL $NL --set output.dir="$work/wb-perm" --set cv.permutations=1 --timing
 
 "$PY" "$here/simulate.py" "$work/wb-perm/results.h5" --perms 100 --costs cpu \
 	--ranks 2,4,8,16,32,64,128,256,512,1024 --markdown >"$work/simulate.md"
