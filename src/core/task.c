@@ -523,6 +523,9 @@ static int regress_fit(const struct nidec_plan *pl, const nidec_task *tk, struct
 		nidec_svr_opts o = { pl->svr_solver, pl->C[c], pl->epsilon, pl->tol, NIDEC_SVR_MAX_ITER };
 		used = pl->C[c];
 		rc = nidec_svr_fit(u->Zr, u->n_tr, nf, u->Kr, u->yr, &o, w, &b, &n_iter, err);
+		if (rc == 0 && n_iter >= NIDEC_SVR_MAX_ITER)
+			nidec_verbose("svr stopped at its iteration limit (C = %g, %zu samples), as nilearn's does; the weights are not converged to tol %g",
+				      pl->C[c], u->n_tr, pl->tol);
 		break;
 	}
 	case NIDEC_EST_RIDGE: {
