@@ -37,27 +37,40 @@ fi
 # $TMPDIR/nidec-test-times; unknown ones first): most of a script's time is
 # process start-up, MPI launch and sleeps, not CPU.  Each script has its
 # own scratch directory; the ones that measure time bound it loosely.
-# The cluster scripts each start a cluster of their own: one at a time.
+# Scripts that mostly wait (a header line "# lane: waits": a real Slurm's
+# scheduling, tasks slowed by sleeps) run one at a time in a lane of their
+# own beside those.  The cluster scripts each start a cluster of their own:
+# one at a time.
 family=e2e scripts=${NIDEC_TEST_SCRIPTS:-2}
 [ "$what" = cluster ] && family=cluster scripts=1
 if [ "$what" = all ] || [ "$what" = e2e ] || [ "$what" = cluster ]; then
 	times=${TMPDIR:-/tmp}/nidec-test-times
 	: >"$log/list"
+	: >"$log/waits"
 	for s in "$here/$family"/t*.sh; do
 		[ -e "$s" ] || continue
 		name=$(basename "$s")
 		case $name in "$only"*) ;; *) continue ;; esac
 		t=$(sed -n "s/^$name //p" "$times" 2>/dev/null | tail -n 1)
-		echo "${t:-100000} $s" >>"$log/list"
+		lane=list
+		[ "$family" = e2e ] && grep -q '^# lane: waits$' "$s" && lane=waits
+		echo "${t:-100000} $s" >>"$log/$lane"
 	done
-	sort -rn "$log/list" | cut -d' ' -f2- |
-		xargs -P "$scripts" -I '{}' sh -c '
-			name=$(basename "$1")
-			start=$(date +%s)
-			timeout 1800 sh "$1" >"$2/$name.out" 2>&1
-			echo $(($(date +%s) - start)) >"$2/$name.time"
-			line=$(grep "^# .*passed, .*failed" "$2/$name.out" | tail -n 1)
-			echo "$3 $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log" "$family"
+	# run_lane LIST N: the scripts of LIST, longest first, N at a time
+	run_lane() {
+		sort -rn "$1" | cut -d' ' -f2- |
+			xargs -P "$2" -I '{}' sh -c '
+				name=$(basename "$1")
+				start=$(date +%s)
+				timeout 1800 sh "$1" >"$2/$name.out" 2>&1
+				echo $(($(date +%s) - start)) >"$2/$name.time"
+				line=$(grep "^# .*passed, .*failed" "$2/$name.out" | tail -n 1)
+				echo "$3 $name: ${line#*: } ($(cat "$2/$name.time") s)" >&2' sh '{}' "$log" "$family"
+	}
+	run_lane "$log/waits" 1 &
+	waits_pid=$!
+	run_lane "$log/list" "$scripts"
+	wait $waits_pid
 	for s in "$here/$family"/t*.sh; do
 		name=$(basename "$s")
 		[ -e "$log/$name.out" ] || continue

@@ -14,6 +14,7 @@
 #    with a message while `nidec run` has no --resume.
 # Skipped with a message where Slurm cannot start (not root, no packages and
 # no apt, ports taken) or when NIDEC_SLURM=0.
+# lane: waits
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/e2e/cvlib.sh"
 
