@@ -6,7 +6,7 @@
  *
  *     make BUILD=build-perf
  *     cc -O2 -Iinclude -Isrc bench/corebench.c build-perf/core/*.o build-perf/base/*.o \
- *        -llinear -linih -lm -o build-perf/corebench      (bench/perf.sh does this)
+ *        -llinear -lsvm -llapacke -llapack -linih -lm -o build-perf/corebench   (bench/perf.sh)
  *     build-perf/corebench DATA.bin [--set sec.key=val]... [--outer F] [--limit N]
  *                          [--dump FILE] [--repeat R] [--form 0|1|2] [--warm 0|1]
  *

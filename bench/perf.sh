@@ -56,7 +56,7 @@ log() { echo "perf: $*" >&2; }
 
 # the core alone, linked from the build's objects (no MPI, HDF5, NIfTI)
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$repo/include" "$here/corebench.c" \
-	"$bdir"/core/*.o "$bdir"/base/*.o -llinear -linih -lm -o "$work/corebench"
+	"$bdir"/core/*.o "$bdir"/base/*.o -llinear -lsvm -llapacke -llapack -linih -lm -o "$work/corebench"
 printf '#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); MPI_Finalize(); return 0; }\n' \
 	>"$work/hello.c"
 mpicc -O2 -o "$work/hello" "$work/hello.c"

@@ -57,11 +57,10 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-NIDEC=${NIDEC:-$repo/build/nidec}
+. "$here/lib.sh"
+bench_init workloads
 NIDEC=$(cd "$(dirname "$NIDEC")" && pwd)/$(basename "$NIDEC")
 bdir=$(dirname "$NIDEC")
-PY=${PYTHON:-/usr/bin/python3}
-MPIRUN=${MPIRUN:-mpirun}
 DATA=${NIDEC_BENCH_DATA:-$repo/data/haxby-slice}
 RUNS=${BENCH_RUNS:-5}
 W3_PERMS=${BENCH_W3_PERMS:-1}
@@ -69,23 +68,9 @@ ONLY=${BENCH_ONLY:-1 2 3 4}
 SKLEARN=${BENCH_SKLEARN:-1}
 FLOOR=${BENCH_FLOOR:-1}
 W4_SYN=${BENCH_W4_SYN:---dims 40x64x64 --runs 6 --volumes 121 --classes 4 --mask-fraction 0.18}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-
-[ -x "$NIDEC" ] || { echo "bench/workloads.sh: no nidec at '$NIDEC'; run make first" >&2; exit 1; }
-if [ -n "${BENCH_WORK:-}" ]; then
-	work=$BENCH_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/nidec-bench-w.XXXXXX")
-	trap 'rm -rf "$work"' EXIT INT TERM
-fi
 res=$work/results.tsv
 : >"$res"
-log() { echo "workloads: $*" >&2; }
 put() { printf '%s\t%s\n' "$1" "$2" >>"$res"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 has() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # measure KEY N CMD: median wall and CPU of N runs -> KEY.wall, KEY.cpu, KEY.load
@@ -128,10 +113,8 @@ corebench() {
 
 # the numerical core alone (no MPI, HDF5, NIfTI), for the floors
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$repo/include" -I"$repo/src" "$here/corebench.c" \
-	"$bdir"/core/*.o "$bdir"/base/*.o -llinear -linih -lm -o "$work/corebench"
-printf '#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); MPI_Finalize(); return 0; }\n' \
-	>"$work/hello.c"
-mpicc -O2 -o "$work/hello" "$work/hello.c"
+	"$bdir"/core/*.o "$bdir"/base/*.o -llinear -lsvm -llapacke -llapack -linih -lm -o "$work/corebench"
+bench_hello
 put machine "$(uname -n), $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 put date "$(date -u +%Y-%m-%dT%H:%MZ)"
 put nidec "$("$NIDEC" --version 2>/dev/null | head -n 1)"
