@@ -34,32 +34,16 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-NIDEC=${NIDEC:-$repo/build/nidec}
+. "$here/lib.sh"
+bench_init perf
 bdir=$(cd "$(dirname "$NIDEC")" && pwd)
 RUNS=${BENCH_RUNS:-5}
-PY=${PYTHON:-/usr/bin/python3}
-MPIRUN=${MPIRUN:-mpirun}
 DATA=${NIDEC_BENCH_DATA:-$repo/data/haxby-slice}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OPENBLAS_NUM_THREADS=1
-
-[ -x "$NIDEC" ] || { echo "bench/perf.sh: no nidec at '$NIDEC'; run make first" >&2; exit 1; }
-if [ -n "${BENCH_WORK:-}" ]; then
-	work=$BENCH_WORK
-	mkdir -p "$work"
-else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/nidec-bench-perf.XXXXXX")
-	trap 'rm -rf "$work"' EXIT INT TERM
-fi
-log() { echo "perf: $*" >&2; }
 
 # the core alone, linked from the build's objects (no MPI, HDF5, NIfTI)
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$repo/include" "$here/corebench.c" \
 	"$bdir"/core/*.o "$bdir"/base/*.o -llinear -lsvm -llapacke -llapack -linih -lm -o "$work/corebench"
-printf '#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); MPI_Finalize(); return 0; }\n' \
-	>"$work/hello.c"
-mpicc -O2 -o "$work/hello" "$work/hello.c"
+bench_hello
 
 # median wall seconds of RUNS runs of a shell command
 median() {
